@@ -1,0 +1,55 @@
+# EWERS — the two commands: `make run` (demo) and `make test` (the whole suite).
+# Both create the virtualenv and install on first use; nothing else is needed but Python 3.11+.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint format bench check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "EWERS needs Python 3.11 or newer (set PYTHON=...)")'
+
+$(STAMP): requirements.txt requirements-dev.txt | check-python
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	@mkdir -p var/staticfiles
+
+# The demo: embedded SQLite and in-process tasks unless DATABASE_URL / REDIS_URL are set;
+# with REDIS_URL, a Celery worker and beat run beside the web server (Ctrl-C stops all).
+run: setup
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py seed_demo
+	@echo "EWERS on http://$(HOST):$(PORT)/ — demo logins above, password ewers-demo"
+ifeq ($(strip $(REDIS_URL)),)
+	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+else
+	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+endif
+
+# check, migrations in step with the models, lint and format, then pytest. With
+# DATABASE_URL / REDIS_URL set (CI sets them) the suite runs on PostgreSQL with a real worker.
+test: setup
+	EWERS_TESTING=true $(BIN)/python manage.py check --fail-level WARNING
+	EWERS_TESTING=true $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	EWERS_TESTING=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var/ewers.sqlite3 var/celerybeat-schedule .pytest_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""Choices of the alerts app: alert and assignment states, outcomes, timeline events."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ewers.choices import RiskLevel
+
+# Levels at which an alert can stand (a low level never raises one).
+ALERT_LEVELS = RiskLevel.at_least(RiskLevel.MODERATE)
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed (false alarm)")
+
+
+class IncidentOutcome(models.TextChoices):
+    """Did violence or a serious incident follow the alert? Calibrates the thresholds."""
+
+    YES = "yes", _("Yes — an incident followed")
+    NO = "no", _("No incident followed")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class AssignmentState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# States in which an organisation still owes work on an assignment.
+ASSIGNMENT_ACTIVE_STATES = [AssignmentState.PENDING, AssignmentState.ACKNOWLEDGED, AssignmentState.IN_PROGRESS]
+
+
+class AlertEventKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    ESCALATED = "escalated", _("Escalated")
+    VERIFIED = "verified", _("Verified")
+    ASSIGNED = "assigned", _("Assigned")
+    REASSIGNED = "reassigned", _("Reassigned")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    STARTED = "started", _("Work started")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    OVERDUE = "overdue", _("Overdue")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+    NOTE = "note", _("Note")

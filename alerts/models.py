@@ -1,0 +1,211 @@
+"""Alerts raised for communities, their timelines, and the assignments that answer them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from alerts.choices import ALERT_LEVELS, AlertEventKind, AlertState, AssignmentState, IncidentOutcome
+from ewers.choices import RegionLevel, RiskLevel, Role
+from ewers.models import Organisation, Region, User, covered_region_ids
+from indicators.models import RiskAssessment
+
+
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def visible_to(self, user: User) -> AlertQuerySet:
+        """Coordinators see the alerts of the communities they cover; responders the
+        alerts with an assignment to their organisation; analysts the alerts of the
+        communities they cover (risk is theirs to see, the response is not)."""
+        if user.role in (Role.COORDINATOR, Role.ANALYST):
+            return self.filter(community__in=Region.objects.within(covered_region_ids(user)).values("pk"))
+        if user.role == Role.RESPONDER:
+            return self.filter(pk__in=Assignment.objects.filter(organisation=user.organisation_id).values("alert"))
+        return self.none()
+
+
+class Alert(models.Model):
+    """A warning that a community's risk needs a response; at most one open per community."""
+
+    community = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="alerts",
+        limit_choices_to={"level": RegionLevel.COMMUNITY},
+        verbose_name=_("community"),
+    )
+    level = models.CharField(_("level"), max_length=16, choices=RiskLevel.choices)
+    state = models.CharField(_("state"), max_length=16, choices=AlertState.choices, default=AlertState.OPEN)
+    verified = models.BooleanField(_("verified"), default=False)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assessment = models.ForeignKey(
+        RiskAssessment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        help_text=_("The assessment that opened or last escalated the alert."),
+    )
+    # The top contributions when the alert was raised or last escalated, frozen so the
+    # alert can always say why it exists, whatever is re-scored later.
+    explanation = models.JSONField(_("explanation"), default=list, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    close_note = models.TextField(_("closing note"), blank=True)
+    # NULL, not "": "not resolved yet" differs from any answer, and a constraint checks it.
+    outcome = models.CharField(  # noqa: DJ001
+        _("incident outcome"), max_length=16, choices=IncidentOutcome.choices, null=True, blank=True
+    )
+    cooldown_until = models.DateTimeField(
+        _("cooldown until"),
+        null=True,
+        blank=True,
+        help_text=_("Until then the community does not raise again at this level or lower."),
+    )
+
+    history = HistoricalRecords()
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        indexes = [
+            models.Index(fields=["state", "level"]),
+            models.Index(fields=["community", "-opened_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community"],
+                condition=Q(state=AlertState.OPEN),
+                name="alert_one_open_per_community",
+                violation_error_message=_("This community already has an open alert."),
+            ),
+            models.CheckConstraint(name="alert_level_valid", condition=Q(level__in=ALERT_LEVELS)),
+            models.CheckConstraint(name="alert_state_valid", condition=Q(state__in=AlertState.values)),
+            models.CheckConstraint(
+                name="alert_outcome_valid", condition=Q(outcome__isnull=True) | Q(outcome__in=IncidentOutcome.values)
+            ),
+            # Closed alerts carry their closing time; open ones do not.
+            models.CheckConstraint(
+                name="alert_closed_at_matches_state",
+                condition=Q(state=AlertState.OPEN, closed_at__isnull=True)
+                | (~Q(state=AlertState.OPEN) & Q(closed_at__isnull=False)),
+            ),
+            # A resolution records whether an incident followed: thresholds are calibrated on it.
+            models.CheckConstraint(
+                name="alert_resolved_has_outcome",
+                condition=~Q(state=AlertState.RESOLVED) | Q(outcome__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="alert_verified_has_time", condition=Q(verified=False) | Q(verified_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert #{self.pk} {self.level} — {self.community_id} ({self.state})"
+
+
+class AlertEvent(models.Model):
+    """One entry of an alert's timeline; written once, never changed."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=16, choices=AlertEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the system acted."),
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    level = models.CharField(_("level"), max_length=16, choices=RiskLevel.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["alert", "at", "id"]
+        verbose_name = _("alert event")
+        verbose_name_plural = _("alert events")
+        constraints = [
+            models.CheckConstraint(name="alert_event_kind_valid", condition=Q(kind__in=AlertEventKind.values)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def visible_to(self, user: User) -> AssignmentQuerySet:
+        """An organisation sees its own assignments; coordinators all those of the
+        communities they cover."""
+        if user.role == Role.COORDINATOR:
+            return self.filter(alert__community__in=Region.objects.within(covered_region_ids(user)).values("pk"))
+        if user.role == Role.RESPONDER:
+            return self.filter(organisation=user.organisation_id)
+        return self.none()
+
+
+class Assignment(models.Model):
+    """An alert's share of work for one organisation."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="assignments")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="assignments")
+    state = models.CharField(
+        _("state"), max_length=16, choices=AssignmentState.choices, default=AssignmentState.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    due_at = models.DateTimeField(_("acknowledge by"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(_("overdue notified at"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    reason = models.TextField(_("reason for declining"), blank=True)
+
+    history = HistoricalRecords()
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        indexes = [
+            models.Index(fields=["organisation", "state", "due_at"]),
+            models.Index(fields=["due_at"], condition=Q(state=AssignmentState.PENDING), name="assignment_pending_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "organisation"], name="assignment_one_per_organisation"),
+            models.CheckConstraint(name="assignment_state_valid", condition=Q(state__in=AssignmentState.values)),
+            models.CheckConstraint(
+                name="assignment_completed_has_outcome",
+                condition=~Q(state=AssignmentState.COMPLETED) | ~Q(outcome=""),
+                violation_error_message=_("A completed assignment records its outcome."),
+            ),
+            models.CheckConstraint(
+                name="assignment_declined_has_reason",
+                condition=~Q(state=AssignmentState.DECLINED) | ~Q(reason=""),
+                violation_error_message=_("A declined assignment records its reason."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment #{self.pk} alert {self.alert_id} → {self.organisation_id} ({self.state})"
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still unacknowledged after its deadline."""
+        return self.state == AssignmentState.PENDING and self.due_at < timezone.now()

@@ -1,0 +1,62 @@
+"""Validation of GeoJSON boundary geometries (RFC 7946), without a GIS library.
+
+A boundary is a Polygon or MultiPolygon in longitude/latitude. The checks are the
+ones that keep a bad file from breaking a map later: types, ring closure, ring
+length, numeric and in-range coordinates.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
+
+
+def _check_position(position: Any, where: str) -> None:
+    if not isinstance(position, list | tuple) or len(position) < 2:
+        raise ValidationError(_("%(where)s: a position must be [longitude, latitude].") % {"where": where})
+    lon, lat = position[0], position[1]
+    for value in (lon, lat):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValidationError(_("%(where)s: coordinates must be finite numbers.") % {"where": where})
+    if not -180 <= lon <= 180 or not -90 <= lat <= 90:
+        raise ValidationError(
+            _("%(where)s: [%(lon)s, %(lat)s] is outside longitude -180..180 / latitude -90..90.")
+            % {"where": where, "lon": lon, "lat": lat}
+        )
+
+
+def _check_polygon(rings: Any, where: str) -> None:
+    if not isinstance(rings, list) or not rings:
+        raise ValidationError(_("%(where)s: a polygon needs at least one linear ring.") % {"where": where})
+    for r, ring in enumerate(rings):
+        ring_where = f"{where} ring {r}"
+        if not isinstance(ring, list) or len(ring) < 4:
+            raise ValidationError(_("%(where)s: a linear ring needs at least 4 positions.") % {"where": ring_where})
+        for p, position in enumerate(ring):
+            _check_position(position, f"{ring_where} position {p}")
+        if list(ring[0][:2]) != list(ring[-1][:2]):
+            raise ValidationError(_("%(where)s: a linear ring must end where it starts.") % {"where": ring_where})
+
+
+def validate_boundary(value: Any) -> None:
+    """Raise ValidationError unless ``value`` is a valid Polygon or MultiPolygon geometry."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ValidationError(_("A boundary must be a GeoJSON geometry object."))
+    kind = value.get("type")
+    if kind not in BOUNDARY_TYPES:
+        raise ValidationError(_("A boundary must be a Polygon or MultiPolygon, not %(kind)s.") % {"kind": repr(kind)})
+    coordinates = value.get("coordinates")
+    if kind == "Polygon":
+        _check_polygon(coordinates, "Polygon")
+        return
+    if not isinstance(coordinates, list) or not coordinates:
+        raise ValidationError(_("A MultiPolygon needs at least one polygon."))
+    for i, polygon in enumerate(coordinates):
+        _check_polygon(polygon, f"MultiPolygon polygon {i}")

@@ -1,0 +1,220 @@
+"""The core domain: the region hierarchy, themes, organisations and their users."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ewers.choices import RegionLevel, RiskLevel, Role, Sector
+from ewers.geojson import validate_boundary
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    _("Use letters, digits, '.', '_' and '-' only, starting with a letter or digit."),
+)
+
+
+def covered_region_ids(user: User) -> models.QuerySet[Region]:
+    """The ids of the regions the user's organisation covers, as a subquery."""
+    return Region.objects.filter(organisations=user.organisation_id).values("pk")
+
+
+class RegionQuerySet(models.QuerySet["Region"]):
+    def visible_to(self, user: User) -> RegionQuerySet:
+        """Need-to-know for places: administrators see the whole tree; everyone else
+        the regions their organisation covers and everything below them."""
+        if user.is_administrator:
+            return self
+        return self.within(covered_region_ids(user))
+
+    def communities(self) -> RegionQuerySet:
+        return self.filter(level=RegionLevel.COMMUNITY)
+
+    def within(self, regions: models.QuerySet[Region] | list[int]) -> RegionQuerySet:
+        """Rows that are one of ``regions`` or lie below one of them.
+
+        One SQL condition over the denormalised ancestor columns: no recursion, and
+        ``regions`` may be a subquery (an organisation's coverage).
+        """
+        return self.filter(Q(pk__in=regions) | Q(country__in=regions) | Q(region__in=regions) | Q(district__in=regions))
+
+
+class Region(models.Model):
+    """A place in the hierarchy country → region → district → community."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+    # Ancestors at each level, kept by ewers.services.region_upsert so that "everything
+    # inside these regions" is one indexed condition (RegionQuerySet.within).
+    country = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    region = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    district = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    boundary = models.JSONField(
+        _("boundary"),
+        null=True,
+        blank=True,
+        validators=[validate_boundary],
+        help_text=_("A GeoJSON Polygon or MultiPolygon geometry, longitude/latitude (WGS 84)."),
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["level", "name"])]
+        constraints = [
+            # The shape of the hierarchy holds in the database, whatever writes the row.
+            models.CheckConstraint(
+                name="region_ancestors_match_level",
+                condition=(
+                    Q(
+                        level=RegionLevel.COUNTRY,
+                        parent__isnull=True,
+                        country__isnull=True,
+                        region__isnull=True,
+                        district__isnull=True,
+                    )
+                    | Q(
+                        level=RegionLevel.REGION,
+                        parent__isnull=False,
+                        parent=models.F("country"),
+                        country__isnull=False,
+                        region__isnull=True,
+                        district__isnull=True,
+                    )
+                    | Q(
+                        level=RegionLevel.DISTRICT,
+                        parent__isnull=False,
+                        parent=models.F("region"),
+                        country__isnull=False,
+                        region__isnull=False,
+                        district__isnull=True,
+                    )
+                    | Q(
+                        level=RegionLevel.COMMUNITY,
+                        parent__isnull=False,
+                        parent=models.F("district"),
+                        country__isnull=False,
+                        region__isnull=False,
+                        district__isnull=False,
+                    )
+                ),
+                violation_error_message=_("A region's parent must be one level above it."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Theme(models.Model):
+    """A theme of violent extremism that indicators measure and mandates cover."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    """A partner — police unit, agency, CSO, institute — with its coverage and mandate."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices)
+    coverage = models.ManyToManyField(
+        Region,
+        related_name="organisations",
+        blank=True,
+        verbose_name=_("coverage"),
+        help_text=_("The regions it works in; a region covers everything below it."),
+    )
+    mandate = models.ManyToManyField(
+        Theme,
+        related_name="organisations",
+        blank=True,
+        verbose_name=_("mandate"),
+        help_text=_("The themes it responds to."),
+    )
+    min_alert_level = models.CharField(
+        _("lowest alert level received"),
+        max_length=16,
+        choices=RiskLevel.choices,
+        default=RiskLevel.HIGH,
+    )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(name="organisation_sector_valid", condition=Q(sector__in=Sector.values)),
+            # Low alerts are never routed: the lowest level an organisation may ask for is moderate.
+            models.CheckConstraint(
+                name="organisation_min_alert_level_valid",
+                condition=Q(min_alert_level__in=RiskLevel.at_least(RiskLevel.MODERATE)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person using EWERS: one organisation, one role."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ANALYST)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.CheckConstraint(name="user_role_valid", condition=Q(role__in=Role.values)),
+            # Only a bootstrap superuser may stand outside every organisation.
+            models.CheckConstraint(
+                name="user_has_organisation",
+                condition=Q(organisation__isnull=False) | Q(is_superuser=True),
+                violation_error_message=_("Every user except a superuser belongs to an organisation."),
+            ),
+        ]
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == Role.COORDINATOR
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser

@@ -1,0 +1,145 @@
+"""Reads of the core domain and the role home pages. Every query starts from visible_to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from alerts.choices import ALERT_LEVELS, ASSIGNMENT_ACTIVE_STATES, AlertState, AssignmentState
+from alerts.models import Alert, Assignment
+from ewers.choices import Role
+from ewers.models import Organisation, Region, Theme, User
+from indicators.choices import ReportStatus
+from indicators.models import FieldReport, Indicator
+
+RECENT_DAYS = 7
+
+
+def user_home_template(user: User) -> str:
+    """The home page template for the user's role."""
+    role = Role.ADMIN if user.is_administrator else user.role
+    return f"ewers/home_{role}.html"
+
+
+def communities_visible(user: User) -> QuerySet[Region]:
+    return Region.objects.visible_to(user).communities().select_related("district", "region")
+
+
+def reports_recent(user: User, *, limit: int = 10) -> QuerySet[FieldReport]:
+    """The newest reports the user may see, with what a list row shows, in one query."""
+    return (
+        FieldReport.objects.visible_to(user)
+        .select_related("community", "created_by")
+        .annotate(reading_count=Count("readings"))
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
+def assignments_active(user: User) -> QuerySet[Assignment]:
+    """Assignments still owed by an organisation, most urgent first."""
+    return (
+        Assignment.objects.visible_to(user)
+        .filter(state__in=ASSIGNMENT_ACTIVE_STATES)
+        .select_related("alert__community", "organisation")
+        .order_by("due_at", "id")
+    )
+
+
+def alerts_open_by_level(user: User) -> dict[str, int]:
+    counts = dict(
+        Alert.objects.visible_to(user)
+        .filter(state=AlertState.OPEN)
+        .values_list("level")
+        .annotate(n=Count("id"))
+        .values_list("level", "n")
+    )
+    return {level: counts.get(level, 0) for level in reversed(ALERT_LEVELS)}
+
+
+@dataclass
+class CoveredRegion:
+    region: Region
+    communities: int
+    reports_recent: int
+
+
+def regions_covered(user: User) -> list[CoveredRegion]:
+    """The regions an organisation covers, each with its communities and recent reports."""
+    since = timezone.now() - timedelta(days=RECENT_DAYS)
+    regions = list(Region.objects.filter(organisations=user.organisation_id).order_by("level", "name"))
+    if not regions:
+        return []
+    ids = [r.pk for r in regions]
+    # One query for all the counts: each community counted under each covered ancestor.
+    rows = (
+        Region.objects.communities()
+        .within(ids)
+        .annotate(recent=Count("field_reports", filter=Q(field_reports__received_at__gte=since)))
+        .values_list("pk", "country_id", "region_id", "district_id", "recent")
+    )
+    communities = dict.fromkeys(ids, 0)
+    recent = dict.fromkeys(ids, 0)
+    for pk, *ancestors, n in rows:
+        for key in (pk, *ancestors):
+            if key in communities:
+                communities[key] += 1
+                recent[key] += n
+    return [CoveredRegion(r, communities[r.pk], recent[r.pk]) for r in regions]
+
+
+@dataclass
+class HomeSummary:
+    """What a role's home page shows."""
+
+    cards: dict[str, Any] = field(default_factory=dict)
+    reports: list[FieldReport] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
+    regions: list[CoveredRegion] = field(default_factory=list)
+    alerts_by_level: dict[str, int] = field(default_factory=dict)
+    organisation: Organisation | None = None
+
+
+def home_summary(user: User) -> HomeSummary:
+    """Gather the figures for the user's home page, each through visible_to."""
+    summary = HomeSummary(organisation=user.organisation)
+    if user.is_administrator:
+        summary.cards = {
+            "organisations": Organisation.objects.count(),
+            "users": User.objects.filter(is_active=True).count(),
+            "communities": Region.objects.communities().count(),
+            "indicators": Indicator.objects.filter(is_active=True).count(),
+            "themes": Theme.objects.count(),
+        }
+        summary.cards["regions_by_level"] = dict(
+            Region.objects.values_list("level").annotate(n=Count("id")).values_list("level", "n")
+        )
+        return summary
+    since = timezone.now() - timedelta(days=RECENT_DAYS)
+    if user.role == Role.ANALYST:
+        mine = FieldReport.objects.visible_to(user)
+        summary.reports = list(reports_recent(user))
+        summary.cards = {
+            "communities": communities_visible(user).count(),
+            "reports_recent": mine.filter(received_at__gte=since).count(),
+            "reports_unscored": mine.filter(status=ReportStatus.RECEIVED).count(),
+        }
+    elif user.role == Role.RESPONDER:
+        summary.assignments = list(assignments_active(user)[:50])
+        summary.cards = {
+            "assignments_active": len(summary.assignments),
+            "assignments_overdue": sum(1 for a in summary.assignments if a.is_overdue),
+            "communities": communities_visible(user).count(),
+        }
+    elif user.role == Role.COORDINATOR:
+        summary.regions = regions_covered(user)
+        summary.alerts_by_level = alerts_open_by_level(user)
+        summary.cards = {
+            "communities": communities_visible(user).count(),
+            "reports_recent": FieldReport.objects.visible_to(user).filter(received_at__gte=since).count(),
+            "assignments_declined": Assignment.objects.visible_to(user).filter(state=AssignmentState.DECLINED).count(),
+        }
+    return summary

@@ -1,0 +1,134 @@
+"""Writes of the core domain: regions, organisations, users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Role, Sector
+from ewers.models import Organisation, Region, Theme, User
+
+
+def region_upsert(
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent: Region | None = None,
+    boundary: dict[str, Any] | None = None,
+) -> tuple[Region, bool]:
+    """Create or update the region ``code`` under ``parent``; returns (region, created).
+
+    Keeps the denormalised ancestor columns in step with ``parent``. A region's level
+    cannot change once it has children, since that would break the hierarchy below.
+    """
+    if level not in RegionLevel.values:
+        raise ValidationError({"level": _("Unknown level %(level)s.") % {"level": level}})
+    expected_parent = PARENT_LEVEL[level]
+    if expected_parent is None and parent is not None:
+        raise ValidationError({"parent": _("A country has no parent.")})
+    if expected_parent is not None and (parent is None or parent.level != expected_parent):
+        raise ValidationError(
+            {"parent": _("A %(level)s must sit inside a %(parent)s.") % {"level": level, "parent": expected_parent}}
+        )
+    region = Region.objects.filter(code=code).first()
+    created = region is None
+    if region is None:
+        region = Region(code=code)
+    elif region.level != level and region.children.exists():
+        raise ValidationError({"level": _("%(code)s has children; its level cannot change.") % {"code": code}})
+    region.name = name
+    region.level = level
+    region.parent = parent
+    region.boundary = boundary
+    region.country = region.region = region.district = None
+    if parent is not None:
+        region.country = parent.country or parent
+        if parent.level in (RegionLevel.REGION, RegionLevel.DISTRICT):
+            region.region = parent.region or parent
+        if parent.level == RegionLevel.DISTRICT:
+            region.district = parent
+    region.full_clean()
+    region.save()
+    return region, created
+
+
+def theme_upsert(*, code: str, name: str, description: str = "") -> Theme:
+    theme, _created = Theme.objects.update_or_create(code=code, defaults={"name": name, "description": description})
+    return theme
+
+
+@transaction.atomic
+def organisation_upsert(
+    *,
+    code: str,
+    name: str,
+    sector: str,
+    coverage: Iterable[Region],
+    mandate: Iterable[Theme],
+    min_alert_level: str = RiskLevel.HIGH,
+    contact_email: str = "",
+) -> Organisation:
+    """Create or update an organisation with exactly the given coverage and mandate."""
+    if sector not in Sector.values:
+        raise ValidationError({"sector": _("Unknown sector %(sector)s.") % {"sector": sector}})
+    organisation = Organisation.objects.filter(code=code).first() or Organisation(code=code)
+    organisation.name = name
+    organisation.sector = sector
+    organisation.min_alert_level = min_alert_level
+    organisation.contact_email = contact_email
+    organisation.full_clean()
+    organisation.save()
+    organisation.coverage.set(list(coverage))
+    organisation.mandate.set(list(mandate))
+    return organisation
+
+
+def user_upsert(
+    *,
+    username: str,
+    organisation: Organisation | None,
+    role: str,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> tuple[User, bool]:
+    """Create or update a user; ``password`` (when given) is hashed, never stored plain."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
+    if organisation is None and not is_superuser:
+        raise ValidationError({"organisation": _("Every user except a superuser belongs to an organisation.")})
+    user = User.objects.filter(username=username).first()
+    created = user is None
+    if user is None:
+        user = User(username=username)
+    user.organisation = organisation
+    user.role = role
+    user.email = email
+    user.first_name = first_name
+    user.last_name = last_name
+    user.is_staff = is_staff
+    user.is_superuser = is_superuser
+    if password is not None:
+        user.set_password(password)
+    elif created:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user, created
+
+
+def sessions_clear_expired() -> int:
+    """Delete expired database sessions; returns how many went."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    deleted, _by_model = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

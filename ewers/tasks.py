@@ -1,0 +1,13 @@
+"""Periodic housekeeping of the core."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from ewers.services import sessions_clear_expired as clear_expired
+
+
+@shared_task(ignore_result=True)
+def sessions_clear_expired() -> int:
+    """Delete expired sessions so the session table does not grow without end."""
+    return clear_expired()

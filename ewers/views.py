@@ -1,0 +1,31 @@
+"""Pages of the core: the role home page and the health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from ewers import selectors
+from ewers.health import system_health
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own page, built from what that user may see."""
+    summary = selectors.home_summary(request.user)
+    return render(request, selectors.user_home_template(request.user), {"summary": summary})
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the broker answer, 503 otherwise; the body names each check."""
+    healthy, checks = system_health()
+    body = {
+        "status": "ok" if healthy else "fail",
+        "checks": {c.name: {"ok": c.ok, "detail": c.detail, "required": c.required} for c in checks},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,125 @@
+"""Admin of the indicators app. Reports are read here, never edited: they are evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from indicators.models import Contribution, FieldReport, Indicator, IndicatorVersion, Reading, RiskAssessment
+from indicators.services import VERSIONED_FIELDS, indicator_upsert
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class IndicatorVersionInline(ReadOnlyInline):
+    model = IndicatorVersion
+    fields = ["version", *VERSIONED_FIELDS, "changed_at", "changed_by", "reason"]
+    readonly_fields = fields
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "category", "theme", "polarity", "weight", "half_life_days", "version", "is_active"]
+    list_filter = ["category", "polarity", "theme", "is_active"]
+    search_fields = ["code", "name"]
+    readonly_fields = ["version"]
+    inlines = [IndicatorVersionInline]
+
+    def save_model(self, request: HttpRequest, obj: Indicator, form: Any, change: bool) -> None:
+        # Through the service, so that a change of weight or threshold is versioned.
+        saved, _created = indicator_upsert(
+            code=obj.code,
+            name=obj.name,
+            description=obj.description,
+            category=obj.category,
+            theme=obj.theme,
+            polarity=obj.polarity,
+            weight=obj.weight,
+            scale_min=obj.scale_min,
+            scale_max=obj.scale_max,
+            scale_labels=obj.scale_labels,
+            threshold_moderate=obj.threshold_moderate,
+            threshold_high=obj.threshold_high,
+            threshold_critical=obj.threshold_critical,
+            half_life_days=obj.half_life_days,
+            changed_by=request.user,  # type: ignore[arg-type]
+            reason=_("changed in the admin"),
+        )
+        obj.pk, obj.version = saved.pk, saved.version
+
+
+class ReadingInline(ReadOnlyInline):
+    model = Reading
+    fields = ["indicator", "value"]
+    readonly_fields = fields
+
+
+@admin.register(FieldReport)
+class FieldReportAdmin(admin.ModelAdmin):
+    list_display = ["id", "community", "observed_at", "grading", "verification", "status", "organisation"]
+    list_filter = ["status", "verification", "source_reliability", "organisation"]
+    search_fields = ["community__name", "community__code"]
+    list_select_related = ["community", "organisation"]
+    date_hierarchy = "observed_at"
+    # The source reference is deliberately absent: the admin is not a way around
+    # need-to-know, and reading it must go through the audited pages.
+    fields = [
+        "community",
+        "observed_at",
+        "received_at",
+        "source_reliability",
+        "information_credibility",
+        "narrative",
+        "narrative_purged_at",
+        "verification",
+        "status",
+        "scored_at",
+        "scoring_attempts",
+        "created_by",
+        "organisation",
+    ]
+    readonly_fields = fields
+    inlines = [ReadingInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: FieldReport | None = None) -> bool:
+        return False
+
+
+class ContributionInline(ReadOnlyInline):
+    model = Contribution
+    fields = ["indicator", "indicator_version", "report", "amount"]
+    readonly_fields = fields
+
+
+@admin.register(RiskAssessment)
+class RiskAssessmentAdmin(admin.ModelAdmin):
+    list_display = ["community", "assessed_at", "score", "level"]
+    list_filter = ["level"]
+    search_fields = ["community__name", "community__code"]
+    list_select_related = ["community"]
+    readonly_fields = ["community", "assessed_at", "score", "raw_score", "level", "report"]
+    inlines = [ContributionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RiskAssessment | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: RiskAssessment | None = None) -> bool:
+        return False

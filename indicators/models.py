@@ -1,0 +1,316 @@
+"""Indicators, field reports with their readings, and the risk assessments made from them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+from simple_history.models import HistoricalRecords
+
+from ewers.choices import RegionLevel, RiskLevel, Role
+from ewers.models import Organisation, Region, Theme, User, code_validator, covered_region_ids
+from indicators.choices import (
+    Category,
+    InformationCredibility,
+    Polarity,
+    ReportStatus,
+    SourceReliability,
+    Verification,
+)
+
+
+class Indicator(models.Model):
+    """An observable sign of risk (or of resilience) with its scale, weight and thresholds.
+
+    Weight, thresholds and half-life are changed only through
+    ``indicators.services.indicator_update_settings``, which records an
+    ``IndicatorVersion`` so that every past score can be explained with the settings
+    it was made with.
+    """
+
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("theme"))
+    polarity = models.CharField(_("polarity"), max_length=16, choices=Polarity.choices, default=Polarity.RISK)
+    weight = models.FloatField(_("weight"), help_text=_("Relative importance, greater than 0."))
+    scale_min = models.FloatField(_("lowest value"), default=0)
+    scale_max = models.FloatField(_("highest value"), default=4)
+    scale_labels = models.JSONField(
+        _("value labels"),
+        default=dict,
+        blank=True,
+        help_text=_('What each value means, e.g. {"0": "none", "4": "severe"}.'),
+    )
+    threshold_moderate = models.FloatField(_("moderate threshold"))
+    threshold_high = models.FloatField(_("high threshold"))
+    threshold_critical = models.FloatField(_("critical threshold"))
+    half_life_days = models.FloatField(
+        _("half-life (days)"), help_text=_("Days after which a reading counts half as much.")
+    )
+    version = models.PositiveIntegerField(_("settings version"), default=1, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.CheckConstraint(name="indicator_category_valid", condition=Q(category__in=Category.values)),
+            models.CheckConstraint(name="indicator_polarity_valid", condition=Q(polarity__in=Polarity.values)),
+            models.CheckConstraint(name="indicator_weight_positive", condition=Q(weight__gt=0)),
+            models.CheckConstraint(name="indicator_half_life_positive", condition=Q(half_life_days__gt=0)),
+            models.CheckConstraint(name="indicator_scale_ordered", condition=Q(scale_min__lt=F("scale_max"))),
+            models.CheckConstraint(
+                name="indicator_thresholds_ordered_within_scale",
+                condition=Q(
+                    threshold_moderate__gte=F("scale_min"),
+                    threshold_moderate__lte=F("threshold_high"),
+                    threshold_high__lte=F("threshold_critical"),
+                    threshold_critical__lte=F("scale_max"),
+                ),
+                violation_error_message=_(
+                    "Thresholds must rise from moderate to high to critical and lie within the scale."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return {
+            RiskLevel.MODERATE: self.threshold_moderate,
+            RiskLevel.HIGH: self.threshold_high,
+            RiskLevel.CRITICAL: self.threshold_critical,
+        }
+
+
+class IndicatorVersion(models.Model):
+    """An indicator's weight, thresholds and half-life as they stood from ``changed_at`` on."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    weight = models.FloatField()
+    threshold_moderate = models.FloatField()
+    threshold_high = models.FloatField()
+    threshold_critical = models.FloatField()
+    half_life_days = models.FloatField()
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["indicator", "-version"]
+        verbose_name = _("indicator version")
+        verbose_name_plural = _("indicator versions")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "version"], name="indicator_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} v{self.version}"
+
+
+class FieldReportQuerySet(models.QuerySet["FieldReport"]):
+    def visible_to(self, user: User) -> FieldReportQuerySet:
+        """Need-to-know for field reports (PRODUCT.md, "Who sees what").
+
+        Analysts see their own organisation's reports; coordinators every report from
+        the communities their organisation covers; responders the reports behind the
+        alerts assigned to their organisation. Administrators manage the structure and
+        see no reports here. Seeing a report does not mean seeing its source
+        reference: that is ``FieldReport.source_reference_visible_to``.
+        """
+        if user.role == Role.ANALYST:
+            return self.filter(organisation=user.organisation_id)
+        if user.role == Role.COORDINATOR:
+            return self.filter(community__in=Region.objects.within(covered_region_ids(user)).values("pk"))
+        if user.role == Role.RESPONDER:
+            behind_alerts = Contribution.objects.filter(
+                assessment__alerts__assignments__organisation=user.organisation_id
+            ).values("report")
+            return self.filter(pk__in=behind_alerts)
+        return self.none()
+
+
+class FieldReport(models.Model):
+    """One observation visit to a community, with its readings and source grading."""
+
+    community = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="field_reports",
+        limit_choices_to={"level": RegionLevel.COMMUNITY},
+        verbose_name=_("community"),
+    )
+    observed_at = models.DateTimeField(_("observed at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    source_reliability = models.CharField(_("source reliability"), max_length=1, choices=SourceReliability.choices)
+    information_credibility = models.PositiveSmallIntegerField(
+        _("information credibility"), choices=InformationCredibility.choices
+    )
+    narrative = models.TextField(_("narrative"), blank=True)
+    narrative_purged_at = models.DateTimeField(_("narrative purged at"), null=True, blank=True, editable=False)
+    # Protected: encrypted at rest, shown only to the reporting organisation and
+    # coordinators, and never copied into the history tables.
+    source_reference = EncryptedCharField(_("source reference"), max_length=500, null=True, blank=True)
+    verification = models.CharField(
+        _("verification"), max_length=16, choices=Verification.choices, default=Verification.UNVERIFIED
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.RECEIVED)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+    scoring_attempts = models.PositiveSmallIntegerField(_("scoring attempts"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="field_reports", verbose_name=_("logged by")
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="field_reports", verbose_name=_("organisation")
+    )
+    # NULL when no key was sent, so the per-user uniqueness applies only to real keys.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=128, null=True, blank=True, editable=False
+    )
+
+    history = HistoricalRecords(excluded_fields=["source_reference", "narrative"])
+
+    objects = FieldReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+        verbose_name = _("field report")
+        verbose_name_plural = _("field reports")
+        indexes = [
+            models.Index(fields=["community", "observed_at"]),
+            models.Index(fields=["organisation", "-observed_at"]),
+            # The sweep looks for reports left unscored: keep that lookup small.
+            models.Index(fields=["received_at"], condition=Q(status=ReportStatus.RECEIVED), name="report_unscored_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="report_source_reliability_valid", condition=Q(source_reliability__in=SourceReliability.values)
+            ),
+            models.CheckConstraint(
+                name="report_information_credibility_valid",
+                condition=Q(information_credibility__gte=1, information_credibility__lte=6),
+            ),
+            models.CheckConstraint(name="report_verification_valid", condition=Q(verification__in=Verification.values)),
+            models.CheckConstraint(name="report_status_valid", condition=Q(status__in=ReportStatus.values)),
+            models.CheckConstraint(
+                name="report_scored_has_time",
+                condition=Q(status=ReportStatus.RECEIVED) | Q(scored_at__isnull=False),
+            ),
+            # A gateway's resend with the same key must not make a second report.
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="report_idempotency_key_unique_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report #{self.pk} — {self.community_id} @ {self.observed_at:%Y-%m-%d %H:%M}"
+
+    def source_reference_visible_to(self, user: User) -> bool:
+        """Only the reporting organisation and coordinators may read the source reference."""
+        if user.role == Role.COORDINATOR:
+            return FieldReport.objects.visible_to(user).filter(pk=self.pk).exists()
+        return user.organisation_id is not None and user.organisation_id == self.organisation_id
+
+    @property
+    def grading(self) -> str:
+        """The Admiralty grade as it is usually written, e.g. ``B2``."""
+        return f"{self.source_reliability}{self.information_credibility}"
+
+
+class Reading(models.Model):
+    """One indicator seen at one strength in one field report."""
+
+    report = models.ForeignKey(FieldReport, on_delete=models.CASCADE, related_name="readings")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="readings")
+    value = models.FloatField(_("value"))
+
+    class Meta:
+        ordering = ["report", "indicator__code"]
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "indicator"], name="reading_one_per_indicator_per_report"),
+        ]
+        indexes = [models.Index(fields=["indicator", "report"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}={self.value}"
+
+
+class RiskAssessmentQuerySet(models.QuerySet["RiskAssessment"]):
+    def visible_to(self, user: User) -> RiskAssessmentQuerySet:
+        """Risk is a signal about places: everyone sees it for the communities they cover."""
+        return self.filter(community__in=Region.objects.visible_to(user).values("pk"))
+
+
+class RiskAssessment(models.Model):
+    """A community's risk at one moment: score 0–100, level, and what made it."""
+
+    community = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        limit_choices_to={"level": RegionLevel.COMMUNITY},
+    )
+    assessed_at = models.DateTimeField(_("assessed at"), default=timezone.now)
+    score = models.FloatField(_("score"))
+    raw_score = models.FloatField(_("raw score"), help_text=_("The sum of contributions before mapping onto 0–100."))
+    level = models.CharField(_("level"), max_length=16, choices=RiskLevel.choices)
+    report = models.ForeignKey(
+        FieldReport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assessments",
+        help_text=_("The report whose scoring produced this assessment, if any."),
+    )
+
+    objects = RiskAssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-assessed_at", "-id"]
+        get_latest_by = "assessed_at"
+        verbose_name = _("risk assessment")
+        verbose_name_plural = _("risk assessments")
+        indexes = [models.Index(fields=["community", "-assessed_at"])]
+        constraints = [
+            models.CheckConstraint(name="assessment_score_in_range", condition=Q(score__gte=0, score__lte=100)),
+            models.CheckConstraint(name="assessment_level_valid", condition=Q(level__in=RiskLevel.values)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}: {self.score:.1f} ({self.level})"
+
+
+class Contribution(models.Model):
+    """How much one reading added to (or, for resilience, took from) an assessment."""
+
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.CASCADE, related_name="contributions")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    indicator_version = models.PositiveIntegerField()
+    report = models.ForeignKey(FieldReport, on_delete=models.PROTECT, related_name="+")
+    amount = models.FloatField()
+
+    class Meta:
+        ordering = ["assessment", "-amount"]
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "report", "indicator"], name="contribution_one_per_reading"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} from report {self.report_id}: {self.amount:+.3f}"

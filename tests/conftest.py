@@ -1,0 +1,68 @@
+"""The fixed cast of every test: one small country, partners in each role, a catalogue."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from ewers.choices import Role, Sector
+from ewers.models import Organisation, Region, User
+from indicators.models import Indicator
+from tests import factories
+
+# Set by .ci/run (and by anyone who wants the real services locally).
+HAS_REAL_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith("postgres")
+requires_real_services = pytest.mark.skipif(
+    not HAS_REAL_SERVICES, reason="needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL"
+)
+
+
+@dataclass
+class Cast:
+    """Users in every role, each with an organisation whose share differs."""
+
+    places: dict[str, Region]
+    other_places: dict[str, Region]
+    indicator: Indicator
+    lab: Organisation
+    police: Organisation
+    cso: Organisation
+    desk: Organisation
+    analyst: User
+    other_analyst: User
+    police_user: User
+    cso_user: User
+    coordinator: User
+    admin: User
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    places = factories.make_tree("T")
+    other = factories.make_tree("U")
+    tension = factories.make_theme("tension")
+    weapons = factories.make_theme("weapons")
+    lab = factories.make_organisation(code="lab", sector=Sector.ACADEMIA, coverage=[places["region"]])
+    other_lab = factories.make_organisation(code="other-lab", sector=Sector.ACADEMIA, coverage=[other["region"]])
+    police = factories.make_organisation(
+        code="police", sector=Sector.POLICE, coverage=[places["country"], other["country"]], mandate=[weapons]
+    )
+    cso = factories.make_organisation(code="cso", sector=Sector.CSO, coverage=[places["c1"]], mandate=[tension])
+    desk = factories.make_organisation(code="desk", sector=Sector.GOVERNMENT, coverage=[places["country"]])
+    return Cast(
+        places=places,
+        other_places=other,
+        indicator=factories.make_indicator("P01", theme=tension),
+        lab=lab,
+        police=police,
+        cso=cso,
+        desk=desk,
+        analyst=factories.make_user("ana", lab, Role.ANALYST),
+        other_analyst=factories.make_user("otto", other_lab, Role.ANALYST),
+        police_user=factories.make_user("pol", police, Role.RESPONDER),
+        cso_user=factories.make_user("cso", cso, Role.RESPONDER),
+        coordinator=factories.make_user("coord", desk, Role.COORDINATOR),
+        admin=factories.make_user("adm", desk, Role.ADMIN),
+    )

@@ -1,0 +1,79 @@
+"""API v1 foundations: token login, who-am-I, the offline schema and docs, the health check."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def test_a_token_is_exchanged_for_valid_credentials(cast, api):
+    response = api.post(reverse("api-token"), {"username": "cso", "password": factories.PASSWORD}, format="json")
+    assert response.status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    me = api.get(reverse("api-me"))
+    assert me.status_code == 200
+    assert me.json() == {"username": "cso", "organisation": "Organisation cso", "sector": "cso", "role": "responder"}
+
+
+def test_bad_credentials_get_a_400_with_a_message(cast, api):
+    response = api.post(reverse("api-token"), {"username": "cso", "password": "nope"}, format="json")
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+
+
+def test_a_missing_field_gets_a_field_message(cast, api):
+    response = api.post(reverse("api-token"), {"username": "cso"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["password"] == ["This field is required."]
+
+
+def test_malformed_json_gets_a_400(cast, api):
+    response = api.post(reverse("api-token"), "{not json", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_me_needs_credentials(api):
+    assert api.get(reverse("api-me")).status_code == 401
+
+
+def test_a_superuser_without_organisation_is_described(cast, api, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "x" * 12)
+    api.force_authenticate(root)
+    assert api.get(reverse("api-me")).json()["organisation"] is None
+
+
+def test_the_schema_and_docs_are_served_offline(cast, api):
+    api.force_authenticate(cast.analyst)
+    schema = api.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/v1/me/" in schema.json()["paths"]
+    docs = api.get(reverse("api-docs")).content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn." not in docs and "https://" not in docs
+
+
+def test_the_health_check_names_each_check(client):
+    response = client.get(reverse("healthz"))
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "broker", "workers", "unscored_reports"}
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_the_health_check_fails_when_the_broker_does_not_answer(client, settings):
+    # A real connection to a port where nothing listens: no mock.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["ok"] is False

@@ -1,0 +1,97 @@
+"""field_report_create: valid reports are saved whole, bad ones not at all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from indicators.models import FieldReport, Reading
+from indicators.services import ReadingInput, field_report_create
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(cast, **overrides):
+    values = {
+        "user": cast.analyst,
+        "community": cast.places["c1"],
+        "observed_at": timezone.now() - timedelta(hours=1),
+        "readings": [ReadingInput(indicator="P01", value=3)],
+        "source_reliability": "B",
+        "information_credibility": 2,
+        "narrative": "Leaflets against the neighbouring village.",
+    }
+    values.update(overrides)
+    return field_report_create(**values)
+
+
+def test_it_saves_a_report_with_its_readings(cast):
+    report, created = submit(cast, readings=[ReadingInput("P01", 3), ReadingInput(cast.indicator.pk, 1)][:1])
+    assert created
+    assert report.status == "received"
+    assert report.verification == "unverified"
+    assert report.organisation == cast.lab
+    assert list(report.readings.values_list("indicator__code", "value")) == [("P01", 3.0)]
+
+
+def test_it_accepts_indicators_by_code_or_id(cast):
+    second = factories.make_indicator("T01", scale_max=3, threshold_moderate=1, threshold_high=2, threshold_critical=3)
+    report, _ = submit(cast, readings=[ReadingInput("P01", 2), ReadingInput(second.pk, 3)])
+    assert sorted(report.readings.values_list("indicator__code", flat=True)) == ["P01", "T01"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"readings": [ReadingInput("P01", 5)]}, "readings"),
+        ({"readings": [ReadingInput("P01", -1)]}, "readings"),
+        ({"readings": [ReadingInput("P01", float("nan"))]}, "readings"),
+        ({"readings": [ReadingInput("NOPE", 1)]}, "readings"),
+        ({"readings": [ReadingInput("P01", 1), ReadingInput("P01", 2)]}, "readings"),
+        ({"readings": []}, "readings"),
+        ({"source_reliability": "G"}, "source_reliability"),
+        ({"information_credibility": 7}, "information_credibility"),
+        ({"observed_at": timezone.now() + timedelta(days=1)}, "observed_at"),
+        ({"narrative": "bad\x00byte"}, "narrative"),
+        ({"source_reference": "bad\x00byte"}, "source_reference"),
+    ],
+)
+def test_it_refuses_bad_input_and_saves_nothing(cast, overrides, field):
+    with pytest.raises(ValidationError) as excinfo:
+        submit(cast, **overrides)
+    assert field in excinfo.value.message_dict
+    assert FieldReport.objects.count() == 0
+    assert Reading.objects.count() == 0
+
+
+def test_it_refuses_a_report_for_a_district(cast):
+    with pytest.raises(ValidationError) as excinfo:
+        submit(cast, community=cast.places["district"])
+    assert "community" in excinfo.value.message_dict
+
+
+def test_the_error_names_the_scale(cast):
+    with pytest.raises(ValidationError) as excinfo:
+        submit(cast, readings=[ReadingInput("P01", 9)])
+    assert "P01 takes values from 0 to 4, not 9" in excinfo.value.message_dict["readings"][0]
+
+
+def test_responders_do_not_log_reports(cast):
+    with pytest.raises(PermissionError):
+        submit(cast, user=cast.cso_user)
+    assert FieldReport.objects.count() == 0
+
+
+def test_the_same_key_from_the_same_user_returns_the_first_report(cast):
+    first, created = submit(cast, idempotency_key="sms-123")
+    again, created_again = submit(cast, idempotency_key="sms-123", narrative="resent")
+    assert created and not created_again
+    assert again.pk == first.pk
+    assert FieldReport.objects.count() == 1
+    # The key is per user: another user's same key makes their own report.
+    other, created_other = submit(cast, user=cast.coordinator, idempotency_key="sms-123")
+    assert created_other and other.pk != first.pk
