@@ -1,28 +1,59 @@
-"""Admin of the core: organisations, users, regions, themes. Writes go through services."""
+"""Admin of the core: organisations, users, regions, themes.
+
+Regions are written through ``region_upsert``, which keeps the hierarchy's ancestor columns.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from ewers.choices import PARENT_LEVEL
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import region_upsert
 
 
+class RegionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "parent", "boundary"]
+
+    def clean(self) -> dict[str, Any]:
+        # The same rule region_upsert enforces, shown as a form error rather than a failure.
+        data = super().clean()
+        level, parent = data.get("level"), data.get("parent")
+        if level:
+            expected = PARENT_LEVEL[level]
+            if expected is None and parent is not None:
+                self.add_error("parent", _("A country has no parent."))
+            elif expected is not None and (parent is None or parent.level != expected):
+                self.add_error(
+                    "parent", _("A %(level)s must sit inside a %(parent)s.") % {"level": level, "parent": expected}
+                )
+        if self.instance.pk and level and level != self.instance.level and self.instance.children.exists():
+            self.add_error("level", _("This region has children; its level cannot change."))
+        return data
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
+    form = RegionAdminForm
     list_display = ["code", "name", "level", "parent", "has_boundary"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
     list_select_related = ["parent"]
     autocomplete_fields = ["parent"]
-    fields = ["code", "name", "level", "parent", "boundary"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> list[str]:
+        # Codes are the stable names imports, exports and partners use: set once.
+        return ["code"] if obj is not None else []
 
     @admin.display(boolean=True, description=_("boundary"))
     def has_boundary(self, obj: Region) -> bool:
@@ -30,13 +61,9 @@ class RegionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
         # The service keeps the ancestor columns consistent with the parent.
-        try:
-            saved, _created = region_upsert(
-                code=obj.code, name=obj.name, level=obj.level, parent=obj.parent, boundary=obj.boundary
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            raise
+        saved, _created = region_upsert(
+            code=obj.code, name=obj.name, level=obj.level, parent=obj.parent, boundary=obj.boundary
+        )
         obj.pk = saved.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
@@ -58,8 +85,23 @@ class OrganisationAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["coverage", "mandate"]
 
 
+class UserCreationAdminForm(AdminUserCreationForm):
+    """New users are never superusers here, so each needs an organisation."""
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "organisation", "role")
+
+    def clean_organisation(self) -> Organisation:
+        organisation = self.cleaned_data.get("organisation")
+        if organisation is None:
+            raise forms.ValidationError(_("Every user except a superuser belongs to an organisation."))
+        return organisation
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreationAdminForm
     list_display = ["username", "email", "organisation", "role", "is_active", "last_login"]
     list_filter = ["role", "organisation", "is_active", "is_staff"]
     list_select_related = ["organisation"]

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 
 from ewers.demo import DEMO_PASSWORD, seed_demo
+from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -85,4 +86,21 @@ def test_the_login_page_fits_a_phone(browser, live_server):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375  # no sideways scrolling
     page.screenshot(path=str(ARTIFACTS / "login-phone.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_docs_render_offline_under_the_csp(browser, live_server, cast):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1")
+    page.goto(f"{live_server.url}/api/v1/docs/")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "EWERS API" in page.locator(".swagger-ui .info .title").inner_text()
+    assert errors == []
     page.close()
