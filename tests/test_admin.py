@@ -28,12 +28,12 @@ def test_every_changelist_and_add_page_renders(admin_client, cast):
     Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
     for model, model_admin in admin.site._registry.items():
         info = (model._meta.app_label, model._meta.model_name)
-        assert admin_client.get(reverse("admin:%s_%s_changelist" % info)).status_code == 200, info
+        assert admin_client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200, info
         if model_admin.has_add_permission(type("R", (), {"user": cast.admin})()):
-            assert admin_client.get(reverse("admin:%s_%s_add" % info)).status_code == 200, info
+            assert admin_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200, info
         obj = model.objects.first()
         if obj is not None:
-            assert admin_client.get(reverse("admin:%s_%s_change" % info, args=[obj.pk])).status_code == 200, info
+            assert admin_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk])).status_code == 200, info
 
 
 def test_the_report_page_never_shows_the_source_reference(admin_client, cast):
