@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint format bench check-python clean
+.PHONY: run test setup lint format typecheck check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "EWERS needs Python 3.11 or newer (set PYTHON=...)")'
@@ -34,22 +34,26 @@ else
 	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 endif
 
-# check, migrations in step with the models, lint and format, then pytest. With
+# check, migrations in step with the models, lint and format, types (mypy --strict), then pytest. With
 # DATABASE_URL / REDIS_URL set (CI sets them) the suite runs on PostgreSQL with a real worker.
 test: setup
 	EWERS_TESTING=true $(BIN)/python manage.py check --fail-level WARNING
 	EWERS_TESTING=true $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	EWERS_TESTING=true $(BIN)/mypy ewers indicators alerts
 	EWERS_TESTING=true $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: setup
+	EWERS_TESTING=true $(BIN)/mypy ewers indicators alerts
+
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var/ewers.sqlite3 var/celerybeat-schedule .pytest_cache .ruff_cache
+	rm -rf $(VENV) var/ewers.sqlite3 var/celerybeat-schedule .pytest_cache .ruff_cache .mypy_cache

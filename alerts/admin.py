@@ -15,18 +15,24 @@ from indicators.admin import ReadOnlyInline
 
 class AlertEventInline(ReadOnlyInline):
     model = AlertEvent
-    fields = ["at", "kind", "level", "actor", "organisation", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "kind", "level", "actor", "organisation", "note")
 
 
 class AssignmentInline(ReadOnlyInline):
     model = Assignment
-    fields = ["organisation", "state", "due_at", "acknowledged_at", "finished_at", "outcome", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "organisation",
+        "state",
+        "due_at",
+        "acknowledged_at",
+        "finished_at",
+        "outcome",
+        "reason",
+    )
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(admin.ModelAdmin[Alert]):
     list_display = ["id", "community", "level", "state", "verified", "opened_at", "escalated_at", "closed_at"]
     list_filter = ["state", "level", "verified", "outcome"]
     search_fields = ["community__name", "community__code"]
@@ -62,7 +68,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(admin.ModelAdmin[Assignment]):
     list_display = ["id", "alert", "organisation", "state", "due_at"]
     list_filter = ["state", "organisation"]
     list_select_related = ["alert__community", "organisation"]

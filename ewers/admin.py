@@ -20,14 +20,14 @@ from ewers.models import Organisation, Region, Theme, User
 from ewers.services import region_upsert
 
 
-class RegionAdminForm(forms.ModelForm):
+class RegionAdminForm(forms.ModelForm[Region]):
     class Meta:
         model = Region
         fields = ["code", "name", "level", "parent", "boundary"]
 
     def clean(self) -> dict[str, Any]:
         # The same rule region_upsert enforces, shown as a form error rather than a failure.
-        data = super().clean()
+        data = super().clean() or {}
         level, parent = data.get("level"), data.get("parent")
         if level:
             expected = PARENT_LEVEL[level]
@@ -43,7 +43,7 @@ class RegionAdminForm(forms.ModelForm):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(admin.ModelAdmin[Region]):
     form = RegionAdminForm
     list_display = ["code", "name", "level", "parent", "has_boundary"]
     list_filter = ["level"]
@@ -72,13 +72,13 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(admin.ModelAdmin[Theme]):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     list_display = ["name", "code", "sector", "min_alert_level", "is_active"]
     list_filter = ["sector", "min_alert_level", "is_active"]
     search_fields = ["name", "code"]
@@ -88,25 +88,25 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 class UserCreationAdminForm(AdminUserCreationForm):
     """New users are never superusers here, so each needs an organisation."""
 
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined,misc]
         model = User
         fields = ("username", "organisation", "role")
 
     def clean_organisation(self) -> Organisation:
-        organisation = self.cleaned_data.get("organisation")
+        organisation: Organisation | None = self.cleaned_data.get("organisation")
         if organisation is None:
             raise forms.ValidationError(_("Every user except a superuser belongs to an organisation."))
         return organisation
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     add_form = UserCreationAdminForm
     list_display = ["username", "email", "organisation", "role", "is_active", "last_login"]
     list_filter = ["role", "organisation", "is_active", "is_staff"]
     list_select_related = ["organisation"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("EWERS"), {"fields": ("organisation", "role")}),
     )
     add_fieldsets = (

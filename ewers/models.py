@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
@@ -18,7 +20,7 @@ code_validator = RegexValidator(
 )
 
 
-def covered_region_ids(user: User) -> models.QuerySet[Region]:
+def covered_region_ids(user: User) -> models.QuerySet[Region, Any]:
     """The ids of the regions the user's organisation covers, as a subquery."""
     return Region.objects.filter(organisations=user.organisation_id).values("pk")
 
@@ -200,7 +202,7 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ANALYST)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined,misc]
         constraints = [
             models.CheckConstraint(name="user_role_valid", condition=Q(role__in=Role.values)),
             # Only a bootstrap superuser may stand outside every organisation.

@@ -10,10 +10,17 @@ from django.views.decorators.http import require_GET
 
 from ewers import selectors
 from ewers.health import system_health
+from ewers.models import User
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request behind login_required: its user is a real User."""
+
+    user: User
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each role lands on its own page, built from what that user may see."""
     summary = selectors.home_summary(request.user)
     return render(request, selectors.user_home_template(request.user), {"summary": summary})

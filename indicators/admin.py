@@ -6,13 +6,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
 
 from indicators.models import Contribution, FieldReport, Indicator, IndicatorVersion, Reading, RiskAssessment
 from indicators.services import VERSIONED_FIELDS, indicator_upsert
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline[Any, Any]):
     extra = 0
     can_delete = False
 
@@ -25,12 +25,11 @@ class ReadOnlyInline(admin.TabularInline):
 
 class IndicatorVersionInline(ReadOnlyInline):
     model = IndicatorVersion
-    fields = ["version", *VERSIONED_FIELDS, "changed_at", "changed_by", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("version", *VERSIONED_FIELDS, "changed_at", "changed_by", "reason")
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(admin.ModelAdmin[Indicator]):
     list_display = ["code", "name", "category", "theme", "polarity", "weight", "half_life_days", "version", "is_active"]
     list_filter = ["category", "polarity", "theme", "is_active"]
     search_fields = ["code", "name"]
@@ -55,19 +54,18 @@ class IndicatorAdmin(admin.ModelAdmin):
             threshold_critical=obj.threshold_critical,
             half_life_days=obj.half_life_days,
             changed_by=request.user,  # type: ignore[arg-type]
-            reason=_("changed in the admin"),
+            reason=gettext("changed in the admin"),
         )
         obj.pk, obj.version = saved.pk, saved.version
 
 
 class ReadingInline(ReadOnlyInline):
     model = Reading
-    fields = ["indicator", "value"]
-    readonly_fields = fields
+    fields = readonly_fields = ("indicator", "value")
 
 
 @admin.register(FieldReport)
-class FieldReportAdmin(admin.ModelAdmin):
+class FieldReportAdmin(admin.ModelAdmin[FieldReport]):
     list_display = ["id", "community", "observed_at", "grading", "verification", "status", "organisation"]
     list_filter = ["status", "verification", "source_reliability", "organisation"]
     search_fields = ["community__name", "community__code"]
@@ -75,7 +73,7 @@ class FieldReportAdmin(admin.ModelAdmin):
     date_hierarchy = "observed_at"
     # The source reference is deliberately absent: the admin is not a way around
     # need-to-know, and reading it must go through the audited pages.
-    fields = [
+    fields = readonly_fields = (
         "community",
         "observed_at",
         "received_at",
@@ -89,8 +87,7 @@ class FieldReportAdmin(admin.ModelAdmin):
         "scoring_attempts",
         "created_by",
         "organisation",
-    ]
-    readonly_fields = fields
+    )
     inlines = [ReadingInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -102,12 +99,11 @@ class FieldReportAdmin(admin.ModelAdmin):
 
 class ContributionInline(ReadOnlyInline):
     model = Contribution
-    fields = ["indicator", "indicator_version", "report", "amount"]
-    readonly_fields = fields
+    fields = readonly_fields = ("indicator", "indicator_version", "report", "amount")
 
 
 @admin.register(RiskAssessment)
-class RiskAssessmentAdmin(admin.ModelAdmin):
+class RiskAssessmentAdmin(admin.ModelAdmin[RiskAssessment]):
     list_display = ["community", "assessed_at", "score", "level"]
     list_filter = ["level"]
     search_fields = ["community__name", "community__code"]

@@ -122,13 +122,13 @@ def _resolve_indicators(readings: Sequence[ReadingInput]) -> dict[int, Indicator
     ids = {ref for ref in refs if isinstance(ref, int) and not isinstance(ref, bool)}
     codes = {ref for ref in refs if isinstance(ref, str)}
     found: dict[int | str, Indicator] = {}
-    for indicator in Indicator.objects.filter(is_active=True).filter(pk__in=ids) if ids else []:
-        found[indicator.pk] = indicator
-    for indicator in Indicator.objects.filter(is_active=True).filter(code__in=codes) if codes else []:
-        found[indicator.code] = indicator
+    for by_id in Indicator.objects.filter(is_active=True).filter(pk__in=ids) if ids else []:
+        found[by_id.pk] = by_id
+    for by_code in Indicator.objects.filter(is_active=True).filter(code__in=codes) if codes else []:
+        found[by_code.code] = by_code
     resolved: dict[int, Indicator] = {}
     for i, ref in enumerate(refs):
-        indicator = ref if isinstance(ref, Indicator) else found.get(ref)
+        indicator: Indicator | None = ref if isinstance(ref, Indicator) else found.get(ref)
         if indicator is None:
             raise ValidationError(
                 {"readings": _("Reading %(n)d: unknown indicator %(ref)s.") % {"n": i + 1, "ref": ref}}

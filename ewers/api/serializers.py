@@ -5,7 +5,7 @@ from rest_framework import serializers
 from ewers.models import User
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(serializers.ModelSerializer[User]):
     organisation = serializers.CharField(source="organisation.name", allow_null=True, default=None)
     sector = serializers.CharField(source="organisation.sector", allow_null=True, default=None)
 
