@@ -17,6 +17,8 @@ from indicators.choices import ReportStatus
 from indicators.models import FieldReport, Indicator
 
 RECENT_DAYS = 7
+# Rows a home page lists; the cards above the lists give the full counts.
+HOME_LIST_LIMIT = 50
 
 
 def user_home_template(user: User) -> str:
@@ -128,10 +130,11 @@ def home_summary(user: User) -> HomeSummary:
             "reports_unscored": mine.filter(status=ReportStatus.RECEIVED).count(),
         }
     elif user.role == Role.RESPONDER:
-        summary.assignments = list(assignments_active(user)[:50])
+        active = assignments_active(user)
+        summary.assignments = list(active[:HOME_LIST_LIMIT])
         summary.cards = {
-            "assignments_active": len(summary.assignments),
-            "assignments_overdue": sum(1 for a in summary.assignments if a.is_overdue),
+            "assignments_active": active.count(),
+            "assignments_overdue": active.filter(state=AssignmentState.PENDING, due_at__lt=timezone.now()).count(),
             "communities": communities_visible(user).count(),
         }
     elif user.role == Role.COORDINATOR:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Alert, Assignment
+from ewers import selectors
 from ewers.choices import RiskLevel
 from ewers.demo import DEMO_PASSWORD, seed_demo
 from tests import factories
@@ -121,3 +124,35 @@ def test_the_pages_load_nothing_from_outside(cast, client):
         page = client.get(url).content.decode()
         assert "http://" not in page.replace("http://testserver", "")
         assert "https://" not in page
+
+
+def count_home_queries(client, user) -> int:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("role", ["analyst", "cso_user", "coordinator", "admin"])
+def test_home_pages_make_the_same_number_of_queries_for_many_rows(cast, client, role):
+    user = getattr(cast, role)
+    factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
+    alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
+    Assignment.objects.create(alert=alert, organisation=cast.cso, due_at=timezone.now() + timedelta(hours=1))
+    few = count_home_queries(client, user)
+    for _ in range(8):
+        factories.make_report(cast.analyst, cast.places["c2"], cast.indicator)
+    alert2 = Alert.objects.create(community=cast.places["c2"], level=RiskLevel.CRITICAL)
+    Assignment.objects.create(alert=alert2, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
+    assert count_home_queries(client, user) == few
+
+
+def test_the_responder_cards_count_beyond_the_listed_rows(cast, monkeypatch):
+    monkeypatch.setattr(selectors, "HOME_LIST_LIMIT", 1)
+    for code in ("c1", "c2"):
+        alert = Alert.objects.create(community=cast.places[code], level=RiskLevel.HIGH)
+        Assignment.objects.create(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
+    summary = selectors.home_summary(cast.cso_user)
+    assert len(summary.assignments) == 1
+    assert summary.cards["assignments_active"] == 2
+    assert summary.cards["assignments_overdue"] == 2
