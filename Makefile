@@ -31,25 +31,25 @@ run: setup
 ifeq ($(strip $(REDIS_URL)),)
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 else
-	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	DEBUG=true HOST=$(HOST) PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.dev start
 endif
 
 # check, migrations in step with the models, lint and format, types (mypy --strict), then pytest. With
 # DATABASE_URL / REDIS_URL set (CI sets them) the suite runs on PostgreSQL with a real worker.
 test: setup
-	EWERS_TESTING=true $(BIN)/python manage.py check --fail-level WARNING
-	EWERS_TESTING=true $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	EWERS_TESTING=true $(BIN)/mypy ewers indicators alerts
-	EWERS_TESTING=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	EWERS_TESTING=true $(BIN)/mypy ewers indicators alerts
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -13,6 +13,7 @@ from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 
 
+@transaction.atomic
 def region_upsert(
     *,
     code: str,
@@ -23,8 +24,9 @@ def region_upsert(
 ) -> tuple[Region, bool]:
     """Create or update the region ``code`` under ``parent``; returns (region, created).
 
-    Keeps the denormalised ancestor columns in step with ``parent``. A region's level
-    cannot change once it has children, since that would break the hierarchy below.
+    Keeps the denormalised ancestor columns in step with ``parent``, for the region and,
+    when it moves, for everything below it. A region's level cannot change once it has
+    children, since that would break the hierarchy below.
     """
     if level not in RegionLevel.values:
         raise ValidationError({"level": _("Unknown level %(level)s.") % {"level": level}})
@@ -35,8 +37,9 @@ def region_upsert(
         raise ValidationError(
             {"parent": _("A %(level)s must sit inside a %(parent)s.") % {"level": level, "parent": expected_parent}}
         )
-    region = Region.objects.filter(code=code).first()
+    region = Region.objects.select_for_update().filter(code=code).first()
     created = region is None
+    moved = not created and region is not None and region.parent_id != (parent.pk if parent else None)
     if region is None:
         region = Region(code=code)
     elif region.level != level and region.children.exists():
@@ -54,7 +57,17 @@ def region_upsert(
             region.district = parent
     region.full_clean()
     region.save()
+    if moved:
+        _region_descendants_follow(region)
     return region, created
+
+
+def _region_descendants_follow(region: Region) -> None:
+    """After ``region`` moved, give the rows below it their new ancestors (one UPDATE)."""
+    if region.level == RegionLevel.REGION:
+        Region.objects.filter(region=region).update(country=region.country)
+    elif region.level == RegionLevel.DISTRICT:
+        Region.objects.filter(district=region).update(country=region.country, region=region.region)
 
 
 def theme_upsert(*, code: str, name: str, description: str = "") -> Theme:

@@ -257,3 +257,27 @@ class TestAssignments:
         assert late.is_overdue
         late.state = AssignmentState.ACKNOWLEDGED
         assert not late.is_overdue
+
+
+class TestRegionMoves:
+    def test_moving_a_district_moves_its_communities_and_their_access(self, cast):
+        other_region, _ = region_upsert(
+            code="T-2", name="T second region", level=RegionLevel.REGION, parent=cast.places["country"]
+        )
+        region_upsert(code="T-1-1", name="T district", level=RegionLevel.DISTRICT, parent=other_region)
+        for code in ("T-1-1-1", "T-1-1-2"):
+            community = Region.objects.get(code=code)
+            assert (community.country, community.region, community.district.code) == (
+                cast.places["country"],
+                other_region,
+                "T-1-1",
+            )
+        # The lab covers T-1 only: the communities left its share with their district.
+        visible = set(Region.objects.visible_to(cast.analyst).values_list("code", flat=True))
+        assert visible == {"T-1"}
+
+    def test_moving_a_region_to_another_country_moves_everything_below(self, cast):
+        region_upsert(code="T-1", name="T region", level=RegionLevel.REGION, parent=cast.other_places["country"])
+        below = Region.objects.filter(code__startswith="T-1-")
+        assert set(below.values_list("country__code", flat=True)) == {"U"}
+        assert set(below.values_list("region__code", flat=True)) == {"T-1"}

@@ -23,6 +23,7 @@ def run_django(env_overrides: dict[str, str], *args: str) -> subprocess.Complete
     """Start Django in a fresh process with exactly these variables (nothing from the test run)."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "PYTHONPATH"}}
     env["DJANGO_SETTINGS_MODULE"] = "ewers.settings"
+    env["EWERS_ENV_FILE"] = ""  # a developer's .env must not fill in what a test leaves out
     env.update(env_overrides)
     command = [sys.executable, "manage.py", *args] if args else [sys.executable, "-c", "import django; django.setup()"]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
@@ -71,12 +72,38 @@ def test_production_refuses_a_wildcard_host():
         ("EMAIL_PORT", "twenty-five", "EMAIL_PORT must be a whole number"),
         ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT must be at least 1"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be"),
+        ("DATABASE_URL", "not-a-url", "DATABASE_URL must be a database URL"),
+        ("SECURE_HSTS_SECONDS", "0", "SECURE_HSTS_SECONDS must be at least 1"),
     ],
 )
 def test_a_bad_value_is_a_loud_error(name, value, message):
     result = run_django(SECURE | {name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_an_env_file_is_read_but_real_variables_win(tmp_path):
+    env_file = tmp_path / "ewers.env"
+    env_file.write_text("DEBUG=true\nLOG_LEVEL=WARNING\n")
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG, s.LOG_LEVEL)"
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "ewers.settings",
+        "EWERS_ENV_FILE": str(env_file),
+        "LOG_LEVEL": "ERROR",
+        "DATABASE_URL": "sqlite:///:memory:",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.stdout.split() == ["True", "ERROR"], result.stderr
+
+
+def test_the_test_settings_cannot_be_switched_on_by_a_variable():
+    # The production module has no test switch: the old flag changes nothing.
+    result = run_django({"DEBUG": "false", "EWERS_TESTING": "true", "DATABASE_URL": "sqlite:///:memory:"})
+    assert result.returncode != 0
+    assert "Refusing to start" in result.stderr
 
 
 def test_development_needs_no_configuration():
@@ -91,7 +118,12 @@ def test_without_redis_tasks_run_in_process(settings):
         "print(s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"
     )
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
-    env |= {"DJANGO_SETTINGS_MODULE": "ewers.settings", "DEBUG": "true", "DATABASE_URL": "sqlite:///:memory:"}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "ewers.settings",
+        "EWERS_ENV_FILE": "",
+        "DEBUG": "true",
+        "DATABASE_URL": "sqlite:///:memory:",
+    }
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
