@@ -33,8 +33,12 @@ class IndicatorAdmin(admin.ModelAdmin[Indicator]):
     list_display = ["code", "name", "category", "theme", "polarity", "weight", "half_life_days", "version", "is_active"]
     list_filter = ["category", "polarity", "theme", "is_active"]
     search_fields = ["code", "name"]
-    readonly_fields = ["version"]
+    list_select_related = ["theme"]
     inlines = [IndicatorVersionInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Indicator | None = None) -> list[str]:
+        # The code names the indicator in reports, imports and past scores: set once.
+        return ["code", "version"] if obj is not None else ["version"]
 
     def save_model(self, request: HttpRequest, obj: Indicator, form: Any, change: bool) -> None:
         # Through the service, so that a change of weight or threshold is versioned.
@@ -53,6 +57,7 @@ class IndicatorAdmin(admin.ModelAdmin[Indicator]):
             threshold_high=obj.threshold_high,
             threshold_critical=obj.threshold_critical,
             half_life_days=obj.half_life_days,
+            is_active=obj.is_active,
             changed_by=request.user,  # type: ignore[arg-type]
             reason=gettext("changed in the admin"),
         )

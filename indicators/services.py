@@ -20,6 +20,7 @@ from indicators.models import FieldReport, Indicator, IndicatorVersion, Reading
 # Field devices' clocks drift: an observation a little ahead of the server is accepted.
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
 MAX_READINGS_PER_REPORT = 50
+IDEMPOTENCY_KEY_MAX_LENGTH = 128
 
 # The settings whose every change is recorded, so past scores stay explainable.
 VERSIONED_FIELDS = ("weight", "threshold_moderate", "threshold_high", "threshold_critical", "half_life_days")
@@ -52,6 +53,7 @@ def indicator_upsert(
     half_life_days: float,
     description: str = "",
     scale_labels: dict[str, str] | None = None,
+    is_active: bool = True,
     changed_by: User | None = None,
     reason: str = "",
 ) -> tuple[Indicator, bool]:
@@ -74,6 +76,7 @@ def indicator_upsert(
     indicator.threshold_high = threshold_high
     indicator.threshold_critical = threshold_critical
     indicator.half_life_days = half_life_days
+    indicator.is_active = is_active
     changed = created or any(before[name] != getattr(indicator, name) for name in VERSIONED_FIELDS)
     if changed and not created:
         indicator.version += 1
@@ -102,6 +105,7 @@ def indicator_update_settings(
         scale_min=indicator.scale_min,
         scale_max=indicator.scale_max,
         scale_labels=indicator.scale_labels,
+        is_active=indicator.is_active,
         changed_by=changed_by,
         reason=reason,
         **values,
@@ -139,6 +143,7 @@ def _resolve_indicators(readings: Sequence[ReadingInput]) -> dict[int, Indicator
 
 def field_report_validate(
     *,
+    user: User,
     community: Region,
     observed_at: datetime,
     readings: Sequence[ReadingInput],
@@ -146,13 +151,25 @@ def field_report_validate(
     information_credibility: int,
     narrative: str,
     source_reference: str | None,
+    idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> dict[int, Indicator]:
-    """Check a report before anything is written; raises ValidationError with field messages."""
+    """Check a report before anything is written; raises ValidationError with field messages.
+
+    A community outside the user's coverage is "unknown": its existence is not confirmed.
+    """
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     if community.level != RegionLevel.COMMUNITY:
         errors.setdefault("community", []).append(_("Reports are logged for a community."))
+    elif not Region.objects.visible_to(user).filter(pk=community.pk).exists():
+        errors.setdefault("community", []).append(_("Unknown community."))
+    if idempotency_key is not None and (
+        len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH or not idempotency_key.isprintable()
+    ):
+        errors.setdefault("idempotency_key", []).append(
+            _("An idempotency key is at most %(n)d printable characters.") % {"n": IDEMPOTENCY_KEY_MAX_LENGTH}
+        )
     if timezone.is_naive(observed_at):
         errors.setdefault("observed_at", []).append(_("Give the time with its time zone."))
     elif observed_at > now + CLOCK_SKEW_TOLERANCE:
@@ -221,11 +238,13 @@ def field_report_create(
     """
     if user.role not in (Role.ANALYST, Role.COORDINATOR) or user.organisation_id is None:
         raise PermissionError(_("Only analysts and coordinators log field reports."))
-    if idempotency_key:
+    idempotency_key = idempotency_key or None
+    if idempotency_key and len(idempotency_key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
         existing = FieldReport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing, False
     indicators = field_report_validate(
+        user=user,
         community=community,
         observed_at=observed_at,
         readings=readings,
@@ -233,6 +252,7 @@ def field_report_create(
         information_credibility=information_credibility,
         narrative=narrative,
         source_reference=source_reference,
+        idempotency_key=idempotency_key,
     )
     report = FieldReport(
         community=community,
@@ -244,7 +264,7 @@ def field_report_create(
         source_reference=source_reference or None,
         created_by=user,
         organisation_id=user.organisation_id,
-        idempotency_key=idempotency_key or None,
+        idempotency_key=idempotency_key,
     )
     try:
         with transaction.atomic():

@@ -30,7 +30,7 @@ def submit(cast, **overrides):
 
 
 def test_it_saves_a_report_with_its_readings(cast):
-    report, created = submit(cast, readings=[ReadingInput("P01", 3), ReadingInput(cast.indicator.pk, 1)][:1])
+    report, created = submit(cast, readings=[ReadingInput("P01", 3)])
     assert created
     assert report.status == "received"
     assert report.verification == "unverified"
@@ -66,6 +66,21 @@ def test_it_refuses_bad_input_and_saves_nothing(cast, overrides, field):
     assert field in excinfo.value.message_dict
     assert FieldReport.objects.count() == 0
     assert Reading.objects.count() == 0
+
+
+@pytest.mark.parametrize("key", ["k" * 129, "bad\x00key", "line\nbreak"])
+def test_it_refuses_a_malformed_idempotency_key(cast, key):
+    with pytest.raises(ValidationError) as excinfo:
+        submit(cast, idempotency_key=key)
+    assert "idempotency_key" in excinfo.value.message_dict
+    assert FieldReport.objects.count() == 0
+
+
+def test_a_community_outside_the_coverage_is_unknown(cast):
+    with pytest.raises(ValidationError) as excinfo:
+        submit(cast, community=cast.other_places["c1"])
+    assert excinfo.value.message_dict["community"] == ["Unknown community."]
+    assert FieldReport.objects.count() == 0
 
 
 def test_it_refuses_a_report_for_a_district(cast):
