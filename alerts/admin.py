@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from alerts.models import Alert, AlertEvent, Assignment
+from ewers.admin import NeedToKnowAdmin
 from indicators.admin import ReadOnlyInline
 
 
@@ -32,7 +33,7 @@ class AssignmentInline(ReadOnlyInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin[Alert]):
+class AlertAdmin(NeedToKnowAdmin):
     list_display = ["id", "community", "level", "state", "verified", "opened_at", "escalated_at", "closed_at"]
     list_filter = ["state", "level", "verified", "outcome"]
     search_fields = ["community__name", "community__code"]
@@ -68,7 +69,7 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin[Assignment]):
+class AssignmentAdmin(NeedToKnowAdmin):
     list_display = ["id", "alert", "organisation", "state", "due_at"]
     list_filter = ["state", "organisation"]
     list_select_related = ["alert__community", "organisation"]

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -40,6 +41,14 @@ class RegionAdminForm(forms.ModelForm[Region]):
         if self.instance.pk and level and level != self.instance.level and self.instance.children.exists():
             self.add_error("level", _("This region has children; its level cannot change."))
         return data
+
+
+class NeedToKnowAdmin(admin.ModelAdmin[Any]):
+    """Lists only the rows ``visible_to(user)`` allows: the admin site is no way around
+    need-to-know, for staff and superusers alike."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
 
 
 @admin.register(Region)

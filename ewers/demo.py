@@ -575,7 +575,6 @@ def seed_users(organisations: dict[str, Organisation]) -> dict[str, User]:
             first_name=spec.first_name,
             last_name=spec.last_name,
             is_staff=spec.staff,
-            is_superuser=spec.staff,
         )
     return users
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Role, Sector
@@ -101,6 +103,38 @@ def organisation_upsert(
     return organisation
 
 
+ADMINISTRATORS_GROUP = "Administrators"
+# What the administrator role manages in the admin site (PRODUCT.md: organisations, users,
+# regions and boundaries, and the indicator catalogue), and nothing about cases: no
+# reports, assessments, alerts or assignments.
+ADMINISTRATOR_PERMISSIONS = {
+    "ewers": {
+        "region": ("view", "add", "change"),
+        "theme": ("view", "add", "change"),
+        "organisation": ("view", "add", "change"),
+        "user": ("view", "add", "change"),
+    },
+    "indicators": {"indicator": ("view", "add", "change"), "indicatorversion": ("view",)},
+    "axes": {"accessattempt": ("view", "delete"), "accessfailurelog": ("view",), "accesslog": ("view",)},
+    "authtoken": {"tokenproxy": ("view", "delete")},
+}
+
+
+def administrators_group_ensure() -> Group:
+    """The group that gives administrators exactly ADMINISTRATOR_PERMISSIONS."""
+    group, _created = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
+    wanted = Q(pk__in=[])
+    for app_label, models in ADMINISTRATOR_PERMISSIONS.items():
+        for model, actions in models.items():
+            wanted |= Q(
+                content_type__app_label=app_label,
+                content_type__model=model,
+                codename__in=[f"{action}_{model}" for action in actions],
+            )
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
 def user_upsert(
     *,
     username: str,
@@ -133,8 +167,15 @@ def user_upsert(
         user.set_password(password)
     elif created:
         user.set_unusable_password()
+    if role == Role.ADMIN:
+        user.is_staff = True  # administrators work in the admin site
     user.full_clean()
     user.save()
+    group = administrators_group_ensure()
+    if role == Role.ADMIN:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
     return user, created
 
 

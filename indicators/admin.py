@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
+from ewers.admin import NeedToKnowAdmin
 from indicators.models import Contribution, FieldReport, Indicator, IndicatorVersion, Reading, RiskAssessment
 from indicators.services import VERSIONED_FIELDS, indicator_upsert
 
@@ -70,7 +71,7 @@ class ReadingInline(ReadOnlyInline):
 
 
 @admin.register(FieldReport)
-class FieldReportAdmin(admin.ModelAdmin[FieldReport]):
+class FieldReportAdmin(NeedToKnowAdmin):
     list_display = ["id", "community", "observed_at", "grading", "verification", "status", "organisation"]
     list_filter = ["status", "verification", "source_reliability", "organisation"]
     search_fields = ["community__name", "community__code"]
@@ -108,7 +109,7 @@ class ContributionInline(ReadOnlyInline):
 
 
 @admin.register(RiskAssessment)
-class RiskAssessmentAdmin(admin.ModelAdmin[RiskAssessment]):
+class RiskAssessmentAdmin(NeedToKnowAdmin):
     list_display = ["community", "assessed_at", "score", "level"]
     list_filter = ["level"]
     search_fields = ["community__name", "community__code"]

@@ -219,10 +219,13 @@ class FieldReport(models.Model):
         return f"Report #{self.pk} — {self.community_id} @ {self.observed_at:%Y-%m-%d %H:%M}"
 
     def source_reference_visible_to(self, user: User) -> bool:
-        """Only the reporting organisation and coordinators may read the source reference."""
+        """The source reference is for the reporting organisation's analysts and the
+        coordinators covering the community; never for responders or administrators."""
+        if user.role == Role.ANALYST:
+            return user.organisation_id is not None and user.organisation_id == self.organisation_id
         if user.role == Role.COORDINATOR:
             return FieldReport.objects.visible_to(user).filter(pk=self.pk).exists()
-        return user.organisation_id is not None and user.organisation_id == self.organisation_id
+        return False
 
     @property
     def grading(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, Assignment
-from ewers.choices import RiskLevel
+from ewers.choices import RiskLevel, Role
 from ewers.models import Region
 from indicators.models import Contribution, FieldReport, RiskAssessment
 from tests import factories
@@ -70,6 +70,13 @@ def test_the_source_reference_is_for_the_reporting_organisation_and_coordinators
     assert not report.source_reference_visible_to(cast.other_analyst)
     assert not report.source_reference_visible_to(cast.cso_user)
     assert not report.source_reference_visible_to(cast.admin)
+    # A responder of the reporting organisation is still a responder: never the source.
+    lab_responder = factories.make_user("lab-responder", cast.lab, Role.RESPONDER)
+    assert not report.source_reference_visible_to(lab_responder)
+    # A coordinator whose coverage does not reach the community does not see it either.
+    far_desk = factories.make_organisation(code="far-desk", coverage=[cast.other_places["country"]])
+    far_coordinator = factories.make_user("far-coord", far_desk, Role.COORDINATOR)
+    assert not report.source_reference_visible_to(far_coordinator)
 
 
 def test_assessments_follow_coverage(cast):

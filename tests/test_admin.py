@@ -17,28 +17,68 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(cast, client):
-    cast.admin.is_staff = cast.admin.is_superuser = True
-    cast.admin.save()
+    """The administrator role: staff, in the Administrators group, not a superuser."""
+    assert cast.admin.is_staff and not cast.admin.is_superuser
     client.force_login(cast.admin)
     return client
 
 
-def test_every_changelist_and_add_page_renders(admin_client, cast):
+@pytest.fixture
+def superuser_client(cast, client):
+    """A superuser who is also a coordinator of the desk (covers country T only)."""
+    cast.coordinator.is_staff = cast.coordinator.is_superuser = True
+    cast.coordinator.save()
+    client.force_login(cast.coordinator)
+    return client
+
+
+def make_cases(cast):
     factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, source_reference="S-1")
+    factories.make_report(cast.other_analyst, cast.other_places["c1"], cast.indicator)
     Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
+    Alert.objects.create(community=cast.other_places["c1"], level=RiskLevel.HIGH)
+
+
+def test_every_admin_page_renders_for_a_superuser(superuser_client, cast):
+    make_cases(cast)
+    request = type("R", (), {"user": cast.coordinator})()
     for model, model_admin in admin.site._registry.items():
         info = (model._meta.app_label, model._meta.model_name)
-        assert admin_client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200, info
-        if model_admin.has_add_permission(type("R", (), {"user": cast.admin})()):
-            assert admin_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200, info
-        obj = model.objects.first()
+        assert superuser_client.get(reverse("admin:{}_{}_changelist".format(*info))).status_code == 200, info
+        if model_admin.has_add_permission(request):
+            assert superuser_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 200, info
+        obj = model_admin.get_queryset(request).first()
         if obj is not None:
-            assert admin_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk])).status_code == 200, info
+            url = reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+            assert superuser_client.get(url).status_code == 200, info
 
 
-def test_the_report_page_never_shows_the_source_reference(admin_client, cast):
+def test_the_administrator_manages_structure_but_sees_no_cases(admin_client, cast):
+    make_cases(cast)
+    for name in ("ewers_region", "ewers_organisation", "ewers_user", "ewers_theme", "indicators_indicator"):
+        assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+        assert admin_client.get(reverse(f"admin:{name}_add")).status_code == 200, name
+    for name in ("indicators_fieldreport", "indicators_riskassessment", "alerts_alert", "alerts_assignment"):
+        assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 403, name
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Field reports" not in index
+
+
+def test_admin_lists_follow_need_to_know_even_for_a_superuser(superuser_client, cast):
+    make_cases(cast)
+    inside = FieldReport.objects.get(community=cast.places["c1"])
+    outside = FieldReport.objects.get(community=cast.other_places["c1"])
+    listing = superuser_client.get(reverse("admin:indicators_fieldreport_changelist"))
+    assert list(listing.context["cl"].result_list) == [inside]
+    url = reverse("admin:indicators_fieldreport_change", args=[outside.pk])
+    assert superuser_client.get(url).status_code == 302  # "does not exist" back to the list
+    alerts = superuser_client.get(reverse("admin:alerts_alert_changelist")).context["cl"].result_list
+    assert [a.community for a in alerts] == [cast.places["c1"]]
+
+
+def test_the_report_page_never_shows_the_source_reference(superuser_client, cast):
     report = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, source_reference="Imam Yusof")
-    page = admin_client.get(reverse("admin:indicators_fieldreport_change", args=[report.pk])).content.decode()
+    page = superuser_client.get(reverse("admin:indicators_fieldreport_change", args=[report.pk])).content.decode()
     assert "Imam Yusof" not in page
     assert report.narrative in page
 
@@ -153,8 +193,9 @@ def test_a_user_without_organisation_is_a_form_error(admin_client, cast):
     assert not User.objects.filter(username="newbie").exists()
 
 
-def test_reports_cannot_be_added_or_deleted_in_the_admin(admin_client, cast):
+def test_reports_cannot_be_added_or_deleted_in_the_admin(superuser_client, cast):
     report = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
-    assert admin_client.get(reverse("admin:indicators_fieldreport_add")).status_code == 403
-    assert admin_client.post(reverse("admin:indicators_fieldreport_delete", args=[report.pk])).status_code == 403
+    assert superuser_client.get(reverse("admin:indicators_fieldreport_add")).status_code == 403
+    url = reverse("admin:indicators_fieldreport_delete", args=[report.pk])
+    assert superuser_client.post(url).status_code == 403
     assert FieldReport.objects.filter(pk=report.pk).exists()

@@ -281,3 +281,16 @@ class TestRegionMoves:
         below = Region.objects.filter(code__startswith="T-1-")
         assert set(below.values_list("country__code", flat=True)) == {"U"}
         assert set(below.values_list("region__code", flat=True)) == {"T-1"}
+
+
+class TestAdministratorsGroup:
+    def test_the_admin_role_gets_the_group_and_staff_and_loses_it_with_the_role(self, cast):
+        assert cast.admin.is_staff
+        assert cast.admin.has_perm("ewers.change_organisation")
+        assert cast.admin.has_perm("indicators.change_indicator")
+        assert not cast.admin.has_perm("indicators.view_fieldreport")
+        assert not cast.admin.has_perm("alerts.view_alert")
+        user, _ = user_upsert(username="adm", organisation=cast.desk, role=Role.ANALYST)
+        user = User.objects.get(pk=user.pk)  # fresh permission cache
+        assert not user.groups.exists()
+        assert not user.has_perm("ewers.change_organisation")
