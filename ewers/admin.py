@@ -48,7 +48,8 @@ class NeedToKnowAdmin(admin.ModelAdmin[Any]):
     need-to-know, for staff and superusers alike."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
+        queryset: QuerySet[Any] = super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
+        return queryset
 
 
 @admin.register(Region)

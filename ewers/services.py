@@ -107,7 +107,7 @@ ADMINISTRATORS_GROUP = "Administrators"
 # What the administrator role manages in the admin site (PRODUCT.md: organisations, users,
 # regions and boundaries, and the indicator catalogue), and nothing about cases: no
 # reports, assessments, alerts or assignments.
-ADMINISTRATOR_PERMISSIONS = {
+ADMINISTRATOR_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "ewers": {
         "region": ("view", "add", "change"),
         "theme": ("view", "add", "change"),
