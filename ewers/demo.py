@@ -148,61 +148,79 @@ def _block_polygon(grid: list[list[tuple[float, float]]], cols: range, rows: ran
 
 
 @dataclass(frozen=True)
-class Cell:
-    col: int
-    row: int
+class PlaceSpec:
+    """One place of the demo map, before it is written."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    boundary: dict[str, Any]
 
 
-def seed_places(rng: random.Random) -> dict[str, Region]:
-    """Country, 4 regions, 12 districts and 60 communities with tiling boundaries."""
-    grid = _vertex_grid(rng)
-    places: dict[str, Region] = {}
-    country, _ = region_upsert(
-        code=COUNTRY[0],
-        name=COUNTRY[1],
-        level=RegionLevel.COUNTRY,
-        boundary=_block_polygon(grid, range(GRID_COLS), range(GRID_ROWS)),
-    )
-    places[country.code] = country
+def plan_places() -> list[PlaceSpec]:
+    """Country, 4 regions, 12 districts and 60 communities with tiling boundaries, parents first.
+
+    Pure: the same list on every call.
+    """
+    grid = _vertex_grid(random.Random(SEED))
+    code = COUNTRY[0]
+    plan = [
+        PlaceSpec(code, COUNTRY[1], RegionLevel.COUNTRY, None, _block_polygon(grid, range(GRID_COLS), range(GRID_ROWS)))
+    ]
     half_cols, half_rows = GRID_COLS // 2, GRID_ROWS // 2
     community_index = 0
     for r_index, r_name in enumerate(REGIONS):
         col0 = (r_index % 2) * half_cols
         row0 = (1 - r_index // 2) * half_rows  # regions 1-2 in the north, 3-4 in the south
-        r_code = f"{country.code}-{r_index + 1:02d}"
-        region, _ = region_upsert(
-            code=r_code,
-            name=r_name,
-            level=RegionLevel.REGION,
-            parent=country,
-            boundary=_block_polygon(grid, range(col0, col0 + half_cols), range(row0, row0 + half_rows)),
+        r_code = f"{code}-{r_index + 1:02d}"
+        plan.append(
+            PlaceSpec(
+                r_code,
+                r_name,
+                RegionLevel.REGION,
+                code,
+                _block_polygon(grid, range(col0, col0 + half_cols), range(row0, row0 + half_rows)),
+            )
         )
-        places[r_code] = region
         for d_index in range(half_cols):
             col = col0 + d_index
             d_code = f"{r_code}-{d_index + 1:02d}"
-            district, _ = region_upsert(
-                code=d_code,
-                name=DISTRICTS[r_index * half_cols + d_index],
-                level=RegionLevel.DISTRICT,
-                parent=region,
-                boundary=_block_polygon(grid, range(col, col + 1), range(row0, row0 + half_rows)),
+            plan.append(
+                PlaceSpec(
+                    d_code,
+                    DISTRICTS[r_index * half_cols + d_index],
+                    RegionLevel.DISTRICT,
+                    r_code,
+                    _block_polygon(grid, range(col, col + 1), range(row0, row0 + half_rows)),
+                )
             )
-            places[d_code] = district
             for c_index in range(half_rows):
                 row = row0 + c_index
-                c_code = f"{d_code}-{c_index + 1:02d}"
                 prefix = COMMUNITY_PREFIXES[(community_index * 7) % len(COMMUNITY_PREFIXES)]
-                name = f"{prefix} {COMMUNITY_NAMES[community_index]}"
-                community, _ = region_upsert(
-                    code=c_code,
-                    name=name,
-                    level=RegionLevel.COMMUNITY,
-                    parent=district,
-                    boundary=_block_polygon(grid, range(col, col + 1), range(row, row + 1)),
+                plan.append(
+                    PlaceSpec(
+                        f"{d_code}-{c_index + 1:02d}",
+                        f"{prefix} {COMMUNITY_NAMES[community_index]}",
+                        RegionLevel.COMMUNITY,
+                        d_code,
+                        _block_polygon(grid, range(col, col + 1), range(row, row + 1)),
+                    )
                 )
-                places[c_code] = community
                 community_index += 1
+    return plan
+
+
+def seed_places(plan: list[PlaceSpec]) -> dict[str, Region]:
+    places: dict[str, Region] = {}
+    for spec in plan:
+        places[spec.code], _ = region_upsert(
+            code=spec.code,
+            name=spec.name,
+            level=spec.level,
+            parent=places[spec.parent_code] if spec.parent_code else None,
+            boundary=spec.boundary,
+        )
     return places
 
 
@@ -634,90 +652,119 @@ GRADES = [("A", 2), ("B", 2), ("B", 3), ("C", 3), ("C", 2), ("D", 4), ("F", 6)]
 GRADE_WEIGHTS = [1, 5, 4, 5, 2, 1, 1]
 
 
-def _reporter_for(community: Region, users: dict[str, User]) -> User:
-    region_code = community.code[:5]
-    if region_code == "HM-04":
-        return users["monitor.wanita"]
-    if region_code == "HM-03" and community.code.endswith(("-04", "-05")):
-        return users["monitor.belia"]
-    return users["analyst"]
+INDICATOR_SPECS = {spec.code: spec for spec in INDICATORS}
 
 
-def _readings_for(
-    profile: Profile, intensity: float, indicators: dict[str, Indicator], rng: random.Random
-) -> list[ReadingInput]:
+def _scale(spec: IndicatorSpec) -> tuple[int, int, dict[str, str]]:
+    """The value scale of a demo indicator: triggers 0-3, the others 0-4."""
+    if spec.category == Category.TRIGGER:
+        return 0, 3, TRIGGER_LABELS
+    return 0, 4, ORDINAL_LABELS
+
+
+def _reporter_for(community_code: str) -> str:
+    """Who logs a community's reports: each reporter's organisation covers its communities."""
+    if community_code.startswith("HM-04-"):
+        return "monitor.wanita"
+    if community_code.startswith("HM-03-") and community_code.endswith(("-04", "-05")):
+        return "monitor.belia"
+    return "analyst"
+
+
+def _readings_for(profile: Profile, intensity: float, rng: random.Random) -> list[tuple[str, float]]:
     count = rng.randint(1, min(4, len(profile.indicators)))
-    chosen = rng.sample(profile.indicators, count)
     readings = []
-    for code in sorted(chosen):
-        indicator = indicators[code]
-        span = indicator.scale_max - indicator.scale_min
-        if indicator.polarity == Polarity.RESILIENCE:
+    for code in sorted(rng.sample(profile.indicators, count)):
+        spec = INDICATOR_SPECS[code]
+        low, high, _labels = _scale(spec)
+        if spec.polarity == Polarity.RESILIENCE:
             level = 1 - intensity  # resilience thins out as tension builds
-        elif indicator.category == Category.TRIGGER:
+        elif spec.category == Category.TRIGGER:
             level = intensity - 0.35 if intensity > 0.6 else 0  # triggers only near the peak
         else:
             level = intensity
-        value = round(max(0.0, min(1.0, level + rng.uniform(-0.2, 0.2))) * span + indicator.scale_min)
-        if indicator.category == Category.TRIGGER and value == 0:
+        value = round(max(0.0, min(1.0, level + rng.uniform(-0.2, 0.2))) * (high - low) + low)
+        if spec.category == Category.TRIGGER and value == 0:
             continue  # "no trigger seen" is not worth a reading
-        readings.append(ReadingInput(indicator=indicator, value=float(value)))
+        readings.append((code, float(value)))
     if not readings:
-        fallback = indicators[profile.indicators[0]]
-        readings.append(ReadingInput(indicator=fallback, value=float(fallback.scale_min + 1)))
+        readings.append((profile.indicators[0], 1.0))
     return readings
 
 
-def seed_reports(
-    places: dict[str, Region],
-    indicators: dict[str, Indicator],
-    users: dict[str, User],
-    rng: random.Random,
-    *,
-    now: datetime,
-) -> int:
-    """About 90 days of reports; each keyed by ``demo-N`` so a re-run adds nothing."""
-    existing = set(
-        FieldReport.objects.filter(idempotency_key__startswith="demo-").values_list("idempotency_key", flat=True)
-    )
-    communities = [r for r in places.values() if r.level == RegionLevel.COMMUNITY]
-    created = 0
-    serial = 0
-    for community in sorted(communities, key=lambda c: c.code):
-        profile = PROFILES[HOTSPOTS.get(community.code, "calm")]
-        reporter = _reporter_for(community, users)
+@dataclass(frozen=True)
+class ReportSpec:
+    """One demo field report, before it is written."""
+
+    key: str
+    community_code: str
+    reporter: str
+    observed_at: datetime
+    received_at: datetime
+    readings: list[tuple[str, float]]
+    source_reliability: str
+    information_credibility: int
+    narrative: str
+    source_reference: str | None
+
+
+def plan_reports(places: list[PlaceSpec], *, now: datetime) -> list[ReportSpec]:
+    """About 90 days of visits before ``now``, each keyed ``demo-N``. Pure: same input, same list."""
+    rng = random.Random(SEED + 1)
+    plan: list[ReportSpec] = []
+    for place in sorted((p for p in places if p.level == RegionLevel.COMMUNITY), key=lambda p: p.code):
+        profile = PROFILES[HOTSPOTS.get(place.code, "calm")]
         for day in range(DAYS, 0, -1):
             if rng.random() >= profile.visits_per_week / 7:
                 continue
-            serial += 1
             observed_at = now - timedelta(days=day - 1, hours=rng.randint(1, 10), minutes=rng.randint(0, 59))
-            intensity = profile.intensity(day)
-            readings = _readings_for(profile, intensity, indicators, rng)
+            readings = _readings_for(profile, profile.intensity(day), rng)
             reliability, credibility = rng.choices(GRADES, weights=GRADE_WEIGHTS)[0]
             signals = "; ".join(
-                f"{r.indicator.name.lower()} ({r.indicator.scale_labels.get(str(int(r.value)), r.value)})"  # type: ignore[union-attr]
-                for r in readings
+                f"{INDICATOR_SPECS[code].name.lower()} ({_scale(INDICATOR_SPECS[code])[2].get(str(int(value)))})"
+                for code, value in readings
             )
-            narrative = rng.choice(NARRATIVES).format(place=community.name, signals=signals)
-            source_reference = f"SRC-{rng.randint(1000, 9999)}" if rng.random() < 0.4 else None
-            received_at = observed_at + timedelta(minutes=rng.randint(5, 240))
-            key = f"demo-{serial}"
-            # Every random draw happens before this skip, so a re-run stays in step.
-            if key in existing:
-                continue
-            field_report_create(
-                user=reporter,
-                community=community,
-                observed_at=observed_at,
-                readings=readings,
-                source_reliability=reliability,
-                information_credibility=credibility,
-                narrative=narrative,
-                source_reference=source_reference,
-                idempotency_key=key,
-                received_at=received_at,
+            plan.append(
+                ReportSpec(
+                    key=f"demo-{len(plan) + 1}",
+                    community_code=place.code,
+                    reporter=_reporter_for(place.code),
+                    observed_at=observed_at,
+                    received_at=observed_at + timedelta(minutes=rng.randint(5, 240)),
+                    readings=readings,
+                    source_reliability=reliability,
+                    information_credibility=credibility,
+                    narrative=rng.choice(NARRATIVES).format(place=place.name, signals=signals),
+                    source_reference=f"SRC-{rng.randint(1000, 9999)}" if rng.random() < 0.4 else None,
+                )
             )
-            created += 1
+    return plan
+
+
+def seed_reports(
+    plan: list[ReportSpec], places: dict[str, Region], indicators: dict[str, Indicator], users: dict[str, User]
+) -> int:
+    """Write the planned reports that are not there yet; returns how many were new."""
+    existing = set(
+        FieldReport.objects.filter(idempotency_key__startswith="demo-").values_list("idempotency_key", flat=True)
+    )
+    created = 0
+    for spec in plan:
+        if spec.key in existing:
+            continue
+        field_report_create(
+            user=users[spec.reporter],
+            community=places[spec.community_code],
+            observed_at=spec.observed_at,
+            readings=[ReadingInput(indicator=indicators[code], value=value) for code, value in spec.readings],
+            source_reliability=spec.source_reliability,
+            information_credibility=spec.information_credibility,
+            narrative=spec.narrative,
+            source_reference=spec.source_reference,
+            idempotency_key=spec.key,
+            received_at=spec.received_at,
+        )
+        created += 1
     return created
 
 
@@ -733,15 +780,19 @@ class SeedResult:
 
 @transaction.atomic
 def seed_demo(*, now: datetime | None = None) -> SeedResult:
-    """Create or bring up to date the whole demo deployment. Safe to run again."""
+    """Create or bring up to date the whole demo deployment. Safe to run again.
+
+    The places and reports are planned by pure functions (plan_places, plan_reports)
+    and then written; a report already there (same ``demo-N`` key) is left as it is.
+    """
     # The anchor is an hour back, rounded, so a report time is never "in the future".
     now = (now or timezone.now()).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    rng = random.Random(SEED)
-    places = seed_places(rng)
+    place_plan = plan_places()
+    places = seed_places(place_plan)
     themes, indicators = seed_catalogue()
     organisations = seed_organisations(places, themes)
     users = seed_users(organisations)
-    created = seed_reports(places, indicators, users, random.Random(SEED + 1), now=now)
+    created = seed_reports(plan_reports(place_plan, now=now), places, indicators, users)
     return SeedResult(
         regions=len(places),
         indicators=len(indicators),

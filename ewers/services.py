@@ -92,12 +92,13 @@ def organisation_upsert(
     if sector not in Sector.values:
         raise ValidationError({"sector": _("Unknown sector %(sector)s.") % {"sector": sector}})
     organisation = Organisation.objects.filter(code=code).first() or Organisation(code=code)
-    organisation.name = name
-    organisation.sector = sector
-    organisation.min_alert_level = min_alert_level
-    organisation.contact_email = contact_email
-    organisation.full_clean()
-    organisation.save()
+    values = {"name": name, "sector": sector, "min_alert_level": min_alert_level, "contact_email": contact_email}
+    # Saved only when something changed, so an unchanged upsert leaves no history entry.
+    if organisation.pk is None or any(getattr(organisation, k) != v for k, v in values.items()):
+        for key, value in values.items():
+            setattr(organisation, key, value)
+        organisation.full_clean()
+        organisation.save()
     organisation.coverage.set(list(coverage))
     organisation.mandate.set(list(mandate))
     return organisation

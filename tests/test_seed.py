@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ewers.choices import RegionLevel, Role, Sector
-from ewers.demo import DEMO_PASSWORD, seed_demo
+from ewers.demo import DEMO_PASSWORD, plan_places, plan_reports, seed_demo
 from ewers.geojson import validate_boundary
 from ewers.models import Organisation, Region, User
 from indicators.choices import Category, Polarity
@@ -49,8 +49,11 @@ def snapshot() -> str:
             for o in Organisation.objects.order_by("code")
         ],
         "users": list(
-            User.objects.order_by("username").values_list("username", "organisation__code", "role", "is_staff")
+            User.objects.order_by("username").values_list(
+                "username", "organisation__code", "role", "is_staff", "is_superuser", "is_active"
+            )
         ),
+        "history": [FieldReport.history.count(), Organisation.history.count()],
         "indicators": list(
             Indicator.objects.order_by("code").values_list(
                 "code", "category", "theme__code", "polarity", "weight", "threshold_high", "half_life_days", "version"
@@ -60,13 +63,15 @@ def snapshot() -> str:
             (
                 r.idempotency_key,
                 r.community.code,
+                r.created_by.username,
                 r.observed_at.isoformat(),
+                r.received_at.isoformat(),
                 r.grading,
                 r.narrative,
                 r.source_reference,
                 sorted((x.indicator.code, x.value) for x in r.readings.all()),
             )
-            for r in FieldReport.objects.select_related("community")
+            for r in FieldReport.objects.select_related("community", "created_by")
             .prefetch_related("readings__indicator")
             .order_by("idempotency_key")
         ],
@@ -154,6 +159,19 @@ def test_it_logs_about_90_days_of_reports(seeded):
     # The hotspots stand out: some communities get far more visits than the calm ones.
     per_community = sorted(reports.values_list("community").annotate(n=Count("id")).values_list("n", flat=True))
     assert per_community[-1] >= 3 * per_community[len(per_community) // 2]
+
+
+def test_the_plans_are_pure():
+    now = timezone.now()
+    assert plan_places() == plan_places()
+    first = plan_reports(plan_places(), now=now)
+    assert first == plan_reports(plan_places(), now=now)
+    assert [r.key for r in first] == [f"demo-{n}" for n in range(1, len(first) + 1)]
+
+
+def test_every_reporter_covers_the_communities_they_report_on(seeded):
+    for report in FieldReport.objects.select_related("created_by", "community"):
+        assert Region.objects.visible_to(report.created_by).filter(pk=report.community_id).exists()
 
 
 def test_seeding_twice_gives_the_same_data(seeded, settings):
