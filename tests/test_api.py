@@ -77,3 +77,27 @@ def test_the_health_check_fails_when_the_broker_does_not_answer(client, settings
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
+
+
+def test_the_token_endpoint_locks_out_after_repeated_failures(cast, api, settings):
+    url = reverse("api-token")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert api.post(url, {"username": "cso", "password": "nope"}, format="json").status_code == 400
+    # The failure that reaches the limit locks the account at once...
+    assert api.post(url, {"username": "cso", "password": "nope"}, format="json").status_code == 429
+    # ...and the right password is refused while it lasts.
+    response = api.post(url, {"username": "cso", "password": factories.PASSWORD}, format="json")
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.json()["detail"]
+
+
+def test_members_of_a_deactivated_organisation_lose_token_access(cast, api):
+    token = api.post(reverse("api-token"), {"username": "cso", "password": factories.PASSWORD}, format="json")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+    assert api.get(reverse("api-me")).status_code == 200
+    cast.cso.is_active = False
+    cast.cso.save()
+    assert api.get(reverse("api-me")).status_code == 401
+    api.credentials()
+    response = api.post(reverse("api-token"), {"username": "cso", "password": factories.PASSWORD}, format="json")
+    assert response.status_code == 400

@@ -156,3 +156,16 @@ def test_the_responder_cards_count_beyond_the_listed_rows(cast, monkeypatch):
     assert len(summary.assignments) == 1
     assert summary.cards["assignments_active"] == 2
     assert summary.cards["assignments_overdue"] == 2
+
+
+def test_members_of_a_deactivated_organisation_cannot_sign_in_or_stay_signed_in(cast, client):
+    login(client, "cso", factories.PASSWORD)
+    assert client.get(reverse("home")).status_code == 200
+    cast.cso.is_active = False
+    cast.cso.save()
+    # The open session ends at the next request...
+    assert client.get(reverse("home")).status_code == 302
+    # ...and a new sign-in is refused.
+    response = login(client, "cso", factories.PASSWORD)
+    assert "The username or password is not right" in response.content.decode()
+    assert client.get(reverse("home")).status_code == 302

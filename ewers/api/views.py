@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,4 +27,20 @@ class MeView(APIView):
 
 
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (failed attempts count towards lockout)."""
+    """Exchange a username and password for an API token.
+
+    Failed attempts count towards the same lockout as the login page; while locked out
+    the answer is 429, even for the right password.
+    """
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # django-axes marks the request it was given: DRF's wrapper, not Django's request.
+            if getattr(request, "axes_locked_out", False):
+                return Response(
+                    {"detail": _("Too many failed sign-in attempts. Try again later or ask your administrator.")},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            raise
