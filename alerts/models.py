@@ -11,17 +11,17 @@ from simple_history.models import HistoricalRecords
 
 from alerts.choices import ALERT_LEVELS, AlertEventKind, AlertState, AssignmentState, IncidentOutcome
 from ewers.choices import RegionLevel, RiskLevel, Role
-from ewers.models import Organisation, Region, User, covered_region_ids
+from ewers.models import Organisation, Region, User
 from indicators.models import RiskAssessment
 
 
 class AlertQuerySet(models.QuerySet["Alert"]):
     def visible_to(self, user: User) -> AlertQuerySet:
         """Coordinators see the alerts of the communities they cover; responders the
-        alerts with an assignment to their organisation; analysts the alerts of the
-        communities they cover (risk is theirs to see, the response is not)."""
-        if user.role in (Role.COORDINATOR, Role.ANALYST):
-            return self.filter(community__in=Region.objects.within(covered_region_ids(user)).values("pk"))
+        alerts with an assignment to their organisation. Analysts see risk (assessments),
+        not the response: an alert's explanation names other organisations' reports."""
+        if user.role == Role.COORDINATOR:
+            return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
             return self.filter(pk__in=Assignment.objects.filter(organisation=user.organisation_id).values("alert"))
         return self.none()
@@ -152,7 +152,7 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         """An organisation sees its own assignments; coordinators all those of the
         communities they cover."""
         if user.role == Role.COORDINATOR:
-            return self.filter(alert__community__in=Region.objects.within(covered_region_ids(user)).values("pk"))
+            return self.filter(alert__community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
             return self.filter(organisation=user.organisation_id)
         return self.none()

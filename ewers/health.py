@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -14,6 +15,8 @@ from indicators.models import FieldReport
 
 # A report still ``received`` after this long means scoring is not keeping up.
 UNSCORED_GRACE = timedelta(minutes=1)
+# Pinging the workers waits for their replies: do it at most this often.
+WORKER_PING_CACHE_SECONDS = 30
 
 
 @dataclass
@@ -51,13 +54,18 @@ def check_workers() -> Check:
     """Informational: a missing worker delays scoring but loses nothing (the sweep catches up)."""
     if not settings.REDIS_URL:
         return Check("workers", True, "in-process", required=False)
+    cached: Check | None = cache.get("ewers:health:workers")
+    if cached is not None:
+        return cached
     from ewers.celery import app
 
     try:
         replies = app.control.ping(timeout=0.5)
+        check = Check("workers", bool(replies), f"{len(replies)} answered", required=False)
     except Exception as exc:  # noqa: BLE001
-        return Check("workers", False, type(exc).__name__, required=False)
-    return Check("workers", bool(replies), f"{len(replies)} answered", required=False)
+        check = Check("workers", False, type(exc).__name__, required=False)
+    cache.set("ewers:health:workers", check, WORKER_PING_CACHE_SECONDS)
+    return check
 
 
 def check_unscored() -> Check:

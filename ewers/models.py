@@ -31,6 +31,10 @@ class RegionQuerySet(models.QuerySet["Region"]):
         the regions their organisation covers and everything below them."""
         if user.is_administrator:
             return self
+        return self.covered_by(user)
+
+    def covered_by(self, user: User) -> RegionQuerySet:
+        """The regions the user's organisation covers and everything below them."""
         return self.within(covered_region_ids(user))
 
     def communities(self) -> RegionQuerySet:

@@ -52,6 +52,7 @@ def assignments_active(user: User) -> QuerySet[Assignment]:
 
 
 def alerts_open_by_level(user: User) -> dict[str, int]:
+    """Open alerts by level, most severe first; empty when there are none."""
     counts = dict(
         Alert.objects.visible_to(user)
         .filter(state=AlertState.OPEN)
@@ -59,6 +60,8 @@ def alerts_open_by_level(user: User) -> dict[str, int]:
         .annotate(n=Count("id"))
         .values_list("level", "n")
     )
+    if not counts:
+        return {}
     return {level: counts.get(level, 0) for level in reversed(ALERT_LEVELS)}
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from ewers import views
 from ewers.forms import LoginForm
 
-admin.site.site_header = "EWERS administration"
-admin.site.site_title = "EWERS"
+admin.site.site_header = _("EWERS administration")
+admin.site.site_title = _("EWERS")
+admin.site.index_title = _("Organisations, users, regions and indicators")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -29,10 +29,17 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker answer, 503 otherwise; the body names each check."""
+    """200 when the database and the broker answer, 503 otherwise; the body names each check.
+
+    Anyone may ask (load balancers do); only signed-in staff get the details, which
+    name the database engine and count the reports waiting.
+    """
     healthy, checks = system_health()
+    detailed = request.user.is_authenticated and request.user.is_staff
     body = {
         "status": "ok" if healthy else "fail",
-        "checks": {c.name: {"ok": c.ok, "detail": c.detail, "required": c.required} for c in checks},
+        "checks": {
+            c.name: {"ok": c.ok, "required": c.required} | ({"detail": c.detail} if detailed else {}) for c in checks
+        },
     }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -11,7 +11,7 @@ from encrypted_fields.fields import EncryptedCharField
 from simple_history.models import HistoricalRecords
 
 from ewers.choices import RegionLevel, RiskLevel, Role
-from ewers.models import Organisation, Region, Theme, User, code_validator, covered_region_ids
+from ewers.models import Organisation, Region, Theme, User, code_validator
 from indicators.choices import (
     Category,
     InformationCredibility,
@@ -94,18 +94,25 @@ class Indicator(models.Model):
 class IndicatorVersion(models.Model):
     """An indicator's weight, thresholds and half-life as they stood from ``changed_at`` on."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="versions")
-    version = models.PositiveIntegerField()
-    weight = models.FloatField()
-    threshold_moderate = models.FloatField()
-    threshold_high = models.FloatField()
-    threshold_critical = models.FloatField()
-    half_life_days = models.FloatField()
-    changed_at = models.DateTimeField(default=timezone.now)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="versions", verbose_name=_("indicator")
     )
-    reason = models.CharField(max_length=500, blank=True)
+    version = models.PositiveIntegerField(_("version"))
+    weight = models.FloatField(_("weight"))
+    threshold_moderate = models.FloatField(_("moderate threshold"))
+    threshold_high = models.FloatField(_("high threshold"))
+    threshold_critical = models.FloatField(_("critical threshold"))
+    half_life_days = models.FloatField(_("half-life (days)"))
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["indicator", "-version"]
@@ -132,7 +139,7 @@ class FieldReportQuerySet(models.QuerySet["FieldReport"]):
         if user.role == Role.ANALYST:
             return self.filter(organisation=user.organisation_id)
         if user.role == Role.COORDINATOR:
-            return self.filter(community__in=Region.objects.within(covered_region_ids(user)).values("pk"))
+            return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
             behind_alerts = Contribution.objects.filter(
                 assessment__alerts__assignments__organisation=user.organisation_id
@@ -301,11 +308,13 @@ class RiskAssessment(models.Model):
 class Contribution(models.Model):
     """How much one reading added to (or, for resilience, took from) an assessment."""
 
-    assessment = models.ForeignKey(RiskAssessment, on_delete=models.CASCADE, related_name="contributions")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
-    indicator_version = models.PositiveIntegerField()
-    report = models.ForeignKey(FieldReport, on_delete=models.PROTECT, related_name="+")
-    amount = models.FloatField()
+    assessment = models.ForeignKey(
+        RiskAssessment, on_delete=models.CASCADE, related_name="contributions", verbose_name=_("assessment")
+    )
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+", verbose_name=_("indicator"))
+    indicator_version = models.PositiveIntegerField(_("indicator version"))
+    report = models.ForeignKey(FieldReport, on_delete=models.PROTECT, related_name="+", verbose_name=_("report"))
+    amount = models.FloatField(_("amount"))
 
     class Meta:
         ordering = ["assessment", "-amount"]

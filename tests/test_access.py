@@ -56,6 +56,9 @@ def test_responders_see_only_the_reports_behind_their_alerts(cast):
     assert Assignment.objects.visible_to(cast.cso_user).count() == 1
     assert Assignment.objects.visible_to(cast.coordinator).count() == 1
     assert not Assignment.objects.visible_to(cast.analyst).exists()
+    # Analysts see risk, not the response: no alerts, even in their coverage.
+    assert not Alert.objects.visible_to(cast.analyst).exists()
+    assert Alert.objects.visible_to(cast.coordinator).count() == 1
 
 
 def test_administrators_see_no_reports(cast):

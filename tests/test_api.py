@@ -69,6 +69,13 @@ def test_the_health_check_names_each_check(client):
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "broker", "workers", "unscored_reports"}
     assert body["checks"]["database"]["ok"] is True
+    assert "detail" not in body["checks"]["database"]  # details are for staff
+
+
+def test_staff_get_the_health_details(cast, client):
+    client.force_login(cast.admin)
+    body = client.get(reverse("healthz")).json()
+    assert body["checks"]["unscored_reports"]["detail"] == "0"
 
 
 def test_the_health_check_fails_when_the_broker_does_not_answer(client, settings):

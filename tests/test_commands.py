@@ -29,6 +29,12 @@ def test_it_creates_a_user_in_an_organisation(cast, monkeypatch):
     assert "Created rina" in out
 
 
+def test_it_refuses_an_existing_username(cast, monkeypatch):
+    with pytest.raises(CommandError, match="exists already"):
+        create_user(monkeypatch, "adm", "--organisation", "cso", "--role", "responder")
+    assert User.objects.get(username="adm").role == "admin"
+
+
 def test_it_refuses_an_unknown_organisation(cast, monkeypatch):
     with pytest.raises(CommandError, match="No organisation with code 'nope'"):
         create_user(monkeypatch, "rina", "--organisation", "nope", "--role", "responder")

@@ -76,15 +76,28 @@ def test_the_responder_sees_their_organisations_assignments_only(cast, client):
     client.force_login(cast.cso_user)
     page = client.get(reverse("home")).content.decode()
     assert "T village one" in page
-    assert "Overdue" in page
+    assert 'class="badge badge-overdue"' in page
     assert "U village two" not in page
 
 
 def test_the_coordinator_sees_the_regions_covered(cast, client):
+    factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
+    factories.make_report(cast.other_analyst, cast.other_places["c1"], cast.indicator)
     client.force_login(cast.coordinator)
     response = client.get(reverse("home"))
     assert response.status_code == 200
-    assert "T land" in response.content.decode()
+    [row] = response.context["summary"].regions
+    assert (row.region.code, row.communities, row.reports_recent) == ("T", 2, 1)
+    assert "U land" not in response.content.decode()
+    assert "No open alerts in your regions." in response.content.decode()
+
+
+def test_the_coordinator_sees_open_alerts_by_level(cast, client):
+    Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
+    Alert.objects.create(community=cast.other_places["c1"], level=RiskLevel.CRITICAL)  # outside the coverage
+    client.force_login(cast.coordinator)
+    summary = client.get(reverse("home")).context["summary"]
+    assert summary.alerts_by_level == {"critical": 0, "high": 1, "moderate": 0}
 
 
 def test_a_wrong_password_gives_a_clear_error(cast, client):

@@ -1,4 +1,4 @@
-"""Create or update a user in an organisation, for operators without the admin site."""
+"""Create a user in an organisation, for operators without the admin site."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ewers.services import user_upsert
 
 
 class Command(BaseCommand):
-    help = "Create or update a user: one organisation, one role. The password is read from a prompt or stdin."
+    help = "Create a user: one organisation, one role. The password is read from a prompt or stdin."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -31,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--staff", action="store_true", help="may open the admin site (administrators)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if User.objects.filter(username=options["username"]).exists():
+            # Changing an existing account (and its privileges) is the admin site's job.
+            raise CommandError(f"A user {options['username']!r} exists already; change it in the admin site.")
         organisation = Organisation.objects.filter(code=options["organisation"]).first()
         if organisation is None:
             raise CommandError(f"No organisation with code {options['organisation']!r}.")
@@ -44,7 +47,7 @@ class Command(BaseCommand):
         candidate = User(username=options["username"], email=options["email"])
         try:
             validate_password(password, candidate)
-            user, created = user_upsert(
+            user, _created = user_upsert(
                 username=options["username"],
                 organisation=organisation,
                 role=options["role"],
@@ -56,5 +59,4 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        verb = "Created" if created else "Updated"
-        self.stdout.write(self.style.SUCCESS(f"{verb} {user.username}: {user.get_role_display()} at {organisation}."))
+        self.stdout.write(self.style.SUCCESS(f"Created {user.username}: {user.get_role_display()} at {organisation}."))
