@@ -8,15 +8,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint format typecheck check-python clean
+.PHONY: run test setup lint format typecheck lock check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "EWERS needs Python 3.11 or newer (set PYTHON=...)")'
 
-$(STAMP): requirements.txt requirements-dev.txt | check-python
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt | check-python
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -54,6 +54,15 @@ typecheck: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After changing requirements*.txt: install the newest allowed versions and pin them.
+lock: check-python
+	rm -rf $(VENV).lock && $(PYTHON) -m venv $(VENV).lock
+	$(VENV).lock/bin/python -m pip install --quiet -r requirements-dev.txt
+	(echo "# Exact versions that make test and the image were checked with. Regenerate with 'make lock'"; \
+	 echo "# after changing requirements*.txt; it constrains, it does not add packages."; \
+	 $(VENV).lock/bin/pip freeze --exclude-editable | sort -f) > constraints.txt
+	rm -rf $(VENV).lock
 
 clean:
 	rm -rf $(VENV) var/ewers.sqlite3 var/celerybeat-schedule .pytest_cache .ruff_cache .mypy_cache
