@@ -141,6 +141,10 @@ def _resolve_indicators(readings: Sequence[ReadingInput]) -> dict[int, Indicator
     return resolved
 
 
+def _idempotency_key_valid(key: str) -> bool:
+    return len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH and key.isprintable()
+
+
 def field_report_validate(
     *,
     user: User,
@@ -164,9 +168,7 @@ def field_report_validate(
         errors.setdefault("community", []).append(_("Reports are logged for a community."))
     elif not Region.objects.visible_to(user).filter(pk=community.pk).exists():
         errors.setdefault("community", []).append(_("Unknown community."))
-    if idempotency_key is not None and (
-        len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH or not idempotency_key.isprintable()
-    ):
+    if idempotency_key is not None and not _idempotency_key_valid(idempotency_key):
         errors.setdefault("idempotency_key", []).append(
             _("An idempotency key is at most %(n)d printable characters.") % {"n": IDEMPOTENCY_KEY_MAX_LENGTH}
         )
@@ -239,7 +241,9 @@ def field_report_create(
     if user.role not in (Role.ANALYST, Role.COORDINATOR) or user.organisation_id is None:
         raise PermissionError(_("Only analysts and coordinators log field reports."))
     idempotency_key = idempotency_key or None
-    if idempotency_key and len(idempotency_key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
+    # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
+    # one is reported by the validation below.
+    if idempotency_key and _idempotency_key_valid(idempotency_key):
         existing = FieldReport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing, False
