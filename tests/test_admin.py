@@ -119,16 +119,16 @@ def test_a_region_added_in_the_admin_gets_its_ancestors(admin_client, cast):
     )
 
 
-def test_an_indicator_changed_in_the_admin_is_versioned(admin_client, cast):
-    indicator = cast.indicator
-    data = {
-        "code": indicator.code,
-        "name": indicator.name,
+def indicator_form(theme_id: int, *, versions: int = 0, **values: str) -> dict[str, object]:
+    """What the indicator admin form posts: a valid proximate indicator unless overridden."""
+    data: dict[str, object] = {
+        "code": "X01",
+        "name": "X",
         "description": "",
-        "category": indicator.category,
-        "theme": indicator.theme_id,
-        "polarity": indicator.polarity,
-        "weight": "2.0",
+        "category": "proximate",
+        "theme": theme_id,
+        "polarity": "risk",
+        "weight": "1",
         "scale_min": "0",
         "scale_max": "4",
         "scale_labels": "{}",
@@ -138,40 +138,37 @@ def test_an_indicator_changed_in_the_admin_is_versioned(admin_client, cast):
         "half_life_days": "21",
         "is_active": "on",
         "versions-TOTAL_FORMS": "0",
-        "versions-INITIAL_FORMS": "1",
+        "versions-INITIAL_FORMS": str(versions),
         "versions-MIN_NUM_FORMS": "0",
         "versions-MAX_NUM_FORMS": "1000",
     }
+    return data | values
+
+
+def test_an_indicator_changed_in_the_admin_is_versioned(admin_client, cast):
+    indicator = cast.indicator
+    data = indicator_form(indicator.theme_id, versions=1, code=indicator.code, name=indicator.name, weight="2.0")
     response = admin_client.post(reverse("admin:indicators_indicator_change", args=[indicator.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     indicator.refresh_from_db()
-    assert (indicator.version, indicator.weight) == (2, 2.0)
+    assert (indicator.version, indicator.weight, indicator.name) == (2, 2.0, "Hate speech in local forums")
     assert indicator.versions.get(version=2).changed_by == cast.admin
 
 
+def test_an_indicator_deactivated_in_the_admin_stays_inactive(admin_client, cast):
+    indicator = cast.indicator
+    data = indicator_form(indicator.theme_id, versions=1, code=indicator.code, name=indicator.name)
+    del data["is_active"]
+    response = admin_client.post(reverse("admin:indicators_indicator_change", args=[indicator.pk]), data)
+    assert response.status_code == 302
+    indicator.refresh_from_db()
+    assert not indicator.is_active
+    assert Indicator.objects.count() == 1
+
+
 def test_thresholds_out_of_order_are_a_form_error(admin_client, cast):
-    response = admin_client.post(
-        reverse("admin:indicators_indicator_add"),
-        {
-            "code": "X01",
-            "name": "X",
-            "category": "proximate",
-            "theme": cast.indicator.theme_id,
-            "polarity": "risk",
-            "weight": "1",
-            "scale_min": "0",
-            "scale_max": "4",
-            "scale_labels": "{}",
-            "threshold_moderate": "3",
-            "threshold_high": "2",
-            "threshold_critical": "4",
-            "half_life_days": "10",
-            "versions-TOTAL_FORMS": "0",
-            "versions-INITIAL_FORMS": "0",
-            "versions-MIN_NUM_FORMS": "0",
-            "versions-MAX_NUM_FORMS": "1000",
-        },
-    )
+    data = indicator_form(cast.indicator.theme_id, threshold_moderate="3", threshold_high="2")
+    response = admin_client.post(reverse("admin:indicators_indicator_add"), data)
     assert response.status_code == 200
     assert "Thresholds must rise" in response.content.decode()
     assert not Indicator.objects.filter(code="X01").exists()
