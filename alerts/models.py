@@ -157,6 +157,10 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
             return self.filter(organisation=user.organisation_id)
         return self.none()
 
+    def overdue(self) -> AssignmentQuerySet:
+        """Still unacknowledged after the deadline (the rule of ``Assignment.is_overdue``)."""
+        return self.filter(state=AssignmentState.PENDING, due_at__lt=timezone.now())
+
 
 class Assignment(models.Model):
     """An alert's share of work for one organisation."""
@@ -207,5 +211,5 @@ class Assignment(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        """Still unacknowledged after its deadline."""
+        """Still unacknowledged after its deadline (the rule of ``AssignmentQuerySet.overdue``)."""
         return self.state == AssignmentState.PENDING and self.due_at < timezone.now()

@@ -11,14 +11,14 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from ewers.choices import PARENT_LEVEL
 from ewers.models import Organisation, Region, Theme, User
-from ewers.services import region_upsert
+from ewers.services import region_placement_check, region_upsert
 
 
 class RegionAdminForm(forms.ModelForm[Region]):
@@ -27,19 +27,14 @@ class RegionAdminForm(forms.ModelForm[Region]):
         fields = ["code", "name", "level", "parent", "boundary"]
 
     def clean(self) -> dict[str, Any]:
-        # The same rule region_upsert enforces, shown as a form error rather than a failure.
+        # region_upsert's own rule, shown as a form error rather than a failure on save.
         data = super().clean() or {}
-        level, parent = data.get("level"), data.get("parent")
-        if level:
-            expected = PARENT_LEVEL[level]
-            if expected is None and parent is not None:
-                self.add_error("parent", _("A country has no parent."))
-            elif expected is not None and (parent is None or parent.level != expected):
-                self.add_error(
-                    "parent", _("A %(level)s must sit inside a %(parent)s.") % {"level": level, "parent": expected}
-                )
-        if self.instance.pk and level and level != self.instance.level and self.instance.children.exists():
-            self.add_error("level", _("This region has children; its level cannot change."))
+        if data.get("level"):
+            existing = Region.objects.get(pk=self.instance.pk) if self.instance.pk else None
+            try:
+                region_placement_check(level=data["level"], parent=data.get("parent"), existing=existing)
+            except ValidationError as exc:
+                self.add_error(None, exc)
         return data
 
 

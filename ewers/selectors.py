@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from alerts.choices import ALERT_LEVELS, ASSIGNMENT_ACTIVE_STATES, AlertState, AssignmentState
-from alerts.models import Alert, Assignment
+from alerts.models import Alert, Assignment, AssignmentQuerySet
 from ewers.choices import Role
 from ewers.models import Organisation, Region, Theme, User
 from indicators.choices import ReportStatus
@@ -41,7 +41,7 @@ def reports_recent(user: User, *, limit: int = 10) -> QuerySet[FieldReport]:
     )
 
 
-def assignments_active(user: User) -> QuerySet[Assignment]:
+def assignments_active(user: User) -> AssignmentQuerySet:
     """Assignments still owed by an organisation, most urgent first."""
     return (
         Assignment.objects.visible_to(user)
@@ -137,7 +137,7 @@ def home_summary(user: User) -> HomeSummary:
         summary.assignments = list(active[:HOME_LIST_LIMIT])
         summary.cards = {
             "assignments_active": active.count(),
-            "assignments_overdue": active.filter(state=AssignmentState.PENDING, due_at__lt=timezone.now()).count(),
+            "assignments_overdue": active.overdue().count(),
             "communities": communities_visible(user).count(),
         }
     elif user.role == Role.COORDINATOR:

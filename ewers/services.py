@@ -15,6 +15,25 @@ from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 
 
+def region_placement_check(*, level: str, parent: Region | None, existing: Region | None = None) -> None:
+    """Raise ValidationError unless a region of ``level`` may sit under ``parent``.
+
+    Its parent must be one level above it, and a region with children keeps its level,
+    since changing it would break the hierarchy below.
+    """
+    if level not in RegionLevel.values:
+        raise ValidationError({"level": _("Unknown level %(level)s.") % {"level": level}})
+    expected_parent = PARENT_LEVEL[level]
+    if expected_parent is None and parent is not None:
+        raise ValidationError({"parent": _("A country has no parent.")})
+    if expected_parent is not None and (parent is None or parent.level != expected_parent):
+        raise ValidationError(
+            {"parent": _("A %(level)s must sit inside a %(parent)s.") % {"level": level, "parent": expected_parent}}
+        )
+    if existing is not None and existing.level != level and existing.children.exists():
+        raise ValidationError({"level": _("%(code)s has children; its level cannot change.") % {"code": existing.code}})
+
+
 @transaction.atomic
 def region_upsert(
     *,
@@ -30,22 +49,12 @@ def region_upsert(
     when it moves, for everything below it. A region's level cannot change once it has
     children, since that would break the hierarchy below.
     """
-    if level not in RegionLevel.values:
-        raise ValidationError({"level": _("Unknown level %(level)s.") % {"level": level}})
-    expected_parent = PARENT_LEVEL[level]
-    if expected_parent is None and parent is not None:
-        raise ValidationError({"parent": _("A country has no parent.")})
-    if expected_parent is not None and (parent is None or parent.level != expected_parent):
-        raise ValidationError(
-            {"parent": _("A %(level)s must sit inside a %(parent)s.") % {"level": level, "parent": expected_parent}}
-        )
     region = Region.objects.select_for_update().filter(code=code).first()
+    region_placement_check(level=level, parent=parent, existing=region)
     created = region is None
     moved = not created and region is not None and region.parent_id != (parent.pk if parent else None)
     if region is None:
         region = Region(code=code)
-    elif region.level != level and region.children.exists():
-        raise ValidationError({"level": _("%(code)s has children; its level cannot change.") % {"code": code}})
     region.name = name
     region.level = level
     region.parent = parent
@@ -172,11 +181,10 @@ def user_upsert(
         user.is_staff = True  # administrators work in the admin site
     user.full_clean()
     user.save()
-    group = administrators_group_ensure()
     if role == Role.ADMIN:
-        user.groups.add(group)
+        user.groups.add(administrators_group_ensure())
     else:
-        user.groups.remove(group)
+        user.groups.remove(*Group.objects.filter(name=ADMINISTRATORS_GROUP))
     return user, created
 
 

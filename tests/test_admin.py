@@ -83,33 +83,31 @@ def test_the_report_page_never_shows_the_source_reference(superuser_client, cast
     assert report.narrative in page
 
 
+def region_form(code: str, name: str, level: str, parent: Region) -> dict[str, object]:
+    """What the region admin form posts."""
+    return {"code": code, "name": name, "level": level, "parent": parent.pk, "boundary": "null"}
+
+
 def test_a_region_in_the_wrong_place_is_a_form_error(admin_client, cast):
-    response = admin_client.post(
-        reverse("admin:ewers_region_add"),
-        {
-            "code": "T-9",
-            "name": "Misplaced",
-            "level": RegionLevel.COMMUNITY,
-            "parent": cast.places["region"].pk,
-            "boundary": "null",
-        },
-    )
+    data = region_form("T-9", "Misplaced", RegionLevel.COMMUNITY, cast.places["region"])
+    response = admin_client.post(reverse("admin:ewers_region_add"), data)
     assert response.status_code == 200
     assert "A community must sit inside a district." in response.content.decode()
     assert not Region.objects.filter(code="T-9").exists()
 
 
+def test_a_region_with_children_keeps_its_level(admin_client, cast):
+    district = cast.places["district"]
+    data = region_form(district.code, district.name, RegionLevel.COMMUNITY, cast.other_places["district"])
+    response = admin_client.post(reverse("admin:ewers_region_change", args=[district.pk]), data)
+    assert response.status_code == 200
+    assert "has children; its level cannot change" in response.content.decode()
+    assert Region.objects.get(pk=district.pk).level == RegionLevel.DISTRICT
+
+
 def test_a_region_added_in_the_admin_gets_its_ancestors(admin_client, cast):
-    response = admin_client.post(
-        reverse("admin:ewers_region_add"),
-        {
-            "code": "T-1-1-3",
-            "name": "New village",
-            "level": RegionLevel.COMMUNITY,
-            "parent": cast.places["district"].pk,
-            "boundary": "null",
-        },
-    )
+    data = region_form("T-1-1-3", "New village", RegionLevel.COMMUNITY, cast.places["district"])
+    response = admin_client.post(reverse("admin:ewers_region_add"), data)
     assert response.status_code == 302
     region = Region.objects.get(code="T-1-1-3")
     assert (region.country, region.region, region.district) == (
