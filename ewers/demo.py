@@ -21,9 +21,9 @@ from django.utils import timezone
 from ewers.choices import RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import organisation_upsert, region_upsert, theme_upsert, user_upsert
-from indicators.choices import Category, Polarity
+from indicators.choices import AssessmentCause, Category, Polarity, ReportStatus
 from indicators.models import FieldReport, Indicator
-from indicators.services import ReadingInput, field_report_create, indicator_upsert
+from indicators.services import ReadingInput, community_assess, field_report_create, indicator_upsert, report_score
 
 DEMO_PASSWORD = "ewers-demo"  # noqa: S105 - the published demo password (API.md); DEBUG only
 SEED = 20231129
@@ -763,9 +763,32 @@ def seed_reports(
             source_reference=spec.source_reference,
             idempotency_key=spec.key,
             received_at=spec.received_at,
+            # Scored below, in the order the reports arrived, so the history reads true.
+            enqueue_scoring=False,
         )
         created += 1
     return created
+
+
+def seed_scores(places: dict[str, Region], *, now: datetime) -> int:
+    """Score the demo reports as they arrived, then assess every community at ``now``.
+
+    The result is 90 days of assessment history with the alerts it raised on the way;
+    each assessment is keyed, so running the seed again adds nothing.
+    """
+    unscored = FieldReport.objects.filter(idempotency_key__startswith="demo-", status=ReportStatus.RECEIVED).order_by(
+        "received_at", "pk"
+    )
+    scored = 0
+    for report_id, received_at in unscored.values_list("pk", "received_at"):
+        if report_score(report_id=report_id, at=received_at) is not None:
+            scored += 1
+    for code, place in sorted(places.items()):
+        if place.level == RegionLevel.COMMUNITY:
+            community_assess(
+                community_id=place.pk, key=f"seed:{code}:{now.isoformat()}", cause=AssessmentCause.SEED, at=now
+            )
+    return scored
 
 
 @dataclass
@@ -793,6 +816,7 @@ def seed_demo(*, now: datetime | None = None) -> SeedResult:
     organisations = seed_organisations(places, themes)
     users = seed_users(organisations)
     created = seed_reports(plan_reports(place_plan, now=now), places, indicators, users)
+    seed_scores(places, now=now)
     return SeedResult(
         regions=len(places),
         indicators=len(indicators),

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -216,6 +217,12 @@ class User(AbstractUser):
                 violation_error_message=_("Every user except a superuser belongs to an organisation."),
             ),
         ]
+
+    @cached_property
+    def covered_community_ids(self) -> frozenset[int]:
+        """The communities the user's organisation covers, read once per user object
+        (once per request), for checks made row by row in lists."""
+        return frozenset(Region.objects.covered_by(self).communities().values_list("pk", flat=True))
 
     @property
     def is_coordinator(self) -> bool:

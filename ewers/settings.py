@@ -53,6 +53,18 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    """A finite number from the environment, at least ``minimum``."""
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from None
+    if value != value or value in (float("inf"), float("-inf")) or value < minimum:
+        raise ImproperlyConfigured(f"{name} must be a finite number of at least {minimum}, got {raw!r}.")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated list from the environment, blanks dropped."""
     return [item.strip() for item in env.str(name, default=default).split(",") if item.strip()]
@@ -178,6 +190,8 @@ else:
     CELERY_RESULT_BACKEND = None
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# A deployment (or a benchmark) sharing one Redis can keep its tasks on a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -187,12 +201,45 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # A report accepted while the broker was down is queued by this sweep once it is back.
+    "reports-sweep": {"task": "indicators.tasks.reports_sweep", "schedule": timedelta(seconds=60)},
+    # Signals fade: re-assess every community with recent readings once a day, for trends.
+    "communities-reassess": {"task": "indicators.tasks.communities_reassess", "schedule": timedelta(hours=24)},
     "sessions-clear-expired": {
         "task": "ewers.tasks.sessions_clear_expired",
         "schedule": timedelta(hours=6),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+
+# --- Scoring and alerts (docs/scoring.md explains each knob) -----------------------
+
+EWERS_SCORE_SATURATION = env_float("EWERS_SCORE_SATURATION", 4.0, minimum=0.01)
+try:
+    EWERS_LEVEL_BANDS = tuple(float(b) for b in env_list("EWERS_LEVEL_BANDS", default="25,50,75"))
+except ValueError:
+    EWERS_LEVEL_BANDS = ()
+if len(EWERS_LEVEL_BANDS) != 3 or not 0 < EWERS_LEVEL_BANDS[0] < EWERS_LEVEL_BANDS[1] < EWERS_LEVEL_BANDS[2] < 100:
+    raise ImproperlyConfigured("EWERS_LEVEL_BANDS must be three rising scores within 0–100, e.g. 25,50,75.")
+EWERS_LEVEL_HYSTERESIS = env_float("EWERS_LEVEL_HYSTERESIS", 5.0)
+if EWERS_LEVEL_BANDS[0] <= EWERS_LEVEL_HYSTERESIS:
+    raise ImproperlyConfigured("EWERS_LEVEL_HYSTERESIS must be below the lowest band of EWERS_LEVEL_BANDS.")
+# Readings older than this are not read when a community is scored (they have faded).
+EWERS_SCORING_WINDOW_DAYS = env_int("EWERS_SCORING_WINDOW_DAYS", 180, minimum=1)
+# A report whose scoring failed this often is left for an operator (healthz counts it).
+EWERS_SCORING_MAX_ATTEMPTS = env_int("EWERS_SCORING_MAX_ATTEMPTS", 5, minimum=1)
+# The sweep queues reports still unscored this long after they were received.
+EWERS_SWEEP_AFTER_SECONDS = env_int("EWERS_SWEEP_AFTER_SECONDS", 60, minimum=1)
+EWERS_SWEEP_BATCH = env_int("EWERS_SWEEP_BATCH", 500, minimum=1)
+EWERS_ALERT_LEVEL = env.str("EWERS_ALERT_LEVEL", default="high").strip().lower()
+if EWERS_ALERT_LEVEL not in {"moderate", "high", "critical"}:
+    raise ImproperlyConfigured(f"EWERS_ALERT_LEVEL must be moderate, high or critical, got {EWERS_ALERT_LEVEL!r}.")
+EWERS_ALERT_COOLDOWN_DAYS = env_float("EWERS_ALERT_COOLDOWN_DAYS", 7.0)
+# CSV import limits (page and API).
+EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
+EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)
+# Request bodies (API JSON, forms) above this answer 413; uploads go through the import limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 
 # --- Caches -------------------------------------------------------------------------
 
@@ -317,8 +364,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # ?page_size= up to 500 (API.md).
+    "DEFAULT_PAGINATION_CLASS": "ewers.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
+    # JSON bodies are read with a size limit (413 beyond it); forms and uploads as usual.
+    "DEFAULT_PARSER_CLASSES": [
+        "ewers.api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Bad input is a 4xx with a message, never a 500 (413 for a body too large).
+    "EXCEPTION_HANDLER": "ewers.api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "EWERS API",
@@ -329,6 +386,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, so that generated clients get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "RiskLevelEnum": "ewers.choices.RiskLevel",
+        "RegionLevelEnum": "ewers.choices.RegionLevel",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------

@@ -29,3 +29,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tasks run in-process in unit tests, even when REDIS_URL is set; the integration tests
+# start a real worker on Redis (celery.contrib.pytest's celery_app / celery_worker) and
+# publish through that app instead.
+CELERY_TASK_ALWAYS_EAGER = True

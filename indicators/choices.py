@@ -50,3 +50,13 @@ class ReportStatus(models.TextChoices):
 
     RECEIVED = "received", _("Received")
     SCORED = "scored", _("Scored")
+
+
+class AssessmentCause(models.TextChoices):
+    """Why a community was (re-)assessed."""
+
+    REPORT = "report", _("A new report")
+    VERIFICATION = "verification", _("A report verified or disputed")
+    INDICATOR = "indicator", _("An indicator's settings changed")
+    DECAY = "decay", _("Daily re-assessment (signals fade)")
+    SEED = "seed", _("Demo data")

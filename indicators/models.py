@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from ewers.choices import RegionLevel, RiskLevel, Role
 from ewers.models import Organisation, Region, Theme, User, code_validator
 from indicators.choices import (
+    AssessmentCause,
     Category,
     InformationCredibility,
     Polarity,
@@ -231,7 +232,7 @@ class FieldReport(models.Model):
         if user.role == Role.ANALYST:
             return user.organisation_id is not None and user.organisation_id == self.organisation_id
         if user.role == Role.COORDINATOR:
-            return FieldReport.objects.visible_to(user).filter(pk=self.pk).exists()
+            return self.community_id in user.covered_community_ids
         return False
 
     @property
@@ -287,6 +288,13 @@ class RiskAssessment(models.Model):
         related_name="assessments",
         help_text=_("The report whose scoring produced this assessment, if any."),
     )
+    cause = models.CharField(_("cause"), max_length=16, choices=AssessmentCause.choices, default=AssessmentCause.REPORT)
+    # Names the piece of work that made this assessment ("report:42"): a task run twice
+    # finds its first result instead of writing a second one.
+    key = models.CharField(_("key"), max_length=128, unique=True, null=True, blank=True, editable=False)
+    triggered = models.BooleanField(
+        _("triggered"), default=False, help_text=_("A fresh trigger reading at its critical threshold set the level.")
+    )
 
     objects = RiskAssessmentQuerySet.as_manager()
 
@@ -299,6 +307,7 @@ class RiskAssessment(models.Model):
         constraints = [
             models.CheckConstraint(name="assessment_score_in_range", condition=Q(score__gte=0, score__lte=100)),
             models.CheckConstraint(name="assessment_level_valid", condition=Q(level__in=RiskLevel.values)),
+            models.CheckConstraint(name="assessment_cause_valid", condition=Q(cause__in=AssessmentCause.values)),
         ]
 
     def __str__(self) -> str:

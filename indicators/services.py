@@ -1,24 +1,46 @@
-"""Writes of the indicators app: the catalogue (versioned) and field reports."""
+"""Writes of the indicators app: the catalogue (versioned), field reports, and scoring.
+
+Scoring glues the pure core (``indicators.scoring``) to the database: it reads one
+community's recent readings, stores the assessment with its contributions, and lets
+``alerts.services.alert_consider`` open or escalate the community's alert.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alerts.services import alert_consider
 from ewers.choices import RegionLevel, Role
 from ewers.models import Region, Theme, User
-from indicators.choices import InformationCredibility, Polarity, SourceReliability
-from indicators.models import FieldReport, Indicator, IndicatorVersion, Reading
+from indicators import scoring
+from indicators.choices import (
+    AssessmentCause,
+    InformationCredibility,
+    Polarity,
+    ReportStatus,
+    SourceReliability,
+    Verification,
+)
+from indicators.models import Contribution, FieldReport, Indicator, IndicatorVersion, Reading, RiskAssessment
+
+logger = logging.getLogger(__name__)
 
 # Field devices' clocks drift: an observation a little ahead of the server is accepted.
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
+# Older observations are typing errors (a year 0024 for 2024), not field reports.
+OBSERVATION_MAX_AGE = timedelta(days=10 * 365)
 MAX_READINGS_PER_REPORT = 50
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
 
@@ -84,6 +106,10 @@ def indicator_upsert(
     indicator.save()
     if changed:
         _version_record(indicator, changed_by=changed_by, reason=reason or ("created" if created else "updated"))
+    if changed and not created:
+        # New weights or thresholds re-score the communities whose recent readings use them.
+        indicator_id, version = indicator.pk, indicator.version
+        transaction.on_commit(lambda: _enqueue("indicator_rescore", indicator_id, version))
     return indicator, created
 
 
@@ -176,6 +202,11 @@ def field_report_validate(
         errors.setdefault("observed_at", []).append(_("Give the time with its time zone."))
     elif observed_at > now + CLOCK_SKEW_TOLERANCE:
         errors.setdefault("observed_at", []).append(_("The observation time is in the future."))
+    elif observed_at.year < 1900 or observed_at < now - OBSERVATION_MAX_AGE:
+        # (The year check first: a time near year 1 cannot even be compared in UTC.)
+        errors.setdefault("observed_at", []).append(
+            _("The observation time is more than %(years)d years ago.") % {"years": OBSERVATION_MAX_AGE.days // 365}
+        )
     if source_reliability not in SourceReliability.values:
         errors.setdefault("source_reliability", []).append(_("Source reliability is a grade from A to F."))
     if information_credibility not in InformationCredibility.values:
@@ -219,6 +250,12 @@ def field_report_validate(
     return indicators
 
 
+def field_report_may_create(*, user: User) -> bool:
+    """Analysts and coordinators log reports, for their organisation; responders and
+    administrators do not."""
+    return user.role in (Role.ANALYST, Role.COORDINATOR) and user.organisation_id is not None
+
+
 def field_report_create(
     *,
     user: User,
@@ -231,6 +268,7 @@ def field_report_create(
     source_reference: str | None = None,
     idempotency_key: str | None = None,
     received_at: datetime | None = None,
+    enqueue_scoring: bool = True,
 ) -> tuple[FieldReport, bool]:
     """Save a report with its readings in one transaction; returns (report, created).
 
@@ -238,7 +276,8 @@ def field_report_create(
     instead of making a second one (gateways resend). Nothing is written when any
     part is invalid.
     """
-    if user.role not in (Role.ANALYST, Role.COORDINATOR) or user.organisation_id is None:
+    organisation_id = user.organisation_id
+    if not field_report_may_create(user=user) or organisation_id is None:
         raise PermissionError(_("Only analysts and coordinators log field reports."))
     idempotency_key = idempotency_key or None
     # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
@@ -267,7 +306,7 @@ def field_report_create(
         narrative=narrative,
         source_reference=source_reference or None,
         created_by=user,
-        organisation_id=user.organisation_id,
+        organisation_id=organisation_id,
         idempotency_key=idempotency_key,
     )
     try:
@@ -283,4 +322,237 @@ def field_report_create(
             if existing is not None:
                 return existing, False
         raise
+    if enqueue_scoring:
+        report_id = report.pk
+        transaction.on_commit(lambda: _enqueue("report_score", report_id))
     return report, True
+
+
+# --- Verification ---------------------------------------------------------------------
+
+
+def field_report_may_verify(*, report: FieldReport, user: User) -> bool:
+    """Verifying or disputing is for the reporting organisation's analysts and the
+    coordinators covering the community."""
+    if user.role == Role.ANALYST:
+        return user.organisation_id is not None and user.organisation_id == report.organisation_id
+    if user.role == Role.COORDINATOR:
+        return Region.objects.covered_by(user).filter(pk=report.community_id).exists()
+    return False
+
+
+def field_report_verify(*, report: FieldReport, user: User, verification: str) -> FieldReport:
+    """Mark a report verified, disputed or unverified again; the community is re-scored.
+
+    Raises PermissionDenied for a user who may see the report but not judge it.
+    """
+    if verification not in Verification.values:
+        raise ValidationError({"verification": [_("Verification is verified, disputed or unverified.")]})
+    if not field_report_may_verify(report=report, user=user):
+        raise PermissionDenied(_("Only the reporting organisation's analysts and the coordinators may do this."))
+    with transaction.atomic():
+        report = FieldReport.objects.select_for_update(no_key=True).get(pk=report.pk)
+        if report.verification == verification:
+            return report
+        report.verification = verification
+        report._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
+        report.save(update_fields=["verification"])
+        community_id = report.community_id
+        key = f"verification:{report.pk}:{uuid.uuid4().hex}"
+        transaction.on_commit(lambda: _enqueue("community_rescore", community_id, key, AssessmentCause.VERIFICATION))
+    return report
+
+
+# --- Scoring --------------------------------------------------------------------------
+
+
+def scoring_config() -> scoring.ScoringConfig:
+    moderate, high, critical = settings.EWERS_LEVEL_BANDS
+    return scoring.ScoringConfig(
+        saturation=settings.EWERS_SCORE_SATURATION,
+        bands=(moderate, high, critical),
+        hysteresis=settings.EWERS_LEVEL_HYSTERESIS,
+    )
+
+
+def _enqueue(task_name: str, *args: object) -> bool:
+    """Queue a scoring task; a broker that is down is logged, not raised.
+
+    The work is not lost: a report stays ``received`` and ``reports_sweep`` queues it once
+    the broker answers again. Called after commit, so the worker sees the rows.
+    """
+    from indicators import tasks
+
+    try:
+        getattr(tasks, task_name).delay(*args)
+    except Exception:
+        logger.exception("could not queue %s%r; the sweep will pick the work up", task_name, args)
+        return False
+    return True
+
+
+def _reading_facts(community_id: int, at: datetime) -> list[scoring.ReadingFact]:
+    """The community's readings within the scoring window up to ``at``: one query whose
+    size follows one community's recent activity, not the whole table."""
+    since = at - timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
+    rows = Reading.objects.filter(
+        report__community_id=community_id,
+        report__observed_at__gte=since,
+        report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
+        report__received_at__lte=at,
+    ).values_list(
+        "report_id",
+        "indicator_id",
+        "value",
+        "report__observed_at",
+        "report__source_reliability",
+        "report__information_credibility",
+        "report__verification",
+    )
+    return [scoring.ReadingFact(*row) for row in rows]
+
+
+def _indicator_settings(ids: set[int]) -> tuple[dict[int, scoring.IndicatorSettings], dict[int, Indicator]]:
+    indicators = {i.pk: i for i in Indicator.objects.filter(pk__in=ids).select_related("theme")}
+    plain = {
+        pk: scoring.IndicatorSettings(
+            id=pk,
+            code=i.code,
+            category=i.category,
+            polarity=i.polarity,
+            weight=i.weight,
+            scale_min=i.scale_min,
+            scale_max=i.scale_max,
+            threshold_critical=i.threshold_critical,
+            half_life_days=i.half_life_days,
+            version=i.version,
+        )
+        for pk, i in indicators.items()
+    }
+    return plain, indicators
+
+
+def community_assess(
+    *,
+    community_id: int,
+    key: str,
+    cause: str,
+    at: datetime | None = None,
+    report: FieldReport | None = None,
+) -> RiskAssessment:
+    """Assess one community now (or at ``at``), store why, and let alerts follow.
+
+    Idempotent per ``key``: the same piece of work run twice returns the first
+    assessment. Holds the community's row lock, so scorers of one community queue up
+    while other communities are scored in parallel.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        Region.objects.select_for_update().filter(pk=community_id).values_list("pk").get()
+        done = RiskAssessment.objects.filter(key=key).first()
+        if done is not None:
+            return done
+        previous = (
+            RiskAssessment.objects.filter(community_id=community_id, assessed_at__lte=at)
+            .order_by("-assessed_at", "-id")
+            .values_list("level", flat=True)
+            .first()
+        )
+        facts = _reading_facts(community_id, at)
+        plain, indicators = _indicator_settings({f.indicator_id for f in facts})
+        result = scoring.assess(facts, plain, at=at, previous_level=previous, config=scoring_config())
+        assessment = RiskAssessment.objects.create(
+            community_id=community_id,
+            assessed_at=at,
+            score=result.score,
+            raw_score=result.raw_score,
+            level=result.level,
+            report=report,
+            cause=cause,
+            key=key,
+            triggered=bool(result.triggers),
+        )
+        Contribution.objects.bulk_create(
+            Contribution(
+                assessment=assessment,
+                indicator_id=c.indicator_id,
+                indicator_version=c.indicator_version,
+                report_id=c.report_id,
+                amount=c.amount,
+            )
+            for c in result.contributions
+        )
+        alert_consider(
+            assessment=assessment,
+            contributions=result.contributions,
+            triggered=bool(result.triggers),
+            indicators=indicators,
+        )
+    return assessment
+
+
+def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessment | None:
+    """Score a report's community and mark the report ``scored``; safe to run again.
+
+    Each attempt is counted first, in its own commit, so a report that kills its worker
+    every time stops being retried after EWERS_SCORING_MAX_ATTEMPTS. Returns None when
+    there is nothing to do (already scored, gone, or out of attempts).
+    """
+    claimed = FieldReport.objects.filter(
+        pk=report_id, status=ReportStatus.RECEIVED, scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS
+    ).update(scoring_attempts=F("scoring_attempts") + 1)
+    if not claimed:
+        return None
+    with transaction.atomic():
+        # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
+        # this row at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
+        report = FieldReport.objects.select_for_update(no_key=True).filter(pk=report_id).first()
+        if report is None or report.status != ReportStatus.RECEIVED:
+            return None
+        assessment = community_assess(
+            community_id=report.community_id,
+            key=f"report:{report_id}",
+            cause=AssessmentCause.REPORT,
+            at=at,
+            report=report,
+        )
+        report.status = ReportStatus.SCORED
+        report.scored_at = assessment.assessed_at
+        report.save(update_fields=["status", "scored_at"])
+    return assessment
+
+
+def reports_sweep(*, now: datetime | None = None) -> int:
+    """Queue every report still unscored a while after it was received; returns how many.
+
+    Rows being scored right now are locked by their scorer and skipped
+    (``skip_locked``); a report queued twice is scored once (``report_score`` is
+    idempotent).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            FieldReport.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=ReportStatus.RECEIVED,
+                received_at__lt=now - timedelta(seconds=settings.EWERS_SWEEP_AFTER_SECONDS),
+                scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS,
+            )
+            .order_by("received_at", "pk")
+            .values_list("pk", flat=True)[: settings.EWERS_SWEEP_BATCH]
+        )
+    queued = 0
+    for report_id in ids:
+        if not _enqueue("report_score", report_id):
+            break  # the broker is still down: try again at the next sweep
+        queued += 1
+    return queued
+
+
+def communities_to_rescore(*, indicator_id: int | None = None, now: datetime | None = None) -> list[int]:
+    """Communities with readings in the scoring window (of one indicator, if given)."""
+    now = now or timezone.now()
+    readings = Reading.objects.filter(report__observed_at__gte=now - timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS))
+    if indicator_id is not None:
+        readings = readings.filter(indicator_id=indicator_id)
+    return sorted(set(readings.values_list("report__community_id", flat=True)))

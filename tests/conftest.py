@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -66,3 +67,16 @@ def cast(db: None) -> Cast:
         coordinator=factories.make_user("coord", desk, Role.COORDINATOR),
         admin=factories.make_user("adm", desk, Role.ADMIN),
     )
+
+
+@pytest.fixture(scope="session")
+def celery_config():
+    """The app of the tests that start a real worker (celery.contrib.pytest): Redis from
+    REDIS_URL and a queue of this run's own, so no other worker on the machine takes its tasks."""
+    return {
+        "broker_url": os.environ.get("REDIS_URL", "memory://"),
+        "result_backend": os.environ.get("REDIS_URL", "cache+memory://"),
+        "task_default_queue": f"ewers-test-{uuid.uuid4().hex[:8]}",
+        "task_acks_late": True,
+        "broker_connection_retry_on_startup": True,
+    }

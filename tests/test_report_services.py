@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -110,3 +110,13 @@ def test_the_same_key_from_the_same_user_returns_the_first_report(cast):
     # The key is per user: another user's same key makes their own report.
     other, created_other = submit(cast, user=cast.coordinator, idempotency_key="sms-123")
     assert created_other and other.pk != first.pk
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T05:00:00+08:00", "1900-06-01T00:00:00+00:00", "2010-01-01T00:00:00+00:00"]
+)
+def test_it_refuses_an_observation_too_far_in_the_past(cast, when):
+    with pytest.raises(ValidationError) as refused:
+        factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, observed_at=datetime.fromisoformat(when))
+    assert "years ago" in refused.value.message_dict["observed_at"][0]
+    assert not FieldReport.objects.exists()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -30,17 +28,6 @@ def test_it_clears_only_expired_sessions():
     live, _stale = make_sessions()
     assert sessions_clear_expired.apply().get() == 1
     assert list(Session.objects.values_list("session_key", flat=True)) == [live]
-
-
-@pytest.fixture(scope="session")
-def celery_config():
-    # A queue of this run's own, so no other worker on the machine takes its tasks.
-    return {
-        "broker_url": os.environ.get("REDIS_URL", "memory://"),
-        "result_backend": os.environ.get("REDIS_URL", "cache+memory://"),
-        "task_default_queue": f"ewers-test-{uuid.uuid4().hex[:8]}",
-        "task_acks_late": True,
-    }
 
 
 @requires_real_services

@@ -1,0 +1,86 @@
+"""Serializer fields shared by the API: references by id or code, times with a zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+# Codes are at most 64 characters (Region.code); anything longer cannot name an object.
+REF_MAX_LENGTH = 64
+# The largest primary key a database column holds (64-bit).
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": REF_MAX_LENGTH}]})
+class CodeOrIdField(serializers.Field[str | int, str | int, str | int, Any]):
+    """An object named by its id (a JSON integer) or its code (a JSON string)."""
+
+    default_error_messages = {
+        "invalid": _("Give an id (a whole number) or a code (text)."),
+        "blank": _("This field may not be blank."),
+        "max_length": _("A code is at most 64 characters."),
+    }
+
+    def to_internal_value(self, data: Any) -> str | int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            # Ids are positive database integers; anything else names nothing.
+            if not 0 < data <= MAX_ID:
+                self.fail("invalid")
+            return data
+        if not isinstance(data, str):
+            self.fail("invalid")
+        text = data.strip()
+        if not text:
+            self.fail("blank")
+        if len(text) > REF_MAX_LENGTH:
+            self.fail("max_length")
+        if not text.isprintable():
+            self.fail("invalid")
+        return text
+
+    def to_representation(self, value: str | int) -> str | int:
+        return value
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must carry its zone: a device's local time without one is
+    ambiguous, so it is refused rather than guessed."""
+
+    default_error_messages = {
+        "naive": _("Give the time with its time zone, e.g. 2024-05-01T14:30:00+08:00."),
+        "invalid": _("Not an ISO 8601 time such as 2024-05-01T14:30:00+08:00."),
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                self.fail("invalid")
+            if timezone.is_naive(parsed):
+                self.fail("naive")
+        elif not isinstance(value, datetime):
+            self.fail("invalid")
+        return super().to_internal_value(value)
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class StrictFloatField(serializers.FloatField):
+    """A JSON number; true/false and numeric strings are refused (wrong types are errors)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)

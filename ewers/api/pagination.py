@@ -1,0 +1,13 @@
+"""Pagination of every API list: ``?page=`` and ``?page_size=`` up to 500 (API.md)."""
+
+from __future__ import annotations
+
+from rest_framework.pagination import PageNumberPagination
+
+MAX_PAGE_SIZE = 500
+
+
+class StandardPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE

@@ -1,0 +1,259 @@
+"""API v1 serializers of the indicators app: they translate, the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ewers.api.fields import AwareDateTimeField, CodeOrIdField, StrictFloatField
+from ewers.api.serializers import RegionRefSerializer
+from ewers.models import Theme, User
+from indicators.choices import SourceReliability
+from indicators.imports import ImportResult
+from indicators.models import FieldReport, Indicator, Reading
+from indicators.selectors import community_get
+from indicators.services import IDEMPOTENCY_KEY_MAX_LENGTH, MAX_READINGS_PER_REPORT, ReadingInput
+
+# The most reports one batch request carries.
+BATCH_MAX = 100
+
+
+class ThresholdsSerializer(serializers.Serializer[Any]):
+    moderate = serializers.FloatField()
+    high = serializers.FloatField()
+    critical = serializers.FloatField()
+
+
+class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
+    theme: serializers.SlugRelatedField[Theme] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    thresholds = ThresholdsSerializer(
+        read_only=True, help_text=_("The value at which a reading alone reaches each level.")
+    )
+    scale_labels = serializers.DictField(
+        child=serializers.CharField(), read_only=True, help_text=_("What each value means, keyed by the value.")
+    )
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id",
+            "code",
+            "name",
+            "description",
+            "category",
+            "theme",
+            "polarity",
+            "weight",
+            "scale_min",
+            "scale_max",
+            "scale_labels",
+            "thresholds",
+            "half_life_days",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+# --- Reports: output ------------------------------------------------------------------
+
+
+class ReadingSerializer(serializers.ModelSerializer[Reading]):
+    indicator = serializers.CharField(source="indicator.code", read_only=True, help_text=_("The indicator's code."))
+    indicator_name = serializers.CharField(source="indicator.name", read_only=True)
+
+    class Meta:
+        model = Reading
+        fields = ["indicator", "indicator_name", "value"]
+        read_only_fields = fields
+
+
+class ReportSerializer(serializers.ModelSerializer[FieldReport]):
+    """A field report as its reader may see it.
+
+    ``source_reference`` is protected (PRODUCT.md, "Do no harm"): the key is left out
+    altogether for anyone ``FieldReport.source_reference_visible_to`` refuses.
+    """
+
+    community = RegionRefSerializer(read_only=True)
+    organisation = serializers.CharField(source="organisation.code", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    readings = ReadingSerializer(many=True, read_only=True)
+    grading = serializers.CharField(read_only=True, help_text=_("The Admiralty grade, e.g. B2."))
+    source_reference = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        required=False,
+        help_text=_("Only for the reporting organisation and covering coordinators; otherwise absent."),
+    )
+
+    class Meta:
+        model = FieldReport
+        fields = [
+            "id",
+            "community",
+            "observed_at",
+            "received_at",
+            "status",
+            "scored_at",
+            "verification",
+            "source_reliability",
+            "information_credibility",
+            "grading",
+            "narrative",
+            "source_reference",
+            "organisation",
+            "created_by",
+            "readings",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: FieldReport) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not isinstance(user, User) or not instance.source_reference_visible_to(user):
+            data.pop("source_reference", None)
+        return data
+
+
+# --- Reports: input ---------------------------------------------------------------------
+
+
+class ReadingInputSerializer(serializers.Serializer[Any]):
+    indicator = CodeOrIdField(help_text=_("The indicator's id (integer) or code (string)."))
+    value = StrictFloatField(help_text=_("A number within the indicator's scale."))
+
+
+class ReportInputSerializer(serializers.Serializer[Any]):
+    """A report as submitted; ``community`` and readings' ``indicator`` by id or code.
+
+    Only translation happens here: the community is looked up among those the user
+    covers (anything else is "unknown", its existence not confirmed); every rule of a
+    valid report is ``indicators.services.field_report_validate``'s.
+    """
+
+    community = CodeOrIdField(help_text=_("The community's id (integer) or code (string)."))
+    observed_at = AwareDateTimeField(help_text=_("When it was seen; ISO 8601 with a zone, not in the future."))
+    readings = serializers.ListField(
+        child=ReadingInputSerializer(), allow_empty=False, max_length=MAX_READINGS_PER_REPORT
+    )
+    source_reliability = serializers.ChoiceField(
+        choices=SourceReliability.choices,
+        error_messages={"invalid_choice": _("Source reliability is a grade from A to F.")},
+    )
+    information_credibility = serializers.IntegerField(
+        min_value=1,
+        max_value=6,
+        error_messages={
+            "invalid": _("Information credibility is a grade from 1 to 6."),
+            "min_value": _("Information credibility is a grade from 1 to 6."),
+            "max_value": _("Information credibility is a grade from 1 to 6."),
+        },
+    )
+    narrative = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
+    source_reference = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=500)
+
+    def validate_community(self, value: str | int) -> Any:
+        try:
+            return community_get(self.context["request"].user, value)
+        except Http404:
+            raise serializers.ValidationError(_("Unknown community.")) from None
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The validated data as ``field_report_create``'s keyword arguments."""
+        data = self.validated_data
+        return {
+            "community": data["community"],
+            "observed_at": data["observed_at"],
+            "readings": [ReadingInput(indicator=r["indicator"], value=r["value"]) for r in data["readings"]],
+            "source_reliability": data["source_reliability"],
+            "information_credibility": data["information_credibility"],
+            "narrative": data.get("narrative", ""),
+            "source_reference": data.get("source_reference") or None,
+        }
+
+
+class BatchItemInputSerializer(ReportInputSerializer):
+    idempotency_key = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+        help_text=_("Like the Idempotency-Key header of a single create: a resend returns the first report."),
+    )
+
+
+class BatchInputSerializer(serializers.Serializer[Any]):
+    reports = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        max_length=BATCH_MAX,
+        help_text=_("Up to 100 reports, each as the body of POST /api/v1/reports/ plus an optional idempotency_key."),
+    )
+
+
+@extend_schema_field(BatchItemInputSerializer(many=True))
+class _BatchItemsSchema(serializers.ListField):
+    """The batch's ``reports`` as the schema shows them (validated one by one in the view)."""
+
+
+class BatchRequestSchemaSerializer(serializers.Serializer[Any]):
+    reports = _BatchItemsSchema()
+
+
+class BatchItemResultSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField(help_text=_("The item's position in the request, from 0."))
+    status = serializers.IntegerField(help_text=_("201 created, 200 a resend of an earlier report, 400 invalid."))
+    id = serializers.IntegerField(allow_null=True, help_text=_("The report's id, when saved."))
+    # DRF's metaclass takes declared fields off the class: "errors" does not shadow Serializer.errors.
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
+
+
+class BatchCountsSerializer(serializers.Serializer[Any]):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+
+
+class BatchResultSerializer(serializers.Serializer[Any]):
+    results = BatchItemResultSerializer(many=True)
+    counts = BatchCountsSerializer()
+
+
+# --- CSV import --------------------------------------------------------------------------
+
+
+class ImportRowSerializer(serializers.Serializer[Any]):
+    line = serializers.IntegerField(help_text=_("The line of the file the row starts on (the header is line 1)."))
+    ok = serializers.BooleanField()
+    report_id = serializers.IntegerField(allow_null=True)
+    created = serializers.BooleanField()
+    # DRF's metaclass takes declared fields off the class: "errors" does not shadow Serializer.errors.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()), help_text=_("Messages by column.")
+    )
+
+
+class ImportCountsSerializer(serializers.Serializer[Any]):
+    total = serializers.IntegerField()
+    valid = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+
+
+class ImportResultSerializer(serializers.Serializer[ImportResult]):
+    dry_run = serializers.BooleanField()
+    counts = ImportCountsSerializer()
+    rows = ImportRowSerializer(many=True)
+
+
+class ImportUploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(help_text=_("The CSV file (docs/csv-import.md)."))
+
+
+class ImportQuerySerializer(serializers.Serializer[Any]):
+    dry_run = serializers.BooleanField(required=False, default=False, help_text=_("Validate only; write nothing."))

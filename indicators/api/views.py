@@ -1,0 +1,309 @@
+"""API v1 endpoints of the indicators app: the catalogue and field reports.
+
+Views stay thin: reads go through ``indicators.selectors`` (which start from
+``visible_to``), writes through ``indicators.services``; serializers only translate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import APIView
+
+from ewers.api.exceptions import RequestTooLarge
+from ewers.api.parsers import CSVBodyParser, LimitedJSONParser
+from ewers.models import User
+from indicators.api.serializers import (
+    BatchInputSerializer,
+    BatchItemInputSerializer,
+    BatchRequestSchemaSerializer,
+    BatchResultSerializer,
+    ImportQuerySerializer,
+    ImportResultSerializer,
+    ImportUploadSerializer,
+    IndicatorSerializer,
+    ReportInputSerializer,
+    ReportSerializer,
+)
+from indicators.choices import Verification
+from indicators.filters import FieldReportFilter
+from indicators.imports import ImportFileError, import_limits, reports_import
+from indicators.models import FieldReport, Indicator, Reading
+from indicators.selectors import report_get, reports_visible
+from indicators.services import field_report_create, field_report_may_create, field_report_verify
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any printable text up to 128 characters. A resend with the same key (per user) "
+    "returns the first report with 200 instead of making a second one.",
+)
+# Multipart framing around the file: a little over the file limit is still the file's size.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _user(request: Request) -> User:
+    # IsAuthenticated (the default permission) has run: the user is real.
+    return cast(User, request.user)
+
+
+class MayLogReports(BasePermission):
+    """Only analysts and coordinators log reports; others may still read what they see."""
+
+    message = gettext_lazy("Only analysts and coordinators log field reports.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated and field_report_may_create(user=_user(request)))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The active indicators with their scales, weights and thresholds."),
+    retrieve=extend_schema(
+        summary="One active indicator.",
+        parameters=[OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Id or code.")],
+    ),
+)
+class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
+    """The catalogue is the same for everyone: what to look for and how it is scored."""
+
+    serializer_class = IndicatorSerializer
+    lookup_url_kwarg = "ref"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet[Indicator]:
+        return Indicator.objects.filter(is_active=True).select_related("theme").order_by("code")
+
+    def get_object(self) -> Indicator:
+        ref = str(self.kwargs["ref"])
+        if not ref.isprintable():
+            # PostgreSQL refuses NUL in a query: such a code names nothing.
+            raise Http404(_("No such indicator."))
+        condition = Q(code=ref)
+        if ref.isdigit() and len(ref) < 19:
+            condition |= Q(pk=int(ref))
+        indicator = self.get_queryset().filter(condition).first()
+        if indicator is None:
+            raise Http404(_("No such indicator."))
+        return indicator
+
+
+REPORT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The report's id.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Field reports the user may see, newest observation first."),
+    retrieve=extend_schema(summary="One field report with its readings.", parameters=[REPORT_ID]),
+)
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[FieldReport]):
+    """Field reports: analysts see their organisation's, coordinators their coverage's,
+    responders those behind the alerts assigned to them (PRODUCT.md, "Who sees what")."""
+
+    serializer_class = ReportSerializer
+    queryset = FieldReport.objects.none()  # for the schema; get_queryset applies the share
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FieldReportFilter
+    parser_classes = [LimitedJSONParser]
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.action in ("create", "batch", "import_csv"):
+            return [IsAuthenticated(), MayLogReports()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[FieldReport]:
+        return (
+            reports_visible(_user(self.request))
+            .prefetch_related(Prefetch("readings", queryset=Reading.objects.select_related("indicator")))
+            .order_by("-observed_at", "-id")
+        )
+
+    def get_object(self) -> FieldReport:
+        return report_get(_user(self.request), self.kwargs["pk"])
+
+    def _answer(self, report: FieldReport, code: int = status.HTTP_200_OK) -> Response:
+        # Read again through the selector: the answer shows what the user may see.
+        fresh = report_get(_user(self.request), report.pk)
+        return Response(ReportSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        summary="Log a field report.",
+        request=ReportInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: ReportSerializer,
+            200: OpenApiResponse(ReportSerializer, description="A resend with the same Idempotency-Key."),
+            400: OpenApiResponse(description="Field messages: {field: [message, ...]}."),
+            403: OpenApiResponse(description="The user's role does not log reports."),
+            413: OpenApiResponse(description="The body is too large."),
+            415: OpenApiResponse(description="Not JSON."),
+        },
+        examples=[
+            OpenApiExample(
+                "A report with one reading",
+                request_only=True,
+                value={
+                    "community": "HM-01-02-03",
+                    "observed_at": "2024-05-01T14:30:00+08:00",
+                    "readings": [{"indicator": "P01", "value": 3}],
+                    "source_reliability": "B",
+                    "information_credibility": 2,
+                    "narrative": "Leaflets at the market.",
+                },
+            )
+        ],
+    )
+    def create(self, request: Request) -> Response:
+        serializer = ReportInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key") or None
+        try:
+            report, created = field_report_create(
+                user=_user(request), idempotency_key=key, **serializer.service_arguments()
+            )
+        except PermissionError as exc:
+            raise PermissionDenied(str(exc)) from None
+        return self._answer(report, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def _verification_set(self, verification: str) -> Response:
+        report = self.get_object()
+        field_report_verify(report=report, user=_user(self.request), verification=verification)
+        return self._answer(report)
+
+    @extend_schema(
+        summary="Mark the report verified; the community is re-scored.",
+        request=None,
+        parameters=[REPORT_ID],
+        responses={200: ReportSerializer, 403: OpenApiResponse(description="The user may see but not verify it.")},
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str) -> Response:
+        return self._verification_set(Verification.VERIFIED)
+
+    @extend_schema(
+        summary="Mark the report disputed; the community is re-scored.",
+        request=None,
+        parameters=[REPORT_ID],
+        responses={200: ReportSerializer, 403: OpenApiResponse(description="The user may see but not dispute it.")},
+    )
+    @action(detail=True, methods=["post"])
+    def dispute(self, request: Request, pk: str) -> Response:
+        return self._verification_set(Verification.DISPUTED)
+
+    @extend_schema(
+        summary="Log up to 100 reports in one request; each is validated and saved on its own.",
+        description=(
+            "The answer is 200 whenever the batch itself is well-formed; each item has its own "
+            "`status` (201 created, 200 a resend of an earlier report with the same "
+            "`idempotency_key`, 400 invalid with `errors`). One invalid item never stops the others."
+        ),
+        request=BatchRequestSchemaSerializer,
+        responses={
+            200: BatchResultSerializer,
+            403: OpenApiResponse(description="The user's role does not log reports."),
+        },
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def batch(self, request: Request) -> Response:
+        batch = BatchInputSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        user = _user(request)
+        results: list[dict[str, Any]] = []
+        counts = {"created": 0, "duplicates": 0, "invalid": 0}
+        for index, item in enumerate(batch.validated_data["reports"]):
+            result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
+            serializer = BatchItemInputSerializer(data=item, context=self.get_serializer_context())
+            try:
+                serializer.is_valid(raise_exception=True)
+                report, created = field_report_create(
+                    user=user,
+                    idempotency_key=serializer.validated_data.get("idempotency_key") or None,
+                    **serializer.service_arguments(),
+                )
+            except ValidationError as exc:
+                result["errors"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            except DjangoValidationError as exc:
+                result["errors"] = as_serializer_error(exc)
+            else:
+                result.update(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK, id=report.pk)
+            outcome = {status.HTTP_201_CREATED: "created", status.HTTP_200_OK: "duplicates"}
+            counts[outcome.get(result["status"], "invalid")] += 1
+            results.append(result)
+        return Response({"results": results, "counts": counts})
+
+    @extend_schema(
+        summary="Import reports from a CSV file (docs/csv-import.md); ?dry_run=1 validates only.",
+        description=(
+            "Send the file as multipart field `file`, or as the whole body with `Content-Type: text/csv`. "
+            "The answer lists every row with its line number: valid rows are saved (each on its own), "
+            "invalid rows carry messages by column. A row's `reference` makes re-importing the file "
+            "create no duplicates."
+        ),
+        parameters=[ImportQuerySerializer],
+        request={"multipart/form-data": ImportUploadSerializer, "text/csv": OpenApiTypes.BINARY},
+        responses={
+            200: ImportResultSerializer,
+            400: OpenApiResponse(description="Not a CSV file in the documented format: {file: [message]}."),
+            403: OpenApiResponse(description="The user's role does not log reports."),
+            413: OpenApiResponse(description="The file is over the size limit."),
+            415: OpenApiResponse(description="Neither multipart/form-data nor text/csv."),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, CSVBodyParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def import_csv(self, request: Request) -> Response:
+        query = ImportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data, filename = self._uploaded_file(request)
+        try:
+            result = reports_import(
+                user=_user(request), data=data, dry_run=query.validated_data["dry_run"], filename=filename
+            )
+        except ImportFileError as exc:
+            if exc.code == "too_large":
+                raise RequestTooLarge(exc.message) from None
+            raise ValidationError({"file": [exc.message]}) from None
+        except PermissionError as exc:
+            raise PermissionDenied(str(exc)) from None
+        return Response(ImportResultSerializer(result).data)
+
+    def _uploaded_file(self, request: Request) -> tuple[bytes, str]:
+        max_bytes, _max_rows = import_limits()
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        # Refuse before reading: a huge upload is never written to a temporary file.
+        if declared > max_bytes + MULTIPART_OVERHEAD:
+            raise RequestTooLarge(_("The file is over the limit of %(max)d bytes.") % {"max": max_bytes})
+        body = request.data
+        if isinstance(body, bytes):
+            return body, ""
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": [_("Attach the CSV file as the form field “file”.")]})
+        if upload.size is not None and upload.size > max_bytes:
+            raise RequestTooLarge(_("The file is over the limit of %(max)d bytes.") % {"max": max_bytes})
+        return upload.read(max_bytes + 1), upload.name or ""

@@ -1,0 +1,47 @@
+"""Filters of field-report lists: one FilterSet for the HTML list and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from indicators.choices import ReportStatus, Verification
+from indicators.models import FieldReport
+
+
+class FieldReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter has no type stubs
+    """Filter reports by community (id or code), status, verification, time and author."""
+
+    community = django_filters.CharFilter(method="filter_community", label=_("Community (code or id)"))
+    status = django_filters.ChoiceFilter(choices=ReportStatus.choices, label=_("Status"))
+    verification = django_filters.ChoiceFilter(choices=Verification.choices, label=_("Verification"))
+    observed_after = django_filters.IsoDateTimeFilter(
+        field_name="observed_at", lookup_expr="gte", label=_("Observed from")
+    )
+    observed_before = django_filters.IsoDateTimeFilter(
+        field_name="observed_at", lookup_expr="lte", label=_("Observed until")
+    )
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Only reports I logged"))
+
+    class Meta:
+        model = FieldReport
+        fields = ["community", "status", "verification", "observed_after", "observed_before", "mine"]
+
+    def filter_community(self, queryset: QuerySet[FieldReport], name: str, value: str) -> QuerySet[FieldReport]:
+        value = value.strip()
+        if not value:
+            return queryset
+        if not value.isprintable():
+            return queryset.none()  # PostgreSQL refuses NUL in a query; no code has one
+        condition = Q(community__code=value)
+        if value.isdigit() and len(value) < 19:
+            condition |= Q(community_id=int(value))
+        return queryset.filter(condition)
+
+    def filter_mine(self, queryset: QuerySet[FieldReport], name: str, value: Any) -> QuerySet[FieldReport]:
+        if value and self.request is not None and self.request.user.is_authenticated:
+            return queryset.filter(created_by=self.request.user)
+        return queryset

@@ -1,0 +1,124 @@
+"""Reads of the indicators app: reports, communities' risk and its explanation.
+
+Every function that takes a user starts from ``visible_to(user)``; the ``*_get``
+helpers answer 404 for anything outside the user's share, so its existence does not
+leak (PRODUCT.md, "Who sees what").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.http import Http404
+
+from ewers.models import Region, User
+from indicators.models import FieldReport, Reading, RiskAssessment
+
+if TYPE_CHECKING:
+    from alerts.models import Alert
+
+
+def reports_visible(user: User) -> QuerySet[FieldReport]:
+    """The reports the user may see, with what a list row shows, in one query."""
+    return (
+        FieldReport.objects.visible_to(user)
+        .select_related("community", "created_by", "organisation")
+        .annotate(reading_count=Count("readings"))
+    )
+
+
+def report_get(user: User, pk: int | str) -> FieldReport:
+    """One report the user may see, with its readings; 404 otherwise."""
+    try:
+        return (
+            FieldReport.objects.visible_to(user)
+            .select_related("community__district", "community__region", "created_by", "organisation")
+            .prefetch_related(Prefetch("readings", queryset=Reading.objects.select_related("indicator")))
+            .get(pk=int(pk))
+        )
+    except (FieldReport.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such report.") from None
+
+
+def _latest_assessment() -> QuerySet[RiskAssessment]:
+    return RiskAssessment.objects.filter(community=OuterRef("pk")).order_by("-assessed_at", "-id")
+
+
+def communities_visible(user: User) -> QuerySet[Region]:
+    """Communities in the user's coverage with their current risk, in one query.
+
+    ``risk_score``, ``risk_level`` and ``risk_assessed_at`` come from each community's
+    latest assessment (None before its first one).
+    """
+    latest = _latest_assessment()
+    return (
+        Region.objects.visible_to(user)
+        .communities()
+        .select_related("district", "region", "country")
+        .annotate(
+            risk_score=Subquery(latest.values("score")[:1]),
+            risk_level=Subquery(latest.values("level")[:1]),
+            risk_assessed_at=Subquery(latest.values("assessed_at")[:1]),
+        )
+        .order_by("code")
+    )
+
+
+def community_get(user: User, ref: str | int) -> Region:
+    """A community in the user's coverage, by id (digits) or code; 404 otherwise."""
+    communities = communities_visible(user)
+    text = str(ref).strip()
+    if not text.isprintable():
+        raise Http404("No such community.")
+    try:
+        if text.isdigit():
+            return communities.get(pk=int(text))
+        return communities.get(code=text)
+    except (Region.DoesNotExist, OverflowError):
+        raise Http404("No such community.") from None
+
+
+def assessment_latest(community: Region) -> RiskAssessment | None:
+    return RiskAssessment.objects.filter(community=community).order_by("-assessed_at", "-id").first()
+
+
+def assessment_history(community: Region, *, limit: int = 500) -> QuerySet[RiskAssessment]:
+    """The community's assessments, newest first (for trends)."""
+    return RiskAssessment.objects.filter(community=community).order_by("-assessed_at", "-id")[:limit]
+
+
+@dataclass(frozen=True)
+class ContributionRow:
+    """One line of "why is this community where it is"."""
+
+    indicator_code: str
+    indicator_name: str
+    polarity: str
+    report_id: int
+    amount: float
+
+
+def assessment_contributions(assessment: RiskAssessment) -> list[ContributionRow]:
+    """An assessment's contributions, the largest (in either direction) first."""
+    rows = [
+        ContributionRow(
+            indicator_code=c.indicator.code,
+            indicator_name=c.indicator.name,
+            polarity=c.indicator.polarity,
+            report_id=c.report_id,
+            amount=c.amount,
+        )
+        for c in assessment.contributions.select_related("indicator")
+    ]
+    rows.sort(key=lambda row: (-abs(row.amount), row.indicator_code, row.report_id))
+    return rows
+
+
+def community_alert_open(community: Region) -> Alert | None:
+    """The community's open alert, if any (at most one: a database constraint)."""
+    from alerts.choices import AlertState
+    from alerts.models import Alert
+
+    return Alert.objects.filter(community=community, state=AlertState.OPEN).first()

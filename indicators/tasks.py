@@ -1,0 +1,67 @@
+"""Scoring tasks: thin wrappers that take ids and call one service.
+
+Every task is idempotent (the services claim their work and key their results), so
+``acks_late`` with ``reject_on_worker_lost`` re-runs work a killed worker left
+unfinished without applying it twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from indicators import services
+from indicators.choices import AssessmentCause
+
+# A dropped database connection or a deadlock victim is worth another try.
+TRANSIENT = (OperationalError, InterfaceError)
+RETRY = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 4,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+}
+
+
+@shared_task(**RETRY)
+def report_score(report_id: int) -> None:
+    """Score the community of a newly received report."""
+    services.report_score(report_id=report_id)
+
+
+@shared_task(**RETRY)
+def community_rescore(community_id: int, key: str, cause: str) -> None:
+    """Re-assess a community after a verification or a settings change."""
+    services.community_assess(community_id=community_id, key=key, cause=cause)
+
+
+@shared_task(**RETRY)
+def indicator_rescore(indicator_id: int, version: int) -> int:
+    """Queue a re-assessment of every community whose recent readings use the indicator."""
+    communities = services.communities_to_rescore(indicator_id=indicator_id)
+    for community_id in communities:
+        community_rescore.delay(
+            community_id, f"indicator:{indicator_id}:v{version}:{community_id}", AssessmentCause.INDICATOR
+        )
+    return len(communities)
+
+
+@shared_task(ignore_result=True)
+def reports_sweep() -> int:
+    """Queue reports left unscored (accepted while the broker was down)."""
+    return services.reports_sweep()
+
+
+@shared_task(ignore_result=True)
+def communities_reassess() -> int:
+    """Daily: re-assess communities with recent readings, so fading signals show in trends."""
+    day = timezone.now().date().isoformat()
+    communities = services.communities_to_rescore()
+    for community_id in communities:
+        community_rescore.delay(community_id, f"decay:{day}:{community_id}", AssessmentCause.DECAY)
+    return len(communities)
