@@ -8,16 +8,35 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ewers.choices import Role
+
+
+def _item(label: Any, view_name: str, *, section: str | None = None) -> dict[str, Any]:
+    """A link; ``section`` (a URL namespace) marks it current on that section's other pages too."""
+    return {"label": label, "url": reverse(view_name), "name": view_name, "section": section}
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [{"label": _("Home"), "url": reverse("home"), "name": "home"}]
+    items = [_item(_("Home"), "home")]
+    role = getattr(user, "role", None)
+    # The links follow what each role may do; the pages check it again (403 / 404).
+    if role in (Role.ANALYST, Role.COORDINATOR) and not user.is_administrator:
+        items.append(_item(_("Reports"), "reports:list", section="reports"))
+        items.append(_item(_("New report"), "reports:new"))
+    if role in (Role.COORDINATOR, Role.RESPONDER) and not user.is_administrator:
+        items.append(_item(_("Alerts"), "alerts:list", section="alerts"))
     if user.is_staff:
-        items.append({"label": _("Administration"), "url": reverse("admin:index"), "name": "admin"})
-    items.append({"label": _("API docs"), "url": reverse("api-docs"), "name": "api-docs"})
-    current = getattr(getattr(request, "resolver_match", None), "url_name", None)
+        items.append(_item(_("Administration"), "admin:index"))
+    items.append(_item(_("API docs"), "api-docs"))
+    match = getattr(request, "resolver_match", None)
+    current = getattr(match, "view_name", None)
+    namespace = getattr(match, "namespace", None)
+    exact = any(item["name"] == current for item in items)
     for item in items:
-        item["active"] = item["name"] == current
+        item["active"] = item["name"] == current or (
+            not exact and item["section"] is not None and item["section"] == namespace
+        )
     return {"nav_items": items}

@@ -23,6 +23,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("reports/", include("indicators.urls")),
+    path("alerts/", include("alerts.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ewers.api.urls")),

@@ -1,0 +1,101 @@
+"""Alert pages: the list and one alert with its explanation, timeline and assignments.
+
+Read-only in this issue. Every read goes through ``alerts.selectors`` (visible_to):
+coordinators see the alerts of the communities they cover, responders those assigned
+to their organisation; anything else answers 404.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from alerts.filters import AlertFilter
+from alerts.models import Alert
+from alerts.selectors import alert_get, alerts_visible
+from ewers.views import AuthenticatedHttpRequest
+from indicators.forms import filter_form_prepare
+
+ALERTS_PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class ExplanationLine:
+    """One contribution frozen into an alert's explanation, made safe to show."""
+
+    indicator: str
+    indicator_name: str
+    report_id: int | None
+    amount: float | None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def explanation_lines(explanation: Any) -> list[ExplanationLine]:
+    """The stored explanation as lines; entries of another shape are skipped, not fatal
+    (the JSON was written by earlier versions too, and a page must never fail on it)."""
+    if not isinstance(explanation, list):
+        return []
+    lines = []
+    for entry in explanation:
+        if not isinstance(entry, dict):
+            continue
+        lines.append(
+            ExplanationLine(
+                indicator=str(entry.get("indicator") or ""),
+                indicator_name=str(entry.get("indicator_name") or ""),
+                report_id=_int_or_none(entry.get("report")),
+                amount=_float_or_none(entry.get("amount")),
+            )
+        )
+    return lines
+
+
+@login_required
+@require_GET
+def alert_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The alerts the user may see, open ones first, filtered, 25 a page."""
+    filterset = AlertFilter(request.GET or None, queryset=alerts_visible(request.user), request=request)
+    filter_form_prepare(filterset.form)
+    page = Paginator(filterset.qs, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "filtered": any(v for k, v in request.GET.items() if k != "page"),
+    }
+    return render(request, "alerts/alert_list.html", context)
+
+
+@login_required
+@require_GET
+def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    alert: Alert = alert_get(request.user, pk)
+    context = {
+        "alert": alert,
+        "explanation": explanation_lines(alert.explanation),
+        "events": list(alert.events.all()),
+        # Prefetched through the selector: a responder gets its own organisation's share only.
+        "assignments": list(alert.assignments.all()),
+    }
+    return render(request, "alerts/alert_detail.html", context)

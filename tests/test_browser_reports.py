@@ -1,0 +1,150 @@
+"""The analyst's journey in headless Chromium: log a report in the browser and watch it scored.
+
+Debian's Chromium drives these (never a downloaded browser). Without it the tests skip,
+unless EWERS_REQUIRE_BROWSER is set (CI sets it), in which case they fail. Screenshots
+go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from ewers.demo import DEMO_PASSWORD, seed_demo
+from indicators.models import FieldReport
+from indicators.services import report_score
+from tests import factories
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("EWERS_REQUIRE_BROWSER"):
+    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses
+# to run beside one unless told it is safe (it is: the loop only drives the browser).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Score in the web server's own thread, with or without a broker: this journey is
+    about the pages; the worker pipeline has its own tests."""
+    from ewers.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def watch(page: Page) -> tuple[list[str], list[str]]:
+    """Collect requests that leave this machine and the page's console errors."""
+    outside: list[str] = []
+    errors: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if urlparse(r.url).hostname not in {"localhost", "127.0.0.1"} and not r.url.startswith("data:")
+            else None
+        ),
+    )
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return outside, errors
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("h1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analyst_logs_a_report_and_sees_it_scored(browser, live_server, settings, eager_tasks):
+    settings.DEBUG = True
+    seed_demo()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside, errors = watch(page)
+    sign_in(page, live_server.url, "analyst", DEMO_PASSWORD)
+
+    page.click("nav.site-nav >> text=New report")
+    expect(page.locator("h1")).to_have_text("New field report")
+    community = page.locator("#community-options option").first.get_attribute("value")
+    assert community
+    page.locator("#id_community").press_sequentially(community)
+    # Every risk indicator at the top of its scale; resilience left "not observed".
+    for select in page.locator(".reading-row:not(.is-resilience) select").all():
+        select.select_option(index=select.locator("option").count() - 1)
+    page.check("#id_source_reliability_0")  # A — completely reliable
+    page.check("#id_information_credibility_0")  # 1 — confirmed
+    page.fill("#id_narrative", "Calls to retaliate after last night's incident; weapons seen at the meeting place.")
+    page.fill("#id_source_reference", "Contact 7, market")
+    page.screenshot(path=str(ARTIFACTS / "report-form.png"), full_page=True)
+    page.click("form.report-form button[type=submit]")
+
+    page.wait_for_url("**/reports/*/")
+    expect(page.locator("h1")).to_contain_text("Report #")
+    expect(page.locator(".score-number")).to_be_visible(timeout=10_000)
+    expect(page.locator(".score-level .badge")).to_have_text("Critical")
+    expect(page.locator(".notice-alert")).to_contain_text("Alert open for this community")
+    report = FieldReport.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
+    assert report.community.code == community and report.grading == "A1"
+    assert "Contact 7, market" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "report-scored.png"), full_page=True)
+    assert outside == []
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_status_panel_updates_itself_once_the_report_is_scored(browser, live_server, cast):
+    report = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, value=4, enqueue_scoring=False)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside, errors = watch(page)
+    sign_in(page, live_server.url, "ana", factories.PASSWORD)
+    page.goto(f"{live_server.url}/reports/{report.pk}/")
+    expect(page.locator("#report-status")).to_contain_text("Scoring…")
+    report_score(report_id=report.pk)  # the worker's turn
+    expect(page.locator(".score-number")).to_be_visible(timeout=10_000)  # htmx polled, under the CSP
+    expect(page.locator("#report-status")).not_to_have_attribute("hx-trigger", "every 2s")
+    assert outside == []
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_report_form_fits_a_phone(browser, live_server, cast):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 375, "height": 740}, is_mobile=True)
+    sign_in(page, live_server.url, "ana", factories.PASSWORD)
+    page.goto(f"{live_server.url}/reports/new/")
+    expect(page.locator("h1")).to_have_text("New field report")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    page.screenshot(path=str(ARTIFACTS / "report-form-phone.png"), full_page=True)
+    # A submission with nothing filled in comes back with its errors listed first.
+    page.click("form.report-form button[type=submit]")
+    expect(page.locator("#error-summary")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "report-form-errors-phone.png"))
+    page.close()
