@@ -41,15 +41,21 @@ test: setup
 	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts bench
 	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The pipeline's figures on PostgreSQL and Redis, each beside a baseline of the same run
+# (README "Benchmarks"). Its own database ewers_bench, dropped and re-created each run.
+.PHONY: bench
+bench: setup
+	$(BIN)/python -m bench
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts bench
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,665 @@
+"""The pipeline benchmark: ingest, scoring and commit → alert latency, each beside a baseline.
+
+Order of a run: a fresh ``ewers_bench`` database (migrated, seeded); API ingest (single
+and batch) with no worker running, then the scoring tasks it queued are purged; the raw
+PostgreSQL insert baseline; then a real Celery worker on a queue of this run's own for
+the scoring rate and the alert latency (interleaved with its baseline, a trivial task's
+round trip). The worker is stopped on every way out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench import environment
+from bench.config import BATCH_SIZE, ConfigError, Sizes
+from bench.stats import Row, format_table, percentile, rate
+
+if TYPE_CHECKING:  # Django loads only once the bench has set the environment
+    from bench.seed import Seeded
+    from ewers.models import Region, User
+    from indicators.models import Indicator
+
+REPO = Path(__file__).resolve().parent.parent
+WORKER_LOG = REPO / "var" / "bench-worker.log"
+WORKER_CONCURRENCY = 2
+WORKER_READY_SECONDS = 60
+WORKER_STOP_SECONDS = 15
+POLL_SECONDS = 0.002  # how often latency samples look for their row
+SAMPLE_TIMEOUT_SECONDS = 30
+RAW_REPEATS = 3  # the raw baseline is short: take the median of a few runs
+WARM_UP_REPORTS = 10  # posted before the API clock starts
+API_MODE = "Django test client, in-process (full middleware, token auth, no network)"
+SINGLE_URL = "/api/v1/reports/"
+BATCH_URL = "/api/v1/reports/batch/"
+
+
+class BenchError(Exception):
+    """A step of the bench failed; the message says which and why."""
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so stdout is only the table."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def timed(label: str) -> Iterator[None]:
+    started = time.monotonic()
+    yield
+    say(f"{label}: {time.monotonic() - started:.1f}s")
+
+
+# --- Payloads -------------------------------------------------------------------------
+
+
+def payloads_make(
+    communities: Sequence[Region], indicators: Sequence[Indicator], count: int, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Reports as the API takes them: 1–4 readings of non-trigger indicators, observed in
+    the last two days, graded like the demo's."""
+    from django.utils import timezone
+
+    from bench.seed import grade, reading_value
+    from indicators.choices import Category
+
+    now = timezone.now()
+    usable = [i for i in indicators if i.category != Category.TRIGGER]
+    payloads = []
+    for n in range(count):
+        community = rng.choice(communities)
+        reliability, credibility = grade(rng)
+        chosen = rng.sample(usable, rng.randint(1, 4))
+        payloads.append(
+            {
+                "community": community.code,
+                "observed_at": (now - timedelta(minutes=rng.uniform(5, 48 * 60))).isoformat(),
+                "readings": [{"indicator": i.code, "value": reading_value(i, rng)} for i in chosen],
+                "source_reliability": reliability,
+                "information_credibility": credibility,
+                "narrative": f"Bench visit {n + 1} to {community.name}: {len(chosen)} signals noted.",
+            }
+        )
+    return payloads
+
+
+# --- Ingest -----------------------------------------------------------------------------
+
+
+def _report_count() -> int:
+    from indicators.models import FieldReport
+
+    return FieldReport.objects.count()
+
+
+def _api_client(token: str) -> Any:
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def _api_check() -> None:
+    from django.urls import Resolver404, resolve
+
+    for url in (SINGLE_URL, BATCH_URL):
+        try:
+            resolve(url)
+        except Resolver404:
+            raise BenchError(f"The API has no {url} (not written yet?).") from None
+
+
+def _refused(response: Any, what: str) -> BenchError:
+    body = response.content[:300].decode("utf-8", "replace")
+    return BenchError(f"{what} answered {response.status_code}: {body}")
+
+
+def ingest_single(token: str, payloads: Sequence[dict[str, Any]]) -> float:
+    """Seconds to POST each report alone; every one must answer 201."""
+    client = _api_client(token)
+    before = _report_count()
+    started = time.monotonic()
+    for payload in payloads:
+        response = client.post(SINGLE_URL, data=json.dumps(payload), content_type="application/json")
+        if response.status_code != 201:
+            raise _refused(response, f"POST {SINGLE_URL}")
+    seconds = time.monotonic() - started
+    if (created := _report_count() - before) != len(payloads):
+        raise BenchError(f"POST {SINGLE_URL}: {len(payloads)} accepted but {created} reports written.")
+    return seconds
+
+
+def ingest_batch(token: str, payloads: Sequence[dict[str, Any]]) -> float:
+    """Seconds to POST the reports ``BATCH_SIZE`` per request; all must be written."""
+    client = _api_client(token)
+    before = _report_count()
+    started = time.monotonic()
+    for start in range(0, len(payloads), BATCH_SIZE):
+        body = {"reports": list(payloads[start : start + BATCH_SIZE])}
+        response = client.post(BATCH_URL, data=json.dumps(body), content_type="application/json")
+        if response.status_code not in (200, 201, 207):
+            raise _refused(response, f"POST {BATCH_URL}")
+    seconds = time.monotonic() - started
+    if (created := _report_count() - before) != len(payloads):
+        raise BenchError(f"POST {BATCH_URL}: {len(payloads)} sent but {created} reports written.")
+    return seconds
+
+
+def raw_insert(database_url: str, payloads: Sequence[dict[str, Any]], *, reporter: User) -> float:
+    """Seconds to insert the same reports and readings with plain psycopg2: two
+    ``execute_values`` in one transaction, into the product's tables, then rolled back
+    (the tables are left as they were). Codes are resolved to ids before the clock starts.
+    """
+    import psycopg2  # type: ignore[import-untyped]
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+    from psycopg2.extras import execute_values  # type: ignore[import-untyped]
+
+    from ewers.models import Region
+    from indicators.choices import ReportStatus, Verification
+    from indicators.models import FieldReport, Indicator, Reading
+
+    communities = dict(Region.objects.values_list("code", "pk"))
+    indicators = dict(Indicator.objects.values_list("code", "pk"))
+    now = timezone.now()
+    reports = [
+        (
+            communities[p["community"]],
+            parse_datetime(p["observed_at"]),
+            now,
+            p["source_reliability"],
+            p["information_credibility"],
+            p["narrative"],
+            Verification.UNVERIFIED.value,
+            ReportStatus.RECEIVED.value,
+            0,
+            reporter.pk,
+            reporter.organisation_id,
+        )
+        for p in payloads
+    ]
+    report_sql = (
+        f"INSERT INTO {FieldReport._meta.db_table} (community_id, observed_at, received_at, source_reliability, "  # noqa: S608
+        "information_credibility, narrative, verification, status, scoring_attempts, created_by_id, "
+        "organisation_id) VALUES %s RETURNING id"
+    )
+    reading_sql = f"INSERT INTO {Reading._meta.db_table} (report_id, indicator_id, value) VALUES %s"  # noqa: S608
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn.cursor() as cursor:
+            started = time.monotonic()
+            ids = [row[0] for row in execute_values(cursor, report_sql, reports, page_size=1000, fetch=True)]
+            readings = [
+                (report_id, indicators[r["indicator"]], r["value"])
+                for report_id, p in zip(ids, payloads, strict=True)
+                for r in p["readings"]
+            ]
+            execute_values(cursor, reading_sql, readings, page_size=1000)
+            seconds = time.monotonic() - started
+        conn.rollback()
+    finally:
+        conn.close()
+    return seconds
+
+
+# --- The worker -------------------------------------------------------------------------
+
+
+def _wait_row(query: str, params: Sequence[str | int], *, timeout: float) -> float | None:
+    """Poll until ``query`` returns a row: the monotonic time it did, or None on timeout."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(query, params)
+            if cursor.fetchone() is not None:
+                return time.monotonic()
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(POLL_SECONDS)
+
+
+def ping_round_trip(*, timeout: float = SAMPLE_TIMEOUT_SECONDS) -> float | None:
+    """Seconds from publishing the trivial task to its row being visible; None on timeout."""
+    from bench.tasks import PING_TABLE, ping
+
+    token = uuid.uuid4().hex
+    started = time.monotonic()
+    ping.delay(token)
+    done = _wait_row(f"SELECT 1 FROM {PING_TABLE} WHERE token = %s", [token], timeout=timeout)  # noqa: S608
+    return None if done is None else done - started
+
+
+@dataclass
+class Worker:
+    """A Celery worker subprocess of the product's app on the bench's own queue."""
+
+    queue: str
+    concurrency: int = WORKER_CONCURRENCY
+    process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        celery = Path(sys.executable).with_name("celery")
+        return [
+            str(celery if celery.exists() else "celery"),
+            "-A",
+            "ewers",
+            "worker",
+            "-Q",
+            self.queue,
+            "-c",
+            str(self.concurrency),
+            "-P",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-I",
+            "bench.tasks",  # the baseline's trivial task, beside the product's tasks
+            "-n",
+            f"bench-{os.getpid()}@%h",
+            "--loglevel",
+            "WARNING",
+        ]
+
+    def start(self) -> None:
+        WORKER_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with WORKER_LOG.open("wb") as log:
+            # A session of its own, so stopping it reaches its pool processes and nothing else.
+            self.process = subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
+                self.command(),
+                cwd=REPO,
+                env=os.environ.copy(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + WORKER_READY_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"The worker exited at start (code {self.process.returncode}); see {WORKER_LOG}.")
+            if ping_round_trip(timeout=2) is not None:
+                return
+        raise BenchError(f"The worker did not run a task within {WORKER_READY_SECONDS}s; see {WORKER_LOG}.")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, WORKER_STOP_SECONDS), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+            # The main process is gone; a pool process it left behind is not.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            return
+
+
+def queue_purge(queue: str) -> int:
+    """Drop the messages waiting in the bench queue; returns how many."""
+    from ewers.celery import app
+
+    with app.connection_for_write() as conn:
+        return int(conn.default_channel.queue_purge(queue) or 0)
+
+
+def queue_forget(queue: str) -> None:
+    """Remove the run's queue and kombu's bindings of it from Redis: nothing piles up
+    over runs (the queue name is new each time)."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=environment.CONNECT_TIMEOUT_SECONDS)
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    finally:
+        client.close()
+
+
+# --- Scoring and alerts ---------------------------------------------------------------
+
+
+def reports_received(seeded: Seeded, payloads: Sequence[dict[str, Any]]) -> list[int]:
+    """Save the reports through the service without queueing them (the clock is not running)."""
+    from django.utils.dateparse import parse_datetime
+
+    from ewers.models import Region
+    from indicators.services import ReadingInput, field_report_create
+
+    communities = {c.code: c for c in Region.objects.filter(code__in={p["community"] for p in payloads})}
+    ids = []
+    for p in payloads:
+        observed_at = parse_datetime(p["observed_at"])
+        assert observed_at is not None
+        report, _created = field_report_create(
+            user=seeded.reporter,
+            community=communities[p["community"]],
+            observed_at=observed_at,
+            readings=[ReadingInput(indicator=r["indicator"], value=r["value"]) for r in p["readings"]],
+            source_reliability=p["source_reliability"],
+            information_credibility=p["information_credibility"],
+            narrative=p["narrative"],
+            enqueue_scoring=False,
+        )
+        ids.append(report.pk)
+    return ids
+
+
+def _deadlocks() -> int:
+    """Deadlocks PostgreSQL has counted in the bench database so far."""
+    from django.db import DatabaseError, connection, transaction
+
+    with connection.cursor() as cursor:
+        with contextlib.suppress(DatabaseError), transaction.atomic():
+            cursor.execute("SELECT pg_stat_force_next_flush()")  # PostgreSQL 15+: this session's counters, now
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def scoring_run(report_ids: Sequence[int], *, timeout: float) -> tuple[float, str]:
+    """Seconds from queueing every report to all of them ``scored`` by the worker, and a
+    note when scoring needed retries (their back-off is part of the figure)."""
+    from django.db.models import F, Sum
+
+    from indicators.choices import ReportStatus
+    from indicators.models import FieldReport
+    from indicators.tasks import report_score
+
+    reports = FieldReport.objects.filter(pk__in=report_ids)
+    pending = reports.filter(status=ReportStatus.RECEIVED)
+    deadlocks = _deadlocks()
+    started = time.monotonic()
+    for report_id in report_ids:
+        report_score.delay(report_id)
+    deadline = started + timeout
+    while (left := pending.count()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    if left:
+        raise BenchError(f"Scoring: {left} of {len(report_ids)} reports still unscored after {timeout:.0f}s.")
+    time.sleep(0.5)  # the worker's sessions flush their statistics when idle
+    deadlocks = _deadlocks() - deadlocks
+    retried = reports.filter(scoring_attempts__gt=1).count()
+    extra = reports.aggregate(n=Sum(F("scoring_attempts") - 1))["n"] or 0
+    note = ""
+    if retried or deadlocks:
+        note = (
+            f"{retried} of {len(report_ids)} reports were scored only on a retry ({extra} extra attempts); "
+            f"PostgreSQL counted {deadlocks} deadlocks meanwhile."
+        )
+    return seconds, note
+
+
+def alert_latency(seeded: Seeded, community: Region, *, timeout: float = SAMPLE_TIMEOUT_SECONDS) -> float:
+    """Seconds from the commit of a report with a trigger at its critical threshold to
+    the community's open alert being visible."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from alerts.choices import AlertState
+    from alerts.models import Alert
+    from indicators.services import ReadingInput, field_report_create
+
+    committed: list[float] = []
+    with transaction.atomic():
+        # Registered first, so it runs at commit, before the service queues the scoring.
+        transaction.on_commit(lambda: committed.append(time.monotonic()))
+        field_report_create(
+            user=seeded.reporter,
+            community=community,
+            observed_at=timezone.now() - timedelta(minutes=1),
+            readings=[ReadingInput(indicator="T02", value=3), ReadingInput(indicator="P02", value=3)],
+            source_reliability="B",
+            information_credibility=2,
+            narrative="Bench: acquisition of explosive precursors confirmed.",
+        )
+    done = _wait_row(
+        f"SELECT 1 FROM {Alert._meta.db_table} WHERE community_id = %s AND state = %s",  # noqa: S608
+        [community.pk, AlertState.OPEN.value],
+        timeout=timeout,
+    )
+    if done is None:
+        raise BenchError(f"No alert for community {community.code} within {timeout:.0f}s of the commit.")
+    return done - committed[0]
+
+
+# --- The run ------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    single_seconds: float | None = None
+    batch_seconds: float | None = None
+    raw_seconds: float | None = None
+    scoring_seconds: float | None = None
+    scoring_note: str = ""
+    api_note: str = ""
+    alert_ms: list[float] | None = None
+    ping_ms: list[float] | None = None
+
+
+def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
+    raw_name = "raw PG insert, same rows"
+    raw = rate(raw_count, figures.raw_seconds) if figures.raw_seconds else None
+
+    def per_second(count: int, seconds: float | None) -> float | None:
+        return rate(count, seconds) if seconds else None
+
+    def pct(values: list[float] | None, q: float) -> float | None:
+        return percentile(values, q) if values else None
+
+    return [
+        Row(
+            "API ingest, single",
+            per_second(sizes.single, figures.single_seconds),
+            "reports/s",
+            raw_name,
+            raw,
+            figures.api_note,
+        ),
+        Row(
+            f"API ingest, batch of {BATCH_SIZE}",
+            per_second(sizes.batch, figures.batch_seconds),
+            "reports/s",
+            raw_name,
+            raw,
+        ),
+        Row(
+            f"scoring, worker -c {WORKER_CONCURRENCY}",
+            per_second(sizes.score, figures.scoring_seconds),
+            "reports/s",
+            raw_name,
+            raw,
+            figures.scoring_note,
+        ),
+        Row(
+            "commit -> alert p50",
+            pct(figures.alert_ms, 50),
+            "ms",
+            "trivial task round trip p50",
+            pct(figures.ping_ms, 50),
+        ),
+        Row(
+            "commit -> alert p95",
+            pct(figures.alert_ms, 95),
+            "ms",
+            "trivial task round trip p95",
+            pct(figures.ping_ms, 95),
+        ),
+    ]
+
+
+def header_lines(
+    services: environment.Services, versions: tuple[str, str], sizes: Sizes, seeded: Seeded, queue: str
+) -> list[str]:
+    import celery
+    import django
+
+    from ewers.models import Region
+    from indicators.models import FieldReport, Reading
+
+    pg_version, redis_version = versions
+    return [
+        f"EWERS pipeline bench — database {services.database_name} (PostgreSQL {pg_version}), "
+        f"Redis {redis_version} at {services.redis_url}",
+        f"Python {platform.python_version()}, Django {django.get_version()}, Celery {celery.__version__}, "
+        f"{os.cpu_count()} cores, {platform.machine()}",
+        f"sizes: {sizes.describe()}; database now holds {Region.objects.filter(level='community').count():,} "
+        f"communities, {FieldReport.objects.count():,} reports, {Reading.objects.count():,} readings "
+        f"(history: {seeded.history_readings:,} readings in {seeded.history_reports:,} reports)",
+        f"API: {API_MODE}; worker: celery prefork -c {WORKER_CONCURRENCY} on queue {queue}",
+        f"raw baseline: psycopg2 execute_values of the {sizes.single + sizes.batch:,} ingest reports and their "
+        f"readings, one transaction, product tables, rolled back; median of {RAW_REPEATS}",
+        f"alert baseline: trivial Celery task (publish -> worker -> row visible), interleaved with the "
+        f"{sizes.alerts} alert samples; both polled every {POLL_SECONDS * 1000:g} ms",
+    ]
+
+
+def setup(services: environment.Services, queue: str) -> None:
+    """A fresh, migrated bench database, and Django loaded against it."""
+    environment.database_recreate(services)
+    environment.environment_apply(services, queue=queue)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.CELERY_TASK_ALWAYS_EAGER or queue != settings.CELERY_TASK_DEFAULT_QUEUE:
+        raise BenchError("The settings did not take the bench's REDIS_URL and CELERY_TASK_DEFAULT_QUEUE.")
+    call_command("migrate", verbosity=0, interactive=False)
+    from bench.tasks import ping_table_create
+
+    ping_table_create()
+
+
+def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue: str) -> tuple[Figures, list[str]]:
+    """Every figure and baseline; a failed step is recorded and the others still run."""
+    rng = random.Random(7)  # noqa: S311 - synthetic reports, not cryptography
+    ingest = payloads_make(seeded.work_communities, seeded.indicators, sizes.single + sizes.batch, rng)
+    figures = Figures()
+    failures: list[str] = []
+    try:
+        _api_check()
+        # Untimed: the first requests pay for imports, URL resolving and connections.
+        warm_up = payloads_make(seeded.work_communities, seeded.indicators, WARM_UP_REPORTS, rng)
+        ingest_single(seeded.token, warm_up[: WARM_UP_REPORTS // 2])
+        ingest_batch(seeded.token, warm_up[WARM_UP_REPORTS // 2 :])
+        with timed(f"API ingest, {sizes.single} single"):
+            figures.single_seconds = ingest_single(seeded.token, ingest[: sizes.single])
+        with timed(f"API ingest, {sizes.batch} in batches"):
+            figures.batch_seconds = ingest_batch(seeded.token, ingest[sizes.single :])
+    except BenchError as error:
+        failures.append(str(error))
+        figures.api_note = str(error)
+    # The API queued a scoring task per report; no worker ran, and they are not measured.
+    say(f"purged {queue_purge(queue)} scoring tasks queued by the API ingest")
+    with timed("raw insert baseline"):
+        runs = sorted(raw_insert(services.database_url, ingest, reporter=seeded.reporter) for _ in range(RAW_REPEATS))
+        figures.raw_seconds = runs[len(runs) // 2]
+
+    score_payloads = payloads_make(seeded.work_communities, seeded.indicators, sizes.score, rng)
+    with timed(f"{sizes.score} reports saved for scoring"):
+        score_ids = reports_received(seeded, score_payloads)
+    worker = Worker(queue=queue)
+    try:
+        with timed("worker started"):
+            worker.start()
+        with timed(f"scoring {sizes.score} reports"):
+            figures.scoring_seconds, figures.scoring_note = scoring_run(score_ids, timeout=max(120.0, sizes.score / 2))
+        with timed(f"{sizes.alerts} alert samples and as many pings"):
+            alert_ms: list[float] = []
+            ping_ms: list[float] = []
+            # Interleaved, so both series meet the same moments of a noisy machine.
+            for community in seeded.alert_communities:
+                sample = ping_round_trip()
+                if sample is None:
+                    raise BenchError(f"The trivial task did not come back within {SAMPLE_TIMEOUT_SECONDS}s.")
+                ping_ms.append(sample * 1000)
+                alert_ms.append(alert_latency(seeded, community) * 1000)
+            figures.alert_ms, figures.ping_ms = alert_ms, ping_ms
+    except BenchError as error:
+        failures.append(str(error))
+    finally:
+        worker.stop()
+    return figures, failures
+
+
+def run(services: environment.Services, versions: tuple[str, str], sizes: Sizes) -> int:
+    queue = f"ewers-bench-{uuid.uuid4().hex[:8]}"
+    with timed("database recreated and migrated"):
+        setup(services, queue)
+    from django.conf import settings
+
+    from bench.seed import seed
+
+    try:
+        with timed("seeded"):
+            seeded = seed(sizes, window_days=settings.EWERS_SCORING_WINDOW_DAYS)
+        figures, failures = measure(services, sizes, seeded, queue)
+    finally:
+        queue_forget(queue)
+    print()
+    for line in header_lines(services, versions, sizes, seeded, queue):
+        print(line)
+    print()
+    print(format_table(rows_make(figures, sizes, sizes.single + sizes.batch)))
+    print("  ratio = figure / baseline: for a rate, the share of raw insert speed; for a latency, times the baseline.")
+    for failure in failures:
+        say(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the ``finally`` that stops the worker
+
+
+def main() -> int:
+    """Exit 0 with every figure, 1 when a figure failed, 2 when the services are missing."""
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        sizes = Sizes.from_env(os.environ)
+        services = environment.services_from_env(os.environ)
+        versions = environment.services_check(services)
+    except ConfigError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    except environment.ServiceUnavailable as error:
+        print(f"bench: {error}", file=sys.stderr)
+        print(
+            "bench: needs PostgreSQL and Redis, e.g. BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ewers_bench "
+            "BENCH_REDIS_URL=redis://127.0.0.1:6379/14 (these are the defaults).",
+            file=sys.stderr,
+        )
+        return 2
+    say(
+        f"PostgreSQL {versions[0]} and Redis {versions[1]} answer; "
+        f"database {services.database_name}; {sizes.describe()}"
+    )
+    try:
+        return run(services, versions, sizes)
+    except BenchError as error:
+        say(f"FAILED: {error}")
+        return 1
