@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from alerts.choices import ALERT_LEVELS, AlertState
 from alerts.models import Alert
 from ewers.choices import RiskLevel
+from ewers.lookups import parse_id
 
 
 class AlertFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter has no type stubs
@@ -32,6 +33,6 @@ class AlertFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fil
         if not value.isprintable():
             return queryset.none()  # PostgreSQL refuses NUL in a query; no code has one
         condition = Q(community__code=value)
-        if value.isdigit() and len(value) < 19:
-            condition |= Q(community_id=int(value))
+        if (pk := parse_id(value)) is not None:
+            condition |= Q(community_id=pk)
         return queryset.filter(condition)

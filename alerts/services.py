@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from alerts.choices import AlertEventKind, AlertState, AssignmentState, IncidentOutcome
 from alerts.models import Alert, AlertEvent, Assignment
 from alerts.rules import AlertAction, alert_decide
-from ewers.models import User
+from ewers.choices import RiskLevel
+from ewers.models import Organisation, User
 from indicators.models import Indicator, RiskAssessment
 from indicators.scoring import ContributionFact
 
@@ -74,9 +75,18 @@ def alert_dispatch(*, alert: Alert, event: AlertEvent) -> None:
 
 
 def _event(
-    alert: Alert, kind: str, *, at: datetime, actor: User | None = None, level: str = "", note: str = ""
+    alert: Alert,
+    kind: str,
+    *,
+    at: datetime,
+    actor: User | None = None,
+    organisation: Organisation | None = None,
+    level: str = "",
+    note: str = "",
 ) -> AlertEvent:
-    return AlertEvent.objects.create(alert=alert, kind=kind, at=at, actor=actor, level=level, note=note)
+    return AlertEvent.objects.create(
+        alert=alert, kind=kind, at=at, actor=actor, organisation=organisation, level=level, note=note
+    )
 
 
 def _score_note(assessment: RiskAssessment, triggered: bool) -> str:
@@ -89,6 +99,7 @@ def _score_note(assessment: RiskAssessment, triggered: bool) -> str:
 def alert_consider(
     *,
     assessment: RiskAssessment,
+    previous_level: str | None,
     contributions: Sequence[ContributionFact],
     triggered: bool,
     indicators: dict[int, Indicator],
@@ -103,18 +114,20 @@ def alert_consider(
     open_alert = (
         Alert.objects.select_for_update().filter(community=assessment.community_id, state=AlertState.OPEN).first()
     )
-    cooling = (
+    # The highest level still cooling down after a close holds back alerts up to it.
+    cooling = sorted(
         Alert.objects.filter(community=assessment.community_id, cooldown_until__gt=at)
         .exclude(state=AlertState.OPEN)
-        .order_by("-closed_at")
-        .first()
+        .values_list("level", flat=True),
+        key=RiskLevel.rank,
     )
     decision = alert_decide(
         level=assessment.level,
+        previous_level=previous_level,
         triggered=triggered,
         alert_from=settings.EWERS_ALERT_LEVEL,
         open_level=open_alert.level if open_alert else None,
-        cooldown_level=cooling.level if cooling else None,
+        cooldown_level=cooling[-1] if cooling else None,
     )
     if decision.action == AlertAction.OPEN:
         alert = Alert.objects.create(
@@ -140,9 +153,10 @@ def alert_consider(
         return open_alert
     if decision.action == AlertAction.SUPPRESSED:
         logger.info(
-            "alert for community %s held back by the cooldown of alert %s",
+            "alert for community %s at %s held back by a cooldown at %s",
             assessment.community_id,
-            cooling.pk if cooling else None,
+            assessment.level,
+            cooling[-1],
         )
     return open_alert
 
@@ -187,5 +201,7 @@ def alert_close(
             assignment.state = AssignmentState.WITHDRAWN
             assignment.finished_at = at
             assignment.save(update_fields=["state", "finished_at"])
-            _event(alert, AlertEventKind.WITHDRAWN, at=at, actor=user, note=str(assignment.organisation))
+            # The event names its organisation, so only that organisation (and the
+            # coordinators) see it on the timeline.
+            _event(alert, AlertEventKind.WITHDRAWN, at=at, actor=user, organisation=assignment.organisation)
     return alert

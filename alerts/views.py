@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from alerts.filters import AlertFilter
 from alerts.models import Alert
 from alerts.selectors import alert_get, alerts_visible
+from ewers.lookups import parse_id
 from ewers.views import AuthenticatedHttpRequest
 from indicators.forms import filter_form_prepare
 
@@ -37,13 +38,7 @@ class ExplanationLine:
 
 
 def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None
+    return parse_id(value)
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -231,6 +231,7 @@ EWERS_SCORING_MAX_ATTEMPTS = env_int("EWERS_SCORING_MAX_ATTEMPTS", 5, minimum=1)
 # The sweep queues reports still unscored this long after they were received.
 EWERS_SWEEP_AFTER_SECONDS = env_int("EWERS_SWEEP_AFTER_SECONDS", 60, minimum=1)
 EWERS_SWEEP_BATCH = env_int("EWERS_SWEEP_BATCH", 500, minimum=1)
+EWERS_SWEEP_REQUEUE_SECONDS = env_int("EWERS_SWEEP_REQUEUE_SECONDS", 600, minimum=1)
 EWERS_ALERT_LEVEL = env.str("EWERS_ALERT_LEVEL", default="high").strip().lower()
 if EWERS_ALERT_LEVEL not in {"moderate", "high", "critical"}:
     raise ImproperlyConfigured(f"EWERS_ALERT_LEVEL must be moderate, high or critical, got {EWERS_ALERT_LEVEL!r}.")
@@ -363,7 +364,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers each operation can give (ewers/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "ewers.api.schema.EwersAutoSchema",
     # ?page_size= up to 500 (API.md).
     "DEFAULT_PAGINATION_CLASS": "ewers.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,

@@ -15,6 +15,9 @@ admin.site.site_header = _("EWERS administration")
 admin.site.site_title = _("EWERS")
 admin.site.index_title = _("Organisations, users, regions and indicators")
 
+# Under /api/ a URL no view matches is answered in JSON like every other API error.
+handler404 = "ewers.views.not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from ewers.admin import NeedToKnowAdmin
 from indicators.models import Contribution, FieldReport, Indicator, IndicatorVersion, Reading, RiskAssessment
-from indicators.services import VERSIONED_FIELDS, indicator_upsert
+from indicators.services import MEANING_FIELDS, VERSIONED_FIELDS, indicator_upsert
 
 
 class ReadOnlyInline(admin.TabularInline[Any, Any]):
@@ -38,8 +38,13 @@ class IndicatorAdmin(admin.ModelAdmin[Indicator]):
     inlines = [IndicatorVersionInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Indicator | None = None) -> list[str]:
-        # The code names the indicator in reports, imports and past scores: set once.
-        return ["code", "version"] if obj is not None else ["version"]
+        # The code names the indicator in reports, imports and past scores: set once. Once
+        # readings exist, what a value means (scale, polarity, category) is fixed too.
+        if obj is None:
+            return ["version"]
+        if obj.readings.exists():
+            return ["code", "version", *MEANING_FIELDS]
+        return ["code", "version"]
 
     def save_model(self, request: HttpRequest, obj: Indicator, form: Any, change: bool) -> None:
         # Through the service, so that a change of weight or threshold is versioned.

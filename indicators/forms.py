@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from ewers.models import Region
 from indicators.choices import Category, InformationCredibility, Polarity, SourceReliability
 from indicators.models import Indicator
-from indicators.services import ReadingInput
+from indicators.services import NARRATIVE_MAX_LENGTH, SOURCE_REFERENCE_MAX_LENGTH, ReadingInput
 
 # A scale with more steps than this is typed as a number instead of picked from a list.
 MAX_SELECT_STEPS = 20
@@ -143,13 +143,14 @@ class FieldReportForm(forms.Form):
     narrative = forms.CharField(
         label=_("Narrative"),
         required=False,
+        max_length=NARRATIVE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What was seen and heard. Describe places and events, not people: no names."),
     )
     source_reference = forms.CharField(
         label=_("Source reference (optional)"),
         required=False,
-        max_length=500,
+        max_length=SOURCE_REFERENCE_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=_(
             "Stored encrypted. Shown only to your organisation and to the coordinators covering the community, "
@@ -225,8 +226,9 @@ class FieldReportForm(forms.Form):
         value: datetime = self.cleaned_data["observed_at"]
         try:
             # A time the database cannot hold in UTC (e.g. 1 January of year 1, local) is
-            # not a time anyone observed anything at: refuse it here, not at save.
-            value.astimezone(UTC)
+            # not a time anyone observed anything at: refuse it here, not at save. Kept in UTC:
+            # PostgreSQL refuses offsets beyond ±15:59 (e.g. +20:00), which the input allows.
+            value = value.astimezone(UTC)
         except OverflowError:
             raise ValidationError(forms.DateTimeField.default_error_messages["invalid"], code="invalid") from None
         return value

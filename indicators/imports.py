@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ewers.lookups import parse_id
 from ewers.models import Region, User
 from indicators.choices import InformationCredibility, SourceReliability
 from indicators.models import FieldReport, Indicator
@@ -218,8 +219,9 @@ def _parse_observed_at(row: _ParsedRow, text: str) -> None:
         row.error("observed_at", _("observed_at has no time zone: write it like 2024-05-01T14:30:00+08:00."))
         return
     try:
-        # The database stores UTC: a time at the very edge of the calendar cannot be.
-        value.astimezone(UTC)
+        # The database stores UTC: a time at the very edge of the calendar cannot be. Kept in
+        # UTC: PostgreSQL refuses offsets beyond ±15:59 (e.g. +20:00), which ISO 8601 allows.
+        value = value.astimezone(UTC)
     except OverflowError:
         row.error("observed_at", _("observed_at is out of range."))
         return
@@ -248,8 +250,8 @@ def _parse_row(line: int, header: list[str], values: list[str], indicator_codes:
     row.source_reliability = grade
     credibility = cells["information_credibility"]
     if credibility:
-        if credibility.isdigit() and int(credibility) in InformationCredibility.values:
-            row.information_credibility = int(credibility)
+        if (grade_number := parse_id(credibility)) in InformationCredibility.values:
+            row.information_credibility = grade_number
         else:
             row.error("information_credibility", _("Information credibility is a grade from 1 to 6."))
     row.narrative = cells.get("narrative", "")
@@ -312,7 +314,7 @@ def reports_parse(data: bytes, *, indicator_codes: Iterable[str], max_bytes: int
 def _communities_by_ref(user: User, rows: Sequence[_ParsedRow]) -> dict[str, Region]:
     """The communities the rows name (by code, or by id), among those the user covers."""
     refs = {row.community_ref for row in rows if row.community_ref}
-    ids = {int(ref) for ref in refs if ref.isdigit() and len(ref) < 19}
+    ids = {pk for ref in refs if (pk := parse_id(ref)) is not None}
     visible = Region.objects.visible_to(user).communities()
     found: dict[str, Region] = {}
     for community in visible.filter(pk__in=ids) if ids else []:

@@ -176,6 +176,9 @@ class FieldReport(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.RECEIVED)
     scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
     scoring_attempts = models.PositiveSmallIntegerField(_("scoring attempts"), default=0)
+    # When the sweep last queued this report: it queues a report again only after
+    # EWERS_SWEEP_REQUEUE_SECONDS, so a worker that falls behind is not flooded.
+    queued_at = models.DateTimeField(_("queued by the sweep at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="field_reports", verbose_name=_("logged by")
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
+from ewers.lookups import parse_id
 from ewers.models import Region, User
 from indicators.models import FieldReport, Reading, RiskAssessment
 
@@ -73,8 +74,8 @@ def community_get(user: User, ref: str | int) -> Region:
     if not text.isprintable():
         raise Http404("No such community.")
     try:
-        if text.isdigit():
-            return communities.get(pk=int(text))
+        if (pk := parse_id(text)) is not None:
+            return communities.get(pk=pk)
         return communities.get(code=text)
     except (Region.DoesNotExist, OverflowError):
         raise Http404("No such community.") from None

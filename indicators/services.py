@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,9 +43,13 @@ CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
 OBSERVATION_MAX_AGE = timedelta(days=10 * 365)
 MAX_READINGS_PER_REPORT = 50
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
+NARRATIVE_MAX_LENGTH = 20_000
+SOURCE_REFERENCE_MAX_LENGTH = 500  # the model field's max_length (not enforced by the database)
 
 # The settings whose every change is recorded, so past scores stay explainable.
 VERSIONED_FIELDS = ("weight", "threshold_moderate", "threshold_high", "threshold_critical", "half_life_days")
+# What a reading's value means: fixed once an indicator has readings.
+MEANING_FIELDS = ("category", "polarity", "scale_min", "scale_max")
 
 
 def _version_record(indicator: Indicator, *, changed_by: User | None, reason: str) -> IndicatorVersion:
@@ -85,6 +89,7 @@ def indicator_upsert(
     if indicator is None:
         indicator = Indicator(code=code)
     before = {name: getattr(indicator, name) for name in VERSIONED_FIELDS}
+    meaning_before = {name: getattr(indicator, name) for name in MEANING_FIELDS}
     indicator.name = name
     indicator.description = description
     indicator.category = category
@@ -99,6 +104,17 @@ def indicator_upsert(
     indicator.threshold_critical = threshold_critical
     indicator.half_life_days = half_life_days
     indicator.is_active = is_active
+    meaning_changed = any(meaning_before[name] != getattr(indicator, name) for name in MEANING_FIELDS)
+    if not created and meaning_changed and indicator.readings.exists():
+        # Stored values were read on the old scale and in the old sense: changing it
+        # would silently re-interpret every past reading.
+        raise ValidationError(
+            _(
+                "%(code)s already has readings: its category, polarity and scale cannot change. "
+                "Create a new indicator and retire this one instead."
+            )
+            % {"code": indicator.code}
+        )
     changed = created or any(before[name] != getattr(indicator, name) for name in VERSIONED_FIELDS)
     if changed and not created:
         indicator.version += 1
@@ -211,9 +227,14 @@ def field_report_validate(
         errors.setdefault("source_reliability", []).append(_("Source reliability is a grade from A to F."))
     if information_credibility not in InformationCredibility.values:
         errors.setdefault("information_credibility", []).append(_("Information credibility is a grade from 1 to 6."))
-    for name, text in (("narrative", narrative), ("source_reference", source_reference or "")):
+    for name, text, limit in (
+        ("narrative", narrative, NARRATIVE_MAX_LENGTH),
+        ("source_reference", source_reference or "", SOURCE_REFERENCE_MAX_LENGTH),
+    ):
         if "\x00" in text:
             errors.setdefault(name, []).append(_("The text contains a NUL character."))
+        if len(text) > limit:
+            errors.setdefault(name, []).append(_("At most %(n)d characters.") % {"n": limit})
     if not readings:
         errors.setdefault("readings", []).append(_("Give at least one indicator reading."))
     elif len(readings) > MAX_READINGS_PER_REPORT:
@@ -337,7 +358,7 @@ def field_report_may_verify(*, report: FieldReport, user: User) -> bool:
     if user.role == Role.ANALYST:
         return user.organisation_id is not None and user.organisation_id == report.organisation_id
     if user.role == Role.COORDINATOR:
-        return Region.objects.covered_by(user).filter(pk=report.community_id).exists()
+        return report.community_id in user.covered_community_ids
     return False
 
 
@@ -391,16 +412,23 @@ def _enqueue(task_name: str, *args: object) -> bool:
     return True
 
 
-def _reading_facts(community_id: int, at: datetime) -> list[scoring.ReadingFact]:
+def _reading_facts(community_id: int, at: datetime, *, replaying: bool = False) -> list[scoring.ReadingFact]:
     """The community's readings within the scoring window up to ``at``: one query whose
-    size follows one community's recent activity, not the whole table."""
+    size follows one community's recent activity, not the whole table.
+
+    ``replaying`` (scoring at a past moment, as the demo seed does) also leaves out the
+    reports received after ``at``. Live scoring does not compare with ``received_at``: it
+    comes from the web server's clock, which may run ahead of the worker's.
+    """
     since = at - timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
-    rows = Reading.objects.filter(
+    readings = Reading.objects.filter(
         report__community_id=community_id,
         report__observed_at__gte=since,
         report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
-        report__received_at__lte=at,
-    ).values_list(
+    )
+    if replaying:
+        readings = readings.filter(report__received_at__lte=at)
+    rows = readings.values_list(
         "report_id",
         "indicator_id",
         "value",
@@ -446,19 +474,24 @@ def community_assess(
     assessment. Holds the community's row lock, so scorers of one community queue up
     while other communities are scored in parallel.
     """
-    at = at or timezone.now()
+    replaying = at is not None
     with transaction.atomic():
-        Region.objects.select_for_update().filter(pk=community_id).values_list("pk").get()
+        # FOR NO KEY UPDATE: scorers of one community queue up here, while new reports for
+        # it (whose foreign key takes a KEY SHARE lock on this row) are not held up.
+        Region.objects.select_for_update(no_key=True).filter(pk=community_id).values_list("pk").get()
         done = RiskAssessment.objects.filter(key=key).first()
         if done is not None:
             return done
+        # The time is read once the lock is held, so assessments of a community are
+        # stored in the order they were made (hysteresis reads the previous level).
+        at = at or timezone.now()
         previous = (
             RiskAssessment.objects.filter(community_id=community_id, assessed_at__lte=at)
             .order_by("-assessed_at", "-id")
             .values_list("level", flat=True)
             .first()
         )
-        facts = _reading_facts(community_id, at)
+        facts = _reading_facts(community_id, at, replaying=replaying)
         plain, indicators = _indicator_settings({f.indicator_id for f in facts})
         result = scoring.assess(facts, plain, at=at, previous_level=previous, config=scoring_config())
         assessment = RiskAssessment.objects.create(
@@ -484,6 +517,7 @@ def community_assess(
         )
         alert_consider(
             assessment=assessment,
+            previous_level=previous,
             contributions=result.contributions,
             triggered=bool(result.triggers),
             indicators=indicators,
@@ -525,11 +559,15 @@ def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessmen
 def reports_sweep(*, now: datetime | None = None) -> int:
     """Queue every report still unscored a while after it was received; returns how many.
 
-    Rows being scored right now are locked by their scorer and skipped
-    (``skip_locked``); a report queued twice is scored once (``report_score`` is
-    idempotent).
+    A report the sweep queued is queued again only after EWERS_SWEEP_REQUEUE_SECONDS,
+    so a backlog does not grow by a batch every minute. Rows a scorer holds right now
+    are skipped (``skip_locked``), and they stay locked by the sweep until it has
+    recorded what it queued. A report queued twice is still scored once
+    (``report_score`` is idempotent).
     """
     now = now or timezone.now()
+    requeue_before = now - timedelta(seconds=settings.EWERS_SWEEP_REQUEUE_SECONDS)
+    sent: list[int] = []
     with transaction.atomic():
         ids = list(
             FieldReport.objects.select_for_update(skip_locked=True)
@@ -538,15 +576,16 @@ def reports_sweep(*, now: datetime | None = None) -> int:
                 received_at__lt=now - timedelta(seconds=settings.EWERS_SWEEP_AFTER_SECONDS),
                 scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS,
             )
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
             .order_by("received_at", "pk")
             .values_list("pk", flat=True)[: settings.EWERS_SWEEP_BATCH]
         )
-    queued = 0
-    for report_id in ids:
-        if not _enqueue("report_score", report_id):
-            break  # the broker is still down: try again at the next sweep
-        queued += 1
-    return queued
+        for report_id in ids:
+            if not _enqueue("report_score", report_id):
+                break  # the broker is still down: the next sweep tries again
+            sent.append(report_id)
+        FieldReport.objects.filter(pk__in=sent).update(queued_at=now)
+    return len(sent)
 
 
 def communities_to_rescore(*, indicator_id: int | None = None, now: datetime | None = None) -> list[int]:

@@ -246,3 +246,50 @@ def test_changing_an_indicators_weight_rescores_the_communities_using_it(
     assert [a.community for a in rescored] == [cast.places["c1"]]  # c2 has no P01 reading
     assert RiskAssessment.objects.count() == before + 1
     assert rescored.get().contributions.get().indicator_version == 2
+
+
+def test_the_highest_level_still_cooling_down_holds_back_new_alerts(cast, strong, django_capture_on_commit_callbacks):
+    community, now = cast.places["c1"], timezone.now()
+    for level, days_ago in ((RiskLevel.CRITICAL, 3), (RiskLevel.HIGH, 1)):
+        Alert.objects.create(
+            community=community,
+            level=level,
+            state=AlertState.DISMISSED,
+            opened_at=now - timedelta(days=days_ago + 1),
+            closed_at=now - timedelta(days=days_ago),
+            close_note="False alarm",
+            cooldown_until=now + timedelta(days=7 - days_ago),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        report(cast, strong)
+        report(cast, strong)
+    assert RiskAssessment.objects.latest().level == RiskLevel.CRITICAL
+    assert not Alert.objects.filter(state=AlertState.OPEN).exists()
+
+
+def test_the_sweep_queues_a_report_again_only_after_a_while(cast, strong, settings):
+    saved = report(cast, strong)
+    now = timezone.now()
+    FieldReport.objects.filter(pk=saved.pk).update(
+        received_at=now - timedelta(hours=1), queued_at=now - timedelta(seconds=30)
+    )
+    assert reports_sweep(now=now) == 0  # queued half a minute ago: still in the queue
+    FieldReport.objects.filter(pk=saved.pk).update(
+        queued_at=now - timedelta(seconds=settings.EWERS_SWEEP_REQUEUE_SECONDS + 1)
+    )
+    assert reports_sweep(now=now) == 1
+    saved.refresh_from_db()
+    assert (saved.status, saved.queued_at) == (ReportStatus.SCORED, now)
+
+
+def test_an_indicators_scale_cannot_change_once_it_has_readings(cast, strong):
+    fresh = factories.make_indicator("P09", theme=cast.indicator.theme)
+    factories.make_indicator("P09", theme=cast.indicator.theme, scale_max=10, threshold_critical=8)  # no readings yet
+    fresh.refresh_from_db()
+    assert fresh.scale_max == 10
+    report(cast, [cast.indicator])
+    for change in ({"scale_max": 10, "threshold_critical": 8}, {"polarity": "resilience"}, {"category": "trigger"}):
+        with pytest.raises(ValidationError, match="already has readings"):
+            factories.make_indicator("P01", theme=cast.indicator.theme, **change)
+    cast.indicator.refresh_from_db()
+    assert (cast.indicator.scale_max, cast.indicator.polarity, cast.indicator.version) == (4, "risk", 1)

@@ -120,3 +120,12 @@ def test_it_refuses_an_observation_too_far_in_the_past(cast, when):
         factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, observed_at=datetime.fromisoformat(when))
     assert "years ago" in refused.value.message_dict["observed_at"][0]
     assert not FieldReport.objects.exists()
+
+
+def test_it_refuses_texts_over_their_limits(cast):
+    with pytest.raises(ValidationError) as refused:
+        factories.make_report(
+            cast.analyst, cast.places["c1"], cast.indicator, narrative="x" * 20_001, source_reference="s" * 501
+        )
+    assert set(refused.value.message_dict) == {"narrative", "source_reference"}
+    assert not FieldReport.objects.exists()

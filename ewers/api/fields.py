@@ -84,3 +84,29 @@ class StrictFloatField(serializers.FloatField):
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+_MESSAGES = {"type": "array", "items": {"type": "string"}}
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Messages by field. A list field's (readings') may instead be an object of its "
+        "items' messages keyed by their position from 0: each a list of messages or messages by field.",
+        "additionalProperties": {
+            "oneOf": [
+                _MESSAGES,
+                {
+                    "type": "object",
+                    "additionalProperties": {
+                        "oneOf": [_MESSAGES, {"type": "object", "additionalProperties": _MESSAGES}]
+                    },
+                },
+            ]
+        },
+    }
+)
+class FieldErrorsField(serializers.DictField):
+    """A serializer's ``errors``: ``{field: [message, ...]}``, or for a list of objects
+    ``{field: {position: {subfield: [message, ...]}}}`` as DRF's ListField reports them."""

@@ -27,6 +27,10 @@ class MeSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text=_("Send it as the header `Authorization: Token <token>`."))
+
+
 class RegionSerializer(serializers.ModelSerializer[Region]):
     class Meta:
         model = Region

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ewers.api.filters import RegionFilter
+from ewers.api.schema import ErrorSerializer
 from ewers.api.serializers import (
     AssessmentSerializer,
     CommunitySerializer,
@@ -25,6 +27,7 @@ from ewers.api.serializers import (
     HistoryQuerySerializer,
     MeSerializer,
     RegionSerializer,
+    TokenSerializer,
 )
 from ewers.models import Region, User
 from indicators.selectors import assessment_history, assessment_latest, communities_visible, community_get
@@ -50,6 +53,14 @@ class TokenView(ObtainAuthToken):
     the answer is 429, even for the right password.
     """
 
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Wrong username or password, or a field missing."),
+            429: OpenApiResponse(ErrorSerializer, description="Locked out after too many failed attempts."),
+        },
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             return super().post(request, *args, **kwargs)

@@ -9,14 +9,20 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ewers.api.fields import AwareDateTimeField, CodeOrIdField, StrictFloatField
+from ewers.api.fields import AwareDateTimeField, CodeOrIdField, FieldErrorsField, StrictFloatField
 from ewers.api.serializers import RegionRefSerializer
 from ewers.models import Theme, User
 from indicators.choices import SourceReliability
 from indicators.imports import ImportResult
 from indicators.models import FieldReport, Indicator, Reading
 from indicators.selectors import community_get
-from indicators.services import IDEMPOTENCY_KEY_MAX_LENGTH, MAX_READINGS_PER_REPORT, ReadingInput
+from indicators.services import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    MAX_READINGS_PER_REPORT,
+    NARRATIVE_MAX_LENGTH,
+    SOURCE_REFERENCE_MAX_LENGTH,
+    ReadingInput,
+)
 
 # The most reports one batch request carries.
 BATCH_MAX = 100
@@ -154,8 +160,10 @@ class ReportInputSerializer(serializers.Serializer[Any]):
             "max_value": _("Information credibility is a grade from 1 to 6."),
         },
     )
-    narrative = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
-    source_reference = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=500)
+    narrative = serializers.CharField(required=False, allow_blank=True, default="", max_length=NARRATIVE_MAX_LENGTH)
+    source_reference = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=SOURCE_REFERENCE_MAX_LENGTH
+    )
 
     def validate_community(self, value: str | int) -> Any:
         try:
@@ -209,7 +217,7 @@ class BatchItemResultSerializer(serializers.Serializer[Any]):
     status = serializers.IntegerField(help_text=_("201 created, 200 a resend of an earlier report, 400 invalid."))
     id = serializers.IntegerField(allow_null=True, help_text=_("The report's id, when saved."))
     # DRF's metaclass takes declared fields off the class: "errors" does not shadow Serializer.errors.
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
+    errors = FieldErrorsField()  # type: ignore[assignment]
 
 
 class BatchCountsSerializer(serializers.Serializer[Any]):

@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 
 from ewers.api.exceptions import RequestTooLarge
 from ewers.api.parsers import CSVBodyParser, LimitedJSONParser
+from ewers.lookups import parse_id
 from ewers.models import User
 from indicators.api.serializers import (
     BatchInputSerializer,
@@ -97,8 +98,8 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
             # PostgreSQL refuses NUL in a query: such a code names nothing.
             raise Http404(_("No such indicator."))
         condition = Q(code=ref)
-        if ref.isdigit() and len(ref) < 19:
-            condition |= Q(pk=int(ref))
+        if (pk := parse_id(ref)) is not None:
+            condition |= Q(pk=pk)
         indicator = self.get_queryset().filter(condition).first()
         if indicator is None:
             raise Http404(_("No such indicator."))

@@ -1,0 +1,78 @@
+"""The OpenAPI schema's error answers (API.md's error contract), added to every operation.
+
+drf-spectacular documents only the success answer unless a view says more; the API also
+answers 400, 401, 403, 404, 413 and 415 where the request can cause them. This schema
+class adds each of those an operation can give and does not already document, with its
+body: ``{"detail": message}``, or for 400 the messages by field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ComponentRegistry
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+# Query parameters whose bad values are ignored (page_size) or answered 404 (page).
+PAGINATION_PARAMETERS = {"page", "page_size"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """An error with one message."""
+
+    detail = serializers.CharField()
+
+
+ERROR_RESPONSES = {
+    "400": OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description=_("Bad input: messages by field ({field: [message, ...]}) or {detail: message}."),
+    ),
+    "401": OpenApiResponse(ErrorSerializer, description=_("No valid token or session.")),
+    "403": OpenApiResponse(ErrorSerializer, description=_("Not allowed (or a session request without CSRF token).")),
+    "404": OpenApiResponse(ErrorSerializer, description=_("Not found, or outside what the user may see.")),
+    "413": OpenApiResponse(ErrorSerializer, description=_("The body is too large.")),
+    "415": OpenApiResponse(ErrorSerializer, description=_("A content type the operation does not read.")),
+}
+
+
+class EwersAutoSchema(AutoSchema):
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
+    ) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        responses = operation["responses"]
+        for code in self._error_codes(operation):
+            default = self._get_response_for_code(ERROR_RESPONSES[code], code)  # type: ignore[no-untyped-call]
+            if code not in responses:
+                responses[code] = default
+            elif "content" not in responses[code] and "content" in default:
+                # A view's own description of the error, with the body every error has.
+                responses[code]["content"] = default["content"]
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def _error_codes(self, operation: dict[str, Any]) -> list[str]:
+        parameters = operation.get("parameters", [])
+        has_body = "requestBody" in operation
+        codes = []
+        if has_body or any(p["in"] == "query" and p["name"] not in PAGINATION_PARAMETERS for p in parameters):
+            codes.append("400")
+        if self.view.authentication_classes:
+            # A wrong or expired token is refused even where no sign-in is needed.
+            codes.append("401")
+        if self.method not in SAFE_METHODS:
+            # Role permissions, and SessionAuthentication's CSRF check.
+            codes.append("403")
+        if any(p["in"] == "path" or p["name"] == "page" for p in parameters):
+            codes.append("404")
+        if has_body:
+            codes += ["413", "415"]
+        return codes
