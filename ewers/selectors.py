@@ -15,6 +15,7 @@ from ewers.choices import Role
 from ewers.models import Organisation, Region, Theme, User
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport, Indicator
+from indicators.selectors import reports_visible
 
 RECENT_DAYS = 7
 # Rows a home page lists; the cards above the lists give the full counts.
@@ -27,18 +28,9 @@ def user_home_template(user: User) -> str:
     return f"ewers/home_{role}.html"
 
 
-def communities_visible(user: User) -> QuerySet[Region]:
-    return Region.objects.visible_to(user).communities().select_related("district", "region")
-
-
 def reports_recent(user: User, *, limit: int = 10) -> QuerySet[FieldReport]:
     """The newest reports the user may see, with what a list row shows, in one query."""
-    return (
-        FieldReport.objects.visible_to(user)
-        .select_related("community", "created_by")
-        .annotate(reading_count=Count("readings"))
-        .order_by("-received_at", "-id")[:limit]
-    )
+    return reports_visible(user).order_by("-received_at", "-id")[:limit]
 
 
 def assignments_active(user: User) -> AssignmentQuerySet:
@@ -128,7 +120,7 @@ def home_summary(user: User) -> HomeSummary:
         mine = FieldReport.objects.visible_to(user)
         summary.reports = list(reports_recent(user))
         summary.cards = {
-            "communities": communities_visible(user).count(),
+            "communities": Region.objects.visible_to(user).communities().count(),
             "reports_recent": mine.filter(received_at__gte=since).count(),
             "reports_unscored": mine.filter(status=ReportStatus.RECEIVED).count(),
         }
@@ -138,13 +130,13 @@ def home_summary(user: User) -> HomeSummary:
         summary.cards = {
             "assignments_active": active.count(),
             "assignments_overdue": active.overdue().count(),
-            "communities": communities_visible(user).count(),
+            "communities": Region.objects.visible_to(user).communities().count(),
         }
     elif user.role == Role.COORDINATOR:
         summary.regions = regions_covered(user)
         summary.alerts_by_level = alerts_open_by_level(user)
         summary.cards = {
-            "communities": communities_visible(user).count(),
+            "communities": Region.objects.visible_to(user).communities().count(),
             "reports_recent": FieldReport.objects.visible_to(user).filter(received_at__gte=since).count(),
             "assignments_declined": Assignment.objects.visible_to(user).filter(state=AssignmentState.DECLINED).count(),
         }

@@ -7,11 +7,11 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
-from ewers.lookups import parse_id
+from ewers.filters import CodeOrIdFilter
 from indicators.choices import ReportStatus, Verification
 from indicators.models import FieldReport
 
@@ -38,7 +38,7 @@ class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignor
 class FieldReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter has no type stubs
     """Filter reports by community (id or code), status, verification, time and author."""
 
-    community = django_filters.CharFilter(method="filter_community", label=_("Community (code or id)"))
+    community = CodeOrIdFilter(field_name="community", label=_("Community (code or id)"))
     status = django_filters.ChoiceFilter(choices=ReportStatus.choices, label=_("Status"))
     verification = django_filters.ChoiceFilter(choices=Verification.choices, label=_("Verification"))
     observed_after = BoundedIsoDateTimeFilter(field_name="observed_at", lookup_expr="gte", label=_("Observed from"))
@@ -48,17 +48,6 @@ class FieldReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # djan
     class Meta:
         model = FieldReport
         fields = ["community", "status", "verification", "observed_after", "observed_before", "mine"]
-
-    def filter_community(self, queryset: QuerySet[FieldReport], name: str, value: str) -> QuerySet[FieldReport]:
-        value = value.strip()
-        if not value:
-            return queryset
-        if not value.isprintable():
-            return queryset.none()  # PostgreSQL refuses NUL in a query; no code has one
-        condition = Q(community__code=value)
-        if (pk := parse_id(value)) is not None:
-            condition |= Q(community_id=pk)
-        return queryset.filter(condition)
 
     def filter_mine(self, queryset: QuerySet[FieldReport], name: str, value: Any) -> QuerySet[FieldReport]:
         if value and self.request is not None and self.request.user.is_authenticated:

@@ -80,3 +80,11 @@ def celery_config():
         "task_acks_late": True,
         "broker_connection_retry_on_startup": True,
     }
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium for a module of browser tests (see tests/chromium.py)."""
+    from tests.chromium import chromium
+
+    yield from chromium()

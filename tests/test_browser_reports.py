@@ -7,68 +7,17 @@ go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlparse
-
 import pytest
 
 from ewers.demo import DEMO_PASSWORD, seed_demo
 from indicators.models import FieldReport
 from indicators.services import report_score
 from tests import factories
+from tests.chromium import ARTIFACTS, require_chromium, watch
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+require_chromium()
 
-if not Path(CHROMIUM).exists() and not os.environ.get("EWERS_REQUIRE_BROWSER"):
-    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses
-# to run beside one unless told it is safe (it is: the loop only drives the browser).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Score in the web server's own thread, with or without a broker: this journey is
-    about the pages; the worker pipeline has its own tests."""
-    from ewers.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
-def watch(page: Page) -> tuple[list[str], list[str]]:
-    """Collect requests that leave this machine and the page's console errors."""
-    outside: list[str] = []
-    errors: list[str] = []
-    page.on(
-        "request",
-        lambda r: (
-            outside.append(r.url)
-            if urlparse(r.url).hostname not in {"localhost", "127.0.0.1"} and not r.url.startswith("data:")
-            else None
-        ),
-    )
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    return outside, errors
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 def sign_in(page: Page, base: str, username: str, password: str) -> None:
@@ -80,10 +29,9 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_analyst_logs_a_report_and_sees_it_scored(browser, live_server, settings, eager_tasks):
+def test_an_analyst_logs_a_report_and_sees_it_scored(browser, live_server, settings):
     settings.DEBUG = True
     seed_demo()
-    ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     outside, errors = watch(page)
     sign_in(page, live_server.url, "analyst", DEMO_PASSWORD)
@@ -135,7 +83,6 @@ def test_the_status_panel_updates_itself_once_the_report_is_scored(browser, live
 
 @pytest.mark.django_db(transaction=True)
 def test_the_report_form_fits_a_phone(browser, live_server, cast):
-    ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 375, "height": 740}, is_mobile=True)
     sign_in(page, live_server.url, "ana", factories.PASSWORD)
     page.goto(f"{live_server.url}/reports/new/")

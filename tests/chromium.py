@@ -1,0 +1,59 @@
+"""What the browser tests share: Debian's Chromium, headless, and a watch on each page.
+
+Debian's Chromium drives them (never a downloaded browser). Without it they skip,
+unless EWERS_REQUIRE_BROWSER is set (CI sets it), in which case they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LOCAL_HOSTS = {"localhost", "127.0.0.1"}
+
+
+def require_chromium() -> None:
+    """Call at the top of a browser test module."""
+    if not Path(CHROMIUM).exists() and not os.environ.get("EWERS_REQUIRE_BROWSER"):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses
+    # to run beside one unless told it is safe (it is: the loop only drives the browser).
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+
+def chromium() -> Iterator[Browser]:
+    """Body of the module-scoped ``browser`` fixture (tests/conftest.py)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def watch(page: Page) -> tuple[list[str], list[str]]:
+    """Collect the requests that leave this machine and the page's console errors."""
+    outside: list[str] = []
+    errors: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url)
+            if urlparse(r.url).hostname not in LOCAL_HOSTS and not r.url.startswith("data:")
+            else None
+        ),
+    )
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return outside, errors
