@@ -14,7 +14,6 @@ from indicators.choices import ReportStatus
 from indicators.models import FieldReport
 
 # A report still ``received`` after this long means scoring is not keeping up.
-UNSCORED_GRACE = timedelta(minutes=1)
 # Pinging the workers waits for their replies: do it at most this often.
 WORKER_PING_CACHE_SECONDS = 30
 
@@ -69,14 +68,18 @@ def check_workers() -> Check:
 
 
 def check_unscored() -> Check:
-    """Informational: reports waiting for scoring longer than they should."""
+    """Informational: reports waiting for scoring longer than they should, and those whose
+    scoring failed EWERS_SCORING_MAX_ATTEMPTS times (an operator must look: not ok)."""
     try:
-        waiting = FieldReport.objects.filter(
-            status=ReportStatus.RECEIVED, received_at__lt=timezone.now() - UNSCORED_GRACE
-        ).count()
+        late = FieldReport.objects.filter(
+            status=ReportStatus.RECEIVED,
+            received_at__lt=timezone.now() - timedelta(seconds=settings.EWERS_SWEEP_AFTER_SECONDS),
+        )
+        waiting = late.count()
+        stuck = late.filter(scoring_attempts__gte=settings.EWERS_SCORING_MAX_ATTEMPTS).count()
     except Exception as exc:  # noqa: BLE001
         return Check("unscored_reports", False, type(exc).__name__, required=False)
-    return Check("unscored_reports", True, str(waiting), required=False)
+    return Check("unscored_reports", stuck == 0, f"{waiting} waiting, {stuck} out of attempts", required=False)
 
 
 def system_health() -> tuple[bool, list[Check]]:

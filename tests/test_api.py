@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from indicators.models import FieldReport
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +79,11 @@ def test_the_health_check_names_each_check(client):
 def test_staff_get_the_health_details(cast, client):
     client.force_login(cast.admin)
     body = client.get(reverse("healthz")).json()
-    assert body["checks"]["unscored_reports"]["detail"] == "0"
+    assert body["checks"]["unscored_reports"] == {
+        "ok": True,
+        "required": False,
+        "detail": "0 waiting, 0 out of attempts",
+    }
 
 
 def test_the_health_check_fails_when_the_broker_does_not_answer(client, settings):
@@ -108,3 +116,19 @@ def test_members_of_a_deactivated_organisation_lose_token_access(cast, api):
     api.credentials()
     response = api.post(reverse("api-token"), {"username": "cso", "password": factories.PASSWORD}, format="json")
     assert response.status_code == 400
+
+
+def test_the_health_details_count_reports_waiting_and_out_of_attempts(cast, client, settings):
+    late = timezone.now() - timedelta(minutes=5)
+    waiting = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
+    stuck = factories.make_report(cast.analyst, cast.places["c2"], cast.indicator)
+    FieldReport.objects.filter(pk__in=[waiting.pk, stuck.pk]).update(received_at=late)
+    FieldReport.objects.filter(pk=stuck.pk).update(scoring_attempts=settings.EWERS_SCORING_MAX_ATTEMPTS)
+    client.force_login(cast.admin)
+    body = client.get(reverse("healthz")).json()
+    assert body["status"] == "ok"  # informational: the site still answers
+    assert body["checks"]["unscored_reports"] == {
+        "ok": False,
+        "required": False,
+        "detail": "2 waiting, 1 out of attempts",
+    }
