@@ -7,10 +7,6 @@ to their organisation; anything else answers 404.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -20,51 +16,10 @@ from django.views.decorators.http import require_GET
 from alerts.filters import AlertFilter
 from alerts.models import Alert
 from alerts.selectors import alert_get, alerts_visible
-from ewers.lookups import parse_id
 from ewers.views import AuthenticatedHttpRequest
 from indicators.forms import filter_form_prepare
 
 ALERTS_PER_PAGE = 25
-
-
-@dataclass(frozen=True)
-class ExplanationLine:
-    """One contribution frozen into an alert's explanation, made safe to show."""
-
-    indicator: str
-    indicator_name: str
-    report_id: int | None
-    amount: float | None
-
-
-def _int_or_none(value: Any) -> int | None:
-    return parse_id(value)
-
-
-def _float_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def explanation_lines(explanation: Any) -> list[ExplanationLine]:
-    """The stored explanation as lines; entries of another shape are skipped, not fatal
-    (the JSON was written by earlier versions too, and a page must never fail on it)."""
-    if not isinstance(explanation, list):
-        return []
-    lines = []
-    for entry in explanation:
-        if not isinstance(entry, dict):
-            continue
-        lines.append(
-            ExplanationLine(
-                indicator=str(entry.get("indicator") or ""),
-                indicator_name=str(entry.get("indicator_name") or ""),
-                report_id=_int_or_none(entry.get("report")),
-                amount=_float_or_none(entry.get("amount")),
-            )
-        )
-    return lines
 
 
 @login_required
@@ -88,7 +43,9 @@ def alert_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     alert: Alert = alert_get(request.user, pk)
     context = {
         "alert": alert,
-        "explanation": explanation_lines(alert.explanation),
+        # Written only by alerts.services.alert_explanation: indicator, indicator_name,
+        # report, amount (positive: the risk drivers), share.
+        "explanation": alert.explanation,
         "events": list(alert.events.all()),
         # Prefetched through the selector: a responder gets its own organisation's share only.
         "assignments": list(alert.assignments.all()),

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ewers.choices import Role
+from indicators.services import field_report_may_create
 
 
 def _item(label: Any, view_name: str, *, section: str | None = None) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = [_item(_("Home"), "home")]
     role = getattr(user, "role", None)
     # The links follow what each role may do; the pages check it again (403 / 404).
-    if role in (Role.ANALYST, Role.COORDINATOR) and not user.is_administrator:
+    if field_report_may_create(user=user) and not user.is_administrator:
         items.append(_item(_("Reports"), "reports:list", section="reports"))
         items.append(_item(_("New report"), "reports:new"))
     if role in (Role.COORDINATOR, Role.RESPONDER) and not user.is_administrator:

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from indicators.choices import InformationCredibility, SourceReliability
 from indicators.models import FieldReport, Indicator
 from indicators.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
+    MAY_NOT_LOG_REPORTS,
     ReadingInput,
     field_report_create,
     field_report_may_create,
@@ -38,8 +38,6 @@ from indicators.services import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 2_000_000
-DEFAULT_MAX_ROWS = 5_000
 
 REQUIRED_COLUMNS = ("community", "observed_at", "source_reliability", "information_credibility")
 OPTIONAL_COLUMNS = ("narrative", "source_reference", "reference")
@@ -121,8 +119,8 @@ class _ParsedRow:
 def import_limits() -> tuple[int, int]:
     """The largest file (bytes) and the most data rows one import accepts."""
     return (
-        int(getattr(settings, "EWERS_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)),
-        int(getattr(settings, "EWERS_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)),
+        settings.EWERS_IMPORT_MAX_BYTES,
+        settings.EWERS_IMPORT_MAX_ROWS,
     )
 
 
@@ -370,10 +368,13 @@ def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = ""
     their messages by column and the line they start on.
     """
     if not field_report_may_create(user=user):
-        raise PermissionError(_("Only analysts and coordinators log field reports."))
+        raise PermissionError(str(MAY_NOT_LOG_REPORTS))
     max_bytes, max_rows = import_limits()
-    codes = list(Indicator.objects.filter(is_active=True).values_list("code", flat=True))
-    rows = reports_parse(data, indicator_codes=codes, max_bytes=max_bytes, max_rows=max_rows)
+    catalogue = Indicator.objects.filter(is_active=True).in_bulk(field_name="code")
+    rows = reports_parse(data, indicator_codes=catalogue.keys(), max_bytes=max_bytes, max_rows=max_rows)
+    for row in rows:
+        # The indicators themselves, so the service does not look them up again per row.
+        row.readings = [ReadingInput(indicator=catalogue[str(r.indicator)], value=r.value) for r in row.readings]
     _check_references(rows)
     communities = _communities_by_ref(user, rows)
     existing: dict[str, int] = {}
@@ -422,8 +423,7 @@ def _row_process(
         if dry_run:
             field_report_validate(user=user, idempotency_key=key, **arguments)
             return RowResult(line=row.line, ok=True)
-        with transaction.atomic():
-            report, created = field_report_create(user=user, idempotency_key=key, **arguments)
+        report, created = field_report_create(user=user, idempotency_key=key, **arguments)
     except ValidationError as exc:
         return RowResult(line=row.line, ok=False, errors=_messages(exc))
     return RowResult(line=row.line, ok=True, report_id=report.pk, created=created)

@@ -8,12 +8,13 @@ leak (PRODUCT.md, "Who sees what").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
-from ewers.lookups import parse_id
+from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, User
 from indicators.models import FieldReport, Reading, RiskAssessment
 
@@ -30,15 +31,15 @@ def reports_visible(user: User) -> QuerySet[FieldReport]:
     )
 
 
-def report_get(user: User, pk: int | str) -> FieldReport:
-    """One report the user may see, with its readings; 404 otherwise."""
+def report_get(user: User, pk: int | str, *, with_readings: bool = True) -> FieldReport:
+    """One report the user may see (with its readings, unless told not to); 404 otherwise."""
+    reports = FieldReport.objects.visible_to(user).select_related(
+        "community__district", "community__region", "created_by", "organisation"
+    )
+    if with_readings:
+        reports = reports.prefetch_related(Prefetch("readings", queryset=Reading.objects.select_related("indicator")))
     try:
-        return (
-            FieldReport.objects.visible_to(user)
-            .select_related("community__district", "community__region", "created_by", "organisation")
-            .prefetch_related(Prefetch("readings", queryset=Reading.objects.select_related("indicator")))
-            .get(pk=int(pk))
-        )
+        return reports.get(pk=int(pk))
     except (FieldReport.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such report.") from None
 
@@ -67,27 +68,34 @@ def communities_visible(user: User) -> QuerySet[Region]:
     )
 
 
-def community_get(user: User, ref: str | int) -> Region:
-    """A community in the user's coverage, by id (digits) or code; 404 otherwise."""
-    communities = communities_visible(user)
-    text = str(ref).strip()
-    if not text.isprintable():
+def community_get(user: User, ref: str | int, *, with_risk: bool = False) -> Region:
+    """A community in the user's coverage, by code or id (a code wins); 404 otherwise.
+
+    ``with_risk`` adds the annotations of ``communities_visible`` (current score and level).
+    """
+    communities = (
+        communities_visible(user)
+        if with_risk
+        else Region.objects.visible_to(user).communities().select_related("district", "region")
+    )
+    community = get_by_code_or_id(communities, ref)
+    if community is None:
         raise Http404("No such community.")
-    try:
-        if (pk := parse_id(text)) is not None:
-            return communities.get(pk=pk)
-        return communities.get(code=text)
-    except (Region.DoesNotExist, OverflowError):
-        raise Http404("No such community.") from None
+    return community
 
 
 def assessment_latest(community: Region) -> RiskAssessment | None:
     return RiskAssessment.objects.filter(community=community).order_by("-assessed_at", "-id").first()
 
 
-def assessment_history(community: Region, *, limit: int = 500) -> QuerySet[RiskAssessment]:
-    """The community's assessments, newest first (for trends)."""
-    return RiskAssessment.objects.filter(community=community).order_by("-assessed_at", "-id")[:limit]
+def assessment_history(
+    community: Region, *, since: datetime | None = None, limit: int = 500
+) -> QuerySet[RiskAssessment]:
+    """The community's assessments (from ``since``, if given), newest first (for trends)."""
+    assessments = RiskAssessment.objects.filter(community=community)
+    if since is not None:
+        assessments = assessments.filter(assessed_at__gte=since)
+    return assessments.order_by("-assessed_at", "-id")[:limit]
 
 
 @dataclass(frozen=True)

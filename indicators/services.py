@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alerts.services import alert_consider
 from ewers.choices import RegionLevel, Role
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
 # Older observations are typing errors (a year 0024 for 2024), not field reports.
 OBSERVATION_MAX_AGE = timedelta(days=10 * 365)
+MAY_NOT_LOG_REPORTS = gettext_lazy("Only analysts and coordinators log field reports.")
 MAX_READINGS_PER_REPORT = 50
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
 NARRATIVE_MAX_LENGTH = 20_000
@@ -299,7 +301,7 @@ def field_report_create(
     """
     organisation_id = user.organisation_id
     if not field_report_may_create(user=user) or organisation_id is None:
-        raise PermissionError(_("Only analysts and coordinators log field reports."))
+        raise PermissionError(str(MAY_NOT_LOG_REPORTS))
     idempotency_key = idempotency_key or None
     # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
     # one is reported by the validation below.

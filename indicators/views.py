@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,11 +27,10 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
-from ewers.choices import Role
 from ewers.models import Region, User
 from ewers.views import AuthenticatedHttpRequest
 from indicators import selectors
-from indicators.choices import InformationCredibility, ReportStatus, SourceReliability, Verification
+from indicators.choices import Polarity, ReportStatus, Verification
 from indicators.filters import FieldReportFilter
 from indicators.forms import (
     FieldReportForm,
@@ -47,6 +46,7 @@ from indicators.imports import FIXED_COLUMNS, ImportFileError, import_limits, re
 from indicators.models import FieldReport, Indicator, RiskAssessment
 from indicators.selectors import ContributionRow
 from indicators.services import (
+    MAY_NOT_LOG_REPORTS,
     field_report_create,
     field_report_may_create,
     field_report_may_verify,
@@ -65,7 +65,7 @@ POLL_FAST_TIMES = 30
 def _require_reporter(user: User) -> None:
     """Logging and importing reports is for analysts and coordinators (403 for others)."""
     if not field_report_may_create(user=user):
-        raise PermissionDenied(_("Only analysts and coordinators log field reports."))
+        raise PermissionDenied(str(MAY_NOT_LOG_REPORTS))
 
 
 # --- New report ----------------------------------------------------------------------------
@@ -77,7 +77,7 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The field report form: one community, one time, several readings, the grading."""
     user = request.user
     _require_reporter(user)
-    communities = selectors.communities_visible(user)
+    communities = Region.objects.visible_to(user).communities().select_related("district").order_by("code")
     indicators = indicators_for_form()
     if request.method == "POST":
         form = FieldReportForm(request.POST, communities=communities, indicators=indicators)
@@ -96,8 +96,6 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
             except ValidationError as error:
                 form.apply_service_errors(error)
-            except PermissionError as error:
-                raise PermissionDenied(str(error)) from error
             else:
                 if created:
                     messages.success(request, _("Report #%(id)d saved.") % {"id": report.pk})
@@ -144,21 +142,13 @@ class StatusPanel:
         return POLL_FAST_SECONDS if self.poll < POLL_FAST_TIMES else POLL_SLOW_SECONDS
 
 
-def _community_in_coverage(user: User, community: Region) -> bool:
-    """Risk is shown for the communities in the user's coverage (a report may be visible
-    without it: a responder's report behind an alert, or coverage that changed)."""
-    try:
-        selectors.community_get(user, community.pk)
-    except Http404:
-        return False
-    return True
-
-
 def _status_panel(user: User, report: FieldReport, *, poll: int = 0) -> StatusPanel:
     panel = StatusPanel(report=report, poll=poll)
     if not panel.scored:
         return panel
-    panel.in_coverage = _community_in_coverage(user, report.community)
+    # Risk is shown for the communities in the user's coverage (a report may be visible
+    # without it: a responder's report behind an alert, or coverage that changed).
+    panel.in_coverage = report.community_id in user.covered_community_ids
     if not panel.in_coverage:
         return panel
     panel.assessment = selectors.assessment_latest(report.community)
@@ -178,7 +168,7 @@ def _reading_lines(report: FieldReport) -> list[ReadingLine]:
             name=reading.indicator.name,
             value=format_value(reading.value),
             meaning=scale_label(reading.indicator, reading.value),
-            is_resilience=reading.indicator.polarity == "resilience",
+            is_resilience=reading.indicator.polarity == Polarity.RESILIENCE,
         )
         for reading in report.readings.all()
     ]
@@ -192,8 +182,6 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "report": report,
         "readings": _reading_lines(report),
-        "reliability_meaning": dict(SourceReliability.choices).get(report.source_reliability, ""),
-        "credibility_meaning": dict(InformationCredibility.choices).get(report.information_credibility, ""),
         "source_reference_visible": report.source_reference_visible_to(user),
         "may_verify": field_report_may_verify(report=report, user=user),
         "panel": _status_panel(user, report),
@@ -220,7 +208,7 @@ def _login_required_or_refresh(view: Callable[..., HttpResponse]) -> Callable[..
 @require_GET
 def report_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The status panel alone, polled by htmx until the report is scored."""
-    report = selectors.report_get(request.user, pk)
+    report = selectors.report_get(request.user, pk, with_readings=False)
     try:
         poll = max(0, min(int(request.GET.get("poll", "0")), 10_000))
     except ValueError:
@@ -272,9 +260,7 @@ def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "may_log": field_report_may_create(user=user),
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
         # For the community field's suggestions: codes and names only.
-        "communities": selectors.communities_visible(user).values_list("code", "name")
-        if user.role != Role.ADMIN
-        else [],
+        "communities": Region.objects.visible_to(user).communities().order_by("code").values_list("code", "name"),
     }
     return render(request, "indicators/report_list.html", context)
 
@@ -282,8 +268,8 @@ def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- CSV import ----------------------------------------------------------------------------
 
 
-def _import_header() -> list[str]:
-    return [*FIXED_COLUMNS, *(indicator.code for indicator in indicators_for_form())]
+def _import_header(catalogue: list[Indicator]) -> list[str]:
+    return [*FIXED_COLUMNS, *(indicator.code for indicator in catalogue)]
 
 
 def _scale_text(indicator: Indicator) -> str:
@@ -314,19 +300,18 @@ def report_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
             except ImportFileError as error:
                 form.add_error("file", error.message)
-            except PermissionError as error:
-                raise PermissionDenied(str(error)) from error
         if not form.is_valid():
             status = 400
         if result is not None and not result.dry_run:
             form = ReportImportForm(initial={"dry_run": True})
     else:
         form = ReportImportForm()
+    catalogue = indicators_for_form()
     context = {
         "form": form,
         "result": result,
-        "header": ",".join(_import_header()),
-        "indicator_scales": [(i, _scale_text(i)) for i in indicators_for_form()],
+        "header": ",".join(_import_header(catalogue)),
+        "indicator_scales": [(i, _scale_text(i)) for i in catalogue],
         "max_bytes": max_bytes,
         "max_rows": max_rows,
         "rows_with_errors": [row for row in result.rows if not row.ok] if result else [],
@@ -340,7 +325,7 @@ def report_import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     """An empty CSV with the header line of the current catalogue, to fill in."""
     _require_reporter(request.user)
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(_import_header())
+    csv.writer(buffer, lineterminator="\r\n").writerow(_import_header(indicators_for_form()))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="ewers-reports.csv"'
     return response

@@ -11,7 +11,9 @@ from urllib.parse import quote
 import pytest
 from rest_framework.test import APIClient
 
+from ewers.choices import RegionLevel
 from ewers.lookups import parse_id
+from ewers.services import region_upsert
 from indicators.imports import reports_import
 from indicators.models import FieldReport
 from tests.test_imports import csv_bytes, when
@@ -86,3 +88,26 @@ def test_an_import_reports_odd_cells_by_row(cast):
         (3, False, ["information_credibility"]),
     ]
     assert not FieldReport.objects.exists()
+
+
+def test_a_code_made_of_digits_names_its_own_community_everywhere(api, cast):
+    """Codes may be all digits: a code wins over an id, in the API and the import alike."""
+    numeric, _ = region_upsert(
+        code="4242", name="Kampung Angka", level=RegionLevel.COMMUNITY, parent=cast.places["district"]
+    )
+    assert api.get("/api/v1/communities/4242/").json()["name"] == "Kampung Angka"
+    body = {
+        "community": "4242",
+        "observed_at": when(),
+        "readings": [{"indicator": "P01", "value": 2}],
+        "source_reliability": "B",
+        "information_credibility": 2,
+    }
+    response = api.post("/api/v1/reports/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["community"]["code"] == "4242"
+    result = reports_import(user=cast.analyst, data=csv_bytes(f"4242,{when()},B,2,,,,3"), dry_run=False)
+    assert result.rows[0].ok
+    assert FieldReport.objects.filter(community=numeric).count() == 2
+    listed = api.get("/api/v1/reports/?community=4242").json()["results"]
+    assert [r["community"]["code"] for r in listed] == ["4242", "4242"]

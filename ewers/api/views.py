@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -105,11 +104,7 @@ class CommunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return communities_visible(cast(User, self.request.user))
 
     def get_object(self) -> Region:
-        ref = str(self.kwargs["ref"])
-        if not ref.isprintable():
-            # PostgreSQL refuses NUL in a query: such a code names nothing.
-            raise Http404(_("No such community."))
-        return community_get(cast(User, self.request.user), ref)
+        return community_get(cast(User, self.request.user), str(self.kwargs["ref"]), with_risk=True)
 
     @extend_schema(
         summary="The community's latest assessment and its contributions, largest first.",
@@ -136,8 +131,7 @@ class CommunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         community = self.get_object()
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        since = query.validated_data.get("since")
-        entries = list(assessment_history(community, limit=query.validated_data["limit"]))
-        if since is not None:
-            entries = [entry for entry in entries if entry.assessed_at >= since]
+        entries = assessment_history(
+            community, since=query.validated_data.get("since"), limit=query.validated_data["limit"]
+        )
         return Response(HistoryEntrySerializer(entries, many=True).data)

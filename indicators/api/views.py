@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -28,7 +27,7 @@ from rest_framework.views import APIView
 
 from ewers.api.exceptions import RequestTooLarge
 from ewers.api.parsers import CSVBodyParser, LimitedJSONParser
-from ewers.lookups import parse_id
+from ewers.lookups import get_by_code_or_id
 from ewers.models import User
 from indicators.api.serializers import (
     BatchInputSerializer,
@@ -47,7 +46,7 @@ from indicators.filters import FieldReportFilter
 from indicators.imports import ImportFileError, import_limits, reports_import
 from indicators.models import FieldReport, Indicator, Reading
 from indicators.selectors import report_get, reports_visible
-from indicators.services import field_report_create, field_report_may_create, field_report_verify
+from indicators.services import MAY_NOT_LOG_REPORTS, field_report_create, field_report_may_create, field_report_verify
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -69,7 +68,7 @@ def _user(request: Request) -> User:
 class MayLogReports(BasePermission):
     """Only analysts and coordinators log reports; others may still read what they see."""
 
-    message = gettext_lazy("Only analysts and coordinators log field reports.")
+    message = MAY_NOT_LOG_REPORTS
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated and field_report_may_create(user=_user(request)))
@@ -93,14 +92,7 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
         return Indicator.objects.filter(is_active=True).select_related("theme").order_by("code")
 
     def get_object(self) -> Indicator:
-        ref = str(self.kwargs["ref"])
-        if not ref.isprintable():
-            # PostgreSQL refuses NUL in a query: such a code names nothing.
-            raise Http404(_("No such indicator."))
-        condition = Q(code=ref)
-        if (pk := parse_id(ref)) is not None:
-            condition |= Q(pk=pk)
-        indicator = self.get_queryset().filter(condition).first()
+        indicator = get_by_code_or_id(self.get_queryset(), self.kwargs["ref"])
         if indicator is None:
             raise Http404(_("No such indicator."))
         return indicator
