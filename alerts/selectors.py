@@ -28,20 +28,18 @@ def _events_for(user: User) -> QuerySet[AlertEvent]:
     return events
 
 
-def alerts_visible(user: User) -> QuerySet[Alert]:
-    """Alerts the user may see, open ones first, then newest; related rows prefetched."""
-    return (
-        Alert.objects.visible_to(user)
-        .select_related("community__district", "community__region", "verified_by")
-        .prefetch_related(
+def alerts_visible(user: User, *, with_timeline: bool = True) -> QuerySet[Alert]:
+    """Alerts the user may see, open ones first, then newest; with their timeline and
+    assignments prefetched (only those this user may see) unless told not to."""
+    alerts = Alert.objects.visible_to(user).select_related("community__district", "community__region", "verified_by")
+    if with_timeline:
+        alerts = alerts.prefetch_related(
             Prefetch("events", queryset=_events_for(user)),
             Prefetch("assignments", queryset=_assignments_for(user)),
         )
-        .annotate(
-            open_first=Case(When(state=AlertState.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        .order_by("open_first", "-opened_at", "-id")
-    )
+    return alerts.annotate(
+        open_first=Case(When(state=AlertState.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("open_first", "-opened_at", "-id")
 
 
 def alert_get(user: User, pk: int | str) -> Alert:

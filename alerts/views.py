@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET
 from alerts.filters import AlertFilter
 from alerts.models import Alert
 from alerts.selectors import alert_get, alerts_visible
+from ewers.forms import filter_form_prepare
 from ewers.views import AuthenticatedHttpRequest
-from indicators.forms import filter_form_prepare
 
 ALERTS_PER_PAGE = 25
 
@@ -26,7 +26,9 @@ ALERTS_PER_PAGE = 25
 @require_GET
 def alert_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The alerts the user may see, open ones first, filtered, 25 a page."""
-    filterset = AlertFilter(request.GET or None, queryset=alerts_visible(request.user), request=request)
+    filterset = AlertFilter(
+        request.GET or None, queryset=alerts_visible(request.user, with_timeline=False), request=request
+    )
     filter_form_prepare(filterset.form)
     page = Paginator(filterset.qs, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {

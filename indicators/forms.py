@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ewers.forms import DATETIME_LOCAL_FORMAT
 from ewers.models import Region
 from indicators.choices import Category, InformationCredibility, Polarity, SourceReliability
 from indicators.models import Indicator
@@ -27,7 +28,6 @@ from indicators.services import NARRATIVE_MAX_LENGTH, SOURCE_REFERENCE_MAX_LENGT
 
 # A scale with more steps than this is typed as a number instead of picked from a list.
 MAX_SELECT_STEPS = 20
-DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 DATETIME_LOCAL_INPUT_FORMATS = [DATETIME_LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 READING_PREFIX = "reading_"
 CATEGORY_ORDER = [Category.STRUCTURAL, Category.PROXIMATE, Category.TRIGGER]
@@ -306,23 +306,3 @@ class ReportImportForm(forms.Form):
         required=False,
         initial=True,
     )
-
-
-def filter_form_prepare(form: forms.Form) -> None:
-    """Browser widgets for a shared FilterSet's form (the API reads the same parameters):
-    "Any" instead of dashes, a date-time picker for times, a checkbox for "mine"."""
-    for name, field in form.fields.items():
-        widget = field.widget
-        if isinstance(widget, forms.NullBooleanSelect):
-            widget.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
-        elif isinstance(field, forms.ChoiceField):
-            listed = [(v, label) for v, label in field.choices if v != ""]  # type: ignore[union-attr,misc]
-            # django-filter adds its own empty choice unless told not to.
-            field.empty_label = None  # type: ignore[attr-defined]
-            field.choices = [("", _("Any")), *listed]
-        elif isinstance(field, forms.DateTimeField):
-            field.widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL_FORMAT)
-        if name == "mine":
-            field.widget = forms.CheckboxInput(attrs={"value": "1"})
-        if name == "community":
-            widget.attrs.update({"list": "community-options", "autocomplete": "off", "spellcheck": "false"})

@@ -27,6 +27,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
+from ewers.forms import filter_form_prepare
 from ewers.models import Region, User
 from ewers.views import AuthenticatedHttpRequest
 from indicators import selectors
@@ -35,7 +36,6 @@ from indicators.filters import FieldReportFilter
 from indicators.forms import (
     FieldReportForm,
     ReportImportForm,
-    filter_form_prepare,
     format_value,
     indicators_for_form,
     scale_choices,

@@ -66,15 +66,19 @@ def test_the_pages_answer_odd_filters_without_a_500(client, cast, url):
     assert client.get(url).status_code == 200
 
 
-def test_a_report_for_an_odd_community_is_a_400(api, cast):
+def post_report(api: APIClient, community: str):
     body = {
-        "community": "²",
+        "community": community,
         "observed_at": when(),
         "readings": [{"indicator": "P01", "value": 2}],
         "source_reliability": "B",
         "information_credibility": 2,
     }
-    response = api.post("/api/v1/reports/", body, format="json")
+    return api.post("/api/v1/reports/", body, format="json")
+
+
+def test_a_report_for_an_odd_community_is_a_400(api, cast):
+    response = post_report(api, "²")
     assert response.status_code == 400
     assert "community" in response.json()
     assert not FieldReport.objects.exists()
@@ -96,14 +100,7 @@ def test_a_code_made_of_digits_names_its_own_community_everywhere(api, cast):
         code="4242", name="Kampung Angka", level=RegionLevel.COMMUNITY, parent=cast.places["district"]
     )
     assert api.get("/api/v1/communities/4242/").json()["name"] == "Kampung Angka"
-    body = {
-        "community": "4242",
-        "observed_at": when(),
-        "readings": [{"indicator": "P01", "value": 2}],
-        "source_reliability": "B",
-        "information_credibility": 2,
-    }
-    response = api.post("/api/v1/reports/", body, format="json")
+    response = post_report(api, "4242")
     assert response.status_code == 201, response.json()
     assert response.json()["community"]["code"] == "4242"
     result = reports_import(user=cast.analyst, data=csv_bytes(f"4242,{when()},B,2,,,,3"), dry_run=False)
