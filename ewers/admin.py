@@ -8,15 +8,29 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from ewers.boundaries import (
+    BoundaryImportError,
+    BoundaryImportResult,
+    boundaries_import,
+    boundary_validity_problem,
+    region_outline_refresh,
+)
+from ewers.choices import PARENT_LEVEL, RegionLevel
+from ewers.geojson import validate_boundary
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import region_placement_check, region_upsert
 
@@ -25,6 +39,20 @@ class RegionAdminForm(forms.ModelForm[Region]):
     class Meta:
         model = Region
         fields = ["code", "name", "level", "parent", "boundary"]
+
+    def clean_boundary(self) -> Any:
+        # A ring crossing itself passes the GeoJSON checks but breaks maps and area sums.
+        boundary = self.cleaned_data.get("boundary")
+        try:
+            validate_boundary(boundary)
+        except ValidationError:
+            return boundary  # the model's own validator reports it
+        problem = boundary_validity_problem(boundary) if boundary is not None else None
+        if problem:
+            raise forms.ValidationError(
+                _("The boundary is not a valid polygon: %(problem)s."), params={"problem": problem}
+            )
+        return boundary
 
     def clean(self) -> dict[str, Any]:
         # region_upsert's own rule, shown as a form error rather than a failure on save.
@@ -36,6 +64,55 @@ class RegionAdminForm(forms.ModelForm[Region]):
             except ValidationError as exc:
                 self.add_error(None, exc)
         return data
+
+
+class BoundaryImportForm(forms.Form):
+    """The upload of a GeoJSON FeatureCollection of one level (docs/boundaries.md)."""
+
+    file = forms.FileField(label=_("GeoJSON file"), help_text=_("A FeatureCollection of Polygons or MultiPolygons."))
+    level = forms.ChoiceField(label=_("level"), choices=RegionLevel.choices, initial=RegionLevel.COMMUNITY)
+    code_property = forms.CharField(label=_("code property"), max_length=100, initial="code")
+    name_property = forms.CharField(label=_("name property"), max_length=100, initial="name")
+    parent_property = forms.CharField(
+        label=_("parent code property"),
+        max_length=100,
+        required=False,
+        help_text=_("The property holding the code of the parent one level up; not for a country."),
+    )
+    dry_run = forms.BooleanField(
+        label=_("dry run"), required=False, initial=True, help_text=_("Check the file and count; write nothing.")
+    )
+    repair = forms.BooleanField(
+        label=_("repair invalid polygons"),
+        required=False,
+        help_text=_("Mend rings that cross themselves instead of refusing the file."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > settings.EWERS_BOUNDARY_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s bytes; at most %(max)s bytes can be imported."),
+                params={"size": f"{upload.size:,}", "max": f"{settings.EWERS_BOUNDARY_MAX_BYTES:,}"},
+            )
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("level") and PARENT_LEVEL[data["level"]] is not None and not data.get("parent_property"):
+            self.add_error("parent_property", _("Below a country, name the property that holds the parent's code."))
+        return data
+
+
+def boundary_import_summary(result: BoundaryImportResult) -> str:
+    summary = gettext("%(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+    }
+    if result.repaired:
+        summary += " " + gettext("%(count)d invalid geometries repaired.") % {"count": result.repaired}
+    return summary
 
 
 class NeedToKnowAdmin(admin.ModelAdmin[Any]):
@@ -51,6 +128,8 @@ class NeedToKnowAdmin(admin.ModelAdmin[Any]):
 class RegionAdmin(admin.ModelAdmin[Region]):
     form = RegionAdminForm
     list_display = ["code", "name", "level", "parent", "has_boundary"]
+    # The changelist template adds the "Import boundaries" button.
+    change_list_template = "admin/ewers/region/change_list.html"
     list_filter = ["level"]
     search_fields = ["code", "name"]
     list_select_related = ["parent"]
@@ -69,7 +148,68 @@ class RegionAdmin(admin.ModelAdmin[Region]):
         saved, _created = region_upsert(
             code=obj.code, name=obj.name, level=obj.level, parent=obj.parent, boundary=obj.boundary
         )
+        region_outline_refresh(region=saved)  # maps draw the outline: it follows the boundary
         obj.pk = saved.pk
+
+    def may_import_boundaries(self, request: HttpRequest) -> bool:
+        """Loading boundaries creates and changes places in bulk: administrators only."""
+        user = request.user
+        return (
+            bool(getattr(user, "is_administrator", False))
+            and self.has_add_permission(request)
+            and self.has_change_permission(request)
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        upload = path(
+            "import-boundaries/",
+            self.admin_site.admin_view(self.import_boundaries_view),
+            name="ewers_region_import_boundaries",
+        )
+        return [upload, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "may_import_boundaries": self.may_import_boundaries(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_boundaries_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.may_import_boundaries(request):
+            raise PermissionDenied
+        result: BoundaryImportResult | None = None
+        problems: list[str] = []
+        if request.method == "POST":
+            form = BoundaryImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    result = boundaries_import(
+                        source=data["file"],
+                        level=data["level"],
+                        code_property=data["code_property"],
+                        name_property=data["name_property"],
+                        parent_property=data["parent_property"] or None,
+                        dry_run=data["dry_run"],
+                        repair=data["repair"],
+                    )
+                except BoundaryImportError as exc:
+                    problems = exc.messages
+                else:
+                    if not result.dry_run:
+                        self.message_user(request, boundary_import_summary(result), messages.SUCCESS)
+                        return redirect("admin:ewers_region_changelist")
+        else:
+            form = BoundaryImportForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import boundaries"),
+            "form": form,
+            "result": result,
+            "summary": boundary_import_summary(result) if result else "",
+            "problems": problems,
+            "max_bytes": settings.EWERS_BOUNDARY_MAX_BYTES,
+        }
+        return TemplateResponse(request, "admin/ewers/region/import_boundaries.html", context)
 
     def has_delete_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
         # Reports, assessments and alerts point at regions: they are never deleted here.

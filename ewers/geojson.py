@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
+_PLAIN_NUMBERS = (int, float)
 
 
 def _check_position(position: Any, where: str) -> None:
@@ -38,6 +39,18 @@ def _check_polygon(rings: Any, where: str) -> None:
         if not isinstance(ring, list) or len(ring) < 4:
             raise ValidationError(_("%(where)s: a linear ring needs at least 4 positions.") % {"where": ring_where})
         for p, position in enumerate(ring):
+            # Fast path for the common case (official files hold millions of positions): a
+            # list of two or three plain numbers in range. NaN and infinities fail the range
+            # test, booleans the type test; anything unusual gets the full check and its message.
+            if type(position) is list and 2 <= len(position) <= 3:
+                lon, lat = position[0], position[1]
+                if (
+                    type(lon) in _PLAIN_NUMBERS
+                    and type(lat) in _PLAIN_NUMBERS
+                    and -180 <= lon <= 180
+                    and -90 <= lat <= 90
+                ):
+                    continue
             _check_position(position, f"{ring_where} position {p}")
         if list(ring[0][:2]) != list(ring[-1][:2]):
             raise ValidationError(_("%(where)s: a linear ring must end where it starts.") % {"where": ring_where})

@@ -77,6 +77,16 @@ class Region(models.Model):
         validators=[validate_boundary],
         help_text=_("A GeoJSON Polygon or MultiPolygon geometry, longitude/latitude (WGS 84)."),
     )
+    # The boundary simplified for drawing (ewers.boundaries.boundary_outline), so a map of
+    # thousands of places stays light in the browser; derived, never typed in.
+    outline = models.JSONField(
+        _("outline"),
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[validate_boundary],
+        help_text=_("The boundary simplified for maps (GeoJSON, coordinates rounded to 5 decimals)."),
+    )
 
     objects = RegionQuerySet.as_manager()
 

@@ -239,6 +239,23 @@ EWERS_ALERT_COOLDOWN_DAYS = env_float("EWERS_ALERT_COOLDOWN_DAYS", 7.0)
 # CSV import limits (page and API).
 EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
 EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)
+# Boundary import (docs/boundaries.md): the largest GeoJSON file, and the simplification
+# tolerance in degrees of the drawn outline per level: country, region, district, community.
+EWERS_BOUNDARY_MAX_BYTES = env_int("EWERS_BOUNDARY_MAX_BYTES", 200_000_000, minimum=1)
+try:
+    EWERS_OUTLINE_TOLERANCE = dict(
+        zip(
+            ("country", "region", "district", "community"),
+            map(float, env_list("EWERS_OUTLINE_TOLERANCE", default="0.02,0.01,0.005,0.001")),
+            strict=True,
+        )
+    )
+except ValueError:
+    EWERS_OUTLINE_TOLERANCE = {}
+if len(EWERS_OUTLINE_TOLERANCE) != 4 or not all(0 <= t < 1 for t in EWERS_OUTLINE_TOLERANCE.values()):
+    raise ImproperlyConfigured(
+        "EWERS_OUTLINE_TOLERANCE must be four numbers of degrees in 0..1 (country, region, district, community)."
+    )
 # Request bodies (API JSON, forms) above this answer 413; uploads go through the import limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 

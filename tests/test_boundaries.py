@@ -1,0 +1,478 @@
+"""The boundary import (service, command, admin page) and the simplified outlines maps draw."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import shapely
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import shape
+
+from ewers.boundaries import BoundaryImportError, boundaries_import, boundary_outline
+from ewers.choices import RegionLevel
+from ewers.demo import seed_demo
+from ewers.geojson import validate_boundary
+from ewers.models import Region
+from ewers.services import region_upsert
+from tests import factories
+
+IMPORT_URL = "admin:ewers_region_import_boundaries"
+
+
+def circle(lon: float, lat: float, radius: float = 0.05, points: int = 200) -> dict:
+    """A polygon of many vertices, wobbly like a surveyed border."""
+    ring = [
+        [
+            round(lon + radius * (1 + 0.02 * math.sin(7 * i)) * math.cos(2 * math.pi * i / points), 7),
+            round(lat + radius * (1 + 0.02 * math.sin(7 * i)) * math.sin(2 * math.pi * i / points), 7),
+        ]
+        for i in range(points)
+    ]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def feature(code, name="Kampung Baru", parent="T-1-1", geometry=None, **extra) -> dict:
+    properties = {"CODE": code, "NAME": name, "DISTRICT": parent, **extra}
+    return {"type": "Feature", "properties": properties, "geometry": geometry or factories.square(101, 1, 0.1)}
+
+
+def collection(*features) -> dict:
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+def import_communities(source, **options):
+    values = {"level": RegionLevel.COMMUNITY, "code_property": "CODE", "name_property": "NAME"}
+    values["parent_property"] = "DISTRICT"
+    values.update(options)
+    return boundaries_import(source=source, **values)
+
+
+def rows():
+    """Every stored place, to compare before and after a refused import."""
+    return list(
+        Region.objects.order_by("code").values_list("code", "name", "level", "parent_id", "boundary", "outline")
+    )
+
+
+def ring_points(geometry: dict) -> int:
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return sum(len(ring) for polygon in polygons for ring in polygon)
+
+
+def writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+
+
+@pytest.fixture
+def tree(db):
+    return factories.make_tree("T")
+
+
+# --- The service ------------------------------------------------------------------------
+
+
+def test_it_creates_places_under_their_parents(tree):
+    boundary = circle(101, 1)
+    result = import_communities(
+        json.dumps(collection(feature("T-1-1-3", "Kampung Seri", geometry=boundary), feature(104, "Taman Jaya")))
+    )
+    assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
+    made = Region.objects.get(code="T-1-1-3")
+    assert (made.name, made.level, made.parent, made.district, made.region, made.country) == (
+        "Kampung Seri",
+        RegionLevel.COMMUNITY,
+        tree["district"],
+        tree["district"],
+        tree["region"],
+        tree["country"],
+    )
+    assert made.boundary == boundary
+    assert Region.objects.get(code="104").name == "Taman Jaya"  # numeric codes are taken as text
+
+
+def test_a_second_run_of_the_same_file_changes_nothing(tree, tmp_path):
+    path = tmp_path / "communities.geojson"
+    path.write_text(json.dumps(collection(feature("T-1-1-3", geometry=circle(101, 1)), feature("T-1-1-4"))))
+    import_communities(path)
+    before = rows()
+    with CaptureQueriesContext(connection) as queries:
+        again = import_communities(path)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert writes(queries.captured_queries) == []
+    assert rows() == before
+
+
+def test_an_edited_file_updates_name_boundary_and_parent(tree):
+    other_district, _ = region_upsert(
+        code="T-1-2", name="Second district", level=RegionLevel.DISTRICT, parent=tree["region"]
+    )
+    import_communities(
+        collection(feature("T-1-1-3", "Old name"), feature("T-1-1-4"), feature("T-1-1-5"), feature("T-1-1-6"))
+    )
+    result = import_communities(
+        collection(
+            feature("T-1-1-3", "New name"),
+            feature("T-1-1-4", geometry=circle(101.2, 1.2)),
+            feature("T-1-1-5", parent="T-1-2"),
+            feature("T-1-1-6"),
+        )
+    )
+    assert (result.created, result.updated, result.unchanged) == (0, 3, 1)
+    assert Region.objects.get(code="T-1-1-3").name == "New name"
+    assert Region.objects.get(code="T-1-1-4").boundary == circle(101.2, 1.2)
+    moved = Region.objects.get(code="T-1-1-5")
+    assert (moved.parent, moved.district) == (other_district, other_district)
+
+
+def test_places_loaded_before_outlines_existed_get_one(tree):
+    # The factory's communities have a boundary but no outline yet.
+    result = import_communities(
+        collection(feature("T-1-1-1", tree["c1"].name, geometry=tree["c1"].boundary)),
+    )
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 0)
+    assert Region.objects.get(code="T-1-1-1").outline is not None
+
+
+def test_a_dry_run_counts_and_writes_nothing(tree):
+    before = rows()
+    result = import_communities(collection(feature("T-1-1-3"), feature("T-1-1-1", "Renamed")), dry_run=True)
+    assert (result.created, result.updated, result.unchanged, result.dry_run) == (1, 1, 0, True)
+    assert rows() == before
+
+
+def test_it_loads_a_country_and_its_regions_top_down(db):
+    land = collection(
+        {"type": "Feature", "properties": {"iso": "ZZ", "label": "Zedland"}, "geometry": factories.square(10, 10, 4)}
+    )
+    boundaries_import(source=land, level=RegionLevel.COUNTRY, code_property="iso", name_property="label")
+    regions = collection(
+        {
+            "type": "Feature",
+            "properties": {"id": "ZZ-N", "label": "North", "iso": "ZZ"},
+            "geometry": factories.square(10, 12, 2),
+        }
+    )
+    boundaries_import(
+        source=regions, level=RegionLevel.REGION, code_property="id", name_property="label", parent_property="iso"
+    )
+    assert Region.objects.get(code="ZZ-N").parent == Region.objects.get(code="ZZ", level=RegionLevel.COUNTRY)
+
+
+BOW_TIE = {"type": "Polygon", "coordinates": [[[101, 1], [101.1, 1.1], [101.1, 1], [101, 1.1], [101, 1]]]}
+GOOD = feature("T-1-1-9")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "The file is not JSON"),
+        (b"", "The file is empty"),
+        (json.dumps(GOOD), "must be a GeoJSON FeatureCollection, not 'Feature'"),
+        (json.dumps([GOOD]), "must be a GeoJSON FeatureCollection, not 'list'"),
+        (json.dumps(collection()), "has no features"),
+        (collection(GOOD, "feature"), "features[1]: not a GeoJSON Feature"),
+        (
+            collection(GOOD, feature("T-1-1-8", geometry={"type": "Point", "coordinates": [101, 1]})),
+            "features[1] (T-1-1-8): A boundary must be a Polygon or MultiPolygon, not 'Point'",
+        ),
+        (
+            collection(GOOD, feature("T-1-1-8", geometry=None) | {"geometry": None}),
+            "features[1] (T-1-1-8): it has no geometry",
+        ),
+        (
+            collection(
+                GOOD,
+                feature(
+                    "T-1-1-8", geometry={"type": "Polygon", "coordinates": [[[101, 1], [102, 1], [102, 2], [101, 2]]]}
+                ),
+            ),
+            "features[1] (T-1-1-8): Polygon ring 0: a linear ring must end where it starts",
+        ),
+        (
+            collection(GOOD, feature("T-1-1-8", geometry=factories.square(179.9, 1))),
+            "features[1] (T-1-1-8): Polygon ring 0 position 1: [180.4, 1] is outside longitude",
+        ),
+        (
+            collection(
+                GOOD,
+                feature(
+                    "T-1-1-8", geometry={"type": "Polygon", "coordinates": [[[101, 1], ["102", 1], [102, 2], [101, 1]]]}
+                ),
+            ),
+            "coordinates must be finite numbers",
+        ),
+        (
+            json.dumps(collection(GOOD, feature("T-1-1-8", geometry=factories.square(101, 1)))).replace(
+                "101.5, 1]", "NaN, 1]", 1
+            ),
+            "coordinates must be finite numbers",
+        ),
+        (collection(GOOD, feature(None)), "features[1]: no code in property “CODE”"),
+        (
+            collection(GOOD, feature("bad code!")),
+            "features[1] (bad code!): the code 'bad code!' is not valid: Use letters, digits",
+        ),
+        (collection(GOOD, feature("X" * 65)), "the code is longer than 64 characters"),
+        (collection(GOOD, feature("T-1-1-8", name="N" * 201)), "the name is longer than 200 characters"),
+        (collection(GOOD, feature("T-1-1-8", name="  ")), "features[1] (T-1-1-8): no name in property “NAME”"),
+        (collection(GOOD, feature("T-1-1-8", parent=None)), "no parent code in property “DISTRICT”"),
+        (collection(GOOD, feature("T-1-1-9")), "features[1] (T-1-1-9): the code is also used by features[0]"),
+        (collection(GOOD, feature("T-1-1-8", parent="NOWHERE")), "no place has the parent code 'NOWHERE'"),
+        (
+            collection(GOOD, feature("T-1-1-8", parent="T-1")),
+            "the parent T-1 is a region; a community must sit inside a district",
+        ),
+        (collection(GOOD, feature("T-1-1")), "features[1] (T-1-1): the code already belongs to a district"),
+        (collection(GOOD, feature("T-1-1-8", geometry=BOW_TIE)), "the geometry is not valid (Self-intersection"),
+    ],
+)
+def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_written(tree, content, message):
+    before = rows()
+    with pytest.raises(BoundaryImportError) as refused:
+        import_communities(content)
+    assert any(message in line for line in refused.value.messages), refused.value.messages
+    assert rows() == before
+
+
+def test_every_problem_is_listed_at_once(tree):
+    with pytest.raises(BoundaryImportError) as refused:
+        import_communities(collection(feature(None), feature("T-1-1-8", name=""), feature("X", parent="NOWHERE")))
+    assert len(refused.value.messages) == 4  # three problems and "Nothing was imported."
+    assert refused.value.messages[-1] == "Nothing was imported."
+
+
+def test_a_bow_tie_is_mended_when_repair_is_on(tree):
+    result = import_communities(collection(feature("T-1-1-8", geometry=BOW_TIE)), repair=True)
+    assert (result.created, result.repaired) == (1, 1)
+    stored = Region.objects.get(code="T-1-1-8")
+    assert stored.boundary["type"] == "MultiPolygon"
+    assert shape(stored.boundary).is_valid
+
+
+def test_a_file_above_the_limit_is_refused_before_it_is_read(tree, settings, tmp_path):
+    settings.EWERS_BOUNDARY_MAX_BYTES = 100
+    path = tmp_path / "big.geojson"
+    path.write_text(json.dumps(collection(GOOD)))
+    with pytest.raises(BoundaryImportError, match="at most 100 bytes"):
+        import_communities(path)
+
+
+def test_below_a_country_the_parent_property_is_required(tree):
+    with pytest.raises(BoundaryImportError, match="name the property that holds the parent's code"):
+        import_communities(collection(GOOD), parent_property=None)
+
+
+# --- Outlines -----------------------------------------------------------------------------
+
+
+def test_the_outline_is_simpler_valid_and_rounded(tree):
+    boundary = circle(101, 1, radius=0.2, points=400)
+    import_communities(collection(feature("T-1-1-3", geometry=boundary)))
+    outline = Region.objects.get(code="T-1-1-3").outline
+    validate_boundary(outline)
+    assert ring_points(outline) < ring_points(boundary) / 2
+    drawn = shape(outline)
+    assert drawn.is_valid
+    assert drawn.area == pytest.approx(shape(boundary).area, rel=0.02)
+    assert all(round(x, 5) == x and round(y, 5) == y for x, y in outline["coordinates"][0])
+
+
+def test_a_small_place_keeps_its_shape_under_a_coarse_tolerance(settings):
+    settings.EWERS_OUTLINE_TOLERANCE = {**settings.EWERS_OUTLINE_TOLERANCE, "community": 0.5}
+    small = circle(101, 1, radius=0.01, points=60)
+    outline = boundary_outline(small, level=RegionLevel.COMMUNITY)
+    assert ring_points(outline) >= 8
+    assert shape(outline).area == pytest.approx(shape(small).area, rel=0.05)
+
+
+@given(
+    radii=st.lists(st.floats(min_value=0.001, max_value=1.0), min_size=3, max_size=80),
+    level=st.sampled_from(RegionLevel.values),
+)
+def test_an_outline_is_always_a_valid_polygon_no_larger_than_its_boundary(radii, level):
+    # Star-shaped polygons around one point: always valid, often spiky.
+    n = len(radii)
+    ring = [
+        [100 + r * math.cos(2 * math.pi * i / n), 5 + r * math.sin(2 * math.pi * i / n)] for i, r in enumerate(radii)
+    ]
+    boundary = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    outline = boundary_outline(boundary, level=level)
+    if outline is None:  # only when snapping to the 1 m grid leaves no area
+        assert shape(boundary).area < 1e-6
+        return
+    validate_boundary(outline)
+    assert shapely.is_valid(shape(outline))
+    assert ring_points(outline) <= ring_points(boundary) + 2
+
+
+# --- The command ------------------------------------------------------------------------
+
+
+def command_args(path: Path) -> list[str]:
+    return [
+        str(path),
+        "--level",
+        "community",
+        "--code-property",
+        "CODE",
+        "--name-property",
+        "NAME",
+        "--parent-property",
+        "DISTRICT",
+    ]
+
+
+def test_the_command_reports_what_it_did(tree, tmp_path, capsys):
+    path = tmp_path / "communities.geojson"
+    path.write_text(json.dumps(collection(feature("T-1-1-3"), feature("T-1-1-4"))))
+    call_command("import_boundaries", *command_args(path), "--dry-run")
+    assert "Dry run, nothing written: community: 2 created, 0 updated, 0 unchanged." in capsys.readouterr().out
+    assert not Region.objects.filter(code="T-1-1-3").exists()
+    call_command("import_boundaries", *command_args(path))
+    assert "community: 2 created, 0 updated, 0 unchanged." in capsys.readouterr().out
+    call_command("import_boundaries", *command_args(path))
+    assert "community: 0 created, 0 updated, 2 unchanged." in capsys.readouterr().out
+
+
+def test_the_command_prints_each_problem_and_fails(tree, tmp_path, capsys):
+    path = tmp_path / "communities.geojson"
+    path.write_text(json.dumps(collection(feature("T-1-1-3", parent="NOWHERE"), feature("T-1-1-3"))))
+    before = rows()
+    with pytest.raises(CommandError, match="was not imported") as failed:
+        call_command("import_boundaries", *command_args(path))
+    assert failed.value.returncode == 1  # the exit status manage.py gives a CommandError
+    err = capsys.readouterr().err
+    assert "features[0] (T-1-1-3): no place has the parent code 'NOWHERE'" in err
+    assert "features[1] (T-1-1-3): the code is also used by features[0]" in err
+    assert rows() == before
+
+
+def test_the_command_names_a_missing_file(tree, tmp_path, capsys):
+    with pytest.raises(CommandError):
+        call_command("import_boundaries", *command_args(tmp_path / "missing.geojson"))
+    assert "Cannot read" in capsys.readouterr().err
+
+
+# --- The admin page -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(cast, client):
+    client.force_login(cast.admin)
+    return client
+
+
+def upload(content: dict | bytes, **fields):
+    data = json.dumps(content).encode() if isinstance(content, dict) else content
+    values = {
+        "file": SimpleUploadedFile("communities.geojson", data, content_type="application/geo+json"),
+        "level": "community",
+        "code_property": "CODE",
+        "name_property": "NAME",
+        "parent_property": "DISTRICT",
+    }
+    values.update(fields)
+    return values
+
+
+def test_the_region_list_links_to_the_import_page(admin_client):
+    listing = admin_client.get(reverse("admin:ewers_region_changelist"))
+    assert reverse(IMPORT_URL) in listing.content.decode()
+    page = admin_client.get(reverse(IMPORT_URL))
+    assert page.status_code == 200
+    assert "parent code property" in page.content.decode()
+
+
+def test_an_administrator_uploads_a_file(admin_client, cast):
+    response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3"))))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:ewers_region_changelist")
+    assert Region.objects.get(code="T-1-1-3").parent == cast.places["district"]
+    followed = admin_client.get(response["Location"]).content.decode()
+    assert "1 created, 0 updated, 0 unchanged." in followed
+
+
+def test_a_dry_run_upload_shows_the_counts_and_writes_nothing(admin_client, cast):
+    response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3")), dry_run="on"))
+    assert response.status_code == 200
+    assert "Dry run, nothing written: 1 created, 0 updated, 0 unchanged." in response.content.decode()
+    assert not Region.objects.filter(code="T-1-1-3").exists()
+
+
+def test_a_bad_upload_lists_its_problems_and_writes_nothing(admin_client, cast):
+    before = rows()
+    response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3", parent="NOWHERE"))))
+    assert response.status_code == 200
+    assert "no place has the parent code &#x27;NOWHERE&#x27;" in response.content.decode()
+    response = admin_client.post(reverse(IMPORT_URL), upload(b"not json at all"))
+    assert "The file is not JSON" in response.content.decode()
+    assert rows() == before
+
+
+def test_the_upload_form_checks_its_fields(admin_client, cast, settings):
+    response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3")), parent_property=""))
+    assert response.status_code == 200
+    assert "Below a country, name the property" in response.content.decode()
+    settings.EWERS_BOUNDARY_MAX_BYTES = 50
+    response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3"))))
+    assert "at most 50 bytes can be imported" in response.content.decode()
+    assert not Region.objects.filter(code="T-1-1-3").exists()
+
+
+def test_only_administrators_may_import(cast, client):
+    client.force_login(cast.analyst)  # not staff: sent to the admin login
+    response = client.get(reverse(IMPORT_URL))
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    cast.coordinator.is_staff = True  # staff, but not an administrator
+    cast.coordinator.save()
+    client.force_login(cast.coordinator)
+    assert client.get(reverse(IMPORT_URL)).status_code == 403
+    assert client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3")))).status_code == 403
+    assert not Region.objects.filter(code="T-1-1-3").exists()
+
+
+def test_the_upload_needs_the_csrf_token(cast):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(cast.admin)
+    assert client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3")))).status_code == 403
+    assert not Region.objects.filter(code="T-1-1-3").exists()
+
+
+def test_editing_a_boundary_in_the_admin_redraws_the_outline(admin_client, cast):
+    community = cast.places["c1"]
+    url = reverse("admin:ewers_region_change", args=[community.pk])
+    form = {
+        "name": community.name,
+        "level": community.level,
+        "parent": community.parent_id,
+        "boundary": json.dumps(circle(100.2, 1.2)),
+    }
+    assert admin_client.post(url, form).status_code == 302
+    assert shape(Region.objects.get(pk=community.pk).outline).within(shape(circle(100.2, 1.2)).buffer(0.01))
+    response = admin_client.post(url, {**form, "boundary": json.dumps(BOW_TIE)})
+    assert response.status_code == 200
+    assert "The boundary is not a valid polygon: Self-intersection" in response.content.decode()
+
+
+# --- The demo -------------------------------------------------------------------------------
+
+
+def test_every_demo_place_has_a_valid_outline(db, settings):
+    settings.DEBUG = True
+    seed_demo()
+    places = Region.objects.all()
+    assert places.count() == 77
+    for place in places:
+        validate_boundary(place.outline)
+        assert shape(place.outline).is_valid, place.code
+        assert shape(place.outline).area == pytest.approx(shape(place.boundary).area, rel=0.01), place.code
