@@ -53,3 +53,13 @@ class AlertEventKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     DISMISSED = "dismissed", _("Dismissed")
     NOTE = "note", _("Note")
+
+
+class NotificationKind(models.TextChoices):
+    """Why a user is told about an alert (in the app, and by e-mail)."""
+
+    ASSIGNED = "assigned", _("Assigned")
+    ESCALATED = "escalated", _("Escalated")
+    OVERDUE = "overdue", _("Overdue")
+    DECLINED = "declined", _("Declined")
+    MOVED = "moved", _("Moved")

@@ -9,7 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from alerts.choices import ALERT_LEVELS, AlertEventKind, AlertState, AssignmentState, IncidentOutcome
+from alerts.choices import (
+    ALERT_LEVELS,
+    AlertEventKind,
+    AlertState,
+    AssignmentState,
+    IncidentOutcome,
+    NotificationKind,
+)
 from ewers.choices import RegionLevel, RiskLevel, Role
 from ewers.models import Organisation, Region, User
 from indicators.models import RiskAssessment
@@ -161,6 +168,10 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         """Still unacknowledged after the deadline (the rule of ``Assignment.is_overdue``)."""
         return self.filter(state=AssignmentState.PENDING, due_at__lt=timezone.now())
 
+    def declined_queue(self) -> AssignmentQuerySet:
+        """Declined, not yet moved elsewhere, on an alert still open: the coordinators' queue."""
+        return self.filter(state=AssignmentState.DECLINED, replaced_by__isnull=True, alert__state=AlertState.OPEN)
+
 
 class Assignment(models.Model):
     """An alert's share of work for one organisation."""
@@ -169,6 +180,17 @@ class Assignment(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="assignments")
     state = models.CharField(
         _("state"), max_length=16, choices=AssignmentState.choices, default=AssignmentState.PENDING
+    )
+    # The alert level the deadline was set for: an escalation tightens it once per level.
+    level = models.CharField(_("level"), max_length=16, choices=RiskLevel.choices)
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("moved to"),
+        help_text=_("The assignment a coordinator moved this one to."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     due_at = models.DateTimeField(_("acknowledge by"))
@@ -194,6 +216,7 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["alert", "organisation"], name="assignment_one_per_organisation"),
             models.CheckConstraint(name="assignment_state_valid", condition=Q(state__in=AssignmentState.values)),
+            models.CheckConstraint(name="assignment_level_valid", condition=Q(level__in=ALERT_LEVELS)),
             models.CheckConstraint(
                 name="assignment_completed_has_outcome",
                 condition=~Q(state=AssignmentState.COMPLETED) | ~Q(outcome=""),
@@ -213,3 +236,51 @@ class Assignment(models.Model):
     def is_overdue(self) -> bool:
         """Still unacknowledged after its deadline (the rule of ``AssignmentQuerySet.overdue``)."""
         return self.state == AssignmentState.PENDING and self.due_at < timezone.now()
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def visible_to(self, user: User) -> NotificationQuerySet:
+        """Notifications are personal: each user sees their own only."""
+        return self.filter(user=user.pk)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """A message to one user about an alert: shown in the app and sent by e-mail."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # Names the alert, community, level and deadline only: never a narrative or a source.
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        _("e-mailed at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty until sent; stays empty for a user without an address."),
+    )
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["created_at"], condition=Q(emailed_at__isnull=True), name="notification_unsent"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="notification_kind_valid", condition=Q(kind__in=NotificationKind.values)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.subject}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Now
 from django.http import Http404
 
-from alerts.choices import AlertState
-from alerts.models import Alert, AlertEvent, Assignment
+from alerts.choices import AlertState, AssignmentState
+from alerts.models import Alert, AlertEvent, Assignment, Notification, NotificationQuerySet
 from ewers.choices import Role
-from ewers.models import User
+from ewers.models import Organisation, Region, User
 
 
 def _assignments_for(user: User) -> QuerySet[Assignment]:
@@ -48,3 +49,48 @@ def alert_get(user: User, pk: int | str) -> Alert:
         return alerts_visible(user).get(pk=int(pk))
     except (Alert.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such alert.") from None
+
+
+def assignments_visible(user: User) -> QuerySet[Assignment]:
+    """Assignments the user may see, most urgent first: overdue, then by deadline.
+
+    Each row carries its alert, community and organisation (one query for a page) and
+    ``overdue`` (pending past its deadline) computed in SQL.
+    """
+    overdue = Q(state=AssignmentState.PENDING, due_at__lt=Now())
+    return (
+        Assignment.objects.visible_to(user)
+        .select_related("alert__community__district", "organisation", "replaced_by__organisation")
+        .annotate(
+            overdue=Case(When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            urgency=Case(When(overdue, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        )
+        .order_by("urgency", "due_at", "id")
+    )
+
+
+def assignment_get(user: User, pk: int | str) -> Assignment:
+    """One assignment the user may see; 404 otherwise."""
+    try:
+        return assignments_visible(user).get(pk=int(pk))
+    except (Assignment.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such assignment.") from None
+
+
+def notifications_for(user: User) -> NotificationQuerySet:
+    """The user's own notifications, newest first, with their alert's community."""
+    return Notification.objects.visible_to(user).select_related("alert__community", "assignment__organisation")
+
+
+def organisations_assignable(alert: Alert) -> QuerySet[Organisation]:
+    """Organisations a coordinator may give the alert to (``alert_assign``, ``assignment_move``):
+    active, covering its community, with an active responder."""
+    community = Region.objects.get(pk=alert.community_id)
+    places = [p for p in (community.pk, community.country_id, community.region_id, community.district_id) if p]
+    responders = User.objects.filter(organisation=OuterRef("pk"), role=Role.RESPONDER, is_active=True)
+    return (
+        Organisation.objects.filter(is_active=True, coverage__in=places)
+        .filter(Exists(responders))
+        .distinct()
+        .order_by("name")
+    )

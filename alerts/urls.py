@@ -1,4 +1,6 @@
-"""Alert pages (read-only in this issue; the actions come with routing)."""
+"""Pages of the alerts app: alerts and their actions under /alerts/, assignments under
+/assignments/ and the user's notifications under /notifications/ (each list is mounted
+by ewers/urls.py under its own namespace)."""
 
 from __future__ import annotations
 
@@ -11,4 +13,24 @@ app_name = "alerts"
 urlpatterns = [
     path("", views.alert_list, name="list"),
     path("<int:pk>/", views.alert_detail, name="detail"),
+    path("<int:pk>/verify/", views.alert_verify, name="verify"),
+    path("<int:pk>/resolve/", views.alert_resolve, name="resolve"),
+    path("<int:pk>/dismiss/", views.alert_dismiss, name="dismiss"),
+    path("<int:pk>/assign/", views.alert_assign, name="assign"),
+]
+
+# Namespace "assignments".
+assignment_urlpatterns = [
+    path("", views.assignment_list, name="list"),
+    path("<int:pk>/acknowledge/", views.assignment_acknowledge, name="acknowledge"),
+    path("<int:pk>/start/", views.assignment_start, name="start"),
+    path("<int:pk>/complete/", views.assignment_complete, name="complete"),
+    path("<int:pk>/decline/", views.assignment_decline, name="decline"),
+    path("<int:pk>/move/", views.assignment_move, name="move"),
+]
+
+# Namespace "notifications".
+notification_urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("read/", views.notification_read, name="read"),
 ]

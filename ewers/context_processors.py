@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from alerts.models import Notification
 from ewers.choices import Role
 from indicators.services import field_report_may_create
 
@@ -29,6 +30,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(_item(_("New report"), "reports:new"))
     if role in (Role.COORDINATOR, Role.RESPONDER) and not user.is_administrator:
         items.append(_item(_("Alerts"), "alerts:list", section="alerts"))
+    if role == Role.RESPONDER and not user.is_administrator:
+        items.append(_item(_("Assignments"), "assignments:list", section="assignments"))
+    if not user.is_administrator:
+        # One cheap count a page (an index on user, read_at); the list is one click away.
+        notifications = _item(_("Notifications"), "notifications:list", section="notifications")
+        notifications["count"] = Notification.objects.visible_to(user).unread().count()
+        items.append(notifications)
     if user.is_staff:
         items.append(_item(_("Administration"), "admin:index"))
     items.append(_item(_("API docs"), "api-docs"))

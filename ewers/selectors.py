@@ -6,20 +6,21 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from alerts.choices import ALERT_LEVELS, ASSIGNMENT_ACTIVE_STATES, AlertState, AssignmentState
+from alerts.choices import ALERT_LEVELS, ASSIGNMENT_ACTIVE_STATES, AlertState
 from alerts.models import Alert, Assignment, AssignmentQuerySet
 from ewers.choices import Role
 from ewers.models import Organisation, Region, Theme, User
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport, Indicator
-from indicators.selectors import reports_visible
+from indicators.selectors import communities_visible, reports_visible
 
 RECENT_DAYS = 7
-# Rows a home page lists; the cards above the lists give the full counts.
-HOME_LIST_LIMIT = 50
+# Rows a home page lists (about a screen); the cards above the lists give the full
+# counts, and each list links to its full, filtered page.
+HOME_LIST_LIMIT = 20
 
 
 def user_home_template(user: User) -> str:
@@ -34,13 +35,58 @@ def reports_recent(user: User, *, limit: int = 10) -> QuerySet[FieldReport]:
 
 
 def assignments_active(user: User) -> AssignmentQuerySet:
-    """Assignments still owed by an organisation, most urgent first."""
+    """Assignments still owed by an organisation, most urgent first (by their deadline:
+    the overdue ones come first)."""
     return (
         Assignment.objects.visible_to(user)
         .filter(state__in=ASSIGNMENT_ACTIVE_STATES)
         .select_related("alert__community", "organisation")
         .order_by("due_at", "id")
     )
+
+
+def assignments_declined(user: User) -> AssignmentQuerySet:
+    """Declined assignments waiting for a coordinator to move them, the oldest first."""
+    return (
+        Assignment.objects.visible_to(user)
+        .declined_queue()
+        .select_related("alert__community", "organisation")
+        .order_by("finished_at", "id")
+    )
+
+
+def assignments_overdue(user: User) -> AssignmentQuerySet:
+    """Assignments of open alerts still unacknowledged after their deadline, the oldest first."""
+    return (
+        Assignment.objects.visible_to(user)
+        .overdue()
+        .filter(alert__state=AlertState.OPEN)
+        .select_related("alert__community", "organisation")
+        .order_by("due_at", "id")
+    )
+
+
+def alerts_open_for_review(user: User) -> QuerySet[Alert]:
+    """Open alerts as a coordinator works through them: unverified first, then the most
+    severe, then the newest."""
+    severity = Case(
+        *(When(level=level, then=Value(rank)) for rank, level in enumerate(reversed(ALERT_LEVELS))),
+        default=Value(len(ALERT_LEVELS)),
+        output_field=IntegerField(),
+    )
+    return (
+        Alert.objects.visible_to(user)
+        .filter(state=AlertState.OPEN)
+        .select_related("community__district")
+        .annotate(severity=severity)
+        .order_by("verified", "severity", "-opened_at", "-id")
+    )
+
+
+def communities_at_risk(user: User) -> QuerySet[Region]:
+    """Communities in the user's coverage by current risk, the highest first (those never
+    assessed last)."""
+    return communities_visible(user).order_by(F("risk_score").desc(nulls_last=True), "code")
 
 
 def alerts_open_by_level(user: User) -> dict[str, int]:
@@ -97,6 +143,10 @@ class HomeSummary:
     assignments: list[Assignment] = field(default_factory=list)
     regions: list[CoveredRegion] = field(default_factory=list)
     alerts_by_level: dict[str, int] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    declined: list[Assignment] = field(default_factory=list)
+    overdue: list[Assignment] = field(default_factory=list)
+    communities: list[Region] = field(default_factory=list)
     organisation: Organisation | None = None
 
 
@@ -119,6 +169,7 @@ def home_summary(user: User) -> HomeSummary:
     if user.role == Role.ANALYST:
         mine = FieldReport.objects.visible_to(user)
         summary.reports = list(reports_recent(user))
+        summary.communities = list(communities_at_risk(user)[:HOME_LIST_LIMIT])
         summary.cards = {
             "communities": Region.objects.visible_to(user).communities().count(),
             "reports_recent": mine.filter(received_at__gte=since).count(),
@@ -135,9 +186,18 @@ def home_summary(user: User) -> HomeSummary:
     elif user.role == Role.COORDINATOR:
         summary.regions = regions_covered(user)
         summary.alerts_by_level = alerts_open_by_level(user)
+        alerts = alerts_open_for_review(user)
+        declined = assignments_declined(user)
+        overdue = assignments_overdue(user)
+        summary.alerts = list(alerts[:HOME_LIST_LIMIT])
+        summary.declined = list(declined[:HOME_LIST_LIMIT])
+        summary.overdue = list(overdue[:HOME_LIST_LIMIT])
         summary.cards = {
             "communities": Region.objects.visible_to(user).communities().count(),
             "reports_recent": FieldReport.objects.visible_to(user).filter(received_at__gte=since).count(),
-            "assignments_declined": Assignment.objects.visible_to(user).filter(state=AssignmentState.DECLINED).count(),
+            "alerts_open": sum(summary.alerts_by_level.values()),
+            "alerts_unverified": alerts.filter(verified=False).count(),
+            "assignments_declined": declined.count(),
+            "assignments_overdue": overdue.count(),
         }
     return summary

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "ewers",
     "indicators",
     "alerts",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +136,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes' rule).
     "axes.middleware.AxesMiddleware",
+    # Records every 403/404 answered to a signed-in user (after authentication and axes).
+    "audit.middleware.AccessDeniedAuditMiddleware",
 ]
 
 ROOT_URLCONF = "ewers.urls"
@@ -209,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ewers.tasks.sessions_clear_expired",
         "schedule": timedelta(hours=6),
     },
+    # Marks assignments past their deadline (notifying the coordinators once) and sends
+    # notification e-mails a broker outage left unsent.
+    "assignments-overdue": {"task": "alerts.tasks.assignments_overdue", "schedule": timedelta(seconds=60)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
@@ -236,6 +242,14 @@ EWERS_ALERT_LEVEL = env.str("EWERS_ALERT_LEVEL", default="high").strip().lower()
 if EWERS_ALERT_LEVEL not in {"moderate", "high", "critical"}:
     raise ImproperlyConfigured(f"EWERS_ALERT_LEVEL must be moderate, high or critical, got {EWERS_ALERT_LEVEL!r}.")
 EWERS_ALERT_COOLDOWN_DAYS = env_float("EWERS_ALERT_COOLDOWN_DAYS", 7.0)
+# Hours an organisation has to acknowledge an assignment, per alert level.
+EWERS_ACK_HOURS = {
+    "critical": env_float("EWERS_ACK_HOURS_CRITICAL", 1.0, minimum=0.01),
+    "high": env_float("EWERS_ACK_HOURS_HIGH", 6.0, minimum=0.01),
+    "moderate": env_float("EWERS_ACK_HOURS_MODERATE", 24.0, minimum=0.01),
+}
+# The address of this site, for the links in notification e-mails.
+EWERS_SITE_URL = env.str("EWERS_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # CSV import limits (page and API).
 EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
 EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)
@@ -409,6 +423,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RiskLevelEnum": "ewers.choices.RiskLevel",
         "RegionLevelEnum": "ewers.choices.RegionLevel",
+        "AlertStateEnum": "alerts.choices.AlertState",
+        "AssignmentStateEnum": "alerts.choices.AssignmentState",
     },
 }
 

@@ -33,3 +33,5 @@ STORAGES = {
 # start a real worker on Redis (celery.contrib.pytest's celery_app / celery_worker) and
 # publish through that app instead.
 CELERY_TASK_ALWAYS_EAGER = True
+# Mail stays in memory (django.core.mail.outbox), also for a worker thread started by a test.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

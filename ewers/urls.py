@@ -8,6 +8,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from alerts import urls as alert_urls
 from ewers import views
 from ewers.forms import LoginForm
 
@@ -28,6 +29,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("reports/", include("indicators.urls")),
     path("alerts/", include("alerts.urls")),
+    path("assignments/", include((alert_urls.assignment_urlpatterns, "assignments"))),
+    path("notifications/", include((alert_urls.notification_urlpatterns, "notifications"))),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ewers.api.urls")),

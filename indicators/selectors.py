@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
+from audit.choices import AuditAction
+from audit.services import audit_record
 from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, User
 from indicators.models import FieldReport, Reading, RiskAssessment
@@ -42,6 +44,22 @@ def report_get(user: User, pk: int | str, *, with_readings: bool = True) -> Fiel
         return reports.get(pk=int(pk))
     except (FieldReport.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such report.") from None
+
+
+def report_source_reference(user: User, report: FieldReport, request: HttpRequest | None = None) -> str | None:
+    """The report's protected source reference, or None when the user may not see it (or
+    there is none). Every read of one is written to the audit trail (the value is not)."""
+    if not report.source_reference or not report.source_reference_visible_to(user):
+        return None
+    audit_record(
+        action=AuditAction.PROTECTED_READ,
+        actor=user,
+        object_type="report",
+        object_id=report.pk,
+        detail="source_reference",
+        request=request,
+    )
+    return str(report.source_reference)
 
 
 def _latest_assessment() -> QuerySet[RiskAssessment]:

@@ -183,6 +183,8 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "report": report,
         "readings": _reading_lines(report),
         "source_reference_visible": report.source_reference_visible_to(user),
+        # Read through the selector, which audits each showing of the protected value.
+        "source_reference": selectors.report_source_reference(user, report, request=request),
         "may_verify": field_report_may_verify(report=report, user=user),
         "panel": _status_panel(user, report),
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from alerts.models import Alert, Assignment
 from ewers.choices import RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import organisation_upsert, region_upsert, theme_upsert, user_upsert
@@ -110,3 +111,10 @@ def make_report(user: User, community: Region, indicator: Indicator, value: floa
     values.update(overrides)
     report, _ = field_report_create(**values)
     return report
+
+
+def make_assignment(*, alert: Alert, organisation: Organisation, **values: Any) -> Assignment:
+    """An assignment as routing makes it: due at the alert's level unless told otherwise."""
+    values.setdefault("level", alert.level)
+    values.setdefault("due_at", timezone.now() + timedelta(hours=6))
+    return Assignment.objects.create(alert=alert, organisation=organisation, **values)

@@ -48,7 +48,7 @@ def test_responders_see_only_the_reports_behind_their_alerts(cast):
         assessment=assessment, indicator=cast.indicator, indicator_version=1, report=behind, amount=3
     )
     alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH, assessment=assessment)
-    Assignment.objects.create(alert=alert, organisation=cast.cso, due_at=timezone.now() + timedelta(hours=6))
+    factories.make_assignment(alert=alert, organisation=cast.cso, due_at=timezone.now() + timedelta(hours=6))
     assert list(FieldReport.objects.visible_to(cast.cso_user)) == [behind]
     assert not FieldReport.objects.visible_to(cast.police_user).exists()
     assert list(Alert.objects.visible_to(cast.cso_user)) == [alert]

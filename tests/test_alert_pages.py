@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.choices import AlertEventKind, AlertState, IncidentOutcome
-from alerts.models import Alert, AlertEvent, Assignment
+from alerts.models import Alert, AlertEvent
 from ewers.choices import RiskLevel
 from tests import factories
 
@@ -38,8 +38,8 @@ def alerts(cast):
     AlertEvent.objects.create(
         alert=inside, kind=AlertEventKind.ESCALATED, level=RiskLevel.CRITICAL, note="A trigger reading"
     )
-    Assignment.objects.create(alert=inside, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
-    Assignment.objects.create(alert=inside, organisation=cast.police, due_at=timezone.now() + timedelta(hours=5))
+    factories.make_assignment(alert=inside, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
+    factories.make_assignment(alert=inside, organisation=cast.police, due_at=timezone.now() + timedelta(hours=5))
     closed = Alert.objects.create(
         community=cast.places["c2"],
         level=RiskLevel.CRITICAL,
@@ -49,7 +49,7 @@ def alerts(cast):
         opened_at=timezone.now() + timedelta(minutes=1),  # newer, yet listed after the open one
     )
     outside = Alert.objects.create(community=cast.other_places["c1"], level=RiskLevel.CRITICAL)
-    Assignment.objects.create(alert=outside, organisation=cast.police, due_at=timezone.now() + timedelta(hours=1))
+    factories.make_assignment(alert=outside, organisation=cast.police, due_at=timezone.now() + timedelta(hours=1))
     return {"inside": inside, "closed": closed, "outside": outside, "report": report}
 
 

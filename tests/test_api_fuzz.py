@@ -4,8 +4,10 @@ answer must be no 5xx, carry a documented status code and content type, and matc
 documented body.
 
 Each operation runs as a coordinator and as an analyst over a small seeded world (a few
-reports, an assessment, an alert), and path parameters are sometimes swapped for the ids
-and codes of seeded objects, so that detail and action endpoints also reach real rows.
+reports, an assessment, an alert routed to the CSO), and path parameters are sometimes
+swapped for the ids and codes of seeded objects, so that detail and action endpoints also
+reach real rows. The alert, assignment and notification operations run as the CSO's
+responder too, who works on the assignment.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from alerts.models import Alert
+from alerts.models import Alert, Assignment
+from alerts.services import alert_route
+from ewers.choices import RiskLevel
 from indicators.services import report_score
 from tests import factories
 from tests.test_imports import csv_bytes
@@ -113,6 +117,9 @@ def flatmap_body(context: schemathesis.HookContext, body: Any) -> Any:
         fixed = {**body, "reports": [_with_real_references(item) for item in body["reports"]]}
     elif path == "/api/v1/auth/token/":
         fixed = {"username": REAL["users"]["username"][0], "password": factories.PASSWORD}
+    elif path in ("/api/v1/alerts/{id}/assign/", "/api/v1/assignments/{id}/move/"):
+        # An organisation that may take the seeded alert: the assignment succeeds once.
+        fixed = {**body, "organisation": REAL["organisations"]["code"][0]}
     else:
         return st.just(body)
     return st.sampled_from([body, fixed])
@@ -129,11 +136,30 @@ def world(cast: Any) -> dict[str, str]:
     ]
     for report in reports:
         report_score(report_id=report.pk)
+    # The seeded reports score below the alert level: an alert routed to the CSO is seeded
+    # too, so that the alert and assignment actions reach a real row.
+    alert = Alert.objects.create(
+        community=community,
+        level=RiskLevel.HIGH,
+        explanation=[
+            {
+                "indicator": cast.indicator.code,
+                "indicator_name": cast.indicator.name,
+                "theme": cast.indicator.theme.code,
+                "report": reports[0].pk,
+                "amount": 1.0,
+                "share": 1.0,
+            }
+        ],
+    )
+    alert_route(alert=alert, at=timezone.now())
     REAL.clear()
     REAL.update(
         {
             "reports": {"id": [report.pk for report in reports]},
             "alerts": {"id": list(Alert.objects.values_list("pk", flat=True))},
+            "assignments": {"id": list(Assignment.objects.values_list("pk", flat=True))},
+            "organisations": {"code": [cast.police.code]},
             "communities": {"ref": [community.code, community.pk, other.code]},
             "regions": {"id": [cast.places["country"].pk, community.pk]},
             "indicators": {"ref": [cast.indicator.code, cast.indicator.pk]},
@@ -144,6 +170,7 @@ def world(cast: Any) -> dict[str, str]:
     return {
         "coordinator": Token.objects.create(user=cast.coordinator).key,
         "analyst": Token.objects.create(user=cast.analyst).key,
+        "responder": Token.objects.create(user=cast.cso_user).key,
     }
 
 
@@ -176,6 +203,13 @@ def test_api_as_coordinator(case: schemathesis.Case, world: dict[str, str]) -> N
 @FUZZ_SETTINGS
 def test_api_as_analyst(case: schemathesis.Case, world: dict[str, str]) -> None:
     _call(case, world["analyst"])
+
+
+@pytest.mark.django_db
+@schema.include(path_regex="^/api/v1/(alerts|assignments|notifications)/").parametrize()
+@FUZZ_SETTINGS
+def test_response_work_api_as_responder(case: schemathesis.Case, world: dict[str, str]) -> None:
+    _call(case, world["responder"])
 
 
 # --- What the fuzzing found, kept as fixed cases ---------------------------------------------

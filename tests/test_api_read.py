@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from alerts.models import Alert, AlertEvent, Assignment
+from alerts.models import Alert, AlertEvent
 from indicators.models import Contribution, RiskAssessment
 from tests import factories
 
@@ -241,7 +241,7 @@ def alerts(cast):
     u_alert = Alert.objects.create(community=cast.other_places["c1"], level="critical")
     AlertEvent.objects.create(alert=t_alert, kind="opened", level="high", note="Score 62")
     for alert, organisation in [(t_alert, cast.police), (t_alert, cast.cso), (u_alert, cast.police)]:
-        Assignment.objects.create(alert=alert, organisation=organisation, due_at=due)
+        factories.make_assignment(alert=alert, organisation=organisation, due_at=due)
         AlertEvent.objects.create(alert=alert, kind="assigned", organisation=organisation, actor=cast.coordinator)
     return {"t": t_alert, "u": u_alert}
 
@@ -306,7 +306,7 @@ def test_listing_alerts_costs_the_same_queries_for_one_or_many(cast, alerts):
         assert len(client.get(reverse("api-alert-list")).json()["results"]) == 2
     for community in (cast.places["c2"], cast.other_places["c2"]):
         alert = Alert.objects.create(community=community, level="moderate")
-        Assignment.objects.create(alert=alert, organisation=cast.police, due_at=timezone.now())
+        factories.make_assignment(alert=alert, organisation=cast.police, due_at=timezone.now())
         AlertEvent.objects.create(alert=alert, kind="assigned", organisation=cast.police)
     with CaptureQueriesContext(connection) as four:
         assert len(client.get(reverse("api-alert-list")).json()["results"]) == 4

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from alerts.models import Alert, Assignment
+from alerts.models import Alert
 from indicators.choices import Verification
 from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
 from tests import factories
@@ -384,7 +384,7 @@ def test_a_responder_sees_the_report_behind_its_alert_without_the_source(cast, r
         assessment=assessment, indicator=cast.indicator, indicator_version=1, report=reports["lab"], amount=1.5
     )
     alert = Alert.objects.create(community=cast.places["c1"], level="high", assessment=assessment)
-    Assignment.objects.create(alert=alert, organisation=cast.police, due_at=timezone.now() + timedelta(hours=4))
+    factories.make_assignment(alert=alert, organisation=cast.police, due_at=timezone.now() + timedelta(hours=4))
     assert listed(cast.police_user) == [reports["lab"].pk]
     data = as_user(cast.police_user).get(detail(reports["lab"])).json()
     assert data["id"] == reports["lab"].pk

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from alerts.choices import AlertState, AssignmentState, IncidentOutcome
-from alerts.models import Alert, Assignment
+from alerts.models import Alert
 from ewers.choices import RegionLevel, RiskLevel, Role
 from ewers.models import Organisation, Region, User
 from ewers.services import region_upsert, user_upsert
@@ -232,7 +232,7 @@ class TestAlerts:
 
 class TestAssignments:
     def make(self, alert, organisation, **values):
-        return Assignment.objects.create(
+        return factories.make_assignment(
             alert=alert, organisation=organisation, due_at=timezone.now() + timedelta(hours=6), **values
         )
 
@@ -253,7 +253,7 @@ class TestAssignments:
 
     def test_it_is_overdue_only_while_pending_past_its_deadline(self, cast):
         alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
-        late = Assignment.objects.create(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
+        late = factories.make_assignment(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
         assert late.is_overdue
         late.state = AssignmentState.ACKNOWLEDGED
         assert not late.is_overdue

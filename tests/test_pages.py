@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Alert, Assignment
+from alerts.models import Alert
 from ewers import selectors
 from ewers.choices import RiskLevel
 from ewers.demo import DEMO_PASSWORD, seed_demo
@@ -70,9 +70,9 @@ def test_the_analyst_sees_their_organisations_latest_reports(cast, client):
 
 def test_the_responder_sees_their_organisations_assignments_only(cast, client):
     alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
-    Assignment.objects.create(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(minutes=5))
+    factories.make_assignment(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(minutes=5))
     other = Alert.objects.create(community=cast.other_places["c2"], level=RiskLevel.CRITICAL)
-    Assignment.objects.create(alert=other, organisation=cast.police, due_at=timezone.now() + timedelta(hours=1))
+    factories.make_assignment(alert=other, organisation=cast.police, due_at=timezone.now() + timedelta(hours=1))
     client.force_login(cast.cso_user)
     page = client.get(reverse("home")).content.decode()
     assert "T village one" in page
@@ -151,12 +151,12 @@ def test_home_pages_make_the_same_number_of_queries_for_many_rows(cast, client, 
     user = getattr(cast, role)
     factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
     alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
-    Assignment.objects.create(alert=alert, organisation=cast.cso, due_at=timezone.now() + timedelta(hours=1))
+    factories.make_assignment(alert=alert, organisation=cast.cso, due_at=timezone.now() + timedelta(hours=1))
     few = count_home_queries(client, user)
     for _ in range(8):
         factories.make_report(cast.analyst, cast.places["c2"], cast.indicator)
     alert2 = Alert.objects.create(community=cast.places["c2"], level=RiskLevel.CRITICAL)
-    Assignment.objects.create(alert=alert2, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
+    factories.make_assignment(alert=alert2, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
     assert count_home_queries(client, user) == few
 
 
@@ -164,7 +164,7 @@ def test_the_responder_cards_count_beyond_the_listed_rows(cast, monkeypatch):
     monkeypatch.setattr(selectors, "HOME_LIST_LIMIT", 1)
     for code in ("c1", "c2"):
         alert = Alert.objects.create(community=cast.places[code], level=RiskLevel.HIGH)
-        Assignment.objects.create(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
+        factories.make_assignment(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
     summary = selectors.home_summary(cast.cso_user)
     assert len(summary.assignments) == 1
     assert summary.cards["assignments_active"] == 2

@@ -79,7 +79,9 @@ def test_it_raises_one_alert_with_its_explanation_and_then_escalates(cast, stron
     assert (alert.state, alert.level) == (AlertState.OPEN, RiskLevel.HIGH)
     assert [row["report"] for row in alert.explanation] == [first.pk] * 3
     assert {row["indicator"] for row in alert.explanation} == {"P01", "P02", "P03"}
-    assert [e.kind for e in alert.events.all()] == [AlertEventKind.OPENED]
+    # The tension alert is routed to the CSO (coverage and mandate fit) in the same transaction.
+    events = [(e.kind, e.organisation_id) for e in alert.events.all()]
+    assert events == [(AlertEventKind.OPENED, None), (AlertEventKind.ASSIGNED, cast.cso.pk)]
 
     with django_capture_on_commit_callbacks(execute=True):
         report(cast, strong)
@@ -88,7 +90,11 @@ def test_it_raises_one_alert_with_its_explanation_and_then_escalates(cast, stron
     assert Alert.objects.filter(community=cast.places["c1"]).count() == 1
     assert alert.level == RiskLevel.CRITICAL
     assert alert.escalated_at is not None
-    assert [e.kind for e in alert.events.all()] == [AlertEventKind.OPENED, AlertEventKind.ESCALATED]
+    # Escalation: one alert-wide event, and one for the CSO's assignment (a tighter deadline).
+    assert [(e.kind, e.organisation_id) for e in alert.events.all()][2:] == [
+        (AlertEventKind.ESCALATED, None),
+        (AlertEventKind.ESCALATED, cast.cso.pk),
+    ]
 
 
 def test_a_weak_report_raises_no_alert(cast, django_capture_on_commit_callbacks):

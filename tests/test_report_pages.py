@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.choices import AlertState
-from alerts.models import Alert, Assignment
+from alerts.models import Alert
 from ewers.choices import RiskLevel
 from indicators.choices import Category, Polarity, ReportStatus, Verification
 from indicators.models import FieldReport
@@ -81,7 +81,7 @@ def behind_an_alert(report: FieldReport, organisation) -> Alert:
         alert = Alert.objects.create(community=report.community, level=RiskLevel.HIGH, assessment=assessment)
     else:
         Alert.objects.filter(pk=alert.pk).update(assessment=assessment)
-    Assignment.objects.create(alert=alert, organisation=organisation, due_at=timezone.now() + timedelta(hours=6))
+    factories.make_assignment(alert=alert, organisation=organisation, due_at=timezone.now() + timedelta(hours=6))
     return alert
 
 

@@ -1,4 +1,6 @@
-"""API v1 serializers of alerts: read-only; actions on alerts come with routing."""
+"""API v1 serializers of alerts, assignments and notifications: they translate, the
+services decide. Input serializers check types and sizes only; every rule of a valid
+action is the service's (its ValidationError becomes a 400 with field messages)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.models import Alert, AlertEvent, Assignment
+from alerts.choices import IncidentOutcome
+from alerts.models import Alert, AlertEvent, Assignment, Notification
+from ewers.api.fields import MAX_ID, CodeOrIdField
 from ewers.api.serializers import RegionRefSerializer
+from ewers.choices import RiskLevel
+from ewers.lookups import get_by_code_or_id
+from ewers.models import Organisation
+
+# The longest note, outcome or reason an action takes.
+TEXT_MAX_LENGTH = 2000
+# The most notification ids one "mark read" request names.
+NOTIFICATION_IDS_MAX = 500
 
 
 class ExplanationEntrySerializer(serializers.Serializer[Any]):
@@ -22,6 +34,12 @@ class ExplanationEntrySerializer(serializers.Serializer[Any]):
 
 
 class AlertEventSerializer(serializers.ModelSerializer[AlertEvent]):
+    level = serializers.ChoiceField(
+        choices=RiskLevel.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_("The alert's level at the time; empty for steps that carry none (e.g. a withdrawal)."),
+    )
     organisation = serializers.CharField(source="organisation.code", read_only=True, allow_null=True, default=None)
     actor = serializers.CharField(
         source="actor.username",
@@ -95,3 +113,134 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
     def get_timeline(self, alert: Alert) -> Any:
         # alerts_visible prefetches only the events this user may see.
         return AlertEventSerializer(alert.events.all(), many=True).data
+
+
+# --- Assignments: output ------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.ModelSerializer[Assignment]):
+    """An organisation's share of an alert's work, with what a work list needs of the alert."""
+
+    organisation = serializers.CharField(source="organisation.code", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    # Annotated by alerts.selectors.assignments_visible, through which every answer is read.
+    overdue = serializers.BooleanField(read_only=True, help_text=_("Still not acknowledged after its deadline."))
+    community = RegionRefSerializer(source="alert.community", read_only=True)
+    alert_level = serializers.CharField(source="alert.level", read_only=True, help_text=_("The alert's level now."))
+    alert_state = serializers.CharField(source="alert.state", read_only=True)
+    alert_verified = serializers.BooleanField(source="alert.verified", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "alert",
+            "organisation",
+            "organisation_name",
+            "state",
+            "level",
+            "due_at",
+            "overdue",
+            "created_at",
+            "acknowledged_at",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "reason",
+            "community",
+            "alert_level",
+            "alert_state",
+            "alert_verified",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "alert": {"help_text": _("The alert's id.")},
+            "level": {"help_text": _("The alert level its deadline was set for.")},
+        }
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "alert", "assignment", "subject", "body", "created_at", "read_at", "read"]
+        read_only_fields = fields
+
+    def get_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class MarkedSerializer(serializers.Serializer[Any]):
+    marked = serializers.IntegerField(help_text=_("How many notifications were unread and now are read."))
+
+
+# --- Actions: input -------------------------------------------------------------------------
+
+
+class TextField(serializers.CharField):
+    """A JSON string of at most TEXT_MAX_LENGTH characters; a number is not text here.
+
+    DRF's CharField already refuses blank text, NUL and lone surrogate characters.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=TEXT_MAX_LENGTH, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class AlertResolveInputSerializer(serializers.Serializer[Any]):
+    note = TextField(help_text=_("What was done and why the alert is closed."))
+    outcome = serializers.ChoiceField(
+        choices=IncidentOutcome.choices,
+        help_text=_("Did an incident follow: yes, no or unknown."),
+        error_messages={"invalid_choice": _("Say whether an incident followed: yes, no or unknown.")},
+    )
+
+
+class AlertDismissInputSerializer(serializers.Serializer[Any]):
+    note = TextField(help_text=_("Why this was a false alarm."))
+
+
+class OrganisationInputSerializer(serializers.Serializer[Any]):
+    organisation = CodeOrIdField(help_text=_("The organisation's id (integer) or code (string)."))
+
+    def validate_organisation(self, value: str | int) -> Organisation:
+        organisation = get_by_code_or_id(Organisation.objects.filter(is_active=True), value)
+        if organisation is None:
+            raise serializers.ValidationError(_("Unknown organisation."))
+        return organisation
+
+
+class AssignmentCompleteInputSerializer(serializers.Serializer[Any]):
+    outcome = TextField(help_text=_("What the organisation did."))
+
+
+class AssignmentDeclineInputSerializer(serializers.Serializer[Any]):
+    reason = TextField(help_text=_("Why the organisation cannot respond; the coordinators see it."))
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class StrictIdField(serializers.IntegerField):
+    """A JSON integer id; true/false, numeric strings and fractions are refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class NotificationsReadInputSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=StrictIdField(),
+        required=False,
+        max_length=NOTIFICATION_IDS_MAX,
+        help_text=_("The notifications to mark read; leave it out to mark all of mine read."),
+    )

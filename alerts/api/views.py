@@ -1,40 +1,295 @@
-"""API v1 endpoints of alerts: reading them. Acting on alerts comes with routing."""
+"""API v1 endpoints of alerts: reading alerts, assignments and notifications, and the
+coordinators' and responders' actions on them.
+
+Views stay thin: reads go through ``alerts.selectors`` (which start from ``visible_to``:
+404 outside the share), writes through ``alerts.services``. An action first finds the
+object among those the user may see (404), then asks whether the user may act on it
+(403), then reads the body (400); the service decides the rest (400 for bad input, 409
+for a state change the current state does not allow). Every answer is read again
+through the selector, so it shows what the user may see.
+"""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
-from alerts.api.serializers import AlertSerializer
-from alerts.filters import AlertFilter
-from alerts.models import Alert
-from alerts.selectors import alert_get, alerts_visible
+from alerts.api.serializers import (
+    AlertDismissInputSerializer,
+    AlertResolveInputSerializer,
+    AlertSerializer,
+    AssignmentCompleteInputSerializer,
+    AssignmentDeclineInputSerializer,
+    AssignmentSerializer,
+    MarkedSerializer,
+    NotificationSerializer,
+    NotificationsReadInputSerializer,
+    OrganisationInputSerializer,
+)
+from alerts.filters import AlertFilter, AssignmentFilter, NotificationFilter
+from alerts.models import Alert, Assignment, Notification
+from alerts.selectors import (
+    alert_get,
+    alerts_visible,
+    assignment_get,
+    assignments_visible,
+    notifications_for,
+)
+from alerts.services import (
+    alert_assign,
+    alert_dismiss,
+    alert_may_manage,
+    alert_resolve,
+    alert_verify,
+    assignment_acknowledge,
+    assignment_complete,
+    assignment_decline,
+    assignment_may_work,
+    assignment_move,
+    assignment_start,
+    notification_mark_read,
+)
+from ewers.api.parsers import LimitedJSONParser
 from ewers.models import User
+
+ALERT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The alert's id.")
+ASSIGNMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The assignment's id.")
+
+MAY_NOT_MANAGE = OpenApiResponse(description="Only the coordinators covering the community may do this.")
+MAY_NOT_WORK = OpenApiResponse(description="Only the assigned organisation's responders may do this.")
+ALERT_CLOSED = OpenApiResponse(description="The alert is no longer open (or the change is already made).")
+NOT_FROM_STATE = OpenApiResponse(description="The assignment's current state does not allow this step.")
+
+
+def _user(request: Request) -> User:
+    # IsAuthenticated (the default permission) has run: the user is real.
+    return cast(User, request.user)
+
+
+def _valid(serializer: BaseSerializer[Any]) -> dict[str, Any]:
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Alerts the user may see: open first, then newest."),
-    retrieve=extend_schema(
-        summary="One alert with its explanation, timeline and assignments.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The alert's id.")],
-    ),
+    retrieve=extend_schema(summary="One alert with its explanation, timeline and assignments.", parameters=[ALERT_ID]),
 )
 class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     """Coordinators: the alerts of their coverage; responders: alerts assigned to their
-    organisation; others: none (PRODUCT.md, "Who sees what")."""
+    organisation; others: none (PRODUCT.md, "Who sees what"). Coordinators covering the
+    community verify, resolve, dismiss and add organisations."""
 
     serializer_class = AlertSerializer
     queryset = Alert.objects.none()  # for the schema; get_queryset applies the share
     filter_backends = [DjangoFilterBackend]
     filterset_class = AlertFilter
+    parser_classes = [LimitedJSONParser]
 
     def get_queryset(self) -> QuerySet[Alert]:
-        return alerts_visible(cast(User, self.request.user))
+        return alerts_visible(_user(self.request))
 
     def get_object(self) -> Alert:
-        return alert_get(cast(User, self.request.user), self.kwargs["pk"])
+        return alert_get(_user(self.request), self.kwargs["pk"])
+
+    def _managed(self) -> Alert:
+        alert = self.get_object()
+        if not alert_may_manage(_user(self.request), alert):
+            raise PermissionDenied(_("Only the coordinators covering the community may do this."))
+        return alert
+
+    def _answer(self, alert: Alert) -> Response:
+        fresh = alert_get(_user(self.request), alert.pk)
+        return Response(AlertSerializer(fresh, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Mark the alert verified: a coordinator has confirmed the situation.",
+        request=None,
+        parameters=[ALERT_ID],
+        responses={200: AlertSerializer, 403: MAY_NOT_MANAGE, 409: ALERT_CLOSED},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def verify(self, request: Request, pk: str) -> Response:
+        alert = self._managed()
+        return self._answer(alert_verify(alert=alert, user=_user(request)))
+
+    @extend_schema(
+        summary="Resolve the alert with a note and whether an incident followed.",
+        request=AlertResolveInputSerializer,
+        parameters=[ALERT_ID],
+        responses={200: AlertSerializer, 403: MAY_NOT_MANAGE, 409: ALERT_CLOSED},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def resolve(self, request: Request, pk: str) -> Response:
+        alert = self._managed()
+        data = _valid(AlertResolveInputSerializer(data=request.data))
+        return self._answer(alert_resolve(alert=alert, user=_user(request), note=data["note"], outcome=data["outcome"]))
+
+    @extend_schema(
+        summary="Dismiss the alert as a false alarm; pending assignments are withdrawn.",
+        request=AlertDismissInputSerializer,
+        parameters=[ALERT_ID],
+        responses={200: AlertSerializer, 403: MAY_NOT_MANAGE, 409: ALERT_CLOSED},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def dismiss(self, request: Request, pk: str) -> Response:
+        alert = self._managed()
+        data = _valid(AlertDismissInputSerializer(data=request.data))
+        return self._answer(alert_dismiss(alert=alert, user=_user(request), note=data["note"]))
+
+    @extend_schema(
+        summary="Add an organisation to the alert; answers its new (or re-opened) assignment.",
+        request=OrganisationInputSerializer,
+        parameters=[ALERT_ID],
+        responses={
+            201: AssignmentSerializer,
+            403: MAY_NOT_MANAGE,
+            400: OpenApiResponse(
+                description="Field messages, e.g. an organisation that does not cover the community or "
+                "already has the alert."
+            ),
+            409: ALERT_CLOSED,
+        },
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def assign(self, request: Request, pk: str) -> Response:
+        alert = self._managed()
+        data = _valid(OrganisationInputSerializer(data=request.data))
+        assignment = alert_assign(alert=alert, user=_user(request), organisation=data["organisation"])
+        fresh = assignment_get(_user(request), assignment.pk)
+        return Response(AssignmentSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Assignments the user may see: overdue first, then by deadline."),
+    retrieve=extend_schema(summary="One assignment.", parameters=[ASSIGNMENT_ID]),
+)
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
+    """Responders: their organisation's assignments; coordinators: those of their coverage.
+    The assigned organisation's responders acknowledge, start, complete or decline;
+    coordinators move an assignment to another organisation."""
+
+    serializer_class = AssignmentSerializer
+    queryset = Assignment.objects.none()  # for the schema; get_queryset applies the share
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AssignmentFilter
+    parser_classes = [LimitedJSONParser]
+
+    def get_queryset(self) -> QuerySet[Assignment]:
+        return assignments_visible(_user(self.request))
+
+    def get_object(self) -> Assignment:
+        return assignment_get(_user(self.request), self.kwargs["pk"])
+
+    def _worked(self) -> Assignment:
+        assignment = self.get_object()
+        if not assignment_may_work(_user(self.request), assignment):
+            raise PermissionDenied(_("Only the assigned organisation's responders may do this."))
+        return assignment
+
+    def _answer(self, assignment: Assignment, code: int = status.HTTP_200_OK) -> Response:
+        fresh = assignment_get(_user(self.request), assignment.pk)
+        return Response(AssignmentSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        summary="Acknowledge the assignment: the organisation has seen it (pending → acknowledged).",
+        request=None,
+        parameters=[ASSIGNMENT_ID],
+        responses={200: AssignmentSerializer, 403: MAY_NOT_WORK, 409: NOT_FROM_STATE},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def acknowledge(self, request: Request, pk: str) -> Response:
+        assignment = self._worked()
+        return self._answer(assignment_acknowledge(assignment=assignment, user=_user(request)))
+
+    @extend_schema(
+        summary="Start work on the assignment (acknowledged → in progress).",
+        request=None,
+        parameters=[ASSIGNMENT_ID],
+        responses={200: AssignmentSerializer, 403: MAY_NOT_WORK, 409: NOT_FROM_STATE},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def start(self, request: Request, pk: str) -> Response:
+        assignment = self._worked()
+        return self._answer(assignment_start(assignment=assignment, user=_user(request)))
+
+    @extend_schema(
+        summary="Complete the assignment with its outcome (in progress → completed).",
+        request=AssignmentCompleteInputSerializer,
+        parameters=[ASSIGNMENT_ID],
+        responses={200: AssignmentSerializer, 403: MAY_NOT_WORK, 409: NOT_FROM_STATE},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def complete(self, request: Request, pk: str) -> Response:
+        assignment = self._worked()
+        data = _valid(AssignmentCompleteInputSerializer(data=request.data))
+        return self._answer(assignment_complete(assignment=assignment, user=_user(request), outcome=data["outcome"]))
+
+    @extend_schema(
+        summary="Decline the assignment with a reason; it goes back to the coordinators.",
+        request=AssignmentDeclineInputSerializer,
+        parameters=[ASSIGNMENT_ID],
+        responses={200: AssignmentSerializer, 403: MAY_NOT_WORK, 409: NOT_FROM_STATE},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def decline(self, request: Request, pk: str) -> Response:
+        assignment = self._worked()
+        data = _valid(AssignmentDeclineInputSerializer(data=request.data))
+        return self._answer(assignment_decline(assignment=assignment, user=_user(request), reason=data["reason"]))
+
+    @extend_schema(
+        summary="Move the assignment to another organisation; answers the new assignment.",
+        request=OrganisationInputSerializer,
+        parameters=[ASSIGNMENT_ID],
+        responses={
+            201: AssignmentSerializer,
+            403: MAY_NOT_MANAGE,
+            400: OpenApiResponse(description="Field messages, e.g. an organisation that may not take the alert."),
+            409: OpenApiResponse(description="The assignment is finished or already moved, or the alert is closed."),
+        },
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def move(self, request: Request, pk: str) -> Response:
+        assignment = self.get_object()
+        if not alert_may_manage(_user(request), assignment.alert):
+            raise PermissionDenied(_("Only the coordinators covering the community may do this."))
+        data = _valid(OrganisationInputSerializer(data=request.data))
+        moved = assignment_move(assignment=assignment, user=_user(request), organisation=data["organisation"])
+        return self._answer(moved, status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(summary="The user's own notifications, newest first."))
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notification]):
+    """Each user sees only their own notifications: assignments, escalations, overdue work."""
+
+    serializer_class = NotificationSerializer
+    queryset = Notification.objects.none()  # for the schema; get_queryset applies the owner
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = NotificationFilter
+    parser_classes = [LimitedJSONParser]
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        return notifications_for(_user(self.request)).order_by("-created_at", "-id")
+
+    @extend_schema(
+        summary="Mark notifications read: those named by id, or all of the user's.",
+        description="Ids of other users' notifications, or unknown ones, are ignored.",
+        request=NotificationsReadInputSerializer,
+        responses={200: MarkedSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="read", filter_backends=[], pagination_class=None)
+    def mark_read(self, request: Request) -> Response:
+        data = _valid(NotificationsReadInputSerializer(data=request.data))
+        marked = notification_mark_read(user=_user(request), notification_ids=data.get("ids"))
+        return Response({"marked": marked})

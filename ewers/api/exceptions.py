@@ -2,14 +2,16 @@
 
 DRF already answers 400 for ParseError and validation errors, 401, 403, 404 and 415.
 This handler adds what Django raises underneath DRF: a body over the size limit (413),
-other suspicious requests (400), and the domain's ``ValidationError`` from services
-(400 with field messages).
+other suspicious requests (400), the domain's ``ValidationError`` from services (400
+with field messages), ``PermissionDenied`` with the service's own message (403), and a
+state change the current state does not allow (``alerts.services.StateConflict``, 409).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -18,11 +20,19 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from alerts.services import StateConflict
+
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("The request body is too large.")
     default_code = "too_large"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("This is not allowed from the current state.")
+    default_code = "conflict"
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -33,4 +43,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.ParseError(_("The request could not be read."))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, StateConflict):
+        exc = Conflict(str(exc) or None)
+    elif isinstance(exc, DjangoPermissionDenied) and str(exc):
+        # DRF would answer its generic message; the service's says what is not allowed.
+        exc = exceptions.PermissionDenied(str(exc))
     return exception_handler(exc, context)

@@ -3,7 +3,8 @@
 drf-spectacular documents only the success answer unless a view says more; the API also
 answers 400, 401, 403, 404, 413 and 415 where the request can cause them. This schema
 class adds each of those an operation can give and does not already document, with its
-body: ``{"detail": message}``, or for 400 the messages by field.
+body: ``{"detail": message}``, or for 400 the messages by field. A view that declares
+an error answer (409 for a state change, say) with only a description gets its body too.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ ERROR_RESPONSES = {
     "404": OpenApiResponse(ErrorSerializer, description=_("Not found, or outside what the user may see.")),
     "413": OpenApiResponse(ErrorSerializer, description=_("The body is too large.")),
     "415": OpenApiResponse(ErrorSerializer, description=_("A content type the operation does not read.")),
+    # Only where a view declares it: a state change its object's current state does not allow.
+    "409": OpenApiResponse(ErrorSerializer, description=_("Not allowed from the object's current state.")),
 }
 
 
@@ -49,7 +52,8 @@ class EwersAutoSchema(AutoSchema):
         if operation is None:
             return None
         responses = operation["responses"]
-        for code in self._error_codes(operation):
+        declared = [code for code in responses if code in ERROR_RESPONSES]
+        for code in dict.fromkeys([*self._error_codes(operation), *declared]):
             default = self._get_response_for_code(ERROR_RESPONSES[code], code)  # type: ignore[no-untyped-call]
             if code not in responses:
                 responses[code] = default

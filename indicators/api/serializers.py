@@ -15,7 +15,7 @@ from ewers.models import Theme, User
 from indicators.choices import SourceReliability
 from indicators.imports import ImportResult
 from indicators.models import FieldReport, Indicator, Reading
-from indicators.selectors import community_get
+from indicators.selectors import community_get, report_source_reference
 from indicators.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     MAX_READINGS_PER_REPORT,
@@ -123,6 +123,11 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
         user = getattr(request, "user", None)
         if not isinstance(user, User) or not instance.source_reference_visible_to(user):
             data.pop("source_reference", None)
+        else:
+            # Through the selector, which audits each read of the protected value.
+            data["source_reference"] = report_source_reference(
+                user, instance, request=getattr(request, "_request", None)
+            )
         return data
 
 

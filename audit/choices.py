@@ -1,0 +1,13 @@
+"""Choices of the audit trail."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    STATE_CHANGE = "state_change", _("State change")
+    ASSIGNMENT_CREATED = "assignment_created", _("Assignment created")
+    PROTECTED_READ = "protected_read", _("Protected field read")
+    ACCESS_DENIED = "access_denied", _("Access denied")
