@@ -41,7 +41,7 @@ test: setup
 	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts audit bench
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts analytics audit bench
 	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The pipeline's figures on PostgreSQL and Redis, each beside a baseline of the same run
@@ -55,7 +55,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts audit bench
+	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts analytics audit bench
 
 format: setup
 	$(BIN)/ruff check --fix .

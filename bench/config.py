@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-# At scale 1 the whole run takes about two minutes on two cores.
+# At scale 1 the pipeline part takes about two minutes on two cores, the dashboard part three to four.
 DEFAULTS: Mapping[str, int] = {
     "communities": 300,  # bench communities beside the demo's 60
     "readings": 50_000,  # historical readings over the scoring window
@@ -15,8 +15,24 @@ DEFAULTS: Mapping[str, int] = {
     "batch": 2_000,  # reports posted 100 per request
     "score": 600,  # reports scored by the worker
     "alerts": 40,  # commit → alert samples (and as many baseline pings)
+    # The dashboard's own country, its readings (4 per report) and a small one for query counts.
+    "dashboard_communities": 2_000,
+    "dashboard_readings": 1_000_000,
+    "dashboard_small": 200,
+    "dashboard_requests": 20,  # timed requests per page or API call (after 2 warm-ups)
 }
-MINIMUMS: Mapping[str, int] = {"communities": 20, "readings": 0, "single": 10, "batch": 100, "score": 20, "alerts": 5}
+MINIMUMS: Mapping[str, int] = {
+    "communities": 20,
+    "readings": 0,
+    "single": 10,
+    "batch": 100,
+    "score": 20,
+    "alerts": 5,
+    "dashboard_communities": 20,
+    "dashboard_readings": 0,
+    "dashboard_small": 10,
+    "dashboard_requests": 5,
+}
 BATCH_SIZE = 100  # reports per batch request (the API's limit)
 
 
@@ -33,6 +49,10 @@ class Sizes:
     batch: int
     score: int
     alerts: int
+    dashboard_communities: int
+    dashboard_readings: int
+    dashboard_small: int
+    dashboard_requests: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Sizes:

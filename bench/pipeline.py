@@ -4,11 +4,14 @@ Order of a run: a fresh ``ewers_bench`` database (migrated, seeded); API ingest 
 and batch) with no worker running, then the scoring tasks it queued are purged; the raw
 PostgreSQL insert baseline; then a real Celery worker on a queue of this run's own for
 the scoring rate and the alert latency (interleaved with its baseline, a trivial task's
-round trip). The worker is stopped on every way out.
+round trip). The worker is stopped on every way out. Then, unless ``--only`` says
+otherwise, the dashboard part (bench/dashboard.py) in the same database, in a table of
+its own.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -18,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -607,7 +611,10 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
     return figures, failures
 
 
-def run(services: environment.Services, versions: tuple[str, str], sizes: Sizes) -> int:
+PARTS = ("pipeline", "dashboard")
+
+
+def run(services: environment.Services, versions: tuple[str, str], sizes: Sizes, parts: Sequence[str] = PARTS) -> int:
     queue = f"ewers-bench-{uuid.uuid4().hex[:8]}"
     with timed("database recreated and migrated"):
         setup(services, queue)
@@ -615,18 +622,46 @@ def run(services: environment.Services, versions: tuple[str, str], sizes: Sizes)
 
     from bench.seed import seed
 
+    failures: list[str] = []
+    dashboard: tuple[list[str], list[Row], list[str]] | None = None
     try:
-        with timed("seeded"):
-            seeded = seed(sizes, window_days=settings.EWERS_SCORING_WINDOW_DAYS)
-        figures, failures = measure(services, sizes, seeded, queue)
+        if "pipeline" in parts:
+            with timed("seeded"):
+                seeded = seed(sizes, window_days=settings.EWERS_SCORING_WINDOW_DAYS)
+            figures, failures = measure(services, sizes, seeded, queue)
+            # Counted now: the dashboard's countries come on top of these.
+            pipeline_header = header_lines(services, versions, sizes, seeded, queue)
+        if "dashboard" in parts:
+            from bench import dashboard as dashboard_bench
+
+            try:
+                with timed("dashboard seeded and measured"):
+                    dashboard = dashboard_bench.run(services.database_url, sizes)
+                failures += dashboard[2]
+            except Exception as error:  # noqa: BLE001 - the pipeline's table is still printed
+                say(traceback.format_exc())
+                failures.append(f"dashboard: {type(error).__name__}: {error}")
     finally:
         queue_forget(queue)
-    print()
-    for line in header_lines(services, versions, sizes, seeded, queue):
-        print(line)
-    print()
-    print(format_table(rows_make(figures, sizes, sizes.single + sizes.batch)))
-    print("  ratio = figure / baseline: for a rate, the share of raw insert speed; for a latency, times the baseline.")
+    if "pipeline" in parts:
+        print()
+        for line in pipeline_header:
+            print(line)
+        print()
+        print(format_table(rows_make(figures, sizes, sizes.single + sizes.batch)))
+        print(
+            "  ratio = figure / baseline: for a rate, the share of raw insert speed; for a latency, times the baseline."
+        )
+    if dashboard is not None:
+        print()
+        for line in dashboard[0]:
+            print(line)
+        print()
+        print(format_table(dashboard[1]))
+        print(
+            "  ratio = figure / baseline: for a time, times the raw SQL's; for queries, the large size's count over "
+            "the small one's (1x: it does not grow with the number of communities)."
+        )
     for failure in failures:
         say(f"FAILED: {failure}")
     return 1 if failures else 0
@@ -636,9 +671,17 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through the ``finally`` that stops the worker
 
 
-def main() -> int:
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="EWERS benchmarks (README, Benchmarks).")
+    parser.add_argument("--only", choices=PARTS, help="run one part: the pipeline or the dashboard (default: both)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Exit 0 with every figure, 1 when a figure failed, 2 when the services are missing."""
     signal.signal(signal.SIGTERM, _terminated)
+    only = arguments(argv).only
+    parts = [only] if only else list(PARTS)
     try:
         sizes = Sizes.from_env(os.environ)
         services = environment.services_from_env(os.environ)
@@ -659,7 +702,7 @@ def main() -> int:
         f"database {services.database_name}; {sizes.describe()}"
     )
     try:
-        return run(services, versions, sizes)
+        return run(services, versions, sizes, parts)
     except BenchError as error:
         say(f"FAILED: {error}")
         return 1

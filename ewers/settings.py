@@ -14,6 +14,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+import plotly
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -118,6 +119,7 @@ INSTALLED_APPS = [
     "ewers",
     "indicators",
     "alerts",
+    "analytics",
     "audit",
 ]
 
@@ -253,6 +255,8 @@ EWERS_SITE_URL = env.str("EWERS_SITE_URL", default="http://127.0.0.1:8000").rstr
 # CSV import limits (page and API).
 EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
 EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)
+# Heatmap CSV export: a cell backed by fewer reports than this is left blank (do no harm).
+EWERS_EXPORT_MIN_REPORTS = env_int("EWERS_EXPORT_MIN_REPORTS", 5, minimum=1)
 # Boundary import (docs/boundaries.md): the largest GeoJSON file, and the simplification
 # tolerance in degrees of the drawn outline per level: country, region, district, community.
 EWERS_BOUNDARY_MAX_BYTES = env_int("EWERS_BOUNDARY_MAX_BYTES", 200_000_000, minimum=1)
@@ -372,7 +376,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js is served from the installed plotly package (no copy committed, no CDN):
+# {% static "plotly/plotly.min.js" %}.
+STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", Path(plotly.__file__).parent / "package_data")]
 # Development and tests serve files straight from the app folders; production from
 # STATIC_ROOT after collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG

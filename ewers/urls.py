@@ -29,6 +29,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("reports/", include("indicators.urls")),
     path("alerts/", include("alerts.urls")),
+    path("", include("analytics.urls")),
     path("assignments/", include((alert_urls.assignment_urlpatterns, "assignments"))),
     path("notifications/", include((alert_urls.notification_urlpatterns, "notifications"))),
     path("healthz", views.healthz, name="healthz"),

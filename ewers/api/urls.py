@@ -15,4 +15,5 @@ urlpatterns = [
     *router.urls,
     path("", include("indicators.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("analytics.api.urls")),
 ]

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from analytics.api import views
+
+urlpatterns = [
+    path("heatmap/", views.HeatmapView.as_view(), name="api-heatmap"),
+]

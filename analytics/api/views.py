@@ -1,0 +1,90 @@
+"""API v1: the risk heatmap of the user's share (the numbers of the heatmap page)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics.api.serializers import HeatmapSerializer
+from analytics.choices import AreaLevel, Stat
+from analytics.forms import HeatmapForm, form_data
+from analytics.selectors import heatmap_build
+from ewers.models import User
+from indicators.choices import Category
+
+PARAMETERS = [
+    OpenApiParameter(
+        "level",
+        OpenApiTypes.STR,
+        enum=AreaLevel.values,
+        description=_("The areas: communities (default), districts or regions."),
+    ),
+    OpenApiParameter(
+        "weeks",
+        OpenApiTypes.INT,
+        description=_("Weeks of the matrix, 1–52 (default 12); the current week last."),
+    ),
+    OpenApiParameter(
+        "stat",
+        OpenApiTypes.STR,
+        enum=Stat.values,
+        description=_("An area's value: mean (default) or max of its communities."),
+    ),
+    OpenApiParameter(
+        "region", OpenApiTypes.STR, description=_("Only inside this country, region or district (code or id).")
+    ),
+    OpenApiParameter(
+        "theme", OpenApiTypes.STR, description=_("Scores from this theme's indicators only (code or id).")
+    ),
+    OpenApiParameter(
+        "category",
+        OpenApiTypes.STR,
+        enum=Category.values,
+        description=_("Scores from this category's indicators only."),
+    ),
+]
+
+
+class HeatmapView(APIView):
+    """Coordinators: their coverage; analysts and responders: their own coverage."""
+
+    @extend_schema(
+        summary="The risk heatmap: areas with their scores, and the area × week matrix.",
+        parameters=PARAMETERS,
+        responses=HeatmapSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        form = HeatmapForm(
+            form_data(request.query_params, list(HeatmapForm.base_fields)), user=user, with_choices=False
+        )
+        if not form.is_valid():
+            raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
+        query = form.heatmap_query()
+        data = heatmap_build(user, query)
+        body = {
+            "level": query.level,
+            "weeks": query.weeks,
+            "stat": query.stat,
+            "areas": [
+                {
+                    "code": area.code,
+                    "name": area.name,
+                    "level": area.level,
+                    "score": area.score,
+                    "communities": area.communities,
+                    "assessed": area.assessed,
+                    "open_alerts": area.open_alerts,
+                }
+                for area in data.areas
+            ],
+            "matrix": {"areas": [area.code for area in data.areas], "weeks": data.weeks, "values": data.matrix},
+        }
+        return Response(HeatmapSerializer(body).data)

@@ -1,0 +1,155 @@
+"""The heatmap's arithmetic over plain values: weeks, area scores, the matrix, CSV cells.
+
+Pure: no ORM, no clock, no settings. ``analytics.selectors`` reads the rows (a few
+aggregate queries) and hands them here, so every number the heatmap shows is tested
+without a database. docs/heatmap.md states these rules for users.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from ewers.choices import RiskLevel
+from indicators.scoring import band_level, score_from_raw
+
+STAT_MEAN = "mean"
+STAT_MAX = "max"
+STATS = (STAT_MEAN, STAT_MAX)
+WEEKS_MIN, WEEKS_MAX, WEEKS_DEFAULT = 1, 52, 12
+
+# Characters that make a spreadsheet read a cell as a formula (or, for tab and carriage
+# return, that some spreadsheets strip before doing so).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def week_start(moment: datetime) -> date:
+    """The Monday (UTC) of the week ``moment`` falls in."""
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def week_window(now: datetime, weeks: int) -> list[date]:
+    """The Mondays of the last ``weeks`` weeks, oldest first, the current week last."""
+    current = week_start(now)
+    return [current - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+
+
+def monday_midnight(day: date) -> datetime:
+    """00:00 UTC of ``day``: where a week of the matrix begins."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def summarise(values: Iterable[float], stat: str) -> float | None:
+    """The mean or the max of ``values``; None when there are none."""
+    listed = [v for v in values if v is not None and not math.isnan(v)]
+    if not listed:
+        return None
+    return max(listed) if stat == STAT_MAX else statistics.fmean(listed)
+
+
+def filtered_score(amounts: Iterable[float], saturation: float) -> float:
+    """A score made from some of an assessment's contributions only (a theme or a
+    category): their sum through the scoring's saturation mapping."""
+    return round(score_from_raw(math.fsum(amounts), saturation), 4)
+
+
+def level_of(score: float | None, bands: tuple[float, float, float]) -> str | None:
+    """The level band a score falls in (no hysteresis: an aggregate has no history)."""
+    return None if score is None else str(band_level(score, bands))
+
+
+@dataclass(frozen=True)
+class AreaScore:
+    """One area of the map: its score over its communities, and what stands behind it."""
+
+    key: int
+    score: float | None
+    communities: int
+    assessed: int
+
+
+def area_scores(
+    current: Mapping[int, float | None],
+    membership: Mapping[int, int],
+    areas: Iterable[int],
+    stat: str,
+) -> dict[int, AreaScore]:
+    """Each area's score from its communities' current scores.
+
+    ``current`` maps a community to its current score (None: never assessed, left
+    out); ``membership`` maps a community to its area. An area with no assessed
+    community has score None.
+    """
+    members: dict[int, list[int]] = defaultdict(list)
+    for community, area in membership.items():
+        members[area].append(community)
+    result = {}
+    for area in areas:
+        scores = [s for c in members.get(area, []) if (s := current.get(c)) is not None]
+        result[area] = AreaScore(
+            key=area, score=summarise(scores, stat), communities=len(members.get(area, [])), assessed=len(scores)
+        )
+    return result
+
+
+def matrix_values(
+    cells: Iterable[tuple[int, date, float]],
+    membership: Mapping[int, int],
+    areas: Sequence[int],
+    weeks: Sequence[date],
+    stat: str,
+) -> list[list[float | None]]:
+    """The area × week matrix: one row per area (in ``areas`` order), one column per week.
+
+    ``cells`` holds (community, week Monday, the community's highest score that week);
+    a cell is the mean (or max) of those over the area's communities; None if none.
+    Rows of communities outside ``membership`` or weeks outside ``weeks`` are ignored.
+    """
+    column = {week: i for i, week in enumerate(weeks)}
+    row = {area: i for i, area in enumerate(areas)}
+    gathered: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for community, week, value in cells:
+        area = membership.get(community)
+        if area is None or area not in row or week not in column or value is None:
+            continue
+        gathered[(row[area], column[week])].append(value)
+    return [[_rounded(summarise(gathered.get((r, c), []), stat)) for c in range(len(weeks))] for r in range(len(areas))]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def discrete_colourscale(bands: tuple[float, float, float], colours: Sequence[str]) -> list[list[float | str]]:
+    """A Plotly colourscale over 0–100 with one flat colour per level band (four colours,
+    low to critical), so the map shows levels rather than a gradient."""
+    edges = [0.0, *(b / 100 for b in bands), 1.0]
+    scale: list[list[float | str]] = []
+    for i, colour in enumerate(colours):
+        scale.append([edges[i], colour])
+        scale.append([edges[i + 1], colour])
+    return scale
+
+
+def csv_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading formula character is escaped
+    with a single quote (OWASP's advice for CSV injection)."""
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+
+
+def csv_number(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def is_suppressed(report_count: int, minimum: int) -> bool:
+    """A cell backed by fewer than ``minimum`` reports is not exported (do no harm: a
+    small count can point at a source)."""
+    return report_count < minimum
+
+
+LEVEL_ORDER = list(RiskLevel.values)

@@ -1,0 +1,559 @@
+"""Reads of the analytics pages: the heatmap, the community page and the overview.
+
+Every read starts from the user's share: places from ``Region.objects.visible_to``,
+risk from ``RiskAssessment.objects.visible_to``, alerts from ``alerts_visible`` and
+reports from ``reports_visible``. The heatmap reads precomputed assessments, never
+readings, in a fixed number of queries whatever the number of communities:
+
+1. the communities in the share with their latest assessment (correlated subqueries on
+   the (community, -assessed_at) index);
+2. the areas (districts or regions) when the map is not of communities;
+3. the open alerts counted per community;
+4. the matrix: the highest score per community per UTC week (TruncWeek + Max);
+5. with a theme or category: the matching contributions of the latest assessments;
+6. for the CSV export only: the reports counted per community per week.
+
+The arithmetic over those rows is ``analytics.heatmap`` (pure).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, FloatField, JSONField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+
+from alerts.choices import AlertState, AssignmentState, IncidentOutcome
+from alerts.models import Alert, Assignment
+from alerts.selectors import alerts_visible
+from analytics import heatmap
+from analytics.choices import AreaLevel
+from ewers.choices import RegionLevel, RiskLevel
+from ewers.models import Region, Theme, User
+from indicators.models import Contribution, FieldReport, RiskAssessment
+from indicators.selectors import assessment_contributions, assessment_history, reports_visible
+from indicators.services import scoring_config
+
+# --- Heatmap ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatmapQuery:
+    """What the user asked the heatmap for (validated by ``analytics.forms.HeatmapForm``)."""
+
+    level: str = AreaLevel.COMMUNITY
+    weeks: int = heatmap.WEEKS_DEFAULT
+    stat: str = heatmap.STAT_MEAN
+    region: Region | None = None
+    theme: Theme | None = None
+    category: str = ""
+
+    @property
+    def filters_indicators(self) -> bool:
+        return self.theme is not None or bool(self.category)
+
+
+@dataclass
+class HeatmapArea:
+    """One area of the map and one row of the matrix."""
+
+    pk: int
+    code: str
+    name: str
+    score: float | None
+    level: str | None
+    communities: int
+    assessed: int
+    open_alerts: int
+    geometry: dict[str, Any] | None = None
+    # Reports behind the current score and behind each week (CSV export only).
+    reports_current: int = 0
+    reports_by_week: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Heatmap:
+    query: HeatmapQuery
+    areas: list[HeatmapArea]
+    weeks: list[date]
+    matrix: list[list[float | None]]
+
+
+def _latest(field_name: str) -> Subquery:
+    latest = RiskAssessment.objects.filter(community=OuterRef("pk")).order_by("-assessed_at", "-id")
+    return Subquery(latest.values(field_name)[:1])
+
+
+def _geometry() -> Coalesce:
+    """The shape to draw: the simplified outline, else the boundary as imported (only
+    one of the two is read from the database)."""
+    return Coalesce("outline", "boundary", output_field=JSONField())
+
+
+def heatmap_communities(user: User, query: HeatmapQuery) -> QuerySet[Region]:
+    """The communities the heatmap covers: the user's share, within the region filter."""
+    communities = Region.objects.visible_to(user).communities()
+    if query.region is not None:
+        communities = communities.within([query.region.pk])
+    return communities
+
+
+def _indicator_filter(query: HeatmapQuery, prefix: str = "indicator__") -> Q:
+    condition = Q()
+    if query.theme is not None:
+        condition &= Q(**{f"{prefix}theme": query.theme})
+    if query.category:
+        condition &= Q(**{f"{prefix}category": query.category})
+    return condition
+
+
+def _area_rows(user: User, query: HeatmapQuery, *, with_geometry: bool) -> list[dict[str, Any]]:
+    areas = Region.objects.visible_to(user).filter(level=query.level)
+    if query.region is not None:
+        region = query.region
+        # The area chosen, the areas inside it, and the one above it that holds it.
+        areas = areas.filter(
+            Q(pk__in=[pk for pk in (region.pk, region.district_id, region.region_id) if pk is not None])
+            | Q(country=region.pk)
+            | Q(region=region.pk)
+            | Q(district=region.pk)
+        )
+    if with_geometry:
+        areas = areas.annotate(geometry=_geometry())
+    fields = ["pk", "code", "name"] + (["geometry"] if with_geometry else [])
+    return list(areas.order_by("code").values(*fields))
+
+
+def heatmap_build(
+    user: User,
+    query: HeatmapQuery,
+    *,
+    now: datetime | None = None,
+    with_geometry: bool = False,
+    with_report_counts: bool = False,
+) -> Heatmap:
+    """The heatmap the user may see: the areas with their scores, and the area × week matrix."""
+    now = now or timezone.now()
+    config = scoring_config()
+    communities = heatmap_communities(user, query)
+    fields = ["pk", "code", "name", "district_id", "region_id", "latest_id", "latest_score", "latest_level"]
+    listed = communities
+    if with_geometry and query.level == AreaLevel.COMMUNITY:
+        listed = listed.annotate(geometry=_geometry())
+        fields.append("geometry")
+    community_rows = list(
+        listed.annotate(latest_id=_latest("pk"), latest_score=_latest("score"), latest_level=_latest("level"))
+        .order_by("code")
+        .values(*fields)
+    )
+
+    current: dict[int, float | None] = {row["pk"]: row["latest_score"] for row in community_rows}
+    if query.filters_indicators:
+        # The score recomputed from the matching contributions of each latest assessment.
+        latest_ids = communities.annotate(latest_id=_latest("pk")).values("latest_id")
+        sums = dict(
+            Contribution.objects.filter(_indicator_filter(query), assessment__in=latest_ids)
+            .order_by()
+            .values_list("assessment_id")
+            .annotate(total=Sum("amount"))
+        )
+        current = {
+            row["pk"]: None
+            if row["latest_id"] is None
+            else heatmap.filtered_score([sums.get(row["latest_id"], 0.0)], config.saturation)
+            for row in community_rows
+        }
+
+    if query.level == AreaLevel.COMMUNITY:
+        area_rows = community_rows
+        membership = {row["pk"]: row["pk"] for row in community_rows}
+    else:
+        area_rows = _area_rows(user, query, with_geometry=with_geometry)
+        parent = "district_id" if query.level == AreaLevel.DISTRICT else "region_id"
+        membership = {row["pk"]: row[parent] for row in community_rows}
+    area_ids = [row["pk"] for row in area_rows]
+    scores = heatmap.area_scores(current, membership, area_ids, query.stat)
+
+    open_alerts: Counter[int] = Counter()
+    for community_id, count in (
+        alerts_visible(user, with_timeline=False)
+        .filter(state=AlertState.OPEN, community__in=communities.values("pk"))
+        .order_by()
+        .values_list("community_id")
+        .annotate(n=Count("id"))
+    ):
+        if (area := membership.get(community_id)) is not None:
+            open_alerts[area] += count
+
+    weeks = heatmap.week_window(now, query.weeks)
+    start, end = heatmap.monday_midnight(weeks[0]), heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
+    cells = _weekly_cells(user, query, communities, start, end, config.saturation)
+    matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
+
+    areas = []
+    for row in area_rows:
+        score = scores[row["pk"]]
+        if query.level == AreaLevel.COMMUNITY and not query.filters_indicators:
+            # A community's level is its assessment's (with hysteresis and triggers).
+            level = row["latest_level"]
+        else:
+            level = heatmap.level_of(score.score, config.bands)
+        areas.append(
+            HeatmapArea(
+                pk=row["pk"],
+                code=row["code"],
+                name=row["name"],
+                score=None if score.score is None else round(score.score, 2),
+                level=level,
+                communities=score.communities,
+                assessed=score.assessed,
+                open_alerts=open_alerts[row["pk"]],
+                geometry=row.get("geometry"),
+            )
+        )
+    if with_report_counts:
+        _count_reports(areas, communities, membership, weeks, now)
+    return Heatmap(query=query, areas=areas, weeks=weeks, matrix=matrix)
+
+
+def _weekly_cells(
+    user: User,
+    query: HeatmapQuery,
+    communities: QuerySet[Region],
+    start: datetime,
+    end: datetime,
+    saturation: float,
+) -> Iterable[tuple[int, date, float]]:
+    """(community, week, the community's highest score that week), one aggregate query.
+
+    With a theme or category each assessment's score is recomputed from its matching
+    contributions (a correlated sum per assessment: dearer, see docs/heatmap.md). The
+    saturation mapping rises with the sum, so the week's highest sum gives its highest score.
+    """
+    assessments = RiskAssessment.objects.visible_to(user).filter(
+        community__in=communities.values("pk"), assessed_at__gte=start, assessed_at__lt=end
+    )
+    assessments = assessments.annotate(week=TruncWeek("assessed_at", tzinfo=UTC))
+    if query.filters_indicators:
+        matching = (
+            Contribution.objects.filter(_indicator_filter(query), assessment=OuterRef("pk"))
+            .order_by()
+            .values("assessment")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        assessments = assessments.annotate(part=Coalesce(Subquery(matching), Value(0.0), output_field=FloatField()))
+        # "week" is an annotation, which the stubs do not know.
+        rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("part"))  # type: ignore[misc]
+        return [(c, _as_date(w), heatmap.filtered_score([top], saturation)) for c, w, top in rows]
+    # "week" is an annotation, which the stubs do not know.
+    rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("score"))  # type: ignore[misc]
+    return [(c, _as_date(w), top) for c, w, top in rows]
+
+
+def _as_date(value: datetime | date) -> date:
+    """TruncWeek's Monday as a date (a UTC datetime from the database)."""
+    return value.astimezone(UTC).date() if isinstance(value, datetime) else value
+
+
+def _count_reports(
+    areas: list[HeatmapArea],
+    communities: QuerySet[Region],
+    membership: dict[int, int],
+    weeks: list[date],
+    now: datetime,
+) -> None:
+    """Reports per area behind the current score and behind each week, in one query.
+
+    Counted over every report of the communities (not only those the user may read):
+    the count is never shown, it only decides which cells are suppressed. The current
+    score stands on the reports of the weeks that overlap the scoring window.
+    """
+    scoring_start = heatmap.week_start(now - timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS))
+    first = min(weeks[0], scoring_start)
+    end = heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
+    rows = (
+        FieldReport.objects.filter(
+            community__in=communities.values("pk"), observed_at__gte=heatmap.monday_midnight(first), observed_at__lt=end
+        )
+        .annotate(week=TruncWeek("observed_at", tzinfo=UTC))
+        .order_by()
+        .values_list("community_id", "week")
+        .annotate(n=Count("id"))
+    )
+    column = {week: i for i, week in enumerate(weeks)}
+    by_pk = {area.pk: area for area in areas}
+    for area in areas:
+        area.reports_by_week = [0] * len(weeks)
+    for community_id, week, count in rows:
+        counted = by_pk.get(membership.get(community_id, -1))
+        if counted is None:
+            continue
+        day = _as_date(week)
+        if day >= scoring_start:
+            counted.reports_current += count
+        if day in column:
+            counted.reports_by_week[column[day]] += count
+
+
+# --- Community page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorShare:
+    """One indicator's part of the current score (its contributions summed)."""
+
+    code: str
+    name: str
+    polarity: str
+    amount: float
+    reports: int
+
+
+@dataclass(frozen=True)
+class AlertMark:
+    at: datetime
+    kind: str
+    level: str
+    alert_id: int
+
+
+def community_trend(community: Region, *, days: int = 180) -> list[RiskAssessment]:
+    """The community's assessments over the last ``days`` days, oldest first (at most 500)."""
+    since = timezone.now() - timedelta(days=days)
+    return list(reversed(assessment_history(community, since=since)))
+
+
+def community_explanation(assessment: RiskAssessment) -> list[IndicatorShare]:
+    """The latest assessment's contributions summed by indicator, largest first."""
+    totals: dict[str, list[Any]] = {}
+    for row in assessment_contributions(assessment):
+        entry = totals.setdefault(row.indicator_code, [row.indicator_name, row.polarity, 0.0, set()])
+        entry[2] += row.amount
+        entry[3].add(row.report_id)
+    shares = [
+        IndicatorShare(code=code, name=name, polarity=polarity, amount=round(amount, 4), reports=len(reports))
+        for code, (name, polarity, amount, reports) in totals.items()
+    ]
+    return sorted(shares, key=lambda s: (-abs(s.amount), s.code))
+
+
+def community_alert_marks(user: User, community: Region, *, since: datetime) -> tuple[list[Alert], list[AlertMark]]:
+    """The community's alerts the user may see (none for analysts), and their opening,
+    escalation and closing times from ``since`` on, for the trend chart."""
+    alerts = list(
+        alerts_visible(user, with_timeline=False)
+        .filter(community=community)
+        .filter(Q(opened_at__gte=since) | Q(closed_at__isnull=True) | Q(closed_at__gte=since))[:50]
+    )
+    marks = []
+    for alert in alerts:
+        for kind, at in (("opened", alert.opened_at), ("escalated", alert.escalated_at), ("closed", alert.closed_at)):
+            if at is not None and at >= since:
+                marks.append(AlertMark(at=at, kind=kind, level=alert.level, alert_id=alert.pk))
+    return alerts, sorted(marks, key=lambda m: m.at)
+
+
+def community_reports(user: User, community: Region, *, limit: int = 10) -> list[Any]:
+    """The community's latest reports that the user may see (no protected field is read)."""
+    return list(
+        reports_visible(user)
+        .filter(community=community)
+        .defer("source_reference", "narrative")
+        .order_by("-observed_at", "-id")[:limit]
+    )
+
+
+# --- Overview ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RisingCommunity:
+    pk: int
+    code: str
+    name: str
+    district: str
+    score: float
+    before: float
+    rise: float
+    level: str
+
+
+@dataclass(frozen=True)
+class OrganisationPerformance:
+    organisation: str
+    assignments: int
+    acknowledged: int
+    completed: int
+    declined: int
+    overdue: int
+    median_acknowledge: timedelta | None
+    median_complete: timedelta | None
+
+
+@dataclass(frozen=True)
+class AlertQuality:
+    closed: int
+    resolved: int
+    dismissed: int
+    incident_yes: int
+    incident_no: int
+    incident_unknown: int
+
+    @property
+    def known(self) -> int:
+        """Resolved alerts whose outcome is known (yes or no)."""
+        return self.incident_yes + self.incident_no
+
+    @property
+    def share_followed(self) -> float | None:
+        """Share of resolved alerts with a known outcome that an incident followed."""
+        return None if self.known == 0 else self.incident_yes / self.known
+
+    @property
+    def share_percent(self) -> int | None:
+        share = self.share_followed
+        return None if share is None else round(100 * share)
+
+
+@dataclass
+class Overview:
+    rising: dict[int, list[RisingCommunity]]
+    alerts_by_level: dict[str, int]
+    alerts_by_region: list[tuple[str, str, int]]
+    performance: list[OrganisationPerformance]
+    quality: AlertQuality
+
+
+def _coverage(user: User, region: Region | None) -> QuerySet[Region]:
+    communities = Region.objects.visible_to(user).communities()
+    return communities if region is None else communities.within([region.pk])
+
+
+def rising_communities(
+    user: User, *, days: int, region: Region | None = None, limit: int = 10, now: datetime | None = None
+) -> list[RisingCommunity]:
+    """The communities whose score rose most over the last ``days`` days: the latest score
+    minus the latest one at or before the window's start (0 when there was none yet)."""
+    now = now or timezone.now()
+    start = now - timedelta(days=days)
+    before = RiskAssessment.objects.filter(community=OuterRef("pk"), assessed_at__lte=start).order_by(
+        "-assessed_at", "-id"
+    )
+    rows = (
+        _coverage(user, region)
+        .annotate(
+            latest_score=_latest("score"),
+            latest_level=_latest("level"),
+            before_score=Coalesce(Subquery(before.values("score")[:1]), Value(0.0), output_field=FloatField()),
+        )
+        .filter(latest_score__isnull=False)
+        .annotate(rise=F("latest_score") - F("before_score"))
+        .filter(rise__gt=0)
+        .order_by("-rise", "code")
+        .values("pk", "code", "name", "district__name", "latest_score", "latest_level", "before_score", "rise")[:limit]
+    )
+    return [
+        RisingCommunity(
+            pk=row["pk"],
+            code=row["code"],
+            name=row["name"],
+            district=row["district__name"] or "",
+            score=row["latest_score"],
+            before=row["before_score"],
+            rise=round(row["rise"], 2),
+            level=row["latest_level"],
+        )
+        for row in rows
+    ]
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def response_performance(assignments: Iterable[Mapping[str, Any]], *, now: datetime) -> list[OrganisationPerformance]:
+    """Per organisation: how fast it acknowledges and completes, and how often it is late.
+
+    Time to acknowledge runs from the assignment to its acknowledgement; time to complete
+    from the assignment to its completion. Overdue: still pending after the deadline now.
+    """
+    grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in assignments:
+        grouped[row["organisation__name"]].append(row)
+    result = []
+    for name, rows in sorted(grouped.items()):
+        acknowledge = [r["acknowledged_at"] - r["created_at"] for r in rows if r["acknowledged_at"] is not None]
+        complete = [
+            r["finished_at"] - r["created_at"]
+            for r in rows
+            if r["state"] == AssignmentState.COMPLETED and r["finished_at"] is not None
+        ]
+        result.append(
+            OrganisationPerformance(
+                organisation=name,
+                assignments=len(rows),
+                acknowledged=len(acknowledge),
+                completed=len(complete),
+                declined=sum(1 for r in rows if r["state"] == AssignmentState.DECLINED),
+                overdue=sum(1 for r in rows if r["state"] == AssignmentState.PENDING and r["due_at"] < now),
+                median_acknowledge=_median(acknowledge),
+                median_complete=_median(complete),
+            )
+        )
+    return result
+
+
+def overview_build(user: User, *, days: int, region: Region | None = None, now: datetime | None = None) -> Overview:
+    """The coordinator's overview of the coverage (or of ``region`` in it) over ``days`` days."""
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    communities = _coverage(user, region).values("pk")
+    alerts = alerts_visible(user, with_timeline=False).filter(community__in=communities).order_by()
+    open_alerts = alerts.filter(state=AlertState.OPEN)
+    by_level = dict(open_alerts.values_list("level").annotate(n=Count("id")))
+    by_region = list(
+        open_alerts.values_list("community__region__code", "community__region__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "community__region__code")
+    )
+    assignment_rows = (
+        Assignment.objects.visible_to(user)
+        .filter(alert__in=alerts.values("pk"), created_at__gte=since)
+        .exclude(state=AssignmentState.WITHDRAWN)
+        .order_by()
+        .values("organisation__name", "state", "created_at", "acknowledged_at", "finished_at", "due_at")
+    )
+    closed = dict(
+        alerts.filter(closed_at__gte=since, state=AlertState.RESOLVED).values_list("outcome").annotate(n=Count("id"))
+    )
+    dismissed = alerts.filter(closed_at__gte=since, state=AlertState.DISMISSED).count()
+    resolved = sum(closed.values())
+    quality = AlertQuality(
+        closed=resolved + dismissed,
+        resolved=resolved,
+        dismissed=dismissed,
+        incident_yes=closed.get(IncidentOutcome.YES, 0),
+        incident_no=closed.get(IncidentOutcome.NO, 0),
+        incident_unknown=closed.get(IncidentOutcome.UNKNOWN, 0),
+    )
+    return Overview(
+        rising={d: rising_communities(user, days=d, region=region, now=now) for d in (7, 30)},
+        alerts_by_level={level: by_level.get(level, 0) for level in RiskLevel.values if level != RiskLevel.LOW},
+        alerts_by_region=[(code or "", name or "", n) for code, name, n in by_region],
+        performance=response_performance(assignment_rows, now=now),
+        quality=quality,
+    )
+
+
+REGION_FILTER_LEVELS = [RegionLevel.COUNTRY, RegionLevel.REGION, RegionLevel.DISTRICT]

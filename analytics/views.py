@@ -1,0 +1,197 @@
+"""Analytics pages: the risk heatmap (and its CSV), a community's page, the overview.
+
+Every read goes through ``analytics.selectors``, which starts from the user's share:
+coordinators see their coverage, analysts and responders the map of their own coverage;
+a community outside it answers 404. The overview is the coordinators' (403 otherwise).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from analytics import figures, selectors
+from analytics.choices import LEVEL_BELOW, AreaLevel, Period
+from analytics.exports import heatmap_csv
+from analytics.forms import HEATMAP_DEFAULTS, HeatmapForm, OverviewForm, form_data
+from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
+from ewers.views import AuthenticatedHttpRequest
+from indicators.selectors import assessment_latest, community_alert_open, community_get
+
+HEATMAP_FIELDS = ["level", "region", "theme", "category", "weeks", "stat"]
+AREAS_PER_PAGE = 50
+# The page's matrix shows at most this many rows (the highest scores first); the API
+# and the CSV export carry every area.
+MATRIX_ROWS = 60
+TREND_DAYS = 180
+
+
+def _heatmap_form(request: AuthenticatedHttpRequest, *, with_choices: bool = True) -> HeatmapForm:
+    data = {name: str(value) for name, value in HEATMAP_DEFAULTS.items()} | form_data(request.GET, HEATMAP_FIELDS)
+    return HeatmapForm(data, user=request.user, with_choices=with_choices)
+
+
+def _query_string(query: HeatmapQuery, **changes: Any) -> str:
+    params = QueryDict(mutable=True)
+    values: dict[str, Any] = {
+        "level": query.level,
+        "weeks": query.weeks,
+        "stat": query.stat,
+        "region": query.region.code if query.region else "",
+        "theme": query.theme.code if query.theme else "",
+        "category": query.category,
+    }
+    values.update(changes)
+    for name, value in values.items():
+        if value not in ("", None):
+            params[name] = str(value)
+    return params.urlencode()
+
+
+def _area_link(area: HeatmapArea, query: HeatmapQuery) -> str:
+    """Where a click on an area leads: a community's page, or the heatmap of the area one
+    level down."""
+    if query.level == AreaLevel.COMMUNITY:
+        return reverse("analytics:community", args=[area.code])
+    below = LEVEL_BELOW[AreaLevel(query.level)]
+    return reverse("analytics:heatmap") + "?" + _query_string(query, level=below, region=area.code)
+
+
+def _by_score(data: Heatmap) -> list[int]:
+    """Area indexes, highest score first, unassessed last."""
+    return sorted(
+        range(len(data.areas)),
+        key=lambda i: (data.areas[i].score is None, -(data.areas[i].score or 0), data.areas[i].code),
+    )
+
+
+@login_required
+@require_GET
+def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The map of the chosen level coloured by risk, the area × week matrix, and a table
+    of the areas (the same numbers, usable without JavaScript)."""
+    form = _heatmap_form(request)
+    context: dict[str, Any] = {"filterset": {"form": form}, "filtered": bool(form_data(request.GET, HEATMAP_FIELDS))}
+    if not form.is_valid():
+        return render(request, "analytics/heatmap.html", context, status=400)
+    query = form.heatmap_query()
+    data = selectors.heatmap_build(request.user, query, with_geometry=True)
+    links = [_area_link(area, query) for area in data.areas]
+    order = _by_score(data)
+    shown = order[:MATRIX_ROWS]
+    rows = [{"area": data.areas[i], "link": links[i]} for i in order]
+    context.update(
+        {
+            "query": query,
+            "heatmap": data,
+            "page": Paginator(rows, AREAS_PER_PAGE).get_page(request.GET.get("page")),
+            "map_figure": figures.heatmap_map(data.areas, links),
+            "matrix_figure": figures.heatmap_matrix(
+                [data.areas[i].name for i in shown], data.weeks, [data.matrix[i] for i in shown]
+            )
+            if data.areas
+            else None,
+            "matrix_capped": len(order) > MATRIX_ROWS,
+            "matrix_rows": MATRIX_ROWS,
+            "export_query": _query_string(query),
+            "drills_down": query.level != AreaLevel.COMMUNITY,
+        }
+    )
+    return render(request, "analytics/heatmap.html", context)
+
+
+@login_required
+@require_GET
+def heatmap_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The heatmap as CSV, cells of fewer than k reports suppressed (analytics.exports)."""
+    form = _heatmap_form(request, with_choices=False)
+    if not form.is_valid():
+        messages = [f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()]
+        return HttpResponse("\n".join(messages), status=400, content_type="text/plain; charset=utf-8")
+    query = form.heatmap_query()
+    data = selectors.heatmap_build(request.user, query, with_report_counts=True)
+    body = heatmap_csv(data, minimum=settings.EWERS_EXPORT_MIN_REPORTS)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    filename = f"ewers-heatmap-{query.level}-{timezone.now():%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def community_page(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
+    """One community in the user's coverage: score trend with alert markers, the current
+    explanation, recent reports the user may see, and the open alert. No source
+    reference is read or shown here, whoever looks."""
+    user = request.user
+    community = community_get(user, ref, with_risk=True)
+    latest = assessment_latest(community)
+    shares = selectors.community_explanation(latest) if latest is not None else []
+    since = timezone.now() - timedelta(days=TREND_DAYS)
+    trend = selectors.community_trend(community, days=TREND_DAYS)
+    alerts, marks = selectors.community_alert_marks(user, community, since=since)
+    open_alert = community_alert_open(community)
+    context = {
+        "community": community,
+        "assessment": latest,
+        "shares": shares,
+        "reports": selectors.community_reports(user, community),
+        "alerts": alerts,
+        "open_alert": open_alert,
+        # Analysts learn that an alert is open, not the response to it (alerts' visible_to).
+        "open_alert_linked": open_alert is not None and any(a.pk == open_alert.pk for a in alerts),
+        "trend_figure": figures.community_trend(trend, marks) if trend else None,
+        "explanation_figure": figures.community_explanation(shares) if shares else None,
+        "trend_days": TREND_DAYS,
+    }
+    return render(request, "analytics/community.html", context)
+
+
+@login_required
+@require_GET
+def overview_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The coordinator's overview: rising communities, open alerts, response performance
+    and alert quality over a period."""
+    if not request.user.is_coordinator:
+        raise PermissionDenied(_("The overview is for coordinators."))
+    form = OverviewForm(
+        {"period": str(Period.MONTH.value)} | form_data(request.GET, ["region", "period"]), user=request.user
+    )
+    context: dict[str, Any] = {
+        "filterset": {"form": form},
+        "filtered": bool(form_data(request.GET, ["region", "period"])),
+    }
+    if not form.is_valid():
+        return render(request, "analytics/overview.html", context, status=400)
+    overview = selectors.overview_build(request.user, days=form.days, region=form.cleaned_data.get("region"))
+    levels = list(overview.alerts_by_level)
+    context.update(
+        {
+            "overview": overview,
+            "days": form.days,
+            "levels_figure": figures.bar_chart(
+                [figures.level_label(level) for level in levels],
+                list(overview.alerts_by_level.values()),
+                [figures.LEVEL_COLOURS[i + 1] for i in range(len(levels))],
+            ),
+            "regions_figure": figures.bar_chart(
+                [name for _code, name, _n in overview.alerts_by_region],
+                [n for _code, _name, n in overview.alerts_by_region],
+                "#1f4e70",
+            )
+            if overview.alerts_by_region
+            else None,
+        }
+    )
+    return render(request, "analytics/overview.html", context)

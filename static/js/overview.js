@@ -1,0 +1,33 @@
+/*
+ * The overview page: draw the open alerts by level and by region
+ * from the figures the server put in the page (json_script). The tables beside the
+ * charts carry the same figures without JavaScript.
+ */
+(function () {
+  "use strict";
+
+  var CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"] };
+
+  function draw(targetId, figureId) {
+    var target = document.getElementById(targetId);
+    var node = document.getElementById(figureId);
+    if (!target || !node || !window.Plotly) {
+      return;
+    }
+    var fig = JSON.parse(node.textContent);
+    window.Plotly.newPlot(target, fig.data, fig.layout, CONFIG).then(function () {
+      target.classList.add("is-drawn");
+    });
+  }
+
+  function init() {
+    draw("overview-levels", "overview-levels-figure");
+    draw("overview-regions", "overview-regions-figure");
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
