@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import ALERT_LEVELS, AlertState, AssignmentState
-from alerts.models import Alert, Assignment, Notification
+from alerts.models import OVERDUE_NOW, Alert, Assignment, Notification
 from ewers.api.fields import MAX_ID
 from ewers.choices import RiskLevel
 from ewers.filters import CodeOrIdFilter
@@ -53,9 +52,7 @@ class AssignmentFilter(django_filters.FilterSet):  # type: ignore[misc]  # djang
     def filter_overdue(self, queryset: QuerySet[Assignment], name: str, value: bool | None) -> QuerySet[Assignment]:
         if value is None:
             return queryset
-        # The rule of Assignment.is_overdue: still pending after the deadline.
-        overdue = {"state": AssignmentState.PENDING, "due_at__lt": timezone.now()}
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+        return queryset.filter(OVERDUE_NOW) if value else queryset.exclude(OVERDUE_NOW)
 
     def filter_alert(self, queryset: QuerySet[Assignment], name: str, value: Decimal | None) -> QuerySet[Assignment]:
         if value is None:

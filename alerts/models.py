@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Case, IntegerField, Q, Value, When
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from alerts.choices import (
     ALERT_LEVELS,
+    ASSIGNMENT_ACTIVE_STATES,
     AlertEventKind,
     AlertState,
     AssignmentState,
@@ -25,12 +27,13 @@ from indicators.models import RiskAssessment
 class AlertQuerySet(models.QuerySet["Alert"]):
     def visible_to(self, user: User) -> AlertQuerySet:
         """Coordinators see the alerts of the communities they cover; responders the
-        alerts with an assignment to their organisation. Analysts see risk (assessments),
-        not the response: an alert's explanation names other organisations' reports."""
+        alerts their organisation holds an assignment on (``AssignmentQuerySet.held``: not
+        one withdrawn or moved elsewhere). Analysts see risk (assessments), not the
+        response: an alert's explanation names other organisations' reports."""
         if user.role == Role.COORDINATOR:
             return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
-            return self.filter(pk__in=Assignment.objects.filter(organisation=user.organisation_id).values("alert"))
+            return self.filter(pk__in=Assignment.objects.held_by(user.organisation_id).values("alert"))
         return self.none()
 
 
@@ -154,19 +157,46 @@ class AlertEvent(models.Model):
         return f"{self.alert_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+# Pending past its deadline, measured by the database's clock (one rule for every query).
+OVERDUE_NOW = Q(state=AssignmentState.PENDING, due_at__lt=Now())
+
+
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def visible_to(self, user: User) -> AssignmentQuerySet:
-        """An organisation sees its own assignments; coordinators all those of the
+        """An organisation sees the assignments it holds; coordinators all those of the
         communities they cover."""
         if user.role == Role.COORDINATOR:
             return self.filter(alert__community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
-            return self.filter(organisation=user.organisation_id)
+            return self.held_by(user.organisation_id)
         return self.none()
+
+    def held_by(self, organisation_id: int | None) -> AssignmentQuerySet:
+        """The organisation's assignments still its own: not withdrawn, not moved to another
+        organisation. Need-to-know ends with the share of work (the alert, its timeline and
+        the reports behind it are no longer the organisation's to see)."""
+        return self.filter(organisation=organisation_id, replaced_by__isnull=True).exclude(
+            state=AssignmentState.WITHDRAWN
+        )
 
     def overdue(self) -> AssignmentQuerySet:
         """Still unacknowledged after the deadline (the rule of ``Assignment.is_overdue``)."""
-        return self.filter(state=AssignmentState.PENDING, due_at__lt=timezone.now())
+        return self.filter(OVERDUE_NOW)
+
+    def by_urgency(self) -> AssignmentQuerySet:
+        """Most urgent first: overdue, then pending by deadline, then those being worked,
+        then declined, then the finished. Each row carries ``overdue``, computed in SQL."""
+        return self.annotate(
+            overdue=Case(When(OVERDUE_NOW, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            urgency=Case(
+                When(OVERDUE_NOW, then=Value(0)),
+                When(state=AssignmentState.PENDING, then=Value(1)),
+                When(state__in=ASSIGNMENT_ACTIVE_STATES, then=Value(2)),
+                When(state=AssignmentState.DECLINED, then=Value(3)),
+                default=Value(4),
+                output_field=IntegerField(),
+            ),
+        ).order_by("urgency", "due_at", "id")
 
     def declined_queue(self) -> AssignmentQuerySet:
         """Declined, not yet moved elsewhere, on an alert still open: the coordinators' queue."""

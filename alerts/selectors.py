@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
-from django.db.models.functions import Now
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 
-from alerts.choices import AlertState, AssignmentState
+from alerts.choices import AlertState
 from alerts.models import Alert, AlertEvent, Assignment, Notification, NotificationQuerySet
 from ewers.choices import Role
 from ewers.models import Organisation, Region, User
@@ -52,20 +51,12 @@ def alert_get(user: User, pk: int | str) -> Alert:
 
 
 def assignments_visible(user: User) -> QuerySet[Assignment]:
-    """Assignments the user may see, most urgent first: overdue, then by deadline.
-
-    Each row carries its alert, community and organisation (one query for a page) and
-    ``overdue`` (pending past its deadline) computed in SQL.
-    """
-    overdue = Q(state=AssignmentState.PENDING, due_at__lt=Now())
+    """Assignments the user may see, most urgent first (``AssignmentQuerySet.by_urgency``),
+    each with its alert, community and organisation (one query for a page)."""
     return (
         Assignment.objects.visible_to(user)
         .select_related("alert__community__district", "organisation", "replaced_by__organisation")
-        .annotate(
-            overdue=Case(When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField()),
-            urgency=Case(When(overdue, then=Value(0)), default=Value(1), output_field=IntegerField()),
-        )
-        .order_by("urgency", "due_at", "id")
+        .by_urgency()
     )
 
 

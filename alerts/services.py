@@ -195,10 +195,13 @@ def _places(community: Region) -> frozenset[int]:
     return frozenset(i for i in ids if i is not None)
 
 
-def _alert_themes(alert: Alert) -> frozenset[str]:
-    """The themes of the indicators that drove the alert (its frozen explanation)."""
-    rows = alert.explanation if isinstance(alert.explanation, list) else []
-    return frozenset(str(r["theme"]) for r in rows if isinstance(r, dict) and r.get("theme"))
+def alert_themes(contributions: Sequence[ContributionFact], indicators: dict[int, Indicator]) -> frozenset[str]:
+    """The themes of every indicator that raised the score (all positive contributions, a
+    trigger's included), not only the few the explanation keeps: an organisation whose
+    mandate meets any of them is concerned."""
+    return frozenset(
+        indicators[c.indicator_id].theme.code for c in contributions if c.amount > 0 and c.indicator_id in indicators
+    )
 
 
 def _responding_organisation_ids(organisation_ids: Iterable[int]) -> set[int]:
@@ -249,7 +252,7 @@ def _new_assignment(alert: Alert, organisation_id: int, *, at: datetime) -> Assi
     )
 
 
-def alert_route(*, alert: Alert, at: datetime) -> list[Assignment]:
+def alert_route(*, alert: Alert, at: datetime, themes: frozenset[str]) -> list[Assignment]:
     """Assign the alert to every organisation that qualifies now; return the new assignments.
 
     Called inside the scoring transaction when an alert opens or escalates. On an
@@ -259,7 +262,7 @@ def alert_route(*, alert: Alert, at: datetime) -> list[Assignment]:
     """
     community = Region.objects.get(pk=alert.community_id)
     places = _places(community)
-    fact = AlertFact(community_id=community.pk, places=places, level=alert.level, themes=_alert_themes(alert))
+    fact = AlertFact(community_id=community.pk, places=places, level=alert.level, themes=themes)
     qualifying = route(fact, _organisation_facts(places))
     existing = {a.organisation_id: a for a in Assignment.objects.select_for_update().filter(alert=alert)}
     for assignment in existing.values():
@@ -419,32 +422,39 @@ def _queue_emails(ids: list[int]) -> None:
 def notifications_email(*, notification_ids: list[int] | None = None) -> int:
     """Send the e-mails of notifications not sent yet (all, or those named); return how many.
 
-    Each is claimed by a conditional update before it is sent, so the queued task and the
-    sweep never both send one; a failed send is released for the next sweep.
+    Each is sent while its row is locked (``skip_locked``: the queued task and the sweep
+    never both take one) and marked sent in the same transaction, after the send. A worker
+    that dies between the two leaves the row unmarked, so the sweep sends it again: at
+    least once, never lost. A failed send is left for the next sweep.
     """
-    pending = Notification.objects.filter(
-        emailed_at__isnull=True, user__is_active=True, user__email__gt=""
-    ).select_related("user")
+    pending = Notification.objects.filter(emailed_at__isnull=True, user__is_active=True, user__email__gt="")
     if notification_ids is not None:
         pending = pending.filter(pk__in=notification_ids)
     sent = 0
     connection = get_connection()
-    for notification in pending.order_by("pk")[:500]:
-        now = timezone.now()
-        if not Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(emailed_at=now):
-            continue  # another sender claimed it
-        message = EmailMessage(
-            subject=notification.subject,
-            body=notification.body,
-            to=[notification.user.email],
-            connection=connection,
-        )
-        try:
-            message.send()
-        except Exception:
-            logger.exception("could not send notification %s; the sweep will try again", notification.pk)
-            Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
-            continue
+    for pk in list(pending.order_by("pk").values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .filter(pk=pk, emailed_at__isnull=True)
+                .first()
+            )
+            if notification is None:
+                continue  # another sender holds it, or has sent it
+            message = EmailMessage(
+                subject=notification.subject,
+                body=notification.body,
+                to=[notification.user.email],
+                connection=connection,
+            )
+            try:
+                message.send()
+            except Exception:
+                logger.exception("could not send notification %s; the sweep will try again", pk)
+                continue
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["emailed_at"])
         sent += 1
     return sent
 
@@ -507,7 +517,7 @@ def alert_consider(
         )
         event = _event(alert, AlertEventKind.OPENED, at=at, level=alert.level, note=_score_note(assessment, triggered))
         _audit(alert, f"opened ({alert.level})", actor=None, at=at)
-        alert_route(alert=alert, at=at)
+        alert_route(alert=alert, at=at, themes=alert_themes(contributions, indicators))
         transaction.on_commit(lambda: alert_dispatch(alert=alert, event=event))
         return alert
     if decision.action == AlertAction.ESCALATE and open_alert is not None:
@@ -521,7 +531,7 @@ def alert_consider(
         note = _("From %(previous)s. ") % {"previous": previous} + _score_note(assessment, triggered)
         event = _event(open_alert, AlertEventKind.ESCALATED, at=at, level=open_alert.level, note=note)
         _audit(open_alert, f"escalated {previous_code} → {open_alert.level}", actor=None, at=at)
-        alert_route(alert=open_alert, at=at)
+        alert_route(alert=open_alert, at=at, themes=alert_themes(contributions, indicators))
         transaction.on_commit(lambda: alert_dispatch(alert=open_alert, event=event))
         return open_alert
     if decision.action == AlertAction.SUPPRESSED:
@@ -534,8 +544,7 @@ def alert_consider(
     return open_alert
 
 
-@transaction.atomic
-def alert_close(
+def _alert_close(
     *,
     alert: Alert,
     user: User,
@@ -549,13 +558,10 @@ def alert_close(
     Closing starts the cooldown: the community does not raise again at this level or a
     lower one for EWERS_ALERT_COOLDOWN_DAYS. Pending assignments are withdrawn (nobody
     need acknowledge a closed alert); work already under way may still be completed, so
-    its outcome reaches the timeline. ``alert_resolve`` and ``alert_dismiss`` check who
-    acts and answer ``StateConflict``; this answers a ``ValidationError`` on a closed alert.
+    its outcome reaches the timeline. Called by ``alert_resolve`` and ``alert_dismiss``
+    only, inside their transaction, with the alert locked, open and the user allowed.
     """
     at = at or timezone.now()
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if alert.state != AlertState.OPEN:
-        raise ValidationError(_("Only an open alert can be closed."), code="state")
     if state not in (AlertState.RESOLVED, AlertState.DISMISSED):
         raise ValidationError({"state": [_("An alert is closed as resolved or dismissed.")]})
     if not note.strip() or "\x00" in note:
@@ -622,15 +628,17 @@ def alert_verify(*, alert: Alert, user: User, at: datetime | None = None) -> Ale
 @transaction.atomic
 def alert_resolve(*, alert: Alert, user: User, note: str, outcome: str, at: datetime | None = None) -> Alert:
     """Close the alert with a note and whether an incident followed (yes / no / unknown)."""
-    _open_or_conflict(_lock_alert(alert, user))
-    return alert_close(alert=alert, user=user, state=AlertState.RESOLVED, note=note, outcome=outcome, at=at)
+    alert = _lock_alert(alert, user)
+    _open_or_conflict(alert)
+    return _alert_close(alert=alert, user=user, state=AlertState.RESOLVED, note=note, outcome=outcome, at=at)
 
 
 @transaction.atomic
 def alert_dismiss(*, alert: Alert, user: User, note: str, at: datetime | None = None) -> Alert:
     """Close the alert as a false alarm, with a note; pending assignments are withdrawn."""
-    _open_or_conflict(_lock_alert(alert, user))
-    return alert_close(alert=alert, user=user, state=AlertState.DISMISSED, note=note, at=at)
+    alert = _lock_alert(alert, user)
+    _open_or_conflict(alert)
+    return _alert_close(alert=alert, user=user, state=AlertState.DISMISSED, note=note, at=at)
 
 
 def _assignable_or_invalid(alert: Alert, organisation: Organisation) -> None:
@@ -797,7 +805,8 @@ def assignment_decline(*, assignment: Assignment, user: User, reason: str, at: d
     locked.finished_at = at
     locked.reason = reason
     done = _record(locked, previous, AlertEventKind.DECLINED, user=user, at=at, note=reason)
-    _notify_coordinators(done, NotificationKind.DECLINED, at=at)
+    if done.alert.state == AlertState.OPEN:  # a closed alert needs no one else: no queue
+        _notify_coordinators(done, NotificationKind.DECLINED, at=at)
     return done
 
 

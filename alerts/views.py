@@ -20,10 +20,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -370,28 +368,13 @@ def assignment_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Assignments list -------------------------------------------------------------------
 
 
-def _most_urgent_first(assignments: Any) -> Any:
-    """Overdue first, then pending by deadline, then those being worked, then the finished."""
-    now = timezone.now()
-    return assignments.annotate(
-        urgency_rank=Case(
-            When(Q(state=AssignmentState.PENDING, due_at__lt=now), then=Value(0)),
-            When(state=AssignmentState.PENDING, then=Value(1)),
-            When(state__in=ASSIGNMENT_ACTIVE_STATES, then=Value(2)),
-            When(state=AssignmentState.DECLINED, then=Value(3)),
-            default=Value(4),
-            output_field=IntegerField(),
-        )
-    ).order_by("urgency_rank", "due_at", "id")
-
-
 @login_required
 @require_GET
 def assignment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The assignments the user may see (a responder: its organisation's; a coordinator:
     those in its coverage), most urgent first, filtered, 25 a page."""
     filterset = AssignmentFilter(
-        request.GET or None, queryset=_most_urgent_first(selectors.assignments_visible(request.user)), request=request
+        request.GET or None, queryset=selectors.assignments_visible(request.user), request=request
     )
     filter_form_prepare(filterset.form)
     if request.user.role != Role.COORDINATOR:

@@ -19,8 +19,10 @@ DENIED = frozenset({403, 404})
 
 
 class AccessDeniedAuditMiddleware:
-    """Writes an ``access_denied`` row for each 403 or 404 a signed-in user receives,
-    on pages and in the API (DRF sets the token's user on the request too)."""
+    """Writes an ``access_denied`` row for each 403 or 404 a signed-in user receives from a
+    view, on pages and in the API (DRF sets the token's user on the request too). A URL
+    that no view matches (a typo, a missing static file) reaches no object: not recorded,
+    so nobody can fill the append-only trail by asking for nonsense."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -28,7 +30,8 @@ class AccessDeniedAuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if response.status_code in DENIED and isinstance(user, User) and user.is_authenticated:
+        matched = getattr(request, "resolver_match", None) is not None
+        if matched and response.status_code in DENIED and isinstance(user, User) and user.is_authenticated:
             try:
                 audit_record(action=AuditAction.ACCESS_DENIED, actor=user, request=request, status=response.status_code)
             except DatabaseError:

@@ -11,6 +11,9 @@ from ewers.models import User
 
 
 def _clip(value: str, size: int) -> str:
+    """At most ``size`` characters, each printable: a refused URL may carry NUL bytes or
+    lone surrogates, which PostgreSQL cannot store (the row must still be written)."""
+    value = "".join(ch if ch.isprintable() else f"\\x{{{ord(ch):x}}}" for ch in value)
     return value if len(value) <= size else value[: size - 1] + "…"
 
 

@@ -35,13 +35,13 @@ def reports_recent(user: User, *, limit: int = 10) -> QuerySet[FieldReport]:
 
 
 def assignments_active(user: User) -> AssignmentQuerySet:
-    """Assignments still owed by an organisation, most urgent first (by their deadline:
-    the overdue ones come first)."""
+    """Assignments still owed by an organisation, most urgent first (overdue, then pending
+    by deadline, then those being worked: ``AssignmentQuerySet.by_urgency``)."""
     return (
         Assignment.objects.visible_to(user)
         .filter(state__in=ASSIGNMENT_ACTIVE_STATES)
         .select_related("alert__community", "organisation")
-        .order_by("due_at", "id")
+        .by_urgency()
     )
 
 

@@ -142,9 +142,10 @@ class FieldReportQuerySet(models.QuerySet["FieldReport"]):
         if user.role == Role.COORDINATOR:
             return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
-            behind_alerts = Contribution.objects.filter(
-                assessment__alerts__assignments__organisation=user.organisation_id
-            ).values("report")
+            from alerts.models import Assignment  # alerts builds on indicators
+
+            held = Assignment.objects.held_by(user.organisation_id).values("alert")
+            behind_alerts = Contribution.objects.filter(assessment__alerts__in=held).values("report")
             return self.filter(pk__in=behind_alerts)
         return self.none()
 

@@ -320,7 +320,6 @@ def test_a_responder_declines_and_the_coordinators_see_it(cast, work):
         ("in_progress", "api-assignment-start", None),
         ("completed", "api-assignment-decline", {"reason": "Late."}),
         ("declined", "api-assignment-start", None),
-        ("withdrawn", "api-assignment-acknowledge", None),
     ],
 )
 def test_an_illegal_transition_is_a_409_and_changes_nothing(cast, work, state, name, body):
@@ -334,6 +333,15 @@ def test_an_illegal_transition_is_a_409_and_changes_nothing(cast, work, state, n
     assert response.status_code == 409, response.content
     assert set(response.json()) == {"detail"}
     assert Assignment.objects.get(pk=assignment.pk).state == state
+
+
+def test_a_withdrawn_assignment_leaves_the_organisations_share(cast, work):
+    """Withdrawn (or moved elsewhere), it is no longer the organisation's to see: 404."""
+    assignment = work["t_cso"]
+    Assignment.objects.filter(pk=assignment.pk).update(state="withdrawn")
+    assert post(cast.cso_user, "api-assignment-acknowledge", assignment.pk).status_code == 404
+    assert as_user(cast.cso_user).get(reverse("api-alert-detail", args=[assignment.alert_id])).status_code == 404
+    assert Assignment.objects.get(pk=assignment.pk).state == "withdrawn"
 
 
 @pytest.mark.parametrize(

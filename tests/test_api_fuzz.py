@@ -152,7 +152,7 @@ def world(cast: Any) -> dict[str, str]:
             }
         ],
     )
-    alert_route(alert=alert, at=timezone.now())
+    alert_route(alert=alert, at=timezone.now(), themes=frozenset({cast.indicator.theme.code}))
     REAL.clear()
     REAL.update(
         {

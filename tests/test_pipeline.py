@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from alerts.choices import AlertEventKind, AlertState, IncidentOutcome
 from alerts.models import Alert
-from alerts.services import alert_close
+from alerts.services import StateConflict, alert_dismiss, alert_resolve
 from ewers.choices import RiskLevel
 from indicators.choices import AssessmentCause, Category, ReportStatus, Verification
 from indicators.models import FieldReport, RiskAssessment
@@ -127,7 +127,7 @@ def test_a_closed_alert_cools_down_at_its_level_but_not_above(cast, strong, djan
     with django_capture_on_commit_callbacks(execute=True):
         report(cast, strong)
     alert = Alert.objects.get()
-    alert_close(alert=alert, user=cast.coordinator, state=AlertState.RESOLVED, note="Calm again", outcome="no")
+    alert_resolve(alert=alert, user=cast.coordinator, note="Calm again", outcome="no")
     alert.refresh_from_db()
     assert alert.cooldown_until == alert.closed_at + timedelta(days=7)
     assert [e.kind for e in alert.events.all()][-1] == AlertEventKind.RESOLVED
@@ -145,12 +145,12 @@ def test_closing_an_alert_needs_a_note_and_an_outcome(cast, strong, django_captu
         report(cast, strong)
     alert = Alert.objects.get()
     with pytest.raises(ValidationError):
-        alert_close(alert=alert, user=cast.coordinator, state=AlertState.RESOLVED, note="", outcome="no")
+        alert_resolve(alert=alert, user=cast.coordinator, note="", outcome="no")
     with pytest.raises(ValidationError):
-        alert_close(alert=alert, user=cast.coordinator, state=AlertState.RESOLVED, note="x", outcome="maybe")
-    alert_close(alert=alert, user=cast.coordinator, state=AlertState.DISMISSED, note="False alarm")
-    with pytest.raises(ValidationError):
-        alert_close(alert=alert, user=cast.coordinator, state=AlertState.RESOLVED, note="x", outcome=IncidentOutcome.NO)
+        alert_resolve(alert=alert, user=cast.coordinator, note="x", outcome="maybe")
+    alert_dismiss(alert=alert, user=cast.coordinator, note="False alarm")
+    with pytest.raises(StateConflict):
+        alert_resolve(alert=alert, user=cast.coordinator, note="x", outcome=IncidentOutcome.NO)
     alert.refresh_from_db()
     assert (alert.state, alert.outcome) == (AlertState.DISMISSED, None)
 

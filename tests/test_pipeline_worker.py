@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from alerts.choices import AlertEventKind
 from alerts.models import Alert
 from ewers.choices import RiskLevel
 from indicators import tasks
@@ -88,7 +89,11 @@ def test_a_report_becomes_an_assessment_and_an_alert(cast, strong, celery_app, c
     assert assessment.level == RiskLevel.HIGH
     alert = Alert.objects.get()
     assert (alert.level, alert.assessment) == (RiskLevel.HIGH, assessment)
-    assert alert.events.count() == 1
+    # Opened, then routed to the CSO (coverage and mandate fit) in the same transaction.
+    assert [(e.kind, e.organisation_id) for e in alert.events.all()] == [
+        (AlertEventKind.OPENED, None),
+        (AlertEventKind.ASSIGNED, cast.cso.pk),
+    ]
 
 
 def test_a_resent_submission_makes_one_report(cast, strong, celery_app, celery_worker):

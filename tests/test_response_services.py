@@ -338,7 +338,8 @@ def test_a_declined_assignment_goes_to_the_coordinators_queue_and_can_be_moved(
     assert Notification.objects.get(kind=NotificationKind.MOVED).user == cast.police_user
     # Police may see and work it; the CSO still sees its own declined one.
     assert assignment_get(cast.police_user, moved.pk) == moved
-    assert list(assignments_visible(cast.cso_user)) == [assignment]
+    # Moved away, the declined assignment (and the alert) leave the CSO's share.
+    assert list(assignments_visible(cast.cso_user)) == []
     events = list(alert.events.values_list("kind", "organisation__code"))
     assert events[-2:] == [(AlertEventKind.ASSIGNED, "police"), (AlertEventKind.REASSIGNED, "cso")]
     with pytest.raises(StateConflict):
@@ -579,6 +580,17 @@ def test_every_refusal_to_a_signed_in_user_is_audited(cast, client):
     ]
 
 
+def test_a_refusal_is_audited_with_a_printable_path_and_nonsense_urls_are_not(cast, client):
+    """A NUL in a refused URL is written escaped (PostgreSQL stores no NUL); a URL that no
+    view matches reaches no object and is not recorded (nobody can flood the trail)."""
+    client.force_login(cast.analyst)
+    assert client.get("/api/v1/indicators/P0%001/").status_code == 404
+    assert client.get("/no-such-page/").status_code == 404
+    assert client.get("/static/missing.css").status_code == 404
+    rows = AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED)
+    assert list(rows.values_list("path", flat=True)) == ["/api/v1/indicators/P0\\x{0}1/"]
+
+
 def test_administrators_read_the_audit_trail_in_the_admin_and_nobody_edits_it(cast, raised, client):
     row = AuditEvent.objects.order_by("id").first()
     model_admin = admin.site._registry[AuditEvent]
@@ -622,3 +634,20 @@ def test_only_a_whole_database_flush_empties_the_audit_trail(cast):
     assert AuditEvent.objects.count() == 1
     call_command("flush", interactive=False, verbosity=0)  # as the test runner does between tests
     assert not AuditEvent.objects.exists()
+
+
+def test_routing_reads_every_theme_that_raised_the_score_not_only_the_explanation(cast):
+    """Six tension readings outweigh one small weapons reading: the explanation keeps the
+    top five, but the police (weapons mandate) are concerned all the same."""
+    from alerts.services import alert_explanation, alert_themes
+    from indicators.scoring import ContributionFact
+
+    weapons = factories.make_indicator("W09", theme=factories.make_theme("weapons"))
+    tension = [factories.make_indicator(f"X0{n}", theme=cast.indicator.theme) for n in range(6)]
+    indicators = {i.pk: i for i in [*tension, weapons]}
+    contributions = [ContributionFact(i.pk, 1, 1, 2.0) for i in tension] + [
+        ContributionFact(weapons.pk, 1, 1, 0.1),
+        ContributionFact(cast.indicator.pk, 1, 1, -1.0),  # resilience lowers the score: not a driver
+    ]
+    assert {row["theme"] for row in alert_explanation(contributions, indicators)} == {"tension"}
+    assert alert_themes(contributions, indicators) == {"tension", "weapons"}
