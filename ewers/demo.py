@@ -18,6 +18,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.choices import AlertState, AssignmentState
+from alerts.models import Assignment
+from alerts.services import assignment_acknowledge, assignment_start, assignments_mark_overdue
 from ewers.boundaries import region_outline_refresh
 from ewers.choices import RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
@@ -794,6 +797,46 @@ def seed_scores(places: dict[str, Region], *, now: datetime) -> int:
     return scored
 
 
+# Alerts raised longer ago than this have been taken up by their organisations in the demo;
+# newer ones are left as they came (and may be overdue, as the sweep then marks them).
+DEMO_WORKED_AFTER = timedelta(days=3)
+
+
+def seed_response(*, now: datetime) -> int:
+    """Play the partners' part in the demo's older alerts, so the desks show work under way.
+
+    Each pending assignment of an alert opened before ``now - DEMO_WORKED_AFTER`` is
+    acknowledged 40 minutes after it was made and started 4 hours after, by its
+    organisation's first responder, through the same services the pages use. Then the
+    overdue sweep runs once at ``now``, as beat would have. Safe to run again: worked
+    assignments are no longer pending, and the sweep marks an assignment once.
+    """
+    worked = 0
+    pending = (
+        Assignment.objects.filter(
+            state=AssignmentState.PENDING,
+            alert__state=AlertState.OPEN,
+            alert__opened_at__lt=now - DEMO_WORKED_AFTER,
+        )
+        .select_related("alert", "organisation")
+        .order_by("created_at", "pk")
+    )
+    for assignment in pending:
+        responder = (
+            User.objects.filter(organisation=assignment.organisation, role=Role.RESPONDER, is_active=True)
+            .order_by("pk")
+            .first()
+        )
+        if responder is None:
+            continue
+        made = assignment.created_at
+        assignment = assignment_acknowledge(assignment=assignment, user=responder, at=made + timedelta(minutes=40))
+        assignment_start(assignment=assignment, user=responder, at=made + timedelta(hours=4))
+        worked += 1
+    assignments_mark_overdue(at=now)
+    return worked
+
+
 @dataclass
 class SeedResult:
     regions: int
@@ -820,6 +863,7 @@ def seed_demo(*, now: datetime | None = None) -> SeedResult:
     users = seed_users(organisations)
     created = seed_reports(plan_reports(place_plan, now=now), places, indicators, users)
     seed_scores(places, now=now)
+    seed_response(now=now)
     return SeedResult(
         regions=len(places),
         indicators=len(indicators),

@@ -12,6 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from alerts.choices import AlertEventKind, AssignmentState
+from alerts.models import Alert, AlertEvent, Assignment
 from ewers.choices import RegionLevel, Role, Sector
 from ewers.demo import DEMO_PASSWORD, plan_places, plan_reports, seed_demo
 from ewers.geojson import validate_boundary
@@ -194,3 +196,24 @@ def test_the_command_reports_what_it_made(settings, capsys):
     out = capsys.readouterr().out
     assert "77 places, 18 indicators" in out
     assert "password ewers-demo" in out
+
+
+def test_the_partners_have_taken_up_the_older_alerts(seeded):
+    """Routing ran while the reports were scored; the older alerts' assignments are under
+    way, the newest wait and are marked overdue once, with the coordinators told."""
+    assignments = Assignment.objects.select_related("alert", "organisation")
+    assert assignments.exists()
+    newest = Alert.objects.order_by("-opened_at").first()
+    for assignment in assignments:
+        if assignment.alert_id == newest.pk:
+            assert assignment.state == AssignmentState.PENDING
+            assert assignment.overdue_notified_at is not None
+        else:
+            assert assignment.state == AssignmentState.IN_PROGRESS, assignment
+            assert assignment.acknowledged_at < assignment.due_at
+    overdue = AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE)
+    assert overdue.count() == assignments.filter(alert=newest).count()
+    # The routed organisations are the ones whose mandate and coverage fit.
+    assert {a.organisation.code for a in assignments.filter(alert=newest)} == {"national-unity", "jaringan-damai"}
+    seed_demo(now=timezone.now() + timedelta(hours=3))
+    assert AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE).count() == overdue.count()
