@@ -77,7 +77,7 @@ def organisations_assignable(alert: Alert) -> QuerySet[Organisation]:
     """Organisations a coordinator may give the alert to (``alert_assign``, ``assignment_move``):
     active, covering its community, with an active responder."""
     community = Region.objects.get(pk=alert.community_id)
-    places = [p for p in (community.pk, community.country_id, community.region_id, community.district_id) if p]
+    places = community.lineage_ids
     responders = User.objects.filter(organisation=OuterRef("pk"), role=Role.RESPONDER, is_active=True)
     return (
         Organisation.objects.filter(is_active=True, coverage__in=places)

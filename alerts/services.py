@@ -51,6 +51,7 @@ from alerts.routing import (
     tightened_due,
 )
 from alerts.rules import AlertAction, alert_decide
+from alerts.selectors import organisations_assignable
 from audit.choices import AuditAction
 from audit.services import audit_record
 from ewers.choices import RiskLevel, Role
@@ -189,12 +190,6 @@ def _audit(
 # --- Routing ----------------------------------------------------------------------
 
 
-def _places(community: Region) -> frozenset[int]:
-    """The community and every region above it (the denormalised ancestor columns)."""
-    ids = (community.pk, community.country_id, community.region_id, community.district_id)
-    return frozenset(i for i in ids if i is not None)
-
-
 def alert_themes(contributions: Sequence[ContributionFact], indicators: dict[int, Indicator]) -> frozenset[str]:
     """The themes of every indicator that raised the score (all positive contributions, a
     trigger's included), not only the few the explanation keeps: an organisation whose
@@ -261,7 +256,7 @@ def alert_route(*, alert: Alert, at: datetime, themes: frozenset[str]) -> list[A
     its deadline and the new level's; its responders are told.
     """
     community = Region.objects.get(pk=alert.community_id)
-    places = _places(community)
+    places = community.lineage_ids
     fact = AlertFact(community_id=community.pk, places=places, level=alert.level, themes=themes)
     qualifying = route(fact, _organisation_facts(places))
     existing = {a.organisation_id: a for a in Assignment.objects.select_for_update().filter(alert=alert)}
@@ -328,7 +323,7 @@ def _coordinators(community_id: int) -> list[User]:
             role=Role.COORDINATOR,
             is_active=True,
             organisation__is_active=True,
-            organisation__coverage__in=list(_places(community)),
+            organisation__coverage__in=list(community.lineage_ids),
         )
         .distinct()
         .order_by("pk")
@@ -600,7 +595,10 @@ def _lock_alert(alert: Alert, user: User) -> Alert:
     return Alert.objects.select_for_update().get(pk=alert.pk)
 
 
-def _open_or_conflict(alert: Alert) -> None:
+def alert_require_open(alert: Alert) -> None:
+    """``StateConflict`` unless the alert is open. Every coordinator action checks it under
+    the alert's lock; the API also checks it first, so a closed alert answers 409 whatever
+    the body."""
     if alert.state != AlertState.OPEN:
         raise StateConflict(
             _("This alert is %(state)s: it can no longer be changed.") % {"state": alert.get_state_display().lower()}
@@ -612,7 +610,7 @@ def alert_verify(*, alert: Alert, user: User, at: datetime | None = None) -> Ale
     """A coordinator has reviewed the open alert and vouches for it."""
     at = at or timezone.now()
     alert = _lock_alert(alert, user)
-    _open_or_conflict(alert)
+    alert_require_open(alert)
     if alert.verified:
         raise StateConflict(_("This alert is already verified."))
     alert.verified = True
@@ -629,7 +627,7 @@ def alert_verify(*, alert: Alert, user: User, at: datetime | None = None) -> Ale
 def alert_resolve(*, alert: Alert, user: User, note: str, outcome: str, at: datetime | None = None) -> Alert:
     """Close the alert with a note and whether an incident followed (yes / no / unknown)."""
     alert = _lock_alert(alert, user)
-    _open_or_conflict(alert)
+    alert_require_open(alert)
     return _alert_close(alert=alert, user=user, state=AlertState.RESOLVED, note=note, outcome=outcome, at=at)
 
 
@@ -637,18 +635,14 @@ def alert_resolve(*, alert: Alert, user: User, note: str, outcome: str, at: date
 def alert_dismiss(*, alert: Alert, user: User, note: str, at: datetime | None = None) -> Alert:
     """Close the alert as a false alarm, with a note; pending assignments are withdrawn."""
     alert = _lock_alert(alert, user)
-    _open_or_conflict(alert)
+    alert_require_open(alert)
     return _alert_close(alert=alert, user=user, state=AlertState.DISMISSED, note=note, at=at)
 
 
 def _assignable_or_invalid(alert: Alert, organisation: Organisation) -> None:
-    """A coordinator may hand an alert to an active organisation that covers its community
-    and has someone to act on it (mandate and lowest level are the coordinator's call)."""
-    community = Region.objects.get(pk=alert.community_id)
-    covers = Organisation.coverage.through.objects.filter(
-        organisation_id=organisation.pk, region_id__in=list(_places(community))
-    ).exists()
-    if not (organisation.is_active and covers and organisation.pk in _responding_organisation_ids([organisation.pk])):
+    """A coordinator may hand an alert to an organisation of ``organisations_assignable``
+    (mandate and lowest level are the coordinator's call)."""
+    if not organisations_assignable(alert).filter(pk=organisation.pk).exists():
         raise ValidationError(
             {"organisation": [_("Choose an active organisation that covers this community and has responders.")]}
         )
@@ -695,7 +689,7 @@ def alert_assign(*, alert: Alert, user: User, organisation: Organisation, at: da
     """A coordinator adds an organisation to an open alert."""
     at = at or timezone.now()
     alert = _lock_alert(alert, user)
-    _open_or_conflict(alert)
+    alert_require_open(alert)
     return _give(alert, organisation, user=user, at=at, kind=NotificationKind.ASSIGNED)
 
 
@@ -710,7 +704,7 @@ def assignment_move(
     """
     at = at or timezone.now()
     alert = _lock_alert(assignment.alert, user)
-    _open_or_conflict(alert)
+    alert_require_open(alert)
     old = Assignment.objects.select_for_update().get(pk=assignment.pk)
     movable = (*ASSIGNMENT_ACTIVE_STATES, AssignmentState.DECLINED)
     if old.state not in movable or old.replaced_by_id is not None:

@@ -139,6 +139,13 @@ class Region(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    @property
+    def lineage_ids(self) -> frozenset[int]:
+        """Its own id and its ancestors' (the denormalised columns): an organisation covering
+        any of them covers this place."""
+        ids = (self.pk, self.country_id, self.region_id, self.district_id)
+        return frozenset(i for i in ids if i is not None)
+
 
 class Theme(models.Model):
     """A theme of violent extremism that indicators measure and mandates cover."""

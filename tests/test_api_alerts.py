@@ -550,3 +550,16 @@ def test_bad_notification_ids_are_a_400(cast, notes, body):
 def test_notifications_are_not_written_through_the_api(cast, notes):
     client = as_user(cast.cso_user)
     assert client.post(reverse("api-notification-list"), {}, format="json").status_code == 405
+
+
+def test_a_closed_alert_answers_409_whatever_the_body(cast, work):
+    alert = work["t_cso"].alert
+    assert post(cast.coordinator, "api-alert-dismiss", alert.pk, {"note": "False alarm."}).status_code == 200
+    for name, body in [
+        ("api-alert-resolve", {"note": "x"}),  # the outcome is missing, but the alert is closed first
+        ("api-alert-dismiss", {}),
+        ("api-alert-assign", {"organisation": "no-such-org"}),
+        ("api-alert-verify", None),
+    ]:
+        response = post(cast.coordinator, name, alert.pk, body)
+        assert response.status_code == 409, (name, response.content)

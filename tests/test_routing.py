@@ -17,7 +17,6 @@ from alerts.routing import (
     acknowledge_due,
     assignment_allowed_actions,
     assignment_next_state,
-    qualifies,
     route,
     tightened_due,
 )
@@ -110,9 +109,21 @@ def test_it_never_routes_outside_coverage_mandate_or_level(alert, orgs):
         assert RiskLevel.rank(alert.level) >= RiskLevel.rank(o.min_level)
 
 
+LEVEL_ORDER = ["low", "moderate", "high", "critical"]
+
+
 @given(alerts, organisations())
 def test_it_routes_every_organisation_that_qualifies(alert, orgs):
-    assert set(route(alert, orgs)) == {o.id for o in orgs if qualifies(alert, o)}
+    """Checked against the rule written out independently (PRODUCT.md, step 4)."""
+    expected = {
+        o.id
+        for o in orgs
+        if o.responds
+        and any(place in o.covers for place in alert.places)
+        and any(theme in o.themes for theme in alert.themes)
+        and LEVEL_ORDER.index(alert.level) >= LEVEL_ORDER.index(o.min_level)
+    }
+    assert set(route(alert, orgs)) == expected
 
 
 @given(alerts, organisations(), levels)

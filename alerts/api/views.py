@@ -50,6 +50,7 @@ from alerts.services import (
     alert_assign,
     alert_dismiss,
     alert_may_manage,
+    alert_require_open,
     alert_resolve,
     alert_verify,
     assignment_acknowledge,
@@ -107,6 +108,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
         alert = self.get_object()
         if not alert_may_manage(_user(self.request), alert):
             raise PermissionDenied(_("Only the coordinators covering the community may do this."))
+        alert_require_open(alert)  # 409 before the body is read (the service checks again, locked)
         return alert
 
     def _answer(self, alert: Alert) -> Response:
