@@ -25,13 +25,22 @@ def heatmap_csv_rows(data: Heatmap, *, minimum: int) -> Iterator[list[str]]:
     yield ["code", "name", "score", "level", *weeks, "suppressed"]
     for i, area in enumerate(data.areas):
         hidden: list[str] = []
+        row = data.matrix[i]
+        withheld = {
+            j for j, value in enumerate(row) if value is not None and is_suppressed(area.reports_by_week[j], minimum)
+        }
         score, level = csv_number(area.score), area.level or ""
-        if area.score is not None and is_suppressed(area.reports_current, minimum):
+        # A week holding a member's latest assessment can show the score itself: the
+        # score and those weeks are shown together or withheld together.
+        if area.score is not None and (
+            is_suppressed(area.reports_current, minimum) or withheld.intersection(area.score_weeks)
+        ):
             score, level = "", ""
             hidden.append("score")
+            withheld.update(j for j in area.score_weeks if row[j] is not None)
         cells = []
-        for j, value in enumerate(data.matrix[i]):
-            if value is not None and is_suppressed(area.reports_by_week[j], minimum):
+        for j, value in enumerate(row):
+            if j in withheld:
                 cells.append("")
                 hidden.append(weeks[j])
             else:

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ewers.choices import RiskLevel
 from indicators.scoring import band_level, score_from_raw
 
 STAT_MEAN = "mean"
@@ -150,6 +149,3 @@ def is_suppressed(report_count: int, minimum: int) -> bool:
     """A cell backed by fewer than ``minimum`` reports is not exported (do no harm: a
     small count can point at a source)."""
     return report_count < minimum
-
-
-LEVEL_ORDER = list(RiskLevel.values)

@@ -11,7 +11,8 @@ readings, in a fixed number of queries whatever the number of communities:
 3. the open alerts counted per community;
 4. the matrix: the highest score per community per UTC week (TruncWeek + Max);
 5. with a theme or category: the matching contributions of the latest assessments;
-6. for the CSV export only: the reports counted per community per week.
+6. for the CSV export only: the distinct reports behind each latest assessment, and the
+   reports counted per community per week.
 
 The arithmetic over those rows is ``analytics.heatmap`` (pure).
 """
@@ -24,8 +25,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Count, F, FloatField, JSONField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    JSONField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -36,7 +49,7 @@ from analytics import heatmap
 from analytics.choices import AreaLevel
 from ewers.choices import RegionLevel, RiskLevel
 from ewers.models import Region, Theme, User
-from indicators.models import Contribution, FieldReport, RiskAssessment
+from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
 from indicators.selectors import assessment_contributions, assessment_history, reports_visible
 from indicators.services import scoring_config
 
@@ -72,9 +85,13 @@ class HeatmapArea:
     assessed: int
     open_alerts: int
     geometry: dict[str, Any] | None = None
-    # Reports behind the current score and behind each week (CSV export only).
+    # CSV export only. The fewest reports behind any community's part of the current
+    # score and of each week's value (an area value is withheld when any member's part
+    # would be), and the week columns holding a member's latest assessment (such a cell
+    # can equal the score: both are shown or withheld together).
     reports_current: int = 0
     reports_by_week: list[int] = field(default_factory=list)
+    score_weeks: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -142,13 +159,28 @@ def heatmap_build(
     now = now or timezone.now()
     config = scoring_config()
     communities = heatmap_communities(user, query)
-    fields = ["pk", "code", "name", "district_id", "region_id", "latest_id", "latest_score", "latest_level"]
+    fields = [
+        "pk",
+        "code",
+        "name",
+        "district_id",
+        "region_id",
+        "latest_id",
+        "latest_score",
+        "latest_level",
+        "latest_at",
+    ]
     listed = communities
     if with_geometry and query.level == AreaLevel.COMMUNITY:
         listed = listed.annotate(geometry=_geometry())
         fields.append("geometry")
     community_rows = list(
-        listed.annotate(latest_id=_latest("pk"), latest_score=_latest("score"), latest_level=_latest("level"))
+        listed.annotate(
+            latest_id=_latest("pk"),
+            latest_score=_latest("score"),
+            latest_level=_latest("level"),
+            latest_at=_latest("assessed_at"),
+        )
         .order_by("code")
         .values(*fields)
     )
@@ -193,7 +225,7 @@ def heatmap_build(
 
     weeks = heatmap.week_window(now, query.weeks)
     start, end = heatmap.monday_midnight(weeks[0]), heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
-    cells = _weekly_cells(user, query, communities, start, end, config.saturation)
+    cells = list(_weekly_cells(user, query, communities, start, end, config.saturation))
     matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
 
     areas = []
@@ -218,7 +250,7 @@ def heatmap_build(
             )
         )
     if with_report_counts:
-        _count_reports(areas, communities, membership, weeks, now)
+        _count_reports(query, areas, communities, community_rows, current, cells, membership, weeks, start, end)
     return Heatmap(query=query, areas=areas, weeks=weeks, matrix=matrix)
 
 
@@ -263,43 +295,69 @@ def _as_date(value: datetime | date) -> date:
 
 
 def _count_reports(
+    query: HeatmapQuery,
     areas: list[HeatmapArea],
     communities: QuerySet[Region],
+    community_rows: list[dict[str, Any]],
+    current: Mapping[int, float | None],
+    cells: Iterable[tuple[int, date, float]],
     membership: dict[int, int],
     weeks: list[date],
-    now: datetime,
+    start: datetime,
+    end: datetime,
 ) -> None:
-    """Reports per area behind the current score and behind each week, in one query.
+    """The report counts that decide what the CSV withholds, in two queries.
 
-    Counted over every report of the communities (not only those the user may read):
-    the count is never shown, it only decides which cells are suppressed. The current
-    score stands on the reports of the weeks that overlap the scoring window.
+    A community's current score stands on the distinct reports its latest assessment
+    read (with a theme or category: those behind its matching contributions); its value
+    in a week on its reports observed that week (with a filter: those with a reading of a
+    matching indicator). Every report counts, not only those the user may read: the
+    count is never shown. An area keeps, per value, its weakest member's count, so an
+    aggregate never shows what its communities would withhold (docs/heatmap.md).
     """
-    scoring_start = heatmap.week_start(now - timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS))
-    first = min(weeks[0], scoring_start)
-    end = heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
-    rows = (
-        FieldReport.objects.filter(
-            community__in=communities.values("pk"), observed_at__gte=heatmap.monday_midnight(first), observed_at__lt=end
-        )
-        .annotate(week=TruncWeek("observed_at", tzinfo=UTC))
+    latest_ids = communities.annotate(latest_id=_latest("pk")).values("latest_id")
+    by_score = dict(
+        Contribution.objects.filter(_indicator_filter(query), assessment__in=latest_ids)
+        .order_by()
+        .values_list("assessment__community_id")
+        .annotate(n=Count("report", distinct=True))
+    )
+    reports = FieldReport.objects.filter(
+        community__in=communities.values("pk"), observed_at__gte=start, observed_at__lt=end
+    )
+    if query.filters_indicators:
+        reports = reports.filter(Exists(Reading.objects.filter(_indicator_filter(query), report=OuterRef("pk"))))
+    by_week = {
+        (community_id, _as_date(week)): n
+        for community_id, week, n in reports.annotate(week=TruncWeek("observed_at", tzinfo=UTC))
         .order_by()
         .values_list("community_id", "week")
         .annotate(n=Count("id"))
-    )
+    }
     column = {week: i for i, week in enumerate(weeks)}
     by_pk = {area.pk: area for area in areas}
-    for area in areas:
-        area.reports_by_week = [0] * len(weeks)
-    for community_id, week, count in rows:
-        counted = by_pk.get(membership.get(community_id, -1))
-        if counted is None:
+    weakest_score: dict[int, int] = {}
+    weakest_week: dict[tuple[int, int], int] = {}
+    linked: dict[int, set[int]] = defaultdict(set)
+    for row in community_rows:
+        area = membership.get(row["pk"])
+        if area is None or current.get(row["pk"]) is None:
             continue
-        day = _as_date(week)
-        if day >= scoring_start:
-            counted.reports_current += count
-        if day in column:
-            counted.reports_by_week[column[day]] += count
+        count = by_score.get(row["pk"], 0)
+        weakest_score[area] = min(count, weakest_score.get(area, count))
+        if row["latest_at"] is not None and (day := heatmap.week_start(row["latest_at"])) in column:
+            linked[area].add(column[day])
+    for community_id, day, value in cells:
+        area = membership.get(community_id)
+        if area is None or value is None or day not in column:
+            continue
+        key = (area, column[day])
+        count = by_week.get((community_id, day), 0)
+        weakest_week[key] = min(count, weakest_week.get(key, count))
+    for pk, counted in by_pk.items():
+        counted.reports_current = weakest_score.get(pk, 0)
+        counted.reports_by_week = [weakest_week.get((pk, j), 0) for j in range(len(weeks))]
+        counted.score_weeks = sorted(linked.get(pk, set()))
 
 
 # --- Community page ----------------------------------------------------------------------
@@ -360,6 +418,14 @@ def community_alert_marks(user: User, community: Region, *, since: datetime) -> 
     return alerts, sorted(marks, key=lambda m: m.at)
 
 
+def community_district_visible(user: User, community: Region) -> bool:
+    """Whether the community's district is in the user's share (the page links to the
+    heatmap of that district only then: a filter outside the share answers 400)."""
+    if community.district_id is None:
+        return False
+    return Region.objects.visible_to(user).filter(pk=community.district_id).exists()
+
+
 def community_reports(user: User, community: Region, *, limit: int = 10) -> list[Any]:
     """The community's latest reports that the user may see (no protected field is read)."""
     return list(
@@ -387,6 +453,7 @@ class RisingCommunity:
 
 @dataclass(frozen=True)
 class OrganisationPerformance:
+    organisation_id: int
     organisation: str
     assignments: int
     acknowledged: int
@@ -482,17 +549,28 @@ def _median(values: list[timedelta]) -> timedelta | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def response_performance(assignments: Iterable[Mapping[str, Any]], *, now: datetime) -> list[OrganisationPerformance]:
-    """Per organisation: how fast it acknowledges and completes, and how often it is late.
+def response_performance(
+    assignments: Iterable[Mapping[str, Any]], *, overdue: Iterable[tuple[int, str, int]] = ()
+) -> list[OrganisationPerformance]:
+    """Per organisation (by id): how fast it acknowledges and completes, and how often it is late.
 
-    Time to acknowledge runs from the assignment to its acknowledgement; time to complete
-    from the assignment to its completion. Overdue: still pending after the deadline now.
+    ``assignments`` are the rows of the period. Time to acknowledge runs from the
+    assignment's creation to its acknowledgement; time to complete from its creation to
+    its completion. ``overdue`` holds (organisation id, name, count) of the assignments
+    overdue now, whatever the period (``AssignmentQuerySet.overdue``).
     """
-    grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    grouped: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    names: dict[int, str] = {}
     for row in assignments:
-        grouped[row["organisation__name"]].append(row)
+        grouped[row["organisation_id"]].append(row)
+        names[row["organisation_id"]] = row["organisation__name"]
+    late: dict[int, int] = {}
+    for organisation_id, name, count in overdue:
+        late[organisation_id] = count
+        names[organisation_id] = name
     result = []
-    for name, rows in sorted(grouped.items()):
+    for organisation_id, name in sorted(names.items(), key=lambda item: (item[1], item[0])):
+        rows = grouped.get(organisation_id, [])
         acknowledge = [r["acknowledged_at"] - r["created_at"] for r in rows if r["acknowledged_at"] is not None]
         complete = [
             r["finished_at"] - r["created_at"]
@@ -501,12 +579,13 @@ def response_performance(assignments: Iterable[Mapping[str, Any]], *, now: datet
         ]
         result.append(
             OrganisationPerformance(
+                organisation_id=organisation_id,
                 organisation=name,
                 assignments=len(rows),
                 acknowledged=len(acknowledge),
                 completed=len(complete),
                 declined=sum(1 for r in rows if r["state"] == AssignmentState.DECLINED),
-                overdue=sum(1 for r in rows if r["state"] == AssignmentState.PENDING and r["due_at"] < now),
+                overdue=late.get(organisation_id, 0),
                 median_acknowledge=_median(acknowledge),
                 median_complete=_median(complete),
             )
@@ -527,12 +606,16 @@ def overview_build(user: User, *, days: int, region: Region | None = None, now: 
         .annotate(n=Count("id"))
         .order_by("-n", "community__region__code")
     )
+    assignments = Assignment.objects.visible_to(user).filter(alert__in=alerts.values("pk"))
     assignment_rows = (
-        Assignment.objects.visible_to(user)
-        .filter(alert__in=alerts.values("pk"), created_at__gte=since)
+        assignments.filter(created_at__gte=since)
         .exclude(state=AssignmentState.WITHDRAWN)
         .order_by()
-        .values("organisation__name", "state", "created_at", "acknowledged_at", "finished_at", "due_at")
+        .values("organisation_id", "organisation__name", "state", "created_at", "acknowledged_at", "finished_at")
+    )
+    # Overdue now, whatever the period: late work made before it is still late.
+    overdue = (
+        assignments.overdue().order_by().values_list("organisation_id", "organisation__name").annotate(n=Count("id"))
     )
     closed = dict(
         alerts.filter(closed_at__gte=since, state=AlertState.RESOLVED).values_list("outcome").annotate(n=Count("id"))
@@ -551,7 +634,7 @@ def overview_build(user: User, *, days: int, region: Region | None = None, now: 
         rising={d: rising_communities(user, days=d, region=region, now=now) for d in (7, 30)},
         alerts_by_level={level: by_level.get(level, 0) for level in RiskLevel.values if level != RiskLevel.LOW},
         alerts_by_region=[(code or "", name or "", n) for code, name, n in by_region],
-        performance=response_performance(assignment_rows, now=now),
+        performance=response_performance(assignment_rows, overdue=overdue),
         quality=quality,
     )
 

@@ -154,6 +154,7 @@ def community_page(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
         "trend_figure": figures.community_trend(trend, marks) if trend else None,
         "explanation_figure": figures.community_explanation(shares) if shares else None,
         "trend_days": TREND_DAYS,
+        "district_linked": selectors.community_district_visible(user, community),
     }
     return render(request, "analytics/community.html", context)
 

@@ -66,6 +66,12 @@ class RegionAdminForm(forms.ModelForm[Region]):
         return data
 
 
+def boundary_upload_max_bytes() -> int:
+    """The largest file the admin page takes: it is read within a web request, so far
+    less than the command's limit (docs/boundaries.md)."""
+    return min(settings.EWERS_BOUNDARY_ADMIN_MAX_BYTES, settings.EWERS_BOUNDARY_MAX_BYTES)
+
+
 class BoundaryImportForm(forms.Form):
     """The upload of a GeoJSON FeatureCollection of one level (docs/boundaries.md)."""
 
@@ -90,10 +96,14 @@ class BoundaryImportForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > settings.EWERS_BOUNDARY_MAX_BYTES:
+        limit = boundary_upload_max_bytes()
+        if upload.size is not None and upload.size > limit:
             raise forms.ValidationError(
-                _("The file is %(size)s bytes; at most %(max)s bytes can be imported."),
-                params={"size": f"{upload.size:,}", "max": f"{settings.EWERS_BOUNDARY_MAX_BYTES:,}"},
+                _(
+                    "The file is %(size)s bytes; at most %(max)s bytes can be uploaded here. "
+                    "Load larger files with the import_boundaries management command."
+                ),
+                params={"size": f"{upload.size:,}", "max": f"{limit:,}"},
             )
         return upload
 
@@ -190,6 +200,7 @@ class RegionAdmin(admin.ModelAdmin[Region]):
                         parent_property=data["parent_property"] or None,
                         dry_run=data["dry_run"],
                         repair=data["repair"],
+                        max_bytes=boundary_upload_max_bytes(),
                     )
                 except BoundaryImportError as exc:
                     problems = exc.messages
@@ -207,7 +218,7 @@ class RegionAdmin(admin.ModelAdmin[Region]):
             "result": result,
             "summary": boundary_import_summary(result) if result else "",
             "problems": problems,
-            "max_bytes": settings.EWERS_BOUNDARY_MAX_BYTES,
+            "max_bytes": boundary_upload_max_bytes(),
         }
         return TemplateResponse(request, "admin/ewers/region/import_boundaries.html", context)
 

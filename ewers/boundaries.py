@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,7 +258,21 @@ def _property_text(properties: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
+def _text_problem(value: str, what: str) -> str | None:
+    """Control characters (NUL among them) and lone surrogates: PostgreSQL cannot store
+    NUL nor text that is not valid UTF-8, and the others have no place in a name."""
+    for char in value:
+        if unicodedata.category(char) in {"Cc", "Cs"}:
+            return _("the %(what)s holds a control character or an unpaired surrogate (%(char)s)") % {
+                "what": what,
+                "char": ascii(char),
+            }
+    return None
+
+
 def _code_problem(code: str) -> str | None:
+    if problem := _text_problem(code, _("code")):
+        return problem
     if len(code) > CODE_MAX_LENGTH:
         return _("the code is longer than %(max)d characters") % {"max": CODE_MAX_LENGTH}
     try:
@@ -280,7 +295,7 @@ def _shape(boundary: Mapping[str, Any]) -> Polygon | MultiPolygon:
             )
             for rings in polygons
         ]
-    except (ValueError, IndexError):  # positions of mixed lengths
+    except (ValueError, IndexError, TypeError, OverflowError):  # positions of mixed lengths
         return shape(boundary)
     return parts[0] if boundary["type"] == "Polygon" else MultiPolygon(parts)
 
@@ -297,7 +312,7 @@ def _geometry_check(geometry: Any, *, repair: bool) -> tuple[dict[str, Any], sha
     try:
         geometry_shape = _shape(boundary)
         valid = geometry_shape.is_valid
-    except (GEOSException, ValueError) as exc:
+    except (GEOSException, ValueError, TypeError, OverflowError) as exc:
         raise ValueError(_("the geometry cannot be read: %(error)s") % {"error": exc}) from None
     if valid:
         return boundary, geometry_shape, False
@@ -349,7 +364,8 @@ def _check_features(
             continue
         code = _property_text(properties, code_property)
         if code is not None:
-            where = f"features[{index}] ({code})"
+            # A code that cannot be printed as it is (a NUL, a lone surrogate) is escaped.
+            where = f"features[{index}] ({code if _text_problem(code, '') is None else ascii(code)})"
         feature_problems: list[str] = []
         if code is None:
             feature_problems.append(_("no code in property “%(name)s”") % {"name": code_property})
@@ -369,11 +385,15 @@ def _check_features(
             feature_problems.append(_("no name in property “%(name)s”") % {"name": name_property})
         elif len(name) > NAME_MAX_LENGTH:
             feature_problems.append(_("the name is longer than %(max)d characters") % {"max": NAME_MAX_LENGTH})
+        elif problem := _text_problem(name, _("name")):
+            feature_problems.append(problem)
         parent_code = None
         if parent_property is not None:
             parent_code = _property_text(properties, parent_property)
             if parent_code is None:
                 feature_problems.append(_("no parent code in property “%(name)s”") % {"name": parent_property})
+            elif problem := _text_problem(parent_code, _("parent code")):
+                feature_problems.append(problem)
         try:
             boundary, geometry, repaired = _geometry_check(feature.get("geometry"), repair=repair)
         except ValueError as exc:
@@ -480,6 +500,7 @@ def boundaries_import(
     parent_property: str | None = None,
     dry_run: bool = False,
     repair: bool = False,
+    max_bytes: int | None = None,
 ) -> BoundaryImportResult:
     """Create or update the places of ``level`` described by a GeoJSON FeatureCollection.
 
@@ -490,7 +511,8 @@ def boundaries_import(
     not valid (a ring crossing itself) is refused unless ``repair`` is on, when GEOS's
     ``make_valid`` mends it and its areas are kept. Any problem raises
     BoundaryImportError listing all of them, and nothing is written; a dry run checks
-    everything and writes nothing either way.
+    everything and writes nothing either way. ``max_bytes`` (default
+    EWERS_BOUNDARY_MAX_BYTES) caps the file's size.
     """
     if level not in RegionLevel.values:
         raise BoundaryImportError([_("Unknown level %(level)s.") % {"level": repr(level)}])
@@ -505,7 +527,7 @@ def boundaries_import(
                 % {"level": level, "parent": PARENT_LEVEL[level]}
             ]
         )
-    features = _features(_load(source, max_bytes=settings.EWERS_BOUNDARY_MAX_BYTES))
+    features = _features(_load(source, max_bytes=max_bytes or settings.EWERS_BOUNDARY_MAX_BYTES))
     places, problems = _check_features(
         features,
         level=level,

@@ -7,7 +7,6 @@ length, numeric and in-range coordinates.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,12 +16,28 @@ BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
 _PLAIN_NUMBERS = (int, float)
 
 
+# The largest magnitude a coordinate may have: beyond it a JSON integer has no float
+# (math.isfinite and numpy overflow on it).
+_FLOAT_MAX = 1e308
+
+
+def _is_finite_number(value: Any) -> bool:
+    """A JSON number a float can hold: not a boolean, NaN, an infinity or a 400-digit integer."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    # A comparison, not math.isfinite: that raises OverflowError on a huge integer.
+    return bool(-_FLOAT_MAX <= value <= _FLOAT_MAX)
+
+
 def _check_position(position: Any, where: str) -> None:
-    if not isinstance(position, list | tuple) or len(position) < 2:
-        raise ValidationError(_("%(where)s: a position must be [longitude, latitude].") % {"where": where})
+    if not isinstance(position, list | tuple) or not 2 <= len(position) <= 3:
+        raise ValidationError(
+            _("%(where)s: a position must be [longitude, latitude] or [longitude, latitude, elevation].")
+            % {"where": where}
+        )
     lon, lat = position[0], position[1]
-    for value in (lon, lat):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    for value in position:
+        if not _is_finite_number(value):
             raise ValidationError(_("%(where)s: coordinates must be finite numbers.") % {"where": where})
     if not -180 <= lon <= 180 or not -90 <= lat <= 90:
         raise ValidationError(
@@ -49,6 +64,7 @@ def _check_polygon(rings: Any, where: str) -> None:
                     and type(lat) in _PLAIN_NUMBERS
                     and -180 <= lon <= 180
                     and -90 <= lat <= 90
+                    and (len(position) == 2 or _is_finite_number(position[2]))
                 ):
                     continue
             _check_position(position, f"{ring_where} position {p}")

@@ -260,6 +260,9 @@ EWERS_EXPORT_MIN_REPORTS = env_int("EWERS_EXPORT_MIN_REPORTS", 5, minimum=1)
 # Boundary import (docs/boundaries.md): the largest GeoJSON file, and the simplification
 # tolerance in degrees of the drawn outline per level: country, region, district, community.
 EWERS_BOUNDARY_MAX_BYTES = env_int("EWERS_BOUNDARY_MAX_BYTES", 200_000_000, minimum=1)
+# The admin upload is read in a web request: far lower; larger files go through the
+# import_boundaries command.
+EWERS_BOUNDARY_ADMIN_MAX_BYTES = env_int("EWERS_BOUNDARY_ADMIN_MAX_BYTES", 20_000_000, minimum=1)
 try:
     EWERS_OUTLINE_TOLERANCE = dict(
         zip(

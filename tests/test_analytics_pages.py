@@ -75,6 +75,21 @@ def test_it_opens_a_community_page_within_the_coverage_only(client, cast, who, p
     assert client.get(reverse("analytics:community", args=[community.pk])).status_code == status
 
 
+def test_it_links_the_breadcrumb_to_a_district_only_within_the_coverage(client, cast):
+    c1 = cast.places["c1"]
+    link = f"region={c1.district.code}"
+    client.force_login(cast.coordinator)
+    assert link in client.get(reverse("analytics:community", args=[c1.code])).content.decode()
+    # The CSO covers c1 only: its district is named, not linked (the filter would answer 400).
+    client.force_login(cast.cso_user)
+    body = client.get(reverse("analytics:community", args=[c1.code])).content.decode()
+    assert c1.district.name in body
+    assert link not in body
+    assert (
+        client.get(reverse("analytics:heatmap"), {"level": "community", "region": c1.district.code}).status_code == 400
+    )
+
+
 def test_it_answers_404_for_no_such_community_or_a_district(client, cast):
     client.force_login(cast.coordinator)
     assert client.get(reverse("analytics:community", args=["nowhere"])).status_code == 404
@@ -209,6 +224,14 @@ def response_story(cast):
         created_at=t0,
         due_at=t0,
     )
+    # Made before the period and still pending long after its deadline: overdue now.
+    factories.make_assignment(
+        alert=old,
+        organisation=cast.cso,
+        level=RiskLevel.HIGH,
+        created_at=now - timedelta(days=60),
+        due_at=now - timedelta(days=59),
+    )
     # Rising: c1 from 10 (31 days ago) and 20 (8 days ago) to 70; c2 from nothing to 30.
     assess(c1, 10, now - timedelta(days=31))
     assess(c1, 20, now - timedelta(days=8))
@@ -229,7 +252,8 @@ def test_it_computes_the_overview_by_hand(cast, response_story):
     assert (police.assignments, police.acknowledged, police.completed, police.overdue) == (2, 2, 1, 0)
     assert police.median_acknowledge == timedelta(hours=2)
     assert police.median_complete == timedelta(hours=5)
-    assert (cso.assignments, cso.overdue, cso.median_acknowledge) == (1, 1, None)
+    assert (cso.assignments, cso.overdue, cso.median_acknowledge) == (1, 2, None)
+    assert cso.organisation_id == cast.cso.pk
     quality = overview.quality
     assert (quality.resolved, quality.dismissed, quality.incident_yes, quality.incident_no) == (3, 1, 1, 1)
     assert quality.share_followed == 0.5 and quality.share_percent == 50
@@ -260,6 +284,7 @@ def test_it_takes_medians_of_plain_rows():
     now = timezone.now()
     rows = [
         {
+            "organisation_id": 1,
             "organisation__name": "A",
             "state": AssignmentState.ACKNOWLEDGED,
             "created_at": now,
@@ -269,6 +294,17 @@ def test_it_takes_medians_of_plain_rows():
         }
         for m in (10, 20, 90)
     ]
-    (a,) = response_performance(rows, now=now)
+    (a,) = response_performance(rows)
     assert a.median_acknowledge == timedelta(minutes=20)
     assert a.median_complete is None and a.overdue == 0
+
+
+def test_it_groups_performance_by_organisation_id_and_adds_the_overdue_ones():
+    now = timezone.now()
+    row = {"state": AssignmentState.PENDING, "created_at": now, "acknowledged_at": None, "finished_at": None}
+    rows = [
+        {**row, "organisation_id": 1, "organisation__name": "Same"},
+        {**row, "organisation_id": 2, "organisation__name": "Same"},
+    ]
+    result = response_performance(rows, overdue=[(2, "Same", 3), (7, "Late only", 1)])
+    assert [(r.organisation_id, r.assignments, r.overdue) for r in result] == [(7, 0, 1), (1, 1, 0), (2, 1, 3)]

@@ -423,10 +423,98 @@ def test_the_upload_form_checks_its_fields(admin_client, cast, settings):
     response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3")), parent_property=""))
     assert response.status_code == 200
     assert "Below a country, name the property" in response.content.decode()
-    settings.EWERS_BOUNDARY_MAX_BYTES = 50
+    settings.EWERS_BOUNDARY_ADMIN_MAX_BYTES = 50
     response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3"))))
-    assert "at most 50 bytes can be imported" in response.content.decode()
+    assert "at most 50 bytes can be uploaded here" in response.content.decode()
+    assert "import_boundaries management command" in response.content.decode()
     assert not Region.objects.filter(code="T-1-1-3").exists()
+
+
+def test_the_upload_has_a_lower_limit_than_the_command(admin_client, cast, settings, tmp_path):
+    settings.EWERS_BOUNDARY_MAX_BYTES = 10_000_000
+    settings.EWERS_BOUNDARY_ADMIN_MAX_BYTES = 100
+    content = collection(feature("T-1-1-3"))
+    response = admin_client.post(reverse(IMPORT_URL), upload(content))
+    assert response.status_code == 200
+    assert "at most 100 bytes can be uploaded here" in response.content.decode()
+    assert not Region.objects.filter(code="T-1-1-3").exists()
+    # The command takes the same file.
+    path = tmp_path / "communities.geojson"
+    path.write_text(json.dumps(content))
+    call_command("import_boundaries", *command_args(path))
+    assert Region.objects.filter(code="T-1-1-3").exists()
+
+
+HOSTILE = [
+    pytest.param(
+        json.dumps(collection(feature("T-1-1-8", geometry=factories.square(101, 1)))).replace(
+            "101.5, 1]", "1" + "0" * 400 + ", 1]", 1
+        ),
+        "coordinates must be finite numbers",
+        id="400-digit-integer",
+    ),
+    pytest.param(
+        json.dumps(collection(feature("T-1-1-8", geometry=factories.square(101, 1)))).replace(
+            "101.5, 1]", "101.5, 1, 1" + "0" * 400 + "]", 1
+        ),
+        "coordinates must be finite numbers",
+        id="400-digit-elevation",
+    ),
+    pytest.param(
+        collection(
+            feature(
+                "T-1-1-8",
+                geometry={"type": "Polygon", "coordinates": [[[101, 1], [0, 0, [1]], [102, 2], [101, 1]]]},
+            )
+        ),
+        "coordinates must be finite numbers",
+        id="list-as-elevation",
+    ),
+    pytest.param(
+        collection(
+            feature(
+                "T-1-1-8",
+                geometry={"type": "Polygon", "coordinates": [[[101, 1], [102, 1, 0, "x"], [102, 2], [101, 1]]]},
+            )
+        ),
+        "a position must be [longitude, latitude]",
+        id="four-elements",
+    ),
+    pytest.param(collection(feature("T-1-1-8", name="Kampung\x00Baru")), "control character", id="nul-name"),
+    pytest.param(collection(feature("T-1-1-8", name="Kampung\x07Baru")), "control character", id="bell-name"),
+    pytest.param(collection(feature("T-1-1-8", name="Kampung \ud800")), "unpaired surrogate", id="surrogate-name"),
+    pytest.param(collection(feature("T-1-1-8\x00")), "control character", id="nul-code"),
+    pytest.param(collection(feature("T-1-1-8\udc00")), "unpaired surrogate", id="surrogate-code"),
+    pytest.param(collection(feature("T-1-1-8", parent="T-1-1\x00")), "control character", id="nul-parent"),
+]
+
+
+def _hostile_bytes(content) -> bytes:
+    # json.dumps writes NUL as \u0000 and a lone surrogate as \ud800: valid JSON text.
+    return (content if isinstance(content, str) else json.dumps(content)).encode()
+
+
+@pytest.mark.parametrize(("content", "message"), HOSTILE)
+def test_a_hostile_upload_is_refused_with_a_message_not_a_500(admin_client, cast, content, message):
+    before = rows()
+    response = admin_client.post(reverse(IMPORT_URL), upload(_hostile_bytes(content), dry_run=""))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    assert "Nothing was imported." in page
+    assert rows() == before
+
+
+@pytest.mark.parametrize(("content", "message"), HOSTILE)
+def test_the_command_refuses_a_hostile_file_and_fails(tree, tmp_path, capsys, content, message):
+    path = tmp_path / "hostile.geojson"
+    path.write_bytes(_hostile_bytes(content))
+    before = rows()
+    with pytest.raises(CommandError) as failed:
+        call_command("import_boundaries", *command_args(path))
+    assert failed.value.returncode == 1
+    assert message in capsys.readouterr().err
+    assert rows() == before
 
 
 def test_only_administrators_may_import(cast, client):
