@@ -8,12 +8,14 @@ describes the file, the checks and the simplification.
 
 The whole file is checked before anything is written, and the writes share one
 transaction: a bad file is refused with every problem listed by feature and writes
-nothing. Places are written through ``ewers.services.region_upsert``; a feature whose
-stored name, parent, boundary and outline already match is not written at all, so a
-second run of the same file changes nothing.
+nothing. Places are written in bulk through ``ewers.services.regions_upsert_many``
+(region_upsert's rules, a few statements per 500 places); a feature whose stored name,
+parent, boundary and outline already match is not written at all, so a second run of the
+same file changes nothing.
 
 Large files (a country's thousands of polygons) are parsed once, and the database is
-read in a few queries per thousand codes, never once per feature before the writes.
+read and written in a few queries per thousand codes, never once per feature (but for a
+place that moves to another parent, which region_upsert moves with everything below it).
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon, shape
@@ -39,7 +40,7 @@ from shapely.validation import explain_validity
 from ewers.choices import PARENT_LEVEL, RegionLevel
 from ewers.geojson import validate_boundary
 from ewers.models import Region, code_validator
-from ewers.services import region_upsert
+from ewers.services import RegionRow, regions_upsert_many
 
 # Outlines are rounded to this many decimals of a degree (about 1 m), which is all a map needs.
 OUTLINE_DECIMALS = 5
@@ -424,11 +425,11 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + QUERY_CHUNK]
 
 
-def _regions_by_code(codes: Iterable[str], *, related: Sequence[str] = ()) -> dict[str, Region]:
+def _regions_by_code(codes: Iterable[str]) -> dict[str, Region]:
     wanted = sorted(set(codes))
     found: dict[str, Region] = {}
     for chunk in _chunks(wanted):
-        for region in Region.objects.filter(code__in=chunk).select_related(*related):
+        for region in Region.objects.filter(code__in=chunk):
             found[region.code] = region
     return found
 
@@ -438,10 +439,7 @@ def _check_places(
 ) -> tuple[dict[str, Region], dict[str, Region], list[tuple[int, str]]]:
     """Existing places and parents, read in a few queries; problems of codes and parents."""
     existing = _regions_by_code(p.code for p in places)
-    # The parents' own ancestors come along: region_upsert copies them onto each child.
-    parents = _regions_by_code(
-        (p.parent_code for p in places if p.parent_code is not None), related=("country", "region")
-    )
+    parents = _regions_by_code(p.parent_code for p in places if p.parent_code is not None)
     parent_level = PARENT_LEVEL[level]
     problems: list[tuple[int, str]] = []
     for place in places:
@@ -554,35 +552,36 @@ def boundaries_import(
         dry_run=dry_run,
     )
     if not dry_run:
-        _write(changes, existing=existing, parents=parents, level=level)
+        _write([place for place, change in changes if change != "unchanged"], parents=parents, level=level)
     return result
 
 
-@transaction.atomic
-def _write(
-    changes: list[tuple[_Place, str]], *, existing: dict[str, Region], parents: dict[str, Region], level: str
-) -> None:
-    outlined: list[Region] = []
-    for place, change in changes:
-        if change == "unchanged":
-            continue
-        if change == "outline":
-            region = existing[place.code]
-        else:
-            try:
-                region, _created = region_upsert(
-                    code=place.code,
-                    name=place.name,
-                    level=level,
-                    parent=parents.get(place.parent_code or ""),
-                    boundary=place.boundary,
-                )
-            except ValidationError as exc:
-                # Checked above; a rule of region_upsert's own still rolls the whole file back.
-                raise _refuse([f"features[{place.index}] ({place.code}): {' '.join(exc.messages)}"]) from None
-        region.outline = place.outline
-        outlined.append(region)
-    Region.objects.bulk_update(outlined, ["outline"], batch_size=200)
+def _write(places: list[_Place], *, parents: dict[str, Region], level: str) -> None:
+    """Write the new and changed places in one transaction (regions_upsert_many's)."""
+    if not places:
+        return
+    rows = [
+        RegionRow(
+            code=place.code,
+            name=place.name,
+            parent=parents.get(place.parent_code or ""),
+            boundary=place.boundary,
+            outline=place.outline,
+        )
+        for place in places
+    ]
+    try:
+        regions_upsert_many(level=level, rows=rows)
+    except ValidationError as exc:
+        # Checked above; a rule of the writer's own (or a place changed meanwhile) still
+        # refuses the whole file, and the writer has written nothing.
+        index = {place.code: place.index for place in places}
+        by_code = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        problems = sorted(
+            (index.get(code, -1), f"features[{index[code]}] ({code}): " if code in index else "", " ".join(messages))
+            for code, messages in by_code.items()
+        )
+        raise _refuse([f"{where}{text}" for _index, where, text in problems]) from None
 
 
 def boundary_validity_problem(boundary: Mapping[str, Any]) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
@@ -57,15 +58,8 @@ def region_upsert(
         region = Region(code=code)
     region.name = name
     region.level = level
-    region.parent = parent
     region.boundary = boundary
-    region.country = region.region = region.district = None
-    if parent is not None:
-        region.country = parent.country or parent
-        if parent.level in (RegionLevel.REGION, RegionLevel.DISTRICT):
-            region.region = parent.region or parent
-        if parent.level == RegionLevel.DISTRICT:
-            region.district = parent
+    _region_place(region, parent)
     region.full_clean()
     region.save()
     if moved:
@@ -73,12 +67,151 @@ def region_upsert(
     return region, created
 
 
+def region_ancestor_ids(parent: Region | None) -> tuple[int | None, int | None, int | None]:
+    """The (country, region, district) ids a place directly under ``parent`` carries.
+
+    These are the denormalised ancestor columns (the Region check constraint holds them
+    to the level); taken from the parent's own columns, so no query is needed.
+    """
+    if parent is None:
+        return None, None, None
+    country_id = parent.country_id or parent.pk
+    region_id = (parent.region_id or parent.pk) if parent.level in (RegionLevel.REGION, RegionLevel.DISTRICT) else None
+    district_id = parent.pk if parent.level == RegionLevel.DISTRICT else None
+    return country_id, region_id, district_id
+
+
+def _region_place(region: Region, parent: Region | None) -> None:
+    """Put ``region`` under ``parent``: its parent and its ancestor columns (not saved)."""
+    region.parent = parent
+    region.country_id, region.region_id, region.district_id = region_ancestor_ids(parent)
+
+
 def _region_descendants_follow(region: Region) -> None:
     """After ``region`` moved, give the rows below it their new ancestors (one UPDATE)."""
     if region.level == RegionLevel.REGION:
-        Region.objects.filter(region=region).update(country=region.country)
+        Region.objects.filter(region=region).update(country_id=region.country_id)
     elif region.level == RegionLevel.DISTRICT:
-        Region.objects.filter(district=region).update(country=region.country, region=region.region)
+        Region.objects.filter(district=region).update(country_id=region.country_id, region_id=region.region_id)
+
+
+# Rows per INSERT or UPDATE of regions_upsert_many, and codes or ids per read (both below
+# SQLite's limit on a statement's parameters).
+REGION_BATCH = 500
+REGION_READ_CHUNK = 900
+# Columns regions_upsert_many writes on a place that stays where it is; the ancestor
+# columns only when they are out of step (each column costs its own CASE in the UPDATE).
+_REGION_UPDATE_FIELDS = ["name", "boundary", "outline"]
+_REGION_ANCESTOR_FIELDS = ["country", "region", "district"]
+# Checked up front on each row: the parent and ancestor columns are checked against the
+# parents read in bulk instead (Model.full_clean would read each of them, one query apiece).
+_REGION_FK_FIELDS = ["parent", "country", "region", "district"]
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    """One place for regions_upsert_many: region_upsert's arguments, and its map outline."""
+
+    code: str
+    name: str
+    parent: Region | None = None
+    boundary: dict[str, Any] | None = None
+    # The boundary simplified for maps (ewers.boundaries.boundary_outline), stored as given.
+    outline: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RegionCounts:
+    """What regions_upsert_many did."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _regions_read(queryset: Any, field: str, values: Iterable[Any]) -> list[Region]:
+    wanted = sorted(set(values))
+    found: list[Region] = []
+    for start in range(0, len(wanted), REGION_READ_CHUNK):
+        found.extend(queryset.filter(**{f"{field}__in": wanted[start : start + REGION_READ_CHUNK]}))
+    return found
+
+
+@transaction.atomic
+def regions_upsert_many(*, level: str, rows: Sequence[RegionRow]) -> RegionCounts:
+    """Create or update many places of ``level`` as region_upsert would, in a few queries per 500.
+
+    The same rules hold (the parent one level up, a level kept once a place has children,
+    the ancestor columns in step, every field valid) and each row's outline is stored too.
+    A row whose parent or level changes goes through region_upsert, which moves the places
+    below it. All or nothing: any problem raises ValidationError, its messages keyed by
+    code, and nothing is written. A row that matches what is stored is not written.
+    """
+    if level not in RegionLevel.values:
+        raise ValidationError({"level": _("Unknown level %(level)s.") % {"level": level}})
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for row in rows:
+        if row.code in seen:
+            errors.setdefault(row.code, []).append(_("The code appears more than once."))
+        seen.add(row.code)
+    # Parents are read again inside the transaction: the rows' copies may be stale or unsaved.
+    parent_ids = {row.parent.pk for row in rows if row.parent is not None and row.parent.pk is not None}
+    parent_rows = Region.objects.only("id", "code", "level", "country", "region")
+    parents = {parent.pk: parent for parent in _regions_read(parent_rows, "pk", parent_ids)}
+    # Locked like region_upsert's row, so that two imports of one place queue up.
+    locked = Region.objects.select_for_update()
+    existing = {region.code: region for region in _regions_read(locked, "code", seen)}
+    created: list[Region] = []
+    updated: list[Region] = []
+    realigned: list[Region] = []
+    moved: list[tuple[RegionRow, Region | None]] = []
+    unchanged = 0
+    for row in rows:
+        parent = None
+        if row.parent is not None:
+            parent = parents.get(row.parent.pk) if row.parent.pk is not None else None
+            if parent is None:
+                errors.setdefault(row.code, []).append(
+                    _("The parent %(parent)s is not a stored place.") % {"parent": row.parent.code}
+                )
+                continue
+        current = existing.get(row.code)
+        region = Region(code=row.code, name=row.name, level=level, boundary=row.boundary, outline=row.outline)
+        _region_place(region, parent)
+        try:
+            region_placement_check(level=level, parent=parent, existing=current)
+            # Uniqueness is the database's (the codes were read above), and the check
+            # constraint holds by region_placement_check and region_ancestor_ids.
+            region.full_clean(exclude=_REGION_FK_FIELDS, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            errors.setdefault(row.code, []).extend(exc.messages)
+            continue
+        if current is None:
+            created.append(region)
+        elif current.level != level or current.parent_id != region.parent_id:
+            moved.append((row, parent))
+        else:
+            region.pk = current.pk
+            ancestors = (region.country_id, region.region_id, region.district_id)
+            if ancestors != (current.country_id, current.region_id, current.district_id):
+                realigned.append(region)
+            elif any(getattr(current, f) != getattr(region, f) for f in _REGION_UPDATE_FIELDS):
+                updated.append(region)
+            else:
+                unchanged += 1
+    if errors:
+        raise ValidationError(errors)
+    Region.objects.bulk_create(created, batch_size=REGION_BATCH)
+    Region.objects.bulk_update(updated, _REGION_UPDATE_FIELDS, batch_size=REGION_BATCH)
+    Region.objects.bulk_update(realigned, _REGION_UPDATE_FIELDS + _REGION_ANCESTOR_FIELDS, batch_size=REGION_BATCH)
+    # Moves are rare; region_upsert gives the places below a moved one their new ancestors.
+    for row, parent in moved:
+        region, _created = region_upsert(
+            code=row.code, name=row.name, level=level, parent=parent, boundary=row.boundary
+        )
+        Region.objects.filter(pk=region.pk).update(outline=row.outline)
+    return RegionCounts(created=len(created), updated=len(updated) + len(realigned) + len(moved), unchanged=unchanged)
 
 
 def theme_upsert(*, code: str, name: str, description: str = "") -> Theme:

@@ -150,6 +150,46 @@ def test_a_dry_run_counts_and_writes_nothing(tree):
     assert rows() == before
 
 
+def test_many_places_are_written_in_a_few_queries(tree):
+    features = [
+        feature(f"T-1-1-{i}", f"Place {i}", geometry=circle(101 + i / 1000, 1, 0.0004, points=24))
+        for i in range(3, 1003)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        result = import_communities(collection(*features))
+    assert (result.created, result.updated, result.unchanged) == (1000, 0, 0)
+    assert len(queries.captured_queries) < 30
+    made = Region.objects.get(code="T-1-1-700")
+    assert (made.district, made.region, made.country) == (tree["district"], tree["region"], tree["country"])
+    assert made.outline is not None
+
+
+def test_a_district_moved_by_an_import_takes_its_communities_along(tree):
+    other_region, _ = region_upsert(
+        code="T-2", name="Second region", level=RegionLevel.REGION, parent=tree["region"].country
+    )
+    districts = collection(
+        {
+            "type": "Feature",
+            "properties": {"c": "T-1-1", "n": "T district", "p": "T-2"},
+            "geometry": factories.square(100, 1, 1),
+        },
+        {
+            "type": "Feature",
+            "properties": {"c": "T-2-1", "n": "New district", "p": "T-2"},
+            "geometry": factories.square(102, 1, 1),
+        },
+    )
+    result = boundaries_import(
+        source=districts, level=RegionLevel.DISTRICT, code_property="c", name_property="n", parent_property="p"
+    )
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
+    below = Region.objects.filter(code__startswith="T-1-1-")
+    assert set(below.values_list("region__code", "district__code")) == {("T-2", "T-1-1")}
+    assert Region.objects.get(code="T-1-1").outline is not None
+    assert Region.objects.get(code="T-2-1").region == other_region
+
+
 def test_it_loads_a_country_and_its_regions_top_down(db):
     land = collection(
         {"type": "Feature", "properties": {"iso": "ZZ", "label": "Zedland"}, "geometry": factories.square(10, 10, 4)}
