@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -24,20 +24,9 @@ from indicators.models import FieldReport, RiskAssessment
 from indicators.services import ReadingInput, field_report_create, reports_sweep
 from tests import factories
 from tests.conftest import requires_real_services
+from tests.polling import wait_for
 
 pytestmark = [requires_real_services, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-WAIT_SECONDS = 30
-
-
-def wait_for(condition: Callable[[], bool]) -> bool:
-    """Poll, bounded, for an effect of the worker in the database."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def submit(cast, indicators, *, key: str | None = None, enqueue: bool = True, value: float = 4):

@@ -8,7 +8,6 @@ The concurrency tests use threads, each with its own connection, on PostgreSQL's
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -28,23 +27,12 @@ from indicators import tasks as indicator_tasks
 from indicators.services import ReadingInput, field_report_create
 from tests import factories
 from tests.conftest import requires_real_services
+from tests.polling import WAIT_SECONDS, wait_for
 
 # Imported so that the test app registers the scoring tasks the worker runs.
 assert indicator_tasks.report_score
 
 pytestmark = [requires_real_services, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-WAIT_SECONDS = 30
-
-
-def wait_for(condition: Callable[[], bool]) -> bool:
-    """Poll, bounded, for an effect of the worker in the database."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,20 +25,12 @@ from indicators.choices import ReportStatus
 from indicators.models import FieldReport, RiskAssessment
 from indicators.services import ReadingInput, field_report_create
 from tests.conftest import requires_real_services
+from tests.polling import wait_for
 
 pytestmark = [requires_real_services, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUND_SECONDS = 60
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = BOUND_SECONDS) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def children_of(pid: int) -> list[int]:
@@ -111,13 +102,13 @@ def test_a_killed_worker_neither_loses_nor_doubles_a_report(cast, celery_app, wo
         # Hold the community: the worker's scoring waits here, mid-task.
         Region.objects.select_for_update().get(pk=community.pk)
         celery_app.send_task("indicators.tasks.report_score", args=[report.pk])
-        assert wait_for(lambda: FieldReport.objects.get(pk=report.pk).scoring_attempts == 1)
+        assert wait_for(lambda: FieldReport.objects.get(pk=report.pk).scoring_attempts == 1, BOUND_SECONDS)
         (child,) = children_of(worker.pid)
         os.kill(child, signal.SIGKILL)
         assert wait_for(lambda: children_of(worker.pid) not in ([], [child]), 30), "no fresh child"
     # Let go. (The killed child's database session still waits on the lock until then.)
     # The message comes back to the fresh child, which claims the report again and scores it.
-    assert wait_for(lambda: FieldReport.objects.get(pk=report.pk).status == ReportStatus.SCORED)
+    assert wait_for(lambda: FieldReport.objects.get(pk=report.pk).status == ReportStatus.SCORED, BOUND_SECONDS)
     report.refresh_from_db()
     assert report.scoring_attempts == 2
     assert RiskAssessment.objects.filter(community=community).count() == 1
