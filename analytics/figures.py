@@ -1,21 +1,26 @@
 """Plotly figures of the analytics pages, as plain JSON for a static script to draw.
 
-Built with plotly's graph_objects and handed to the page through ``json_script``; the
-page's static JS calls ``Plotly.newPlot``. Maps are ``Choroplethmap`` on the
+Handed to the page through ``json_script``; the page's static JS calls
+``Plotly.newPlot``. The heatmap's figures are plain dicts in plotly's keys (its pages
+carry thousands of areas, too many to validate in Python); the others are built with
+plotly's graph_objects. Maps are ``Choroplethmap`` on the
 "white-bg" style with no text layer: nothing is fetched from the internet.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import plotly.graph_objects as go
 from django.conf import settings
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from analytics import heatmap
@@ -43,48 +48,70 @@ def level_label(level: str | None) -> str:
     return str(RiskLevel(level).label) if level in RiskLevel.values else _("Not assessed")
 
 
-def _bounds(geometries: Sequence[dict[str, Any]]) -> tuple[float, float, float, float] | None:
-    """West, south, east, north of the outer rings of Polygons and MultiPolygons."""
-    west = south = math.inf
-    east = north = -math.inf
-    for geometry in geometries:
-        coordinates = geometry.get("coordinates") or []
-        polygons = coordinates if geometry.get("type") == "MultiPolygon" else [coordinates]
-        for polygon in polygons:
-            if not polygon:
-                continue
-            lons, lats = zip(*((point[0], point[1]) for point in polygon[0]), strict=True)
-            west, east = min(west, *lons), max(east, *lons)
-            south, north = min(south, *lats), max(north, *lats)
-    if west == math.inf:
-        return None
-    return float(west), float(south), float(east), float(north)
+# What ``django.utils.html.json_script`` escapes: outside a JSON string none of these
+# can occur, inside one the \uXXXX form reads back as the same character.
+_SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
 
 
-def _view(geometries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Centre and zoom that fit the areas in a plot about 900 × 560 pixels (MapLibre's
-    world is 512 pixels wide at zoom 0)."""
-    bounds = _bounds(geometries)
-    if bounds is None:
-        return {"center": {"lon": 0, "lat": 0}, "zoom": 1}
-    west, south, east, north = bounds
-    span_lon = max(east - west, 1e-3)
-    # Latitude is stretched by Mercator; near the equator this is close enough.
-    span_lat = max(north - south, 1e-3) / max(math.cos(math.radians((north + south) / 2)), 0.2)
-    zoom = min(math.log2(900 / 512 * 360 / span_lon), math.log2(520 / 512 * 360 / span_lat)) - 0.15
-    return {"center": {"lon": (west + east) / 2, "lat": (north + south) / 2}, "zoom": max(0.0, min(zoom, 14.0))}
+def script_safe(text: str) -> str:
+    """JSON text made safe to sit in a ``<script>`` element, as ``json_script`` makes it
+    (``str.replace`` rather than its ``translate``: the map's shapes run to megabytes)."""
+    for character, escaped in _SCRIPT_ESCAPES:
+        if character in text:
+            text = text.replace(character, escaped)
+    return text
 
 
-def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> dict[str, Any] | None:
+def json_text_script(text: str, element_id: str) -> SafeString:
+    """A ``json_script``-like element around JSON that is already text (no re-encoding)."""
+    return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(script_safe(text)))  # noqa: S308 - escaped just above
+
+
+@functools.cache
+def _template() -> dict[str, Any]:
+    """The layout template plotly's graph_objects put in every figure (plotly's default),
+    built once: the heatmap's figures are plain dicts and skip plotly's validation."""
+    return _plain(go.Figure())["layout"]["template"]  # type: ignore[no-any-return]
+
+
+def _colorbar() -> dict[str, Any]:
+    return {
+        "thickness": 14,
+        "tickvals": [0, *settings.EWERS_LEVEL_BANDS, 100],
+        "title": {"text": _("Score")},
+    }
+
+
+def _features(drawn: Sequence[HeatmapArea]) -> str:
+    """The FeatureCollection of the areas' shapes as JSON text, assembled from the JSON
+    the database holds: thousands of polygons are never decoded or re-encoded."""
+    dumps = json.dumps
+    return (
+        '{"type": "FeatureCollection", "features": ['
+        + ", ".join(
+            f'{{"type": "Feature", "id": {dumps(area.code)}, "properties": {{}}, "geometry": {area.geometry_json}}}'
+            for area in drawn
+        )
+        + "]}"
+    )
+
+
+@dataclass(frozen=True)
+class MapFigure:
+    """The heatmap's map: the figure without its shapes (``figure``, for ``json_script``),
+    and the shapes as a ready ``<script>`` element (``shapes``) that the page's static
+    JS puts into every trace and fits the view to."""
+
+    figure: dict[str, Any]
+    shapes: SafeString
+
+
+def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure | None:
     """The areas coloured by their level band; hover names score, level and open alerts;
     each point carries the link a click follows. None when no area has a shape."""
-    drawn = [(area, link) for area, link in zip(areas, links, strict=True) if area.geometry]
+    drawn = [(area, link) for area, link in zip(areas, links, strict=True) if _has_shape(area)]
     if not drawn:
         return None
-    features = [
-        {"type": "Feature", "id": area.code, "properties": {}, "geometry": area.geometry} for area, _link in drawn
-    ]
-    geojson = {"type": "FeatureCollection", "features": features}
     hover = (
         "<b>%{customdata[0]}</b><br>"
         + _("Score")
@@ -94,96 +121,108 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> dict[str,
         + _("Open alerts")
         + ": %{customdata[3]}<extra></extra>"
     )
-
     labels = {level: level_label(level) for level in [*RiskLevel.values, None]}
+    not_assessed = labels[None]
 
-    def customdata(area: HeatmapArea, link: str) -> list[Any]:
-        score = "—" if area.score is None else f"{area.score:.0f}"
-        return [area.name, score, labels.get(area.level, labels[None]), area.open_alerts, link]
+    def columns(rows: Sequence[tuple[HeatmapArea, str]]) -> dict[str, Any]:
+        return {
+            "locations": [a.code for a, _link in rows],
+            "z": [a.score or 0.0 for a, _link in rows],
+            "customdata": [
+                [
+                    a.name,
+                    "\u2014" if a.score is None else f"{a.score:.0f}",
+                    labels.get(a.level, not_assessed),
+                    a.open_alerts,
+                    link,
+                ]
+                for a, link in rows
+            ],
+        }
 
+    # Plain JSON in the keys and values plotly's graph_objects wrote (checked by
+    # tests/test_heatmap.py): plotly.js reads JSON, and validating thousands of rows
+    # in Python cost more than the rest of the page.
+    outline = {"line": {"color": "#ffffff", "width": 1}, "opacity": 0.85}
+    traces: list[dict[str, Any]] = []
     assessed = [(a, link) for a, link in drawn if a.score is not None]
     unassessed = [(a, link) for a, link in drawn if a.score is None]
-    # Plotly validates the style; the per-area arrays and the shapes go in after it,
-    # as plain JSON: validating and re-encoding thousands of polygons would cost more
-    # than the rest of the page.
-    traces: list[tuple[Any, list[tuple[HeatmapArea, str]], list[float]]] = []
-    outline = {"line": {"color": "#ffffff", "width": 1}, "opacity": 0.85}
     if assessed:
-        style = go.Choroplethmap(
-            featureidkey="id",
-            zmin=0,
-            zmax=100,
-            colorscale=level_colourscale(),
-            marker=outline,
-            colorbar={
-                "title": {"text": _("Score")},
-                "tickvals": [0, *settings.EWERS_LEVEL_BANDS, 100],
-                "thickness": 14,
-            },
-            hovertemplate=hover,
-            name=_("Assessed"),
+        traces.append(
+            {
+                "colorbar": _colorbar(),
+                "colorscale": level_colourscale(),
+                "featureidkey": "id",
+                "hovertemplate": hover,
+                "marker": outline,
+                "name": _("Assessed"),
+                "zmax": 100,
+                "zmin": 0,
+                "type": "choroplethmap",
+                **columns(assessed),
+            }
         )
-        traces.append((style, assessed, [a.score or 0.0 for a, _link in assessed]))
     if unassessed:
-        style = go.Choroplethmap(
-            featureidkey="id",
-            colorscale=[[0, NOT_ASSESSED], [1, NOT_ASSESSED]],
-            showscale=False,
-            marker=outline,
-            hovertemplate=hover,
-            name=_("Not assessed"),
+        traces.append(
+            {
+                "colorscale": [[0, NOT_ASSESSED], [1, NOT_ASSESSED]],
+                "featureidkey": "id",
+                "hovertemplate": hover,
+                "marker": outline,
+                "name": _("Not assessed"),
+                "showscale": False,
+                "type": "choroplethmap",
+                **columns(unassessed),
+            }
         )
-        traces.append((style, unassessed, [0.0] * len(unassessed)))
-    figure = go.Figure([style for style, _rows, _z in traces])
-    figure.update_layout(
-        map={"style": "white-bg", **_view([a.geometry for a, _link in drawn if a.geometry])},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        height=560,
-        font=FONT,
-        showlegend=False,
+    layout = {
+        # The centre and zoom are fitted to the shapes by static/js/heatmap.js.
+        "map": {"style": "white-bg"},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "font": FONT,
+        "height": 560,
+        "showlegend": False,
+        "template": _template(),
+    }
+    return MapFigure(
+        figure={"data": traces, "layout": layout},
+        shapes=json_text_script(_features([a for a, _link in drawn]), "heatmap-map-shapes"),
     )
-    plain = _plain(figure)
-    for trace, (_style, rows, z) in zip(plain["data"], traces, strict=True):
-        trace["geojson"] = geojson
-        trace["locations"] = [a.code for a, _link in rows]
-        trace["z"] = z
-        trace["customdata"] = [customdata(a, link) for a, link in rows]
-    return plain
+
+
+def _has_shape(area: HeatmapArea) -> bool:
+    return area.geometry_json is not None and area.geometry_json not in ("", "null")
 
 
 def heatmap_matrix(
     labels: Sequence[str], weeks: Sequence[date], values: Sequence[Sequence[float | None]]
 ) -> dict[str, Any]:
-    """The area × week matrix in the level colours; empty cells stay blank."""
-    columns = [date_format(week, "j M") for week in weeks]
-    figure = go.Figure(
-        go.Heatmap(
-            x=columns,
-            y=list(labels),
-            z=[list(row) for row in values],
-            zmin=0,
-            zmax=100,
-            colorscale=level_colourscale(),
-            hoverongaps=False,
-            xgap=1,
-            ygap=1,
-            colorbar={
-                "title": {"text": _("Score")},
-                "tickvals": [0, *settings.EWERS_LEVEL_BANDS, 100],
-                "thickness": 14,
-            },
-            hovertemplate="%{y}<br>" + _("Week of") + " %{x}<br>" + _("Score") + ": %{z:.0f}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        height=max(260, 80 + 22 * len(labels)),
-        margin={"l": 10, "r": 10, "t": 10, "b": 40},
-        font=FONT,
-        xaxis={"type": "category", "side": "bottom"},
-        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
-        plot_bgcolor="#ffffff",
-    )
-    return _plain(figure)
+    """The area × week matrix in the level colours; empty cells stay blank (a plain dict
+    in plotly's keys, as ``heatmap_map``)."""
+    trace = {
+        "colorbar": _colorbar(),
+        "colorscale": level_colourscale(),
+        "hoverongaps": False,
+        "hovertemplate": "%{y}<br>" + _("Week of") + " %{x}<br>" + _("Score") + ": %{z:.0f}<extra></extra>",
+        "x": [date_format(week, "j M") for week in weeks],
+        "xgap": 1,
+        "y": list(labels),
+        "ygap": 1,
+        "z": [list(row) for row in values],
+        "zmax": 100,
+        "zmin": 0,
+        "type": "heatmap",
+    }
+    layout = {
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 40},
+        "font": FONT,
+        "xaxis": {"type": "category", "side": "bottom"},
+        "yaxis": {"type": "category", "autorange": "reversed", "automargin": True},
+        "height": max(260, 80 + 22 * len(labels)),
+        "plot_bgcolor": "#ffffff",
+        "template": _template(),
+    }
+    return {"data": [trace], "layout": layout}
 
 
 def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[AlertMark]) -> dict[str, Any]:

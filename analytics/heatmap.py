@@ -111,13 +111,34 @@ def matrix_values(
     """
     column = {week: i for i, week in enumerate(weeks)}
     row = {area: i for i, area in enumerate(areas)}
-    gathered: dict[tuple[int, int], list[float]] = defaultdict(list)
+    # One pass over the rows into a grid of value lists (tens of thousands of rows at
+    # country scale, so no per-row objects beyond the lists).
+    grid: list[list[list[float] | None]] = [[None] * len(weeks) for _area in areas]
     for community, week, value in cells:
-        area = membership.get(community)
-        if area is None or area not in row or week not in column or value is None:
+        if value is None:
             continue
-        gathered[(row[area], column[week])].append(value)
-    return [[_rounded(summarise(gathered.get((r, c), []), stat)) for c in range(len(weeks))] for r in range(len(areas))]
+        r = row.get(membership.get(community))  # type: ignore[arg-type]
+        c = column.get(week)
+        if r is None or c is None:
+            continue
+        gathered = grid[r][c]
+        if gathered is None:
+            grid[r][c] = [value]
+        else:
+            gathered.append(value)
+    return [[_cell(gathered, stat) for gathered in cells_of_area] for cells_of_area in grid]
+
+
+def _cell(values: list[float] | None, stat: str) -> float | None:
+    """A matrix cell from its values: what ``summarise`` gives, rounded; one value (every
+    cell of a community map) is itself, unless it is NaN."""
+    if values is None:
+        return None
+    if len(values) == 1:
+        value = values[0]
+        # The mean of one value is that value as a float (statistics.fmean), the max itself.
+        return None if math.isnan(value) else round(value if stat == STAT_MAX else float(value), 2)
+    return _rounded(summarise(values, stat))
 
 
 def _rounded(value: float | None) -> float | None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    DateField,
     Exists,
     F,
     FloatField,
@@ -37,9 +38,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextField,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 
 from alerts.choices import AlertState, AssignmentState, IncidentOutcome
@@ -84,7 +86,8 @@ class HeatmapArea:
     communities: int
     assessed: int
     open_alerts: int
-    geometry: dict[str, Any] | None = None
+    # The shape as GeoJSON text, as the database holds it (the page only passes it on).
+    geometry_json: str | None = None
     # CSV export only. The fewest reports behind any community's part of the current
     # score and of each week's value (an area value is withheld when any member's part
     # would be), and the week columns holding a member's latest assessment (such a cell
@@ -107,10 +110,11 @@ def _latest(field_name: str) -> Subquery:
     return Subquery(latest.values(field_name)[:1])
 
 
-def _geometry() -> Coalesce:
-    """The shape to draw: the simplified outline, else the boundary as imported (only
-    one of the two is read from the database)."""
-    return Coalesce("outline", "boundary", output_field=JSONField())
+def _geometry() -> Cast:
+    """The shape to draw, as JSON text: the simplified outline, else the boundary as
+    imported (only one of the two is read from the database). Text, not a decoded
+    JSONField: the page passes thousands of shapes on without looking inside them."""
+    return Cast(Coalesce("outline", "boundary", output_field=JSONField()), output_field=TextField())
 
 
 def heatmap_communities(user: User, query: HeatmapQuery) -> QuerySet[Region]:
@@ -246,7 +250,7 @@ def heatmap_build(
                 communities=score.communities,
                 assessed=score.assessed,
                 open_alerts=open_alerts[row["pk"]],
-                geometry=row.get("geometry"),
+                geometry_json=row.get("geometry"),
             )
         )
     if with_report_counts:
@@ -271,7 +275,7 @@ def _weekly_cells(
     assessments = RiskAssessment.objects.visible_to(user).filter(
         community__in=communities.values("pk"), assessed_at__gte=start, assessed_at__lt=end
     )
-    assessments = assessments.annotate(week=TruncWeek("assessed_at", tzinfo=UTC))
+    assessments = assessments.annotate(week=_week_of("assessed_at"))
     if query.filters_indicators:
         matching = (
             Contribution.objects.filter(_indicator_filter(query), assessment=OuterRef("pk"))
@@ -283,15 +287,16 @@ def _weekly_cells(
         assessments = assessments.annotate(part=Coalesce(Subquery(matching), Value(0.0), output_field=FloatField()))
         # "week" is an annotation, which the stubs do not know.
         rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("part"))  # type: ignore[misc]
-        return [(c, _as_date(w), heatmap.filtered_score([top], saturation)) for c, w, top in rows]
+        return [(c, w, heatmap.filtered_score([top], saturation)) for c, w, top in rows]
     # "week" is an annotation, which the stubs do not know.
     rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("score"))  # type: ignore[misc]
-    return [(c, _as_date(w), top) for c, w, top in rows]
+    return list(rows)
 
 
-def _as_date(value: datetime | date) -> date:
-    """TruncWeek's Monday as a date (a UTC datetime from the database)."""
-    return value.astimezone(UTC).date() if isinstance(value, datetime) else value
+def _week_of(field_name: str) -> Cast:
+    """The Monday (UTC) of a timestamp's week as a date, made by the database: tens of
+    thousands of rows come back as plain dates, with no per-row conversion in Python."""
+    return Cast(TruncWeek(field_name, tzinfo=UTC), output_field=DateField())
 
 
 def _count_reports(
@@ -328,8 +333,8 @@ def _count_reports(
     if query.filters_indicators:
         reports = reports.filter(Exists(Reading.objects.filter(_indicator_filter(query), report=OuterRef("pk"))))
     by_week = {
-        (community_id, _as_date(week)): n
-        for community_id, week, n in reports.annotate(week=TruncWeek("observed_at", tzinfo=UTC))
+        (community_id, week): n
+        for community_id, week, n in reports.annotate(week=_week_of("observed_at"))
         .order_by()
         .values_list("community_id", "week")
         .annotate(n=Count("id"))

@@ -7,6 +7,8 @@ a community outside it answers 404. The overview is the coordinators' (403 other
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -59,13 +61,26 @@ def _query_string(query: HeatmapQuery, **changes: Any) -> str:
     return params.urlencode()
 
 
-def _area_link(area: HeatmapArea, query: HeatmapQuery) -> str:
-    """Where a click on an area leads: a community's page, or the heatmap of the area one
-    level down."""
-    if query.level == AreaLevel.COMMUNITY:
-        return reverse("analytics:community", args=[area.code])
-    below = LEVEL_BELOW[AreaLevel(query.level)]
-    return reverse("analytics:heatmap") + "?" + _query_string(query, level=below, region=area.code)
+# Codes that a URL carries as they are (code_validator's alphabet: RFC 3986 unreserved).
+URL_SAFE_CODE = re.compile(r"[A-Za-z0-9_.-]+")
+PLACEHOLDER = "ewers-area-code"
+
+
+def _area_links(areas: Sequence[HeatmapArea], query: HeatmapQuery) -> list[str]:
+    """Where a click on each area leads: a community's page, or the heatmap of the area
+    one level down. A community's link is its code put in the reversed URL once (a map
+    holds thousands), which is what ``reverse`` gives for a code of the URL-safe alphabet."""
+    if query.level != AreaLevel.COMMUNITY:
+        below = LEVEL_BELOW[AreaLevel(query.level)]
+        page = reverse("analytics:heatmap")
+        return [page + "?" + _query_string(query, level=below, region=area.code) for area in areas]
+    before, after = reverse("analytics:community", args=[PLACEHOLDER]).split(PLACEHOLDER)
+    return [
+        before + area.code + after
+        if URL_SAFE_CODE.fullmatch(area.code)
+        else reverse("analytics:community", args=[area.code])
+        for area in areas
+    ]
 
 
 def _by_score(data: Heatmap) -> list[int]:
@@ -87,7 +102,7 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, "analytics/heatmap.html", context, status=400)
     query = form.heatmap_query()
     data = selectors.heatmap_build(request.user, query, with_geometry=True)
-    links = [_area_link(area, query) for area in data.areas]
+    links = _area_links(data.areas, query)
     order = _by_score(data)
     shown = order[:MATRIX_ROWS]
     rows = [{"area": data.areas[i], "link": links[i]} for i in order]

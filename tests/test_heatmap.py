@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from datetime import UTC, date, datetime, timedelta
 
+import plotly.graph_objects as go
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -510,3 +512,68 @@ def test_it_reads_in_as_many_queries_for_40_communities_as_for_5(client, cast, u
     grow(cast, 35)
     many = count_queries(client, reverse(url), params)
     assert few == many
+
+
+# --- The page's figures (plain JSON, shapes passed on as text) ------------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.integers(0, 3), st.floats(min_value=0, max_value=100)),
+        max_size=40,
+    ),
+    st.sampled_from(heatmap.STATS),
+)
+def test_it_fills_the_matrix_like_summarising_each_cell(rows, stat):
+    weeks = [date(2026, 1, 5) + timedelta(weeks=i) for i in range(3)]
+    membership = {1: 10, 2: 10, 3: 20, 4: 30}
+    cells = [(community, date(2026, 1, 5) + timedelta(weeks=w), value) for community, w, value in rows]
+    expected = [
+        [
+            None
+            if (s := heatmap.summarise([v for c, d, v in cells if membership[c] == area and d == week], stat)) is None
+            else round(s, 2)
+            for week in weeks
+        ]
+        for area in (10, 20)
+    ]
+    assert heatmap.matrix_values(cells, membership, [10, 20], weeks, stat) == expected
+
+
+def script_json(body: str, element_id: str):
+    start = body.index(f'<script id="{element_id}" type="application/json">')
+    text = body[body.index(">", start) + 1 : body.index("</script>", start)]
+    return json.loads(text)
+
+
+def test_it_passes_the_shapes_on_safely_and_once(client, cast, tree):
+    tree["c3"].name = "</script><script>alert(1)</script> & co"
+    tree["c3"].save()
+    client.force_login(cast.coordinator)
+    response = client.get(reverse("analytics:heatmap"), {"level": "community"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<script>alert(1)" not in body
+    figure = script_json(body, "heatmap-map-figure")
+    shapes = script_json(body, "heatmap-map-shapes")
+    locations = [code for trace in figure["data"] for code in trace["locations"]]
+    assert "geojson" not in str(figure["data"])
+    assert sorted(feature["id"] for feature in shapes["features"]) == sorted(locations)
+    stored = {r.code: r.outline or r.boundary for r in Region.objects.filter(code__in=locations)}
+    assert {feature["id"]: feature["geometry"] for feature in shapes["features"]} == stored
+    names = [row[0] for trace in figure["data"] for row in trace["customdata"]]
+    assert "</script><script>alert(1)</script> & co" in names
+
+
+def test_it_writes_figures_plotly_accepts_unchanged(client, cast, tree):
+    client.force_login(cast.coordinator)
+    # Communities: an assessed and a not assessed trace, both with shapes.
+    response = client.get(reverse("analytics:heatmap"), {"level": "community"})
+    assert len(response.context["map_figure"].figure["data"]) == 2
+    for name in ("map_figure", "matrix_figure"):
+        figure = response.context[name]
+        figure = figure.figure if name == "map_figure" else figure
+        plain = json.loads(json.dumps(figure))
+        # Validation raises on an unknown key or a bad value; the round trip must change nothing.
+        checked = json.loads(go.Figure(data=plain["data"], layout=plain["layout"]).to_json())
+        assert checked == plain
