@@ -14,7 +14,6 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
-import plotly
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -379,9 +378,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # plotly.js is served from the installed plotly package (no copy committed, no CDN):
-# {% static "plotly/plotly.min.js" %}.
-STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", Path(plotly.__file__).parent / "package_data")]
+# {% static "plotly/plotly.min.js" %}, and nothing else of that package (ewers/staticfiles.py).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "ewers.staticfiles.PlotlyFinder",
+]
 # Development and tests serve files straight from the app folders; production from
 # STATIC_ROOT after collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG

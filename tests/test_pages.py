@@ -182,3 +182,16 @@ def test_members_of_a_deactivated_organisation_cannot_sign_in_or_stay_signed_in(
     response = login(client, "cso", factories.PASSWORD)
     assert "The username or password is not right" in response.content.decode()
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_plotly_is_served_from_the_installed_package_and_nothing_else_of_it(client, cast):
+    """The charts' script comes from the plotly package (no CDN, no copy in the tree); its
+    widget bundle, datasets and templates are not published."""
+    from django.contrib.staticfiles import finders
+
+    found = finders.find("plotly/plotly.min.js")
+    assert found and found.endswith("plotly/package_data/plotly.min.js")
+    assert not finders.find("plotly/widgetbundle.js")
+    client.force_login(cast.coordinator)
+    assert client.get("/static/plotly/plotly.min.js").status_code == 200
+    assert client.get("/static/plotly/widgetbundle.js").status_code == 404
