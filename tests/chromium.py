@@ -57,3 +57,12 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
     )
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     return outside, errors
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    """Sign in through the login form and wait for the page it leads to."""
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("h1")

@@ -16,25 +16,14 @@ from rest_framework.test import APIClient
 from alerts.models import Alert, AlertEvent, Assignment, Notification
 from ewers.choices import Role, Sector
 from tests import factories
+from tests.api import as_user, get
 
 pytestmark = pytest.mark.django_db
-
-
-def as_user(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def post(user: Any, name: str, pk: int | str | None = None, body: Any = None) -> Any:
     url = reverse(name, args=[pk]) if pk is not None else reverse(name)
     return as_user(user).post(url, body if body is not None else {}, format="json")
-
-
-def get(user: Any, url: str) -> Any:
-    response = as_user(user).get(url)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def assignment_ids(user: Any, query: str = "") -> list[int]:

@@ -15,20 +15,9 @@ from rest_framework.test import APIClient
 from alerts.models import Alert, AlertEvent
 from indicators.models import Contribution, RiskAssessment
 from tests import factories
+from tests.api import as_user, get
 
 pytestmark = pytest.mark.django_db
-
-
-def as_user(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def get(user: Any, url: str) -> Any:
-    response = as_user(user).get(url)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def codes(user: Any, url: str) -> list[str]:

@@ -13,19 +13,11 @@ from ewers.demo import DEMO_PASSWORD, seed_demo
 from indicators.models import FieldReport
 from indicators.services import report_score
 from tests import factories
-from tests.chromium import ARTIFACTS, require_chromium, watch
+from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
 
 require_chromium()
 
-from playwright.sync_api import Page, expect  # noqa: E402
-
-
-def sign_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form.form button[type=submit]")
-    page.wait_for_selector("h1")
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.mark.django_db(transaction=True)

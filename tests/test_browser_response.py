@@ -15,22 +15,14 @@ from alerts.models import Alert, Assignment
 from indicators.choices import Category
 from indicators.services import report_score
 from tests import factories
-from tests.chromium import ARTIFACTS, require_chromium, watch
+from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
 
 require_chromium()
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 SECRET = "Contact 12, brother of the shopkeeper"
 NARRATIVE = "Youths gathered behind the surau after the sermon, some carrying machetes."
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_selector("h1")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -52,7 +44,7 @@ def test_the_cso_works_its_assignment_and_the_coordinator_resolves(browser, live
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     outside, errors = watch(page)
-    sign_in(page, live_server.url, "cso")
+    sign_in(page, live_server.url, "cso", factories.PASSWORD)
     expect(page.locator("h1")).to_have_text("Response desk")
     row = page.locator("section[aria-labelledby=assignments-heading] tbody tr").first
     expect(row).to_contain_text("T village one")
@@ -85,7 +77,7 @@ def test_the_cso_works_its_assignment_and_the_coordinator_resolves(browser, live
     page.screenshot(path=str(ARTIFACTS / "responder-assignments.png"), full_page=True)
     page.click(".logout-form button")
 
-    sign_in(page, live_server.url, "coord")
+    sign_in(page, live_server.url, "coord", factories.PASSWORD)
     page.goto(f"{live_server.url}/alerts/{alert.pk}/")
     page.click("summary:has-text('Resolve')")
     page.check("input[name=outcome][value=no]")
@@ -118,7 +110,7 @@ def test_the_alert_page_fits_a_phone(browser, live_server, cast):
     report_score(report_id=report.pk)
     alert = Alert.objects.get(community=cast.places["c1"], state=AlertState.OPEN)
     page = browser.new_page(viewport={"width": 375, "height": 740}, is_mobile=True)
-    sign_in(page, live_server.url, "cso")
+    sign_in(page, live_server.url, "cso", factories.PASSWORD)
     page.goto(f"{live_server.url}/alerts/{alert.pk}/")
     expect(page.locator("button:has-text('Acknowledge')")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling

@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import plotly.graph_objects as go
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -26,6 +24,7 @@ from ewers.services import region_upsert
 from indicators.choices import Category
 from indicators.models import Contribution, RiskAssessment
 from tests import factories
+from tests.queries import count_queries
 
 # --- Pure arithmetic ------------------------------------------------------------------
 
@@ -486,13 +485,6 @@ def grow(cast, count: int) -> None:
         )
         assess(community, 10 + i % 80, now - timedelta(days=8))
         assess(community, 20 + i % 70, now - timedelta(hours=1))
-
-
-def count_queries(client, url, params):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from ewers import selectors
 from ewers.choices import RiskLevel
 from ewers.demo import DEMO_PASSWORD, seed_demo
 from tests import factories
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -141,9 +140,7 @@ def test_the_pages_load_nothing_from_outside(cast, client):
 
 def count_home_queries(client, user) -> int:
     client.force_login(user)
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("home")).status_code == 200
-    return len(queries)
+    return count_queries(client, reverse("home"))
 
 
 @pytest.mark.parametrize("role", ["analyst", "cso_user", "coordinator", "admin"])

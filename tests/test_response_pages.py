@@ -19,6 +19,7 @@ from ewers.services import region_upsert
 from indicators.choices import Category
 from indicators.services import report_score
 from tests import factories
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -370,12 +371,6 @@ def test_the_assignments_list_is_paginated(cast, client):
     first = client.get(reverse("assignments:list"))
     assert len(listed(first)) == 25 and 'rel="next"' in first.content.decode()
     assert len(listed(client.get(reverse("assignments:list"), {"page": 2}))) == 1
-
-
-def count_queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 @pytest.mark.parametrize("who", ["cso_user", "coordinator", "analyst"])

@@ -1,8 +1,9 @@
-"""Template filters of the response pages: how long an organisation has left to acknowledge."""
+"""Template filters of the response pages: how long an organisation has left to acknowledge,
+and durations as people read them (the analytics overview uses it too)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
@@ -15,10 +16,14 @@ from alerts.models import Assignment
 register = template.Library()
 
 
-def duration_short(seconds: float) -> str:
-    """A short, rounded-down duration: "40 min", "2 h 10 min", "3 h", "2 d".
+@register.filter
+def duration_short(value: timedelta | float | None) -> str:
+    """A short, rounded-down duration (a timedelta or seconds): "40 min", "2 h 10 min", "3 h", "2 d".
 
-    Minutes are kept below three hours, where they still matter to a deadline."""
+    Minutes are kept below three hours, where they still matter to a deadline. None reads empty."""
+    if value is None:
+        return ""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
     minutes = max(0, int(seconds // 60))
     if minutes < 60:
         return _("%(n)d min") % {"n": minutes}

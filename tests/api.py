@@ -1,0 +1,21 @@
+"""API test helpers shared by the API test modules: a client signed in as a user, and a read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.test import APIClient
+
+
+def as_user(user: Any) -> APIClient:
+    """An API client authenticated as ``user``."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def get(user: Any, url: str) -> Any:
+    """The JSON of a GET of ``url`` by ``user``; it must answer 200."""
+    response = as_user(user).get(url)
+    assert response.status_code == 200, response.content
+    return response.json()
