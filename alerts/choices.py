@@ -34,6 +34,9 @@ class AssignmentState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# The longest note, outcome or reason an action takes (a page's form and the API alike).
+TEXT_MAX_LENGTH = 2000
+
 # States in which an organisation still owes work on an assignment.
 ASSIGNMENT_ACTIVE_STATES = [AssignmentState.PENDING, AssignmentState.ACKNOWLEDGED, AssignmentState.IN_PROGRESS]
 

@@ -11,17 +11,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from alerts.choices import IncidentOutcome
+from alerts.choices import TEXT_MAX_LENGTH, IncidentOutcome
 from ewers.models import Organisation
-
-NOTE_MAX_LENGTH = 2000
 
 
 def _text(label: Any, help_text: Any = "") -> forms.CharField:
     return forms.CharField(
         label=label,
         help_text=help_text,
-        max_length=NOTE_MAX_LENGTH,
+        max_length=TEXT_MAX_LENGTH,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

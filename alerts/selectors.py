@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from alerts.choices import AlertState
 from alerts.models import Alert, AlertEvent, Assignment, Notification, NotificationQuerySet
 from ewers.choices import Role
-from ewers.models import Organisation, Region, User
+from ewers.models import Organisation, User
 
 
 def _assignments_for(user: User) -> QuerySet[Assignment]:
@@ -73,12 +73,28 @@ def notifications_for(user: User) -> NotificationQuerySet:
     return Notification.objects.visible_to(user).select_related("alert__community", "assignment__organisation")
 
 
+def notifications_unread_count(request: HttpRequest, user: User) -> int:
+    """How many of the user's notifications are unread, counted once a request: the
+    navigation and the notifications page both show it."""
+    count: int | None = getattr(request, "_notifications_unread", None)
+    if count is None:
+        count = Notification.objects.visible_to(user).unread().count()
+        request._notifications_unread = count  # type: ignore[attr-defined]
+    return count
+
+
+def responders_active() -> QuerySet[User]:
+    """The users who answer for an organisation: active responders of an active one. The
+    one definition of "an organisation with responders", for routing and for coordinators."""
+    return User.objects.filter(role=Role.RESPONDER, is_active=True, organisation__is_active=True)
+
+
 def organisations_assignable(alert: Alert) -> QuerySet[Organisation]:
     """Organisations a coordinator may give the alert to (``alert_assign``, ``assignment_move``):
     active, covering its community, with an active responder."""
-    community = Region.objects.get(pk=alert.community_id)
-    places = community.lineage_ids
-    responders = User.objects.filter(organisation=OuterRef("pk"), role=Role.RESPONDER, is_active=True)
+    # The community's ids are columns of its row: a loaded ``alert.community`` costs nothing.
+    places = alert.community.lineage_ids
+    responders = responders_active().filter(organisation=OuterRef("pk"))
     return (
         Organisation.objects.filter(is_active=True, coverage__in=places)
         .filter(Exists(responders))

@@ -51,7 +51,7 @@ from alerts.routing import (
     tightened_due,
 )
 from alerts.rules import AlertAction, alert_decide
-from alerts.selectors import organisations_assignable
+from alerts.selectors import organisations_assignable, responders_active
 from audit.choices import AuditAction
 from audit.services import audit_record
 from ewers.choices import RiskLevel, Role
@@ -140,6 +140,24 @@ def assignment_may_work(user: User, assignment: Assignment) -> bool:
     )
 
 
+# A coordinator can move an assignment still owed, or one declined and not yet moved.
+_MOVABLE = (*ASSIGNMENT_ACTIVE_STATES, AssignmentState.DECLINED)
+# A coordinator may hand an alert back to an organisation that declined it or whose
+# assignment was withdrawn; one that completed it, or still works on it, has it already.
+ASSIGNMENT_REOPENABLE_STATES = (AssignmentState.DECLINED, AssignmentState.WITHDRAWN)
+
+
+def assignment_may_move(assignment: Assignment) -> bool:
+    """Whether a coordinator may move it to another organisation (``assignment_move``):
+    still owed, or declined, and not moved already."""
+    return assignment.state in _MOVABLE and assignment.replaced_by_id is None
+
+
+def assignment_may_reopen(assignment: Assignment) -> bool:
+    """Whether its organisation may be given the alert again (``alert_assign``)."""
+    return assignment.state in ASSIGNMENT_REOPENABLE_STATES
+
+
 def assignment_actions(assignment: Assignment) -> list[str]:
     """The workflow actions its current state allows (``AssignmentAction`` values)."""
     return assignment_allowed_actions(assignment.state)
@@ -202,12 +220,8 @@ def alert_themes(contributions: Sequence[ContributionFact], indicators: dict[int
 def _responding_organisation_ids(organisation_ids: Iterable[int]) -> set[int]:
     """Active organisations with at least one active responder."""
     return set(
-        User.objects.filter(
-            organisation__in=list(organisation_ids),
-            organisation__is_active=True,
-            role=Role.RESPONDER,
-            is_active=True,
-        )
+        responders_active()
+        .filter(organisation__in=list(organisation_ids))
         .values_list("organisation_id", flat=True)
         .distinct()
     )
@@ -237,10 +251,10 @@ def _organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:
     ]
 
 
-def _new_assignment(alert: Alert, organisation_id: int, *, at: datetime) -> Assignment:
+def _new_assignment(alert: Alert, organisation: Organisation, *, at: datetime) -> Assignment:
     return Assignment.objects.create(
         alert=alert,
-        organisation_id=organisation_id,
+        organisation=organisation,
         level=alert.level,
         created_at=at,
         due_at=acknowledge_due(alert.level, at, settings.EWERS_ACK_HOURS),
@@ -255,11 +269,14 @@ def alert_route(*, alert: Alert, at: datetime, themes: frozenset[str]) -> list[A
     still active gets a timeline event, the new level and, while pending, the sooner of
     its deadline and the new level's; its responders are told.
     """
-    community = Region.objects.get(pk=alert.community_id)
+    community = alert.community  # read once here; every notification's message reuses it
     places = community.lineage_ids
     fact = AlertFact(community_id=community.pk, places=places, level=alert.level, themes=themes)
     qualifying = route(fact, _organisation_facts(places))
-    existing = {a.organisation_id: a for a in Assignment.objects.select_for_update().filter(alert=alert)}
+    existing = {
+        a.organisation_id: a
+        for a in Assignment.objects.select_for_update(of=("self",)).select_related("organisation").filter(alert=alert)
+    }
     for assignment in existing.values():
         assignment.alert = alert
     hours = settings.EWERS_ACK_HOURS
@@ -277,10 +294,12 @@ def alert_route(*, alert: Alert, at: datetime, themes: frozenset[str]) -> list[A
         _audit(assignment, f"level {previous} → {alert.level}", actor=None, at=at)
         _notify_responders(assignment, NotificationKind.ESCALATED, at=at)
     created: list[Assignment] = []
+    # One read of the organisations the alert newly goes to (their names are in the messages).
+    newcomers = Organisation.objects.in_bulk([pk for pk in qualifying if pk not in existing])
     for organisation_id in qualifying:
         if organisation_id in existing:
             continue
-        assignment = _new_assignment(alert, organisation_id, at=at)
+        assignment = _new_assignment(alert, newcomers[organisation_id], at=at)
         _event(alert, AlertEventKind.ASSIGNED, at=at, organisation=organisation_id, level=alert.level)
         _audit(assignment, "routed → pending", actor=None, at=at, action=AuditAction.ASSIGNMENT_CREATED)
         _notify_responders(assignment, NotificationKind.ASSIGNED, at=at)
@@ -289,10 +308,11 @@ def alert_route(*, alert: Alert, at: datetime, themes: frozenset[str]) -> list[A
 
 
 def alert_dispatch(*, alert: Alert, event: AlertEvent) -> None:
-    """Called once an alert opens or escalates, after the transaction commits.
+    """Called once an alert opens or escalates, after the transaction commits: a log line
+    for operators that the alert was handed over.
 
-    Routing and the notification rows are already committed with the alert; this
-    queues their e-mails (and records the hand-over in the log for operators).
+    Routing and the notification rows are committed with the alert; their e-mails are
+    queued by ``_notify``'s own commit hook, not here.
     """
     logger.info(
         "alert %s %s: community=%s level=%s event=%s",
@@ -308,16 +328,11 @@ def alert_dispatch(*, alert: Alert, event: AlertEvent) -> None:
 
 
 def _responders(organisation_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            organisation=organisation_id, organisation__is_active=True, role=Role.RESPONDER, is_active=True
-        ).order_by("pk")
-    )
+    return list(responders_active().filter(organisation=organisation_id).order_by("pk"))
 
 
-def _coordinators(community_id: int) -> list[User]:
+def _coordinators(community: Region) -> list[User]:
     """Active coordinators whose organisation's coverage contains the community."""
-    community = Region.objects.get(pk=community_id)
     return list(
         User.objects.filter(
             role=Role.COORDINATOR,
@@ -354,7 +369,9 @@ def _message(kind: str, alert: Alert, assignment: Assignment | None) -> tuple[st
 
     Never a narrative or a source reference: e-mail leaves the system.
     """
-    community = Region.objects.only("name", "code").get(pk=alert.community_id)
+    # Routing and the sweep load the community (and the organisation) with the alert, so
+    # a message costs no query; elsewhere the first read caches them on the objects.
+    community = alert.community
     organisation = assignment.organisation.name if assignment is not None else ""
     values = {
         "alert": alert.pk,
@@ -398,9 +415,14 @@ def _notify_responders(assignment: Assignment, kind: str, *, at: datetime) -> li
     return _notify(_responders(assignment.organisation_id), kind, alert=assignment.alert, assignment=assignment, at=at)
 
 
-def _notify_coordinators(assignment: Assignment, kind: str, *, at: datetime) -> list[Notification]:
+def _notify_coordinators(
+    assignment: Assignment, kind: str, *, at: datetime, coordinators: list[User] | None = None
+) -> list[Notification]:
+    """``coordinators``: the community's, when the caller has read them already."""
     alert = assignment.alert
-    return _notify(_coordinators(alert.community_id), kind, alert=alert, assignment=assignment, at=at)
+    if coordinators is None:
+        coordinators = _coordinators(alert.community)
+    return _notify(coordinators, kind, alert=alert, assignment=assignment, at=at)
 
 
 def _queue_emails(ids: list[int]) -> None:
@@ -559,8 +581,7 @@ def _alert_close(
     at = at or timezone.now()
     if state not in (AlertState.RESOLVED, AlertState.DISMISSED):
         raise ValidationError({"state": [_("An alert is closed as resolved or dismissed.")]})
-    if not note.strip() or "\x00" in note:
-        raise ValidationError({"note": [_("Say why the alert is closed.")]})
+    note = _text(note, "note", _("Say why the alert is closed."))
     if state == AlertState.RESOLVED and outcome not in IncidentOutcome.values:
         raise ValidationError({"outcome": [_("Say whether an incident followed: yes, no or unknown.")]})
     alert.state = state
@@ -652,10 +673,10 @@ def _give(alert: Alert, organisation: Organisation, *, user: User, at: datetime,
     """Make (or re-open, when it declined or was withdrawn) the organisation's assignment."""
     _assignable_or_invalid(alert, organisation)
     assignment = Assignment.objects.select_for_update().filter(alert=alert, organisation=organisation).first()
-    if assignment is not None and assignment.state not in _REOPENABLE:
+    if assignment is not None and not assignment_may_reopen(assignment):
         raise ValidationError({"organisation": [_("This organisation already has this alert.")]})
     if assignment is None:
-        assignment = _new_assignment(alert, organisation.pk, at=at)
+        assignment = _new_assignment(alert, organisation, at=at)
         _audit(
             assignment,
             f"assigned by coordinator → {assignment.state}",
@@ -673,15 +694,11 @@ def _give(alert: Alert, organisation: Organisation, *, user: User, at: datetime,
         assignment.replaced_by = None
         assignment.reason = ""
         assignment.save()
+        assignment.organisation = organisation  # the same row: its name goes into the message
         _audit(assignment, f"{previous} → pending (re-assigned)", actor=user, at=at)
     _event(alert, AlertEventKind.ASSIGNED, at=at, actor=user, organisation=organisation.pk, level=alert.level)
     _notify_responders(assignment, kind, at=at)
     return assignment
-
-
-# A coordinator may hand an alert back to an organisation that declined it or whose
-# assignment was withdrawn; one that completed it, or still works on it, has it already.
-_REOPENABLE = (AssignmentState.DECLINED, AssignmentState.WITHDRAWN)
 
 
 @transaction.atomic
@@ -706,8 +723,7 @@ def assignment_move(
     alert = _lock_alert(assignment.alert, user)
     alert_require_open(alert)
     old = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    movable = (*ASSIGNMENT_ACTIVE_STATES, AssignmentState.DECLINED)
-    if old.state not in movable or old.replaced_by_id is not None:
+    if not assignment_may_move(old):
         raise StateConflict(
             _("This assignment is %(state)s: it cannot be moved.") % {"state": old.get_state_display().lower()}
         )
@@ -822,9 +838,11 @@ def assignments_mark_overdue(*, at: datetime | None = None) -> int:
     due = (
         Assignment.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(state=AssignmentState.PENDING, due_at__lt=at, overdue_notified_at__isnull=True)
-        .select_related("alert", "organisation")
+        .select_related("alert__community", "organisation")
         .order_by("due_at", "pk")[:OVERDUE_BATCH]
     )
+    # Many overdue assignments share a community: its coordinators are read once a sweep.
+    coordinators: dict[int, list[User]] = {}
     marked = 0
     for assignment in due:
         assignment.overdue_notified_at = at
@@ -837,6 +855,9 @@ def assignments_mark_overdue(*, at: datetime | None = None) -> int:
             level=assignment.alert.level,
         )
         _audit(assignment, "pending: overdue", actor=None, at=at)
-        _notify_coordinators(assignment, NotificationKind.OVERDUE, at=at)
+        community = assignment.alert.community
+        if community.pk not in coordinators:
+            coordinators[community.pk] = _coordinators(community)
+        _notify_coordinators(assignment, NotificationKind.OVERDUE, at=at, coordinators=coordinators[community.pk])
         marked += 1
     return marked

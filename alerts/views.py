@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import selectors, services
-from alerts.choices import ASSIGNMENT_ACTIVE_STATES, AlertState, AssignmentState
+from alerts.choices import AlertState
 from alerts.filters import AlertFilter, AssignmentFilter, NotificationFilter
 from alerts.forms import (
     AlertAssignForm,
@@ -37,9 +37,9 @@ from alerts.forms import (
     AssignmentMoveForm,
 )
 from alerts.models import Alert, Assignment
-from ewers.api.fields import MAX_ID
 from ewers.choices import Role
 from ewers.forms import filter_form_prepare
+from ewers.lookups import parse_id
 from ewers.models import Organisation, User
 from ewers.views import AuthenticatedHttpRequest
 from indicators.models import Contribution, FieldReport
@@ -50,9 +50,6 @@ ASSIGNMENTS_PER_PAGE = 25
 NOTIFICATIONS_PER_PAGE = 25
 # Reports whose narratives an alert page shows; the explanation names the main ones.
 ALERT_REPORTS_LIMIT = 10
-# A coordinator can move an assignment still owed, or one declined and not yet moved.
-MOVABLE_STATES = [*ASSIGNMENT_ACTIVE_STATES, AssignmentState.DECLINED]
-REASSIGNABLE_STATES = [AssignmentState.DECLINED, AssignmentState.WITHDRAWN]
 
 
 @login_required
@@ -121,7 +118,7 @@ def _detail_context(user: User, alert: Alert, bound: dict[str, forms.Form] | Non
             row.complete_form = bound.get(f"complete-{pk}") or AssignmentCompleteForm(auto_id=f"id_complete_{pk}_%s")
         if "decline" in row.actions:
             row.decline_form = bound.get(f"decline-{pk}") or AssignmentDeclineForm(auto_id=f"id_decline_{pk}_%s")
-        if may_manage and is_open and assignment.state in MOVABLE_STATES and assignment.replaced_by_id is None:
+        if may_manage and is_open and services.assignment_may_move(assignment):
             row.move_form = bound.get(f"move-{pk}") or AssignmentMoveForm(
                 organisations=[o for o in organisations if o.pk != assignment.organisation_id],
                 auto_id=f"id_move_{pk}_%s",
@@ -141,7 +138,7 @@ def _detail_context(user: User, alert: Alert, bound: dict[str, forms.Form] | Non
     }
     if may_manage and is_open:
         # An organisation that declined, or whose assignment was withdrawn, may be asked again.
-        holding = {a.organisation_id for a in assignments if a.state not in REASSIGNABLE_STATES}
+        holding = {a.organisation_id for a in assignments if not services.assignment_may_reopen(a)}
         context["resolve_form"] = bound.get("resolve") or AlertResolveForm()
         context["dismiss_form"] = bound.get("dismiss") or AlertDismissForm()
         context["assign_form"] = bound.get("assign") or AlertAssignForm(
@@ -396,9 +393,8 @@ def assignment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My notifications, newest first, unread ones marked, filtered; 25 a page."""
-    mine = selectors.notifications_for(request.user)
     filterset = NotificationFilter(
-        request.GET or None, queryset=mine.select_related("alert__community"), request=request
+        request.GET or None, queryset=selectors.notifications_for(request.user), request=request
     )
     filter_form_prepare(filterset.form)
     page = Paginator(filterset.qs, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -406,7 +402,8 @@ def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filterset": filterset,
         "page": page,
         "filtered": any(v for k, v in request.GET.items() if k != "page"),
-        "unread": mine.unread().exists(),
+        # Counted once a request: the navigation shows the same count.
+        "unread": selectors.notifications_unread_count(request, request.user) > 0,
     }
     return render(request, "alerts/notification_list.html", context)
 
@@ -417,12 +414,11 @@ def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mark one notification (``notification`` in the form) or all of mine read."""
     ids: list[int] | None = None
     if "notification" in request.POST:
-        try:
-            ids = [int(v) for v in request.POST.getlist("notification")]
-        except ValueError:
-            ids = []
-        # A number no id column can hold names no notification (and must not reach the query).
-        if not ids or not all(0 < i <= MAX_ID for i in ids):
+        # A value that names no id (not a number, or one no id column can hold) names no
+        # notification, and must not reach the query.
+        parsed = [parse_id(v) for v in request.POST.getlist("notification")]
+        ids = [i for i in parsed if i is not None]
+        if not ids or len(ids) != len(parsed):
             messages.error(request, _("That is not a notification."))
             return redirect("notifications:list")
     count = services.notification_mark_read(user=request.user, notification_ids=ids)

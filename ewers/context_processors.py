@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Notification
+from alerts.selectors import notifications_unread_count
 from ewers.choices import Role
 from indicators.services import field_report_may_create
 
@@ -39,7 +39,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if not user.is_administrator:
         # One cheap count a page (an index on user, read_at); the list is one click away.
         notifications = _item(_("Notifications"), "notifications:list", section="notifications")
-        notifications["count"] = Notification.objects.visible_to(user).unread().count()
+        notifications["count"] = notifications_unread_count(request, user)
         items.append(notifications)
     if user.is_staff:
         items.append(_item(_("Administration"), "admin:index"))

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -521,6 +522,37 @@ def test_assignments_visible_needs_no_query_per_row(cast, raised, django_assert_
         rows = [(a.alert.community.name, a.organisation.name, a.overdue) for a in assignments_visible(cast.coordinator)]
     assert len(rows) == 2
     assert not assignments_visible(cast.analyst).exists()
+
+
+def _sweep_reads(at):
+    """Run the overdue sweep; return how many it marked and its SELECTs by table read."""
+    with CaptureQueriesContext(connection) as queries:
+        marked = assignments_mark_overdue(at=at)
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    return marked, {
+        table: sum(1 for sql in selects if f'FROM "{table}"' in sql) for table in ("ewers_user", "ewers_region")
+    }
+
+
+def test_the_overdue_sweep_reads_a_communitys_coordinators_once_however_many_rows(cast, raised):
+    alert, assignment = raised
+    due = assignment.due_at - timedelta(minutes=1)
+
+    def overdue(count):
+        for _ in range(count):
+            organisation = factories.make_organisation(coverage=[cast.places["c1"]])
+            factories.make_assignment(alert=alert, organisation=organisation, due_at=due)
+
+    overdue(1)  # with the routed one: two
+    marked, few = _sweep_reads(assignment.due_at + timedelta(minutes=1))
+    assert marked == 2
+    overdue(6)
+    marked, many = _sweep_reads(assignment.due_at + timedelta(minutes=2))
+    assert marked == 6
+    # The coordinators (and the community) are read once a community, not once a row.
+    assert many == few
+    assert few["ewers_user"] == 1
+    assert Notification.objects.filter(kind=NotificationKind.OVERDUE, user=cast.coordinator).count() == 8
 
 
 def test_an_inactive_organisation_gets_no_assignment(cast, people, strong, django_capture_on_commit_callbacks):

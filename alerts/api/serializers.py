@@ -10,16 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from alerts.choices import IncidentOutcome
+from alerts.choices import TEXT_MAX_LENGTH, IncidentOutcome
 from alerts.models import Alert, AlertEvent, Assignment, Notification
-from ewers.api.fields import MAX_ID, CodeOrIdField
+from ewers.api.fields import CodeOrIdField, StrictIdField, TextField
 from ewers.api.serializers import RegionRefSerializer
 from ewers.choices import RiskLevel
 from ewers.lookups import get_by_code_or_id
 from ewers.models import Organisation
 
-# The longest note, outcome or reason an action takes.
-TEXT_MAX_LENGTH = 2000
 # The most notification ids one "mark read" request names.
 NOTIFICATION_IDS_MAX = 500
 
@@ -178,23 +176,8 @@ class MarkedSerializer(serializers.Serializer[Any]):
 # --- Actions: input -------------------------------------------------------------------------
 
 
-class TextField(serializers.CharField):
-    """A JSON string of at most TEXT_MAX_LENGTH characters; a number is not text here.
-
-    DRF's CharField already refuses blank text, NUL and lone surrogate characters.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=TEXT_MAX_LENGTH, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
-
-
 class AlertResolveInputSerializer(serializers.Serializer[Any]):
-    note = TextField(help_text=_("What was done and why the alert is closed."))
+    note = TextField(max_length=TEXT_MAX_LENGTH, help_text=_("What was done and why the alert is closed."))
     outcome = serializers.ChoiceField(
         choices=IncidentOutcome.choices,
         help_text=_("Did an incident follow: yes, no or unknown."),
@@ -203,7 +186,7 @@ class AlertResolveInputSerializer(serializers.Serializer[Any]):
 
 
 class AlertDismissInputSerializer(serializers.Serializer[Any]):
-    note = TextField(help_text=_("Why this was a false alarm."))
+    note = TextField(max_length=TEXT_MAX_LENGTH, help_text=_("Why this was a false alarm."))
 
 
 class OrganisationInputSerializer(serializers.Serializer[Any]):
@@ -217,24 +200,13 @@ class OrganisationInputSerializer(serializers.Serializer[Any]):
 
 
 class AssignmentCompleteInputSerializer(serializers.Serializer[Any]):
-    outcome = TextField(help_text=_("What the organisation did."))
+    outcome = TextField(max_length=TEXT_MAX_LENGTH, help_text=_("What the organisation did."))
 
 
 class AssignmentDeclineInputSerializer(serializers.Serializer[Any]):
-    reason = TextField(help_text=_("Why the organisation cannot respond; the coordinators see it."))
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class StrictIdField(serializers.IntegerField):
-    """A JSON integer id; true/false, numeric strings and fractions are refused."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return int(super().to_internal_value(data))
+    reason = TextField(
+        max_length=TEXT_MAX_LENGTH, help_text=_("Why the organisation cannot respond; the coordinators see it.")
+    )
 
 
 class NotificationsReadInputSerializer(serializers.Serializer[Any]):

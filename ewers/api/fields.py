@@ -1,4 +1,5 @@
-"""Serializer fields shared by the API: references by id or code, times with a zone."""
+"""Serializer fields shared by the API: references by id or code, times with a zone,
+strict numbers, ids and text."""
 
 from __future__ import annotations
 
@@ -84,6 +85,31 @@ class StrictFloatField(serializers.FloatField):
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class TextField(serializers.CharField):
+    """A JSON string (give it a ``max_length``); a number is not text here.
+
+    DRF's CharField already refuses blank text, NUL and lone surrogate characters.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class StrictIdField(serializers.IntegerField):
+    """A JSON integer id; true/false, numeric strings and fractions are refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
 
 
 _MESSAGES = {"type": "array", "items": {"type": "string"}}
