@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import (
     Count,
@@ -44,15 +44,21 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 
-from alerts.choices import AlertState, AssignmentState, IncidentOutcome
+from alerts.choices import ALERT_LEVELS, AlertState, AssignmentState, IncidentOutcome
 from alerts.models import Alert, Assignment
 from alerts.selectors import alerts_visible
 from analytics import heatmap
 from analytics.choices import AreaLevel
-from ewers.choices import RegionLevel, RiskLevel
-from ewers.models import Region, Theme, User
+from ewers.choices import RegionLevel
+from ewers.models import Region, RegionQuerySet, Theme, User
 from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
-from indicators.selectors import assessment_contributions, assessment_history, reports_visible
+from indicators.selectors import (
+    _latest_assessment,
+    assessment_contributions,
+    assessment_history,
+    communities_visible,
+    reports_visible,
+)
 from indicators.services import scoring_config
 
 # --- Heatmap ---------------------------------------------------------------------------
@@ -106,8 +112,7 @@ class Heatmap:
 
 
 def _latest(field_name: str) -> Subquery:
-    latest = RiskAssessment.objects.filter(community=OuterRef("pk")).order_by("-assessed_at", "-id")
-    return Subquery(latest.values(field_name)[:1])
+    return Subquery(_latest_assessment().values(field_name)[:1])
 
 
 def _geometry() -> Cast:
@@ -117,12 +122,10 @@ def _geometry() -> Cast:
     return Cast(Coalesce("outline", "boundary", output_field=JSONField()), output_field=TextField())
 
 
-def heatmap_communities(user: User, query: HeatmapQuery) -> QuerySet[Region]:
-    """The communities the heatmap covers: the user's share, within the region filter."""
+def _coverage(user: User, region: Region | None) -> RegionQuerySet:
+    """The communities in the user's share, within ``region`` when one is given."""
     communities = Region.objects.visible_to(user).communities()
-    if query.region is not None:
-        communities = communities.within([query.region.pk])
-    return communities
+    return communities if region is None else communities.within([region.pk])
 
 
 def _indicator_filter(query: HeatmapQuery, prefix: str = "indicator__") -> Q:
@@ -162,7 +165,7 @@ def heatmap_build(
     """The heatmap the user may see: the areas with their scores, and the area × week matrix."""
     now = now or timezone.now()
     config = scoring_config()
-    communities = heatmap_communities(user, query)
+    communities = _coverage(user, query.region)
     fields = [
         "pk",
         "code",
@@ -503,11 +506,6 @@ class Overview:
     quality: AlertQuality
 
 
-def _coverage(user: User, region: Region | None) -> QuerySet[Region]:
-    communities = Region.objects.visible_to(user).communities()
-    return communities if region is None else communities.within([region.pk])
-
-
 def rising_communities(
     user: User, *, days: int, region: Region | None = None, limit: int = 10, now: datetime | None = None
 ) -> list[RisingCommunity]:
@@ -518,18 +516,19 @@ def rising_communities(
     before = RiskAssessment.objects.filter(community=OuterRef("pk"), assessed_at__lte=start).order_by(
         "-assessed_at", "-id"
     )
+    # communities_visible is typed as a plain QuerySet but is a RegionQuerySet (has within).
+    communities = cast(RegionQuerySet, communities_visible(user))
+    if region is not None:
+        communities = communities.within([region.pk])
     rows = (
-        _coverage(user, region)
-        .annotate(
-            latest_score=_latest("score"),
-            latest_level=_latest("level"),
+        communities.annotate(
             before_score=Coalesce(Subquery(before.values("score")[:1]), Value(0.0), output_field=FloatField()),
         )
-        .filter(latest_score__isnull=False)
-        .annotate(rise=F("latest_score") - F("before_score"))
+        # Never assessed: no score, so the rise is NULL and the filter leaves it out.
+        .annotate(rise=F("risk_score") - F("before_score"))
         .filter(rise__gt=0)
         .order_by("-rise", "code")
-        .values("pk", "code", "name", "district__name", "latest_score", "latest_level", "before_score", "rise")[:limit]
+        .values("pk", "code", "name", "district__name", "risk_score", "risk_level", "before_score", "rise")[:limit]
     )
     return [
         RisingCommunity(
@@ -537,10 +536,10 @@ def rising_communities(
             code=row["code"],
             name=row["name"],
             district=row["district__name"] or "",
-            score=row["latest_score"],
+            score=row["risk_score"],
             before=row["before_score"],
             rise=round(row["rise"], 2),
-            level=row["latest_level"],
+            level=row["risk_level"],
         )
         for row in rows
     ]
@@ -637,7 +636,7 @@ def overview_build(user: User, *, days: int, region: Region | None = None, now: 
     )
     return Overview(
         rising={d: rising_communities(user, days=d, region=region, now=now) for d in (7, 30)},
-        alerts_by_level={level: by_level.get(level, 0) for level in RiskLevel.values if level != RiskLevel.LOW},
+        alerts_by_level={level: by_level.get(level, 0) for level in ALERT_LEVELS},
         alerts_by_region=[(code or "", name or "", n) for code, name, n in by_region],
         performance=response_performance(assignment_rows, overdue=overdue),
         quality=quality,

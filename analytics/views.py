@@ -150,7 +150,7 @@ def community_page(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
     explanation, recent reports the user may see, and the open alert. No source
     reference is read or shown here, whoever looks."""
     user = request.user
-    community = community_get(user, ref, with_risk=True)
+    community = community_get(user, ref)
     latest = assessment_latest(community)
     shares = selectors.community_explanation(latest) if latest is not None else []
     since = timezone.now() - timedelta(days=TREND_DAYS)

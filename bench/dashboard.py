@@ -20,14 +20,13 @@ import json
 import math
 import random
 import re
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bench.pipeline import timed
 from bench.stats import Row, percentile
 
 if TYPE_CHECKING:  # Django loads only once the bench has set the environment
@@ -61,10 +60,6 @@ NARRATIVES = (
     "Follow-up visit after the market-day meeting; {n} signals noted.",
     "Community dialogue session; {n} signals noted.",
 )
-GRADES = (("A", 2), ("B", 2), ("B", 3), ("C", 3), ("C", 2), ("D", 4), ("F", 6))
-GRADE_WEIGHTS = (1, 5, 4, 5, 2, 1, 1)
-VALUES = (0, 1, 2, 3, 4)
-VALUE_WEIGHTS = (30, 35, 20, 10, 5)
 # A community's risk over the 84 days: (share of communities, base score, rise over the last 5 weeks).
 PROFILES = ((0.70, 12.0, 0.0), (0.18, 35.0, 5.0), (0.08, 45.0, 30.0), (0.04, 70.0, 10.0))
 
@@ -327,6 +322,8 @@ def reports_write(
 ) -> tuple[int, int, Latest]:
     """``readings`` readings, 4 per report, spread over the communities and DAYS days;
     returns (reports, readings, each community's two latest reports)."""
+    from bench.seed import VALUE_WEIGHTS, VALUES
+    from ewers.demo import GRADE_WEIGHTS, GRADES
     from indicators.choices import Category, ReportStatus, Verification
     from indicators.models import FieldReport, Reading
 
@@ -883,13 +880,6 @@ def header_lines(results: Results, sizes: Sizes, seed_seconds: float) -> list[st
     return lines
 
 
-@contextmanager
-def _timed_step(label: str) -> Iterator[None]:
-    started = time.monotonic()
-    yield
-    print(f"[bench] {label}: {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
-
-
 def run(database_url: str, sizes: Sizes) -> tuple[list[str], list[Row], list[str]]:
     """Seed, measure; returns (header lines, table rows, failures)."""
     import psycopg2  # type: ignore[import-untyped]
@@ -903,7 +893,7 @@ def run(database_url: str, sizes: Sizes) -> tuple[list[str], list[Row], list[str
     results.large, results.small = seed(sizes, now=now)
     seed_seconds = time.monotonic() - started  # ANALYZE included
     # As deployed (DEBUG off): the pages' static files come from collectstatic's manifest.
-    with _timed_step("collectstatic"):
+    with timed("collectstatic"):
         call_command("collectstatic", interactive=False, verbosity=0)
     for template in (PAGE_URL, API_URL):
         path = template.split("?")[0]

@@ -52,6 +52,8 @@ class Row:
 def _number(value: float | None) -> str:
     if value is None:
         return "n/a"
+    if isinstance(value, int):  # a count (SQL queries): whole, so no decimals
+        return f"{value:,}"
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 10:

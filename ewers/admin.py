@@ -27,7 +27,6 @@ from ewers.boundaries import (
     BoundaryImportResult,
     boundaries_import,
     boundary_validity_problem,
-    region_outline_refresh,
 )
 from ewers.choices import PARENT_LEVEL, RegionLevel
 from ewers.geojson import validate_boundary
@@ -158,7 +157,6 @@ class RegionAdmin(admin.ModelAdmin[Region]):
         saved, _created = region_upsert(
             code=obj.code, name=obj.name, level=obj.level, parent=obj.parent, boundary=obj.boundary
         )
-        region_outline_refresh(region=saved)  # maps draw the outline: it follows the boundary
         obj.pk = saved.pk
 
     def may_import_boundaries(self, request: HttpRequest) -> bool:

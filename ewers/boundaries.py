@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,7 +40,7 @@ from shapely.validation import explain_validity
 from ewers.choices import PARENT_LEVEL, RegionLevel
 from ewers.geojson import validate_boundary
 from ewers.models import Region, code_validator
-from ewers.services import RegionRow, regions_upsert_many
+from ewers.services import RegionRow, _regions_read, regions_upsert_many
 
 # Outlines are rounded to this many decimals of a degree (about 1 m), which is all a map needs.
 OUTLINE_DECIMALS = 5
@@ -50,8 +50,6 @@ OUTLINE_MAX_SHARE = 0.02
 # Problems listed in one error, beyond which the rest are counted: a wholly wrong file
 # (the wrong level, the wrong property) would otherwise print thousands of lines.
 MAX_MESSAGES = 100
-# Codes per query when existing places are read (below SQLite's bound parameter limit).
-QUERY_CHUNK = 900
 
 CODE_MAX_LENGTH = Region._meta.get_field("code").max_length or 64
 NAME_MAX_LENGTH = Region._meta.get_field("name").max_length or 200
@@ -105,11 +103,11 @@ class _Place:
 # --- Outlines (pure) ------------------------------------------------------------------
 
 
-def _rings(polygon: Polygon) -> list[list[list[float]]]:
-    return [
-        [[round(x, OUTLINE_DECIMALS), round(y, OUTLINE_DECIMALS)] for x, y, *_z in ring.coords]
-        for ring in (polygon.exterior, *polygon.interiors)
-    ]
+def _rings(polygon: Polygon, decimals: int | None) -> list[list[list[float]]]:
+    rings = (polygon.exterior, *polygon.interiors)
+    if decimals is None:
+        return [[[x, y] for x, y, *_z in ring.coords] for ring in rings]
+    return [[[round(x, decimals), round(y, decimals)] for x, y, *_z in ring.coords] for ring in rings]
 
 
 def _polygonal(geometry: shapely.Geometry) -> Polygon | MultiPolygon | None:
@@ -126,10 +124,12 @@ def _polygonal(geometry: shapely.Geometry) -> Polygon | MultiPolygon | None:
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
-def _geometry_json(geometry: Polygon | MultiPolygon) -> dict[str, Any]:
+def _geometry_json(geometry: Polygon | MultiPolygon, *, decimals: int | None) -> dict[str, Any]:
+    """GeoJSON of ``geometry``, rounded to ``decimals`` (None: every digit kept, as for a
+    repaired boundary)."""
     if isinstance(geometry, Polygon):
-        return {"type": "Polygon", "coordinates": _rings(geometry)}
-    return {"type": "MultiPolygon", "coordinates": [_rings(p) for p in geometry.geoms]}
+        return {"type": "Polygon", "coordinates": _rings(geometry, decimals)}
+    return {"type": "MultiPolygon", "coordinates": [_rings(p, decimals) for p in geometry.geoms]}
 
 
 def _outline_of(geometry: shapely.Geometry, *, level: str, valid: bool = False) -> dict[str, Any] | None:
@@ -149,7 +149,7 @@ def _outline_of(geometry: shapely.Geometry, *, level: str, valid: bool = False) 
         if snapped is None:
             return None
         oriented = _polygonal(shapely.orient_polygons(snapped, exterior_cw=False))
-        return _geometry_json(oriented) if oriented is not None else None
+        return _geometry_json(oriented, decimals=OUTLINE_DECIMALS) if oriented is not None else None
     except GEOSException:
         return None
 
@@ -171,16 +171,6 @@ def boundary_outline(boundary: Mapping[str, Any] | None, *, level: str) -> dict[
     except (GEOSException, ValueError):
         return None
     return _outline_of(geometry, level=level)
-
-
-def region_outline_refresh(*, region: Region) -> bool:
-    """Recompute ``region.outline`` from its boundary; saves and returns True when it changed."""
-    outline = boundary_outline(region.boundary, level=region.level)
-    if outline == region.outline:
-        return False
-    region.outline = outline
-    Region.objects.filter(pk=region.pk).update(outline=outline)
-    return True
 
 
 # --- Reading and checking the file (pure) ------------------------------------------------
@@ -301,6 +291,14 @@ def _shape(boundary: Mapping[str, Any]) -> Polygon | MultiPolygon:
     return parts[0] if boundary["type"] == "Polygon" else MultiPolygon(parts)
 
 
+def _validity(boundary: Mapping[str, Any]) -> tuple[Polygon | MultiPolygon, str | None]:
+    """The shape of a well-formed boundary, and why GEOS finds it invalid (None if valid).
+
+    Raises what reading the shape raises."""
+    geometry = _shape(boundary)
+    return geometry, None if geometry.is_valid else explain_validity(geometry)
+
+
 def _geometry_check(geometry: Any, *, repair: bool) -> tuple[dict[str, Any], shapely.Geometry, bool]:
     """The boundary to store, its shape and whether it was repaired; ValueError with the reason if refused."""
     if geometry is None:
@@ -311,13 +309,11 @@ def _geometry_check(geometry: Any, *, repair: bool) -> tuple[dict[str, Any], sha
         raise ValueError(" ".join(exc.messages)) from None
     boundary = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
     try:
-        geometry_shape = _shape(boundary)
-        valid = geometry_shape.is_valid
+        geometry_shape, reason = _validity(boundary)
     except (GEOSException, ValueError, TypeError, OverflowError) as exc:
         raise ValueError(_("the geometry cannot be read: %(error)s") % {"error": exc}) from None
-    if valid:
+    if reason is None:
         return boundary, geometry_shape, False
-    reason = explain_validity(geometry_shape)
     if not repair:
         raise ValueError(
             _("the geometry is not valid (%(reason)s); fix it, or import with repair on") % {"reason": reason}
@@ -325,18 +321,7 @@ def _geometry_check(geometry: Any, *, repair: bool) -> tuple[dict[str, Any], sha
     repaired = _polygonal(shapely.make_valid(geometry_shape))
     if repaired is None:
         raise ValueError(_("the geometry is not valid (%(reason)s) and has no area to keep") % {"reason": reason})
-    return _full_json(repaired), repaired, True
-
-
-def _full_json(geometry: Polygon | MultiPolygon) -> dict[str, Any]:
-    """GeoJSON of a repaired geometry at full precision (the boundary keeps every digit it had)."""
-
-    def rings(polygon: Polygon) -> list[list[list[float]]]:
-        return [[[x, y] for x, y, *_z in ring.coords] for ring in (polygon.exterior, *polygon.interiors)]
-
-    if isinstance(geometry, Polygon):
-        return {"type": "Polygon", "coordinates": rings(geometry)}
-    return {"type": "MultiPolygon", "coordinates": [rings(p) for p in geometry.geoms]}
+    return _geometry_json(repaired, decimals=None), repaired, True
 
 
 def _check_features(
@@ -420,18 +405,8 @@ def _check_features(
 # --- Against the database ---------------------------------------------------------------
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), QUERY_CHUNK):
-        yield values[start : start + QUERY_CHUNK]
-
-
 def _regions_by_code(codes: Iterable[str]) -> dict[str, Region]:
-    wanted = sorted(set(codes))
-    found: dict[str, Region] = {}
-    for chunk in _chunks(wanted):
-        for region in Region.objects.filter(code__in=chunk):
-            found[region.code] = region
-    return found
+    return {region.code: region for region in _regions_read(Region.objects.all(), "code", codes)}
 
 
 def _check_places(
@@ -587,7 +562,6 @@ def _write(places: list[_Place], *, parents: dict[str, Region], level: str) -> N
 def boundary_validity_problem(boundary: Mapping[str, Any]) -> str | None:
     """Why GEOS finds a well-formed boundary invalid (e.g. "Self-intersection[101.2 1.5]"), or None."""
     try:
-        geometry = shape(boundary)
-        return None if geometry.is_valid else explain_validity(geometry)
-    except (GEOSException, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        return _validity(boundary)[1]
+    except (GEOSException, ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
         return str(exc)

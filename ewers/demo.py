@@ -21,7 +21,6 @@ from django.utils import timezone
 from alerts.choices import AlertState, AssignmentState
 from alerts.models import Assignment
 from alerts.services import assignment_acknowledge, assignment_start, assignments_mark_overdue
-from ewers.boundaries import region_outline_refresh
 from ewers.choices import RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import organisation_upsert, region_upsert, theme_upsert, user_upsert
@@ -225,8 +224,6 @@ def seed_places(plan: list[PlaceSpec]) -> dict[str, Region]:
             parent=places[spec.parent_code] if spec.parent_code else None,
             boundary=spec.boundary,
         )
-        # Maps draw the outline, simplified as an imported boundary would be.
-        region_outline_refresh(region=places[spec.code])
     return places
 
 

@@ -48,7 +48,8 @@ def region_upsert(
 
     Keeps the denormalised ancestor columns in step with ``parent``, for the region and,
     when it moves, for everything below it. A region's level cannot change once it has
-    children, since that would break the hierarchy below.
+    children, since that would break the hierarchy below. A new boundary (or level) gets
+    its outline recomputed (ewers.boundaries.boundary_outline).
     """
     region = Region.objects.select_for_update().filter(code=code).first()
     region_placement_check(level=level, parent=parent, existing=region)
@@ -56,6 +57,12 @@ def region_upsert(
     moved = not created and region is not None and region.parent_id != (parent.pk if parent else None)
     if region is None:
         region = Region(code=code)
+    if created or boundary != region.boundary or level != region.level:
+        # Imported here: ewers.boundaries imports this module (regions_upsert_many).
+        from ewers.boundaries import boundary_outline
+
+        # Maps draw the outline, so it follows the boundary (and the level's tolerance).
+        region.outline = boundary_outline(boundary, level=level)
     region.name = name
     region.level = level
     region.boundary = boundary

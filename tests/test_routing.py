@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alerts.choices import AssignmentState
+from alerts.choices import ALERT_LEVELS, AssignmentState
 from alerts.routing import (
     AlertFact,
     AssignmentAction,
@@ -24,7 +24,6 @@ from ewers.choices import RiskLevel
 
 HOURS = {"critical": 1.0, "high": 6.0, "moderate": 24.0}
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-ALERT_LEVELS = RiskLevel.at_least(RiskLevel.MODERATE)
 THEMES = ["tension", "weapons", "recruitment", "hate-speech"]
 
 regions = st.integers(min_value=1, max_value=12)

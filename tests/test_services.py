@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ewers.boundaries import boundary_outline
 from ewers.choices import RegionLevel
 from ewers.models import Region
 from ewers.services import RegionRow, region_ancestor_ids, region_upsert, regions_upsert_many
@@ -206,3 +207,13 @@ def test_the_errors_name_the_code(tree):
             level=RegionLevel.COMMUNITY, rows=[RegionRow(code="T-1-1-3", name="X", parent=tree["region"])]
         )
     assert list(excinfo.value.message_dict) == ["T-1-1-3"]
+
+
+def test_it_redraws_the_outline_when_region_upsert_gets_a_new_boundary(tree):
+    c1 = tree["c1"]
+    assert c1.outline == boundary_outline(c1.boundary, level=RegionLevel.COMMUNITY)
+    wider = factories.square(100.5, 1.5, 0.3)
+    region_upsert(code=c1.code, name=c1.name, level=RegionLevel.COMMUNITY, parent=tree["district"], boundary=wider)
+    assert Region.objects.get(pk=c1.pk).outline == boundary_outline(wider, level=RegionLevel.COMMUNITY)
+    region_upsert(code=c1.code, name=c1.name, level=RegionLevel.COMMUNITY, parent=tree["district"])
+    assert Region.objects.get(pk=c1.pk).outline is None
