@@ -21,4 +21,4 @@ RUN mkdir -p var && DEBUG=false SECRET_KEY=build-only-not-a-secret-0123456789abc
 
 USER ewers
 EXPOSE 8000
-CMD ["gunicorn", "ewers.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

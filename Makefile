@@ -34,15 +34,17 @@ else
 	DEBUG=true HOST=$(HOST) PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.dev start
 endif
 
-# check, migrations in step with the models, lint and format, types (mypy --strict), then pytest. With
+# check, migrations in step with the models, lint and format, the layers contract (import-linter),
+# types (mypy --strict), then pytest. With
 # DATABASE_URL / REDIS_URL set (CI sets them) the suite runs on PostgreSQL with a real worker.
 test: setup
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python manage.py check --fail-level WARNING
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts analytics audit bench
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/lint-imports
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts analytics audit demo bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The pipeline's figures on PostgreSQL and Redis, each beside a baseline of the same run
 # (README "Benchmarks"). Its own database ewers_bench, dropped and re-created each run.
@@ -53,9 +55,10 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
-	DJANGO_SETTINGS_MODULE=ewers.settings_test $(BIN)/mypy ewers indicators alerts analytics audit bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts analytics audit demo bench
 
 format: setup
 	$(BIN)/ruff check --fix .

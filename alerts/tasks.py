@@ -14,7 +14,7 @@ def notifications_email(notification_ids: list[int] | None = None) -> int:
 
 
 @shared_task(ignore_result=True)
-def assignments_overdue() -> int:
+def overdue_sweep() -> int:
     """Every minute: mark overdue assignments (coordinators told once) and send any
     notification e-mails a broker outage left unsent."""
     marked = services.assignments_mark_overdue()

@@ -18,14 +18,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from alerts import selectors, services
+from alerts import permissions, selectors, services
 from alerts.choices import AlertState
 from alerts.filters import AlertFilter, AssignmentFilter, NotificationFilter
 from alerts.forms import (
@@ -38,10 +38,11 @@ from alerts.forms import (
 )
 from alerts.models import Alert, Assignment
 from ewers.choices import Role
+from ewers.exceptions import StateConflict
 from ewers.forms import filter_form_prepare
+from ewers.http import AuthenticatedHttpRequest
 from ewers.lookups import parse_id
 from ewers.models import Organisation, User
-from ewers.views import AuthenticatedHttpRequest
 from indicators.models import Contribution, FieldReport
 from indicators.selectors import reports_visible
 
@@ -104,21 +105,21 @@ def _detail_context(user: User, alert: Alert, bound: dict[str, forms.Form] | Non
     """What the alert page shows; ``bound`` holds a submitted form to show with its errors."""
     bound = bound or {}
     is_open = alert.state == AlertState.OPEN
-    may_manage = services.alert_may_manage(user, alert)
+    may_manage = permissions.alert_may_manage(user, alert)
     assignments = list(alert.assignments.all())
     organisations = _organisations_for(alert) if may_manage and is_open else []
     rows = []
     for assignment in assignments:
         row = AssignmentRow(
             assignment=assignment,
-            actions=services.assignment_actions(assignment) if services.assignment_may_work(user, assignment) else [],
+            actions=permissions.assignment_actions_for(user, assignment),
         )
         pk = assignment.pk
         if "complete" in row.actions:
             row.complete_form = bound.get(f"complete-{pk}") or AssignmentCompleteForm(auto_id=f"id_complete_{pk}_%s")
         if "decline" in row.actions:
             row.decline_form = bound.get(f"decline-{pk}") or AssignmentDeclineForm(auto_id=f"id_decline_{pk}_%s")
-        if may_manage and is_open and services.assignment_may_move(assignment):
+        if may_manage and is_open and permissions.assignment_may_move(assignment):
             row.move_form = bound.get(f"move-{pk}") or AssignmentMoveForm(
                 organisations=[o for o in organisations if o.pk != assignment.organisation_id],
                 auto_id=f"id_move_{pk}_%s",
@@ -138,7 +139,7 @@ def _detail_context(user: User, alert: Alert, bound: dict[str, forms.Form] | Non
     }
     if may_manage and is_open:
         # An organisation that declined, or whose assignment was withdrawn, may be asked again.
-        holding = {a.organisation_id for a in assignments if not services.assignment_may_reopen(a)}
+        holding = {a.organisation_id for a in assignments if not permissions.assignment_may_reopen(a)}
         context["resolve_form"] = bound.get("resolve") or AlertResolveForm()
         context["dismiss_form"] = bound.get("dismiss") or AlertDismissForm()
         context["assign_form"] = bound.get("assign") or AlertAssignForm(
@@ -186,7 +187,7 @@ def _submit(
         return _rerender(request, alert_pk, key, form)
     try:
         act(form.cleaned_data if form is not None else {})
-    except services.StateConflict as error:
+    except StateConflict as error:
         _conflict(request, error)
         return back
     except ValidationError as error:
@@ -206,18 +207,10 @@ def _rerender(request: AuthenticatedHttpRequest, alert_pk: int, key: str, form: 
     return render(request, "alerts/alert_detail.html", context, status=400)
 
 
-def _alert_to_manage(request: AuthenticatedHttpRequest, pk: int) -> Alert:
-    """404 outside the user's share; 403 for one they may see but not manage."""
-    alert = selectors.alert_get(request.user, pk)
-    if not services.alert_may_manage(request.user, alert):
-        raise PermissionDenied(_("Only a coordinator covering this community can do this."))
-    return alert
-
-
 @login_required
 @require_POST
 def alert_verify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    alert = _alert_to_manage(request, pk)
+    alert = selectors.alert_get_to_manage(request.user, pk)
     return _submit(
         request,
         alert_pk=alert.pk,
@@ -231,7 +224,7 @@ def alert_verify(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    alert = _alert_to_manage(request, pk)
+    alert = selectors.alert_get_to_manage(request.user, pk)
     return _submit(
         request,
         alert_pk=alert.pk,
@@ -247,7 +240,7 @@ def alert_resolve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_dismiss(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    alert = _alert_to_manage(request, pk)
+    alert = selectors.alert_get_to_manage(request.user, pk)
     return _submit(
         request,
         alert_pk=alert.pk,
@@ -261,7 +254,7 @@ def alert_dismiss(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    alert = _alert_to_manage(request, pk)
+    alert = selectors.alert_get_to_manage(request.user, pk)
     form = AlertAssignForm(request.POST, organisations=_organisations_for(alert))
     return _submit(
         request,
@@ -273,18 +266,10 @@ def alert_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _assignment_to_work(request: AuthenticatedHttpRequest, pk: int) -> Assignment:
-    """404 outside the user's share; 403 unless the user responds for its organisation."""
-    assignment = selectors.assignment_get(request.user, pk)
-    if not services.assignment_may_work(request.user, assignment):
-        raise PermissionDenied(_("Only a responder of the assigned organisation can do this."))
-    return assignment
-
-
 @login_required
 @require_POST
 def assignment_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assignment = _assignment_to_work(request, pk)
+    assignment = selectors.assignment_get_to_work(request.user, pk)
     return _submit(
         request,
         alert_pk=assignment.alert_id,
@@ -298,7 +283,7 @@ def assignment_acknowledge(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
 @login_required
 @require_POST
 def assignment_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assignment = _assignment_to_work(request, pk)
+    assignment = selectors.assignment_get_to_work(request.user, pk)
     return _submit(
         request,
         alert_pk=assignment.alert_id,
@@ -312,7 +297,7 @@ def assignment_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def assignment_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assignment = _assignment_to_work(request, pk)
+    assignment = selectors.assignment_get_to_work(request.user, pk)
     return _submit(
         request,
         alert_pk=assignment.alert_id,
@@ -328,7 +313,7 @@ def assignment_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 @login_required
 @require_POST
 def assignment_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assignment = _assignment_to_work(request, pk)
+    assignment = selectors.assignment_get_to_work(request.user, pk)
     return _submit(
         request,
         alert_pk=assignment.alert_id,
@@ -342,9 +327,7 @@ def assignment_decline(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 @login_required
 @require_POST
 def assignment_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    assignment = selectors.assignment_get(request.user, pk)
-    if not services.alert_may_manage(request.user, assignment.alert):
-        raise PermissionDenied(_("Only a coordinator covering this community can do this."))
+    assignment = selectors.assignment_get_to_manage(request.user, pk)
     form = AssignmentMoveForm(
         request.POST,
         organisations=[o for o in _organisations_for(assignment.alert) if o.pk != assignment.organisation_id],

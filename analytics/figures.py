@@ -112,15 +112,7 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure
     drawn = [(area, link) for area, link in zip(areas, links, strict=True) if _has_shape(area)]
     if not drawn:
         return None
-    hover = (
-        "<b>%{customdata[0]}</b><br>"
-        + _("Score")
-        + ": %{customdata[1]}<br>"
-        + _("Level")
-        + ": %{customdata[2]}<br>"
-        + _("Open alerts")
-        + ": %{customdata[3]}<extra></extra>"
-    )
+    hover = _map_hover()
     labels = {level: level_label(level) for level in [*RiskLevel.values, None]}
     not_assessed = labels[None]
 
@@ -175,7 +167,26 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure
                 **columns(unassessed),
             }
         )
-    layout = {
+    return MapFigure(
+        figure={"data": traces, "layout": _map_layout()},
+        shapes=json_text_script(_features([a for a, _link in drawn]), "heatmap-map-shapes"),
+    )
+
+
+def _map_hover() -> str:
+    return (
+        "<b>%{customdata[0]}</b><br>"
+        + _("Score")
+        + ": %{customdata[1]}<br>"
+        + _("Level")
+        + ": %{customdata[2]}<br>"
+        + _("Open alerts")
+        + ": %{customdata[3]}<extra></extra>"
+    )
+
+
+def _map_layout() -> dict[str, Any]:
+    return {
         # The centre and zoom are fitted to the shapes by static/js/heatmap.js.
         "map": {"style": "white-bg"},
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
@@ -184,10 +195,6 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure
         "showlegend": False,
         "template": _template(),
     }
-    return MapFigure(
-        figure={"data": traces, "layout": layout},
-        shapes=json_text_script(_features([a for a, _link in drawn]), "heatmap-map-shapes"),
-    )
 
 
 def _has_shape(area: HeatmapArea) -> bool:

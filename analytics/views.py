@@ -23,13 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from alerts.selectors import community_alert_open
 from analytics import figures, selectors
 from analytics.choices import LEVEL_BELOW, AreaLevel, Period
 from analytics.exports import heatmap_csv
 from analytics.forms import HEATMAP_DEFAULTS, HeatmapForm, OverviewForm, form_data
 from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
-from ewers.views import AuthenticatedHttpRequest
-from indicators.selectors import assessment_latest, community_alert_open, community_get
+from ewers.http import AuthenticatedHttpRequest
+from indicators.selectors import assessment_latest, community_get
 
 HEATMAP_FIELDS = ["level", "region", "theme", "category", "weeks", "stat"]
 AREAS_PER_PAGE = 50

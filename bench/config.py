@@ -40,6 +40,10 @@ class ConfigError(ValueError):
     """A BENCH_* variable is malformed."""
 
 
+class BenchError(Exception):
+    """A step of the bench failed; the message says which and why."""
+
+
 @dataclass(frozen=True)
 class Sizes:
     scale: float

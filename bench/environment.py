@@ -18,8 +18,8 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 BENCH_DATABASE = "ewers_bench"
 BENCH_REDIS_DB = "14"
 # The product's settings with DEBUG off, as deployed (persistent connections, no query
-# log). Not ewers.settings_test: it runs every task in-process.
-SETTINGS_MODULE = "ewers.settings"
+# log). Not config.settings_test: it runs every task in-process.
+SETTINGS_MODULE = "config.settings"
 CONNECT_TIMEOUT_SECONDS = 3
 
 

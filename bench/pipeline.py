@@ -13,31 +13,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import random
 import signal
-import subprocess
 import sys
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import environment
-from bench.config import BATCH_SIZE, ConfigError, Sizes
-from bench.stats import Row, format_table, percentile, rate
+from bench.config import BATCH_SIZE, BenchError, ConfigError, Sizes
+from bench.ingest import API_MODE, WARM_UP_REPORTS, api_check, ingest_batch, ingest_single, payloads_make, raw_insert
+from bench.stats import Row, format_table, percentile, rate, say, timed
+from bench.worker import Worker, ping_round_trip, queue_forget, queue_purge, wait_row
 
 if TYPE_CHECKING:  # Django loads only once the bench has set the environment
     from bench.seed import Seeded
-    from ewers.models import Region, User
-    from indicators.models import Indicator
+    from ewers.models import Region
+
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER_LOG = REPO / "var" / "bench-worker.log"
@@ -47,298 +46,6 @@ WORKER_STOP_SECONDS = 15
 POLL_SECONDS = 0.002  # how often latency samples look for their row
 SAMPLE_TIMEOUT_SECONDS = 30
 RAW_REPEATS = 3  # the raw baseline is short: take the median of a few runs
-WARM_UP_REPORTS = 10  # posted before the API clock starts
-API_MODE = "Django test client, in-process (full middleware, token auth, no network)"
-SINGLE_URL = "/api/v1/reports/"
-BATCH_URL = "/api/v1/reports/batch/"
-
-
-class BenchError(Exception):
-    """A step of the bench failed; the message says which and why."""
-
-
-def say(message: str) -> None:
-    """Progress on stderr, so stdout is only the table."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def timed(label: str) -> Iterator[None]:
-    started = time.monotonic()
-    yield
-    say(f"{label}: {time.monotonic() - started:.1f}s")
-
-
-# --- Payloads -------------------------------------------------------------------------
-
-
-def payloads_make(
-    communities: Sequence[Region], indicators: Sequence[Indicator], count: int, rng: random.Random
-) -> list[dict[str, Any]]:
-    """Reports as the API takes them: 1–4 readings of non-trigger indicators, observed in
-    the last two days, graded like the demo's."""
-    from django.utils import timezone
-
-    from bench.seed import grade, reading_value
-    from indicators.choices import Category
-
-    now = timezone.now()
-    usable = [i for i in indicators if i.category != Category.TRIGGER]
-    payloads = []
-    for n in range(count):
-        community = rng.choice(communities)
-        reliability, credibility = grade(rng)
-        chosen = rng.sample(usable, rng.randint(1, 4))
-        payloads.append(
-            {
-                "community": community.code,
-                "observed_at": (now - timedelta(minutes=rng.uniform(5, 48 * 60))).isoformat(),
-                "readings": [{"indicator": i.code, "value": reading_value(i, rng)} for i in chosen],
-                "source_reliability": reliability,
-                "information_credibility": credibility,
-                "narrative": f"Bench visit {n + 1} to {community.name}: {len(chosen)} signals noted.",
-            }
-        )
-    return payloads
-
-
-# --- Ingest -----------------------------------------------------------------------------
-
-
-def _report_count() -> int:
-    from indicators.models import FieldReport
-
-    return FieldReport.objects.count()
-
-
-def _api_client(token: str) -> Any:
-    from django.test import Client
-
-    return Client(HTTP_AUTHORIZATION=f"Token {token}")
-
-
-def _api_check() -> None:
-    from django.urls import Resolver404, resolve
-
-    for url in (SINGLE_URL, BATCH_URL):
-        try:
-            resolve(url)
-        except Resolver404:
-            raise BenchError(f"The API has no {url} (not written yet?).") from None
-
-
-def _refused(response: Any, what: str) -> BenchError:
-    body = response.content[:300].decode("utf-8", "replace")
-    return BenchError(f"{what} answered {response.status_code}: {body}")
-
-
-def ingest_single(token: str, payloads: Sequence[dict[str, Any]]) -> float:
-    """Seconds to POST each report alone; every one must answer 201."""
-    client = _api_client(token)
-    before = _report_count()
-    started = time.monotonic()
-    for payload in payloads:
-        response = client.post(SINGLE_URL, data=json.dumps(payload), content_type="application/json")
-        if response.status_code != 201:
-            raise _refused(response, f"POST {SINGLE_URL}")
-    seconds = time.monotonic() - started
-    if (created := _report_count() - before) != len(payloads):
-        raise BenchError(f"POST {SINGLE_URL}: {len(payloads)} accepted but {created} reports written.")
-    return seconds
-
-
-def ingest_batch(token: str, payloads: Sequence[dict[str, Any]]) -> float:
-    """Seconds to POST the reports ``BATCH_SIZE`` per request; all must be written."""
-    client = _api_client(token)
-    before = _report_count()
-    started = time.monotonic()
-    for start in range(0, len(payloads), BATCH_SIZE):
-        body = {"reports": list(payloads[start : start + BATCH_SIZE])}
-        response = client.post(BATCH_URL, data=json.dumps(body), content_type="application/json")
-        if response.status_code not in (200, 201, 207):
-            raise _refused(response, f"POST {BATCH_URL}")
-    seconds = time.monotonic() - started
-    if (created := _report_count() - before) != len(payloads):
-        raise BenchError(f"POST {BATCH_URL}: {len(payloads)} sent but {created} reports written.")
-    return seconds
-
-
-def raw_insert(database_url: str, payloads: Sequence[dict[str, Any]], *, reporter: User) -> float:
-    """Seconds to insert the same reports and readings with plain psycopg2: two
-    ``execute_values`` in one transaction, into the product's tables, then rolled back
-    (the tables are left as they were). Codes are resolved to ids before the clock starts.
-    """
-    import psycopg2  # type: ignore[import-untyped]
-    from django.utils import timezone
-    from django.utils.dateparse import parse_datetime
-    from psycopg2.extras import execute_values  # type: ignore[import-untyped]
-
-    from ewers.models import Region
-    from indicators.choices import ReportStatus, Verification
-    from indicators.models import FieldReport, Indicator, Reading
-
-    communities = dict(Region.objects.values_list("code", "pk"))
-    indicators = dict(Indicator.objects.values_list("code", "pk"))
-    now = timezone.now()
-    reports = [
-        (
-            communities[p["community"]],
-            parse_datetime(p["observed_at"]),
-            now,
-            p["source_reliability"],
-            p["information_credibility"],
-            p["narrative"],
-            Verification.UNVERIFIED.value,
-            ReportStatus.RECEIVED.value,
-            0,
-            reporter.pk,
-            reporter.organisation_id,
-        )
-        for p in payloads
-    ]
-    report_sql = (
-        f"INSERT INTO {FieldReport._meta.db_table} (community_id, observed_at, received_at, source_reliability, "  # noqa: S608
-        "information_credibility, narrative, verification, status, scoring_attempts, created_by_id, "
-        "organisation_id) VALUES %s RETURNING id"
-    )
-    reading_sql = f"INSERT INTO {Reading._meta.db_table} (report_id, indicator_id, value) VALUES %s"  # noqa: S608
-    conn = psycopg2.connect(database_url)
-    try:
-        with conn.cursor() as cursor:
-            started = time.monotonic()
-            ids = [row[0] for row in execute_values(cursor, report_sql, reports, page_size=1000, fetch=True)]
-            readings = [
-                (report_id, indicators[r["indicator"]], r["value"])
-                for report_id, p in zip(ids, payloads, strict=True)
-                for r in p["readings"]
-            ]
-            execute_values(cursor, reading_sql, readings, page_size=1000)
-            seconds = time.monotonic() - started
-        conn.rollback()
-    finally:
-        conn.close()
-    return seconds
-
-
-# --- The worker -------------------------------------------------------------------------
-
-
-def _wait_row(query: str, params: Sequence[str | int], *, timeout: float) -> float | None:
-    """Poll until ``query`` returns a row: the monotonic time it did, or None on timeout."""
-    from django.db import connection
-
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(query, params)
-            if cursor.fetchone() is not None:
-                return time.monotonic()
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(POLL_SECONDS)
-
-
-def ping_round_trip(*, timeout: float = SAMPLE_TIMEOUT_SECONDS) -> float | None:
-    """Seconds from publishing the trivial task to its row being visible; None on timeout."""
-    from bench.tasks import PING_TABLE, ping
-
-    token = uuid.uuid4().hex
-    started = time.monotonic()
-    ping.delay(token)
-    done = _wait_row(f"SELECT 1 FROM {PING_TABLE} WHERE token = %s", [token], timeout=timeout)  # noqa: S608
-    return None if done is None else done - started
-
-
-@dataclass
-class Worker:
-    """A Celery worker subprocess of the product's app on the bench's own queue."""
-
-    queue: str
-    concurrency: int = WORKER_CONCURRENCY
-    process: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        celery = Path(sys.executable).with_name("celery")
-        return [
-            str(celery if celery.exists() else "celery"),
-            "-A",
-            "ewers",
-            "worker",
-            "-Q",
-            self.queue,
-            "-c",
-            str(self.concurrency),
-            "-P",
-            "prefork",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-I",
-            "bench.tasks",  # the baseline's trivial task, beside the product's tasks
-            "-n",
-            f"bench-{os.getpid()}@%h",
-            "--loglevel",
-            "WARNING",
-        ]
-
-    def start(self) -> None:
-        WORKER_LOG.parent.mkdir(parents=True, exist_ok=True)
-        with WORKER_LOG.open("wb") as log:
-            # A session of its own, so stopping it reaches its pool processes and nothing else.
-            self.process = subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
-                self.command(),
-                cwd=REPO,
-                env=os.environ.copy(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + WORKER_READY_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"The worker exited at start (code {self.process.returncode}); see {WORKER_LOG}.")
-            if ping_round_trip(timeout=2) is not None:
-                return
-        raise BenchError(f"The worker did not run a task within {WORKER_READY_SECONDS}s; see {WORKER_LOG}.")
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, WORKER_STOP_SECONDS), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-            # The main process is gone; a pool process it left behind is not.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            return
-
-
-def queue_purge(queue: str) -> int:
-    """Drop the messages waiting in the bench queue; returns how many."""
-    from ewers.celery import app
-
-    with app.connection_for_write() as conn:
-        return int(conn.default_channel.queue_purge(queue) or 0)
-
-
-def queue_forget(queue: str) -> None:
-    """Remove the run's queue and kombu's bindings of it from Redis: nothing piles up
-    over runs (the queue name is new each time)."""
-    import redis
-    from django.conf import settings
-
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=environment.CONNECT_TIMEOUT_SECONDS)
-    try:
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-    finally:
-        client.close()
 
 
 # --- Scoring and alerts ---------------------------------------------------------------
@@ -439,7 +146,7 @@ def alert_latency(seeded: Seeded, community: Region, *, timeout: float = SAMPLE_
             information_credibility=2,
             narrative="Bench: acquisition of explosive precursors confirmed.",
         )
-    done = _wait_row(
+    done = wait_row(
         f"SELECT 1 FROM {Alert._meta.db_table} WHERE community_id = %s AND state = %s",  # noqa: S608
         [community.pk, AlertState.OPEN.value],
         timeout=timeout,
@@ -566,7 +273,7 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
     figures = Figures()
     failures: list[str] = []
     try:
-        _api_check()
+        api_check()
         # Untimed: the first requests pay for imports, URL resolving and connections.
         warm_up = payloads_make(seeded.work_communities, seeded.indicators, WARM_UP_REPORTS, rng)
         ingest_single(seeded.token, warm_up[: WARM_UP_REPORTS // 2])

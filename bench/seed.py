@@ -15,8 +15,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from bench.config import Sizes
+from demo.reports import GRADE_WEIGHTS, GRADES
+from demo.seed import seed_demo
 from ewers.choices import RegionLevel
-from ewers.demo import GRADE_WEIGHTS, GRADES, seed_demo
 from ewers.models import Region, User
 from ewers.services import region_upsert
 from indicators.choices import Category, ReportStatus, Verification

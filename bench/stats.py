@@ -1,9 +1,12 @@
-"""Pure helpers of the benchmark: percentiles, rates and the printed table."""
+"""Helpers of the benchmark: percentiles, rates, the printed table and progress on stderr."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -87,3 +90,15 @@ def format_table(rows: Sequence[Row]) -> str:
     out += [line(c) for c in cells]
     out += [f"  note: {row.name}: {row.note}" for row in rows if row.note]
     return "\n".join(out)
+
+
+def say(message: str) -> None:
+    """Progress on stderr, so stdout is only the table."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def timed(label: str) -> Iterator[None]:
+    started = time.monotonic()
+    yield
+    say(f"{label}: {time.monotonic() - started:.1f}s")

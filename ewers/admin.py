@@ -22,14 +22,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from ewers.boundaries import (
-    BoundaryImportError,
-    BoundaryImportResult,
-    boundaries_import,
-    boundary_validity_problem,
-)
+from ewers.boundaries import BoundaryImportError, BoundaryImportResult, boundaries_import
 from ewers.choices import PARENT_LEVEL, RegionLevel
 from ewers.geojson import validate_boundary
+from ewers.geometry import boundary_validity_problem
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import region_placement_check, region_upsert
 

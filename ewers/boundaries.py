@@ -1,4 +1,4 @@
-"""Import of administrative boundaries from a GeoJSON FeatureCollection, and the outlines maps draw.
+"""Import of administrative boundaries from a GeoJSON FeatureCollection.
 
 One import loads one level (country, region, district or community): each feature
 becomes a place, named by two of its properties (code and name) and placed under the
@@ -28,25 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from shapely.errors import GEOSException
-from shapely.geometry import MultiPolygon, Polygon, shape
-from shapely.validation import explain_validity
 
 from ewers.choices import PARENT_LEVEL, RegionLevel
 from ewers.geojson import validate_boundary
+from ewers.geometry import boundary_validity, geometry_json, geometry_outline, polygonal
 from ewers.models import Region, code_validator
 from ewers.services import RegionRow, _regions_read, regions_upsert_many
 
-# Outlines are rounded to this many decimals of a degree (about 1 m), which is all a map needs.
-OUTLINE_DECIMALS = 5
-# A polygon is never simplified by more than this share of its width or height, so a
-# small place (a town quarter) keeps its shape under a level's coarse tolerance.
-OUTLINE_MAX_SHARE = 0.02
 # Problems listed in one error, beyond which the rest are counted: a wholly wrong file
 # (the wrong level, the wrong property) would otherwise print thousands of lines.
 MAX_MESSAGES = 100
@@ -98,79 +91,6 @@ class _Place:
     boundary: dict[str, Any]
     outline: dict[str, Any] | None
     repaired: bool
-
-
-# --- Outlines (pure) ------------------------------------------------------------------
-
-
-def _rings(polygon: Polygon, decimals: int | None) -> list[list[list[float]]]:
-    rings = (polygon.exterior, *polygon.interiors)
-    if decimals is None:
-        return [[[x, y] for x, y, *_z in ring.coords] for ring in rings]
-    return [[[round(x, decimals), round(y, decimals)] for x, y, *_z in ring.coords] for ring in rings]
-
-
-def _polygonal(geometry: shapely.Geometry) -> Polygon | MultiPolygon | None:
-    """The areas of ``geometry`` (lines and points left out), or None when it has none."""
-    if isinstance(geometry, Polygon | MultiPolygon):
-        return None if geometry.is_empty else geometry
-    parts: list[Polygon] = []
-    for part in getattr(geometry, "geoms", ()):
-        kept = _polygonal(part)
-        if kept is not None:
-            parts.extend(kept.geoms if isinstance(kept, MultiPolygon) else [kept])
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
-
-
-def _geometry_json(geometry: Polygon | MultiPolygon, *, decimals: int | None) -> dict[str, Any]:
-    """GeoJSON of ``geometry``, rounded to ``decimals`` (None: every digit kept, as for a
-    repaired boundary)."""
-    if isinstance(geometry, Polygon):
-        return {"type": "Polygon", "coordinates": _rings(geometry, decimals)}
-    return {"type": "MultiPolygon", "coordinates": [_rings(p, decimals) for p in geometry.geoms]}
-
-
-def _outline_of(geometry: shapely.Geometry, *, level: str, valid: bool = False) -> dict[str, Any] | None:
-    """Simplify (Douglas–Peucker, topology kept), snap to the 5-decimal grid, orient like RFC 7946."""
-    try:
-        geometry = shapely.force_2d(geometry)
-        if not valid and not geometry.is_valid:
-            geometry = shapely.make_valid(geometry)
-        polygonal = _polygonal(geometry)
-        if polygonal is None:
-            return None
-        minx, miny, maxx, maxy = polygonal.bounds
-        tolerance = min(settings.EWERS_OUTLINE_TOLERANCE[level], max(maxx - minx, maxy - miny) * OUTLINE_MAX_SHARE)
-        simplified = shapely.simplify(polygonal, tolerance, preserve_topology=True)
-        # Snapping to the grid with GEOS (rather than rounding each number) keeps the rings valid.
-        snapped = _polygonal(shapely.set_precision(simplified, 10**-OUTLINE_DECIMALS)) or _polygonal(simplified)
-        if snapped is None:
-            return None
-        oriented = _polygonal(shapely.orient_polygons(snapped, exterior_cw=False))
-        return _geometry_json(oriented, decimals=OUTLINE_DECIMALS) if oriented is not None else None
-    except GEOSException:
-        return None
-
-
-def boundary_outline(boundary: Mapping[str, Any] | None, *, level: str) -> dict[str, Any] | None:
-    """The boundary simplified for drawing at ``level`` (settings.EWERS_OUTLINE_TOLERANCE), or None.
-
-    Pure. The tolerance is the level's, but never more than 2% of the place's extent;
-    the result is a valid Polygon or MultiPolygon with coordinates rounded to 5 decimals.
-    """
-    try:
-        validate_boundary(boundary)
-    except ValidationError:
-        return None
-    if boundary is None:
-        return None
-    try:
-        geometry = _shape(boundary)
-    except (GEOSException, ValueError):
-        return None
-    return _outline_of(geometry, level=level)
 
 
 # --- Reading and checking the file (pure) ------------------------------------------------
@@ -276,29 +196,6 @@ def _code_problem(code: str) -> str | None:
     return None
 
 
-def _shape(boundary: Mapping[str, Any]) -> Polygon | MultiPolygon:
-    """The shape of a checked boundary, built from arrays (a few times faster than ``shape``)."""
-    polygons = [boundary["coordinates"]] if boundary["type"] == "Polygon" else boundary["coordinates"]
-    try:
-        parts = [
-            Polygon(
-                np.asarray(rings[0], dtype=float)[:, :2], [np.asarray(ring, dtype=float)[:, :2] for ring in rings[1:]]
-            )
-            for rings in polygons
-        ]
-    except (ValueError, IndexError, TypeError, OverflowError):  # positions of mixed lengths
-        return shape(boundary)
-    return parts[0] if boundary["type"] == "Polygon" else MultiPolygon(parts)
-
-
-def _validity(boundary: Mapping[str, Any]) -> tuple[Polygon | MultiPolygon, str | None]:
-    """The shape of a well-formed boundary, and why GEOS finds it invalid (None if valid).
-
-    Raises what reading the shape raises."""
-    geometry = _shape(boundary)
-    return geometry, None if geometry.is_valid else explain_validity(geometry)
-
-
 def _geometry_check(geometry: Any, *, repair: bool) -> tuple[dict[str, Any], shapely.Geometry, bool]:
     """The boundary to store, its shape and whether it was repaired; ValueError with the reason if refused."""
     if geometry is None:
@@ -309,7 +206,7 @@ def _geometry_check(geometry: Any, *, repair: bool) -> tuple[dict[str, Any], sha
         raise ValueError(" ".join(exc.messages)) from None
     boundary = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
     try:
-        geometry_shape, reason = _validity(boundary)
+        geometry_shape, reason = boundary_validity(boundary)
     except (GEOSException, ValueError, TypeError, OverflowError) as exc:
         raise ValueError(_("the geometry cannot be read: %(error)s") % {"error": exc}) from None
     if reason is None:
@@ -318,10 +215,10 @@ def _geometry_check(geometry: Any, *, repair: bool) -> tuple[dict[str, Any], sha
         raise ValueError(
             _("the geometry is not valid (%(reason)s); fix it, or import with repair on") % {"reason": reason}
         )
-    repaired = _polygonal(shapely.make_valid(geometry_shape))
+    repaired = polygonal(shapely.make_valid(geometry_shape))
     if repaired is None:
         raise ValueError(_("the geometry is not valid (%(reason)s) and has no area to keep") % {"reason": reason})
-    return _geometry_json(repaired, decimals=None), repaired, True
+    return geometry_json(repaired, decimals=None), repaired, True
 
 
 def _check_features(
@@ -395,7 +292,7 @@ def _check_features(
                 name=name,
                 parent_code=parent_code,
                 boundary=boundary,
-                outline=_outline_of(geometry, level=level, valid=True),
+                outline=geometry_outline(geometry, level=level, valid=True),
                 repaired=repaired,
             )
         )
@@ -557,11 +454,3 @@ def _write(places: list[_Place], *, parents: dict[str, Region], level: str) -> N
             for code, messages in by_code.items()
         )
         raise _refuse([f"{where}{text}" for _index, where, text in problems]) from None
-
-
-def boundary_validity_problem(boundary: Mapping[str, Any]) -> str | None:
-    """Why GEOS finds a well-formed boundary invalid (e.g. "Self-intersection[101.2 1.5]"), or None."""
-    try:
-        return _validity(boundary)[1]
-    except (GEOSException, ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
-        return str(exc)

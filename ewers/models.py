@@ -77,7 +77,7 @@ class Region(models.Model):
         validators=[validate_boundary],
         help_text=_("A GeoJSON Polygon or MultiPolygon geometry, longitude/latitude (WGS 84)."),
     )
-    # The boundary simplified for drawing (ewers.boundaries.boundary_outline), so a map of
+    # The boundary simplified for drawing (ewers.geometry.boundary_outline), so a map of
     # thousands of places stays light in the browser; derived, never typed in.
     outline = models.JSONField(
         _("outline"),

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Role, Sector
+from ewers.geometry import boundary_outline
 from ewers.models import Organisation, Region, Theme, User
 
 
@@ -49,7 +50,7 @@ def region_upsert(
     Keeps the denormalised ancestor columns in step with ``parent``, for the region and,
     when it moves, for everything below it. A region's level cannot change once it has
     children, since that would break the hierarchy below. A new boundary (or level) gets
-    its outline recomputed (ewers.boundaries.boundary_outline).
+    its outline recomputed (ewers.geometry.boundary_outline).
     """
     region = Region.objects.select_for_update().filter(code=code).first()
     region_placement_check(level=level, parent=parent, existing=region)
@@ -58,9 +59,6 @@ def region_upsert(
     if region is None:
         region = Region(code=code)
     if created or boundary != region.boundary or level != region.level:
-        # Imported here: ewers.boundaries imports this module (regions_upsert_many).
-        from ewers.boundaries import boundary_outline
-
         # Maps draw the outline, so it follows the boundary (and the level's tolerance).
         region.outline = boundary_outline(boundary, level=level)
     region.name = name
@@ -123,7 +121,7 @@ class RegionRow:
     name: str
     parent: Region | None = None
     boundary: dict[str, Any] | None = None
-    # The boundary simplified for maps (ewers.boundaries.boundary_outline), stored as given.
+    # The boundary simplified for maps (ewers.geometry.boundary_outline), stored as given.
     outline: dict[str, Any] | None = None
 
 

@@ -21,6 +21,7 @@ from indicators.choices import (
     SourceReliability,
     Verification,
 )
+from indicators.hooks import alerting
 
 
 class Indicator(models.Model):
@@ -142,11 +143,9 @@ class FieldReportQuerySet(models.QuerySet["FieldReport"]):
         if user.role == Role.COORDINATOR:
             return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
-            from alerts.models import Assignment  # alerts builds on indicators
-
-            held = Assignment.objects.held_by(user.organisation_id).values("alert")
-            behind_alerts = Contribution.objects.filter(assessment__alerts__in=held).values("report")
-            return self.filter(pk__in=behind_alerts)
+            # The alerts an organisation holds are the alerting layer's to say (indicators.hooks).
+            held = alerting().reports_held(user.organisation_id)
+            return self.none() if held is None else self.filter(pk__in=held)
         return self.none()
 
 

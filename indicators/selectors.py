@@ -9,19 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
 from audit.choices import AuditAction
 from audit.services import audit_record
 from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, User
-from indicators.models import FieldReport, Reading, RiskAssessment
+from indicators.models import FieldReport, Indicator, Reading, RiskAssessment
 
-if TYPE_CHECKING:
-    from alerts.models import Alert
+
+def indicators_active() -> QuerySet[Indicator]:
+    """The catalogue, the same for everyone: the active indicators by code."""
+    return Indicator.objects.filter(is_active=True).select_related("theme").order_by("code")
+
+
+def indicator_get(ref: str | int) -> Indicator:
+    """An active indicator by code or id (a code wins); 404 otherwise."""
+    indicator = get_by_code_or_id(indicators_active(), ref)
+    if indicator is None:
+        raise Http404("No such indicator.")
+    return indicator
 
 
 def reports_visible(user: User) -> QuerySet[FieldReport]:
@@ -31,6 +40,11 @@ def reports_visible(user: User) -> QuerySet[FieldReport]:
         .select_related("community", "created_by", "organisation")
         .annotate(reading_count=Count("readings"))
     )
+
+
+def reports_recent(user: User, *, limit: int = 10) -> QuerySet[FieldReport]:
+    """The newest reports the user may see, with what a list row shows, in one query."""
+    return reports_visible(user).order_by("-received_at", "-id")[:limit]
 
 
 def report_get(user: User, pk: int | str, *, with_readings: bool = True) -> FieldReport:
@@ -62,7 +76,9 @@ def report_source_reference(user: User, report: FieldReport, request: HttpReques
     return str(report.source_reference)
 
 
-def _latest_assessment() -> QuerySet[RiskAssessment]:
+def assessments_latest_first() -> QuerySet[RiskAssessment]:
+    """The assessments of the community of the outer query (``OuterRef("pk")``), newest
+    first: slice it for its latest score, level or time."""
     return RiskAssessment.objects.filter(community=OuterRef("pk")).order_by("-assessed_at", "-id")
 
 
@@ -72,7 +88,7 @@ def communities_visible(user: User) -> QuerySet[Region]:
     ``risk_score``, ``risk_level`` and ``risk_assessed_at`` come from each community's
     latest assessment (None before its first one).
     """
-    latest = _latest_assessment()
+    latest = assessments_latest_first()
     return (
         Region.objects.visible_to(user)
         .communities()
@@ -84,6 +100,12 @@ def communities_visible(user: User) -> QuerySet[Region]:
         )
         .order_by("code")
     )
+
+
+def communities_at_risk(user: User) -> QuerySet[Region]:
+    """Communities in the user's coverage by current risk, the highest first (those never
+    assessed last)."""
+    return communities_visible(user).order_by(F("risk_score").desc(nulls_last=True), "code")
 
 
 def community_get(user: User, ref: str | int, *, with_risk: bool = False) -> Region:
@@ -141,11 +163,3 @@ def assessment_contributions(assessment: RiskAssessment) -> list[ContributionRow
     ]
     rows.sort(key=lambda row: (-abs(row.amount), row.indicator_code, row.report_id))
     return rows
-
-
-def community_alert_open(community: Region) -> Alert | None:
-    """The community's open alert, if any (at most one: a database constraint)."""
-    from alerts.choices import AlertState
-    from alerts.models import Alert
-
-    return Alert.objects.filter(community=community, state=AlertState.OPEN).first()

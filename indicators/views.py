@@ -25,13 +25,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from alerts.models import Alert
-from alerts.selectors import alerts_visible
 from ewers.forms import filter_form_prepare
+from ewers.http import AuthenticatedHttpRequest
 from ewers.models import Region, User
-from ewers.views import AuthenticatedHttpRequest
 from indicators import selectors
 from indicators.choices import Polarity, ReportStatus, Verification
+from indicators.csv_import import FIXED_COLUMNS, ImportFileError, import_limits, reports_import
 from indicators.filters import FieldReportFilter
 from indicators.forms import (
     FieldReportForm,
@@ -42,16 +41,11 @@ from indicators.forms import (
     scale_is_listed,
     scale_label,
 )
-from indicators.imports import FIXED_COLUMNS, ImportFileError, import_limits, reports_import
+from indicators.hooks import OpenAlertNotice, alerting
 from indicators.models import FieldReport, Indicator, RiskAssessment
+from indicators.permissions import MAY_NOT_LOG_REPORTS, field_report_may_create, field_report_may_verify
 from indicators.selectors import ContributionRow
-from indicators.services import (
-    MAY_NOT_LOG_REPORTS,
-    field_report_create,
-    field_report_may_create,
-    field_report_may_verify,
-    field_report_verify,
-)
+from indicators.services import field_report_create, field_report_verify
 
 REPORTS_PER_PAGE = 25
 TOP_CONTRIBUTIONS = 5
@@ -129,8 +123,8 @@ class StatusPanel:
     poll: int
     assessment: RiskAssessment | None = None
     contributions: list[ContributionRow] | None = None
-    alert: Alert | None = None
-    alert_linked: bool = False
+    # The community's open alert; ``alert.linked`` says whether the user may open it.
+    alert: OpenAlertNotice | None = None
     in_coverage: bool = False
 
     @property
@@ -154,10 +148,8 @@ def _status_panel(user: User, report: FieldReport, *, poll: int = 0) -> StatusPa
     panel.assessment = selectors.assessment_latest(report.community)
     if panel.assessment is not None:
         panel.contributions = selectors.assessment_contributions(panel.assessment)[:TOP_CONTRIBUTIONS]
-    panel.alert = selectors.community_alert_open(report.community)
-    if panel.alert is not None:
-        # Analysts learn that an alert is open, not the response to it (alerts' visible_to).
-        panel.alert_linked = alerts_visible(user).filter(pk=panel.alert.pk).exists()
+    # Analysts learn that an alert is open, not the response to it (alerts' visible_to).
+    panel.alert = alerting().open_alert(user, report.community)
     return panel
 
 

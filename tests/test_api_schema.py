@@ -39,7 +39,7 @@ def test_it_validates_without_warnings(tmp_path: Path):
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "ewers.settings_test"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"},
         check=False,
     )
     assert result.returncode == 0, result.stderr

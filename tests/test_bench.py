@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone
 
-from bench import dashboard
+from bench import dashboard, dashboard_seed
 from bench.config import DEFAULTS, ConfigError, Sizes
 from bench.environment import ServiceUnavailable, services_from_env
 from bench.pipeline import arguments
@@ -95,7 +95,7 @@ def test_it_runs_one_part_when_asked():
 
 
 def test_it_plans_a_country_parents_first_with_a_square_per_community():
-    plan = dashboard.places_plan("BZ", 45, lon=110.0, lat=5.0)
+    plan = dashboard_seed.places_plan("BZ", 45, lon=110.0, lat=5.0)
     levels = [p.level for p in plan]
     assert levels.count("community") == 45
     assert levels.count("district") == 3  # 20 per district
@@ -129,7 +129,7 @@ def test_it_runs_the_dashboard_bench_at_a_tiny_size():
     communities = Region.objects.filter(country=large.country, level="community")
     assert communities.count() == 30
     assert Reading.objects.filter(report__community__country=large.country).count() == 400
-    assert RiskAssessment.objects.filter(community__country=large.country).count() == 30 * dashboard.DAYS
+    assert RiskAssessment.objects.filter(community__country=large.country).count() == 30 * dashboard_seed.DAYS
     assert Contribution.objects.filter(assessment__community__country=large.country).exists()
     assert small.communities == 10
 

@@ -18,10 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import shape
 
-from ewers.boundaries import BoundaryImportError, boundaries_import, boundary_outline
+from demo.seed import seed_demo
+from ewers.boundaries import BoundaryImportError, boundaries_import
 from ewers.choices import RegionLevel
-from ewers.demo import seed_demo
 from ewers.geojson import validate_boundary
+from ewers.geometry import boundary_outline
 from ewers.models import Region
 from ewers.services import region_upsert
 from tests import factories

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ewers.demo import DEMO_PASSWORD, seed_demo
+from demo.partners import DEMO_PASSWORD
+from demo.seed import seed_demo
 from tests import factories
 from tests.chromium import ARTIFACTS, require_chromium, watch
 

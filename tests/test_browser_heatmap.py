@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ewers.demo import DEMO_PASSWORD, seed_demo
+from demo.partners import DEMO_PASSWORD
+from demo.seed import seed_demo
 from ewers.models import Region, User
 from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
 

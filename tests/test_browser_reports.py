@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ewers.demo import DEMO_PASSWORD, seed_demo
+from demo.partners import DEMO_PASSWORD
+from demo.seed import seed_demo
 from indicators.models import FieldReport
 from indicators.services import report_score
 from tests import factories

@@ -19,12 +19,12 @@ def test_compose_runs_the_full_stack_from_one_service_definition():
     assert all(s["environment"]["REDIS_URL"].startswith("redis://") for s in app)
     assert all(s["depends_on"]["postgres"]["condition"] == "service_healthy" for s in app)
     assert "gunicorn" in " ".join(services["web"]["command"])
-    assert services["worker"]["command"][:4] == ["celery", "-A", "ewers", "worker"]
-    assert services["beat"]["command"][:4] == ["celery", "-A", "ewers", "beat"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
 
 
 def test_the_beat_schedule_names_registered_tasks(settings):
-    from ewers.celery import app
+    from config.celery import app
 
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import override_settings
 from django.utils import timezone
 
-from indicators.imports import ImportFileError, reports_import
+from indicators.csv_import import ImportFileError, reports_import
 from indicators.models import FieldReport, Reading
 from tests import factories
 
@@ -181,7 +182,7 @@ def test_a_row_with_more_cells_than_the_header_is_an_error(cast):
 def test_responders_and_administrators_may_not_import(cast):
     data = csv_bytes(f"T-1-1-1,{when()},B,2,n,,,1")
     for user in (cast.police_user, cast.admin):
-        with pytest.raises(PermissionError):
+        with pytest.raises(PermissionDenied):
             reports_import(user=user, data=data, dry_run=True)
     assert FieldReport.objects.count() == 0
 

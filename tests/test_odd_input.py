@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from ewers.choices import RegionLevel
 from ewers.lookups import parse_id
 from ewers.services import region_upsert
-from indicators.imports import reports_import
+from indicators.csv_import import reports_import
 from indicators.models import FieldReport
 from tests.test_imports import csv_bytes, when
 

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Alert
-from ewers import selectors
+from config import homes
+from demo.partners import DEMO_PASSWORD
+from demo.seed import seed_demo
 from ewers.choices import RiskLevel
-from ewers.demo import DEMO_PASSWORD, seed_demo
 from tests import factories
 from tests.queries import count_queries
 
@@ -158,11 +159,11 @@ def test_home_pages_make_the_same_number_of_queries_for_many_rows(cast, client, 
 
 
 def test_the_responder_cards_count_beyond_the_listed_rows(cast, monkeypatch):
-    monkeypatch.setattr(selectors, "HOME_LIST_LIMIT", 1)
+    monkeypatch.setattr(homes, "HOME_LIST_LIMIT", 1)
     for code in ("c1", "c2"):
         alert = Alert.objects.create(community=cast.places[code], level=RiskLevel.HIGH)
         factories.make_assignment(alert=alert, organisation=cast.cso, due_at=timezone.now() - timedelta(hours=1))
-    summary = selectors.home_summary(cast.cso_user)
+    summary = homes.home_summary(cast.cso_user)
     assert len(summary.assignments) == 1
     assert summary.cards["assignments_active"] == 2
     assert summary.cards["assignments_overdue"] == 2

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from alerts.choices import AlertEventKind, AlertState, IncidentOutcome
 from alerts.models import Alert
-from alerts.services import StateConflict, alert_dismiss, alert_resolve
+from alerts.services import alert_dismiss, alert_resolve
 from ewers.choices import RiskLevel
+from ewers.exceptions import StateConflict
 from indicators.choices import AssessmentCause, Category, ReportStatus, Verification
 from indicators.models import FieldReport, RiskAssessment
 from indicators.services import (

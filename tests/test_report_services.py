@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from indicators.models import FieldReport, Reading
@@ -96,7 +96,7 @@ def test_the_error_names_the_scale(cast):
 
 
 def test_responders_do_not_log_reports(cast):
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         submit(cast, user=cast.cso_user)
     assert FieldReport.objects.count() == 0
 

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from alerts.choices import AlertEventKind, AlertState, AssignmentState, NotificationKind
 from alerts.models import Alert, AlertEvent, Assignment, Notification
-from alerts.templatetags.response import duration_short, time_left_text
+from alerts.templatetags.deadlines import time_left_text
 from ewers.choices import RegionLevel, RiskLevel, Role
 from ewers.services import region_upsert
+from ewers.templatetags.durations import duration_short
 from indicators.choices import Category
 from indicators.services import report_score
 from tests import factories

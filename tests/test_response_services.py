@@ -21,19 +21,16 @@ from rest_framework.test import APIClient
 from alerts import tasks
 from alerts.choices import AlertEventKind, AlertState, AssignmentState, IncidentOutcome, NotificationKind
 from alerts.models import Alert, AlertEvent, Assignment, Notification
+from alerts.permissions import alert_may_manage, assignment_actions, assignment_may_work
 from alerts.selectors import assignment_get, assignments_visible, notifications_for, organisations_assignable
 from alerts.services import (
-    StateConflict,
     alert_assign,
     alert_dismiss,
-    alert_may_manage,
     alert_resolve,
     alert_verify,
     assignment_acknowledge,
-    assignment_actions,
     assignment_complete,
     assignment_decline,
-    assignment_may_work,
     assignment_move,
     assignment_start,
     assignments_mark_overdue,
@@ -43,6 +40,7 @@ from alerts.services import (
 from audit.choices import AuditAction
 from audit.models import AuditEvent
 from ewers.choices import RiskLevel, Role, Sector
+from ewers.exceptions import StateConflict
 from indicators.services import ReadingInput
 from tests import factories
 
@@ -465,8 +463,8 @@ def test_the_overdue_task_also_sends_e_mails_left_unsent(cast, raised, mailoutbo
         user=cast.cso_user, kind=NotificationKind.ASSIGNED, alert=assignment.alert, subject="s", body="b"
     )
     sent = len(mailoutbox)
-    tasks.assignments_overdue.delay()
-    tasks.assignments_overdue.delay()
+    tasks.overdue_sweep.delay()
+    tasks.overdue_sweep.delay()
     extra.refresh_from_db()
     assert extra.emailed_at is not None
     assert len(mailoutbox) == sent + 1

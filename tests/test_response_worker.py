@@ -19,10 +19,11 @@ from django.utils import timezone
 from alerts import tasks
 from alerts.choices import AlertEventKind, AssignmentState, NotificationKind
 from alerts.models import Alert, AlertEvent, Assignment, Notification
-from alerts.services import StateConflict, assignment_acknowledge, assignments_mark_overdue
+from alerts.services import assignment_acknowledge, assignments_mark_overdue
 from audit.choices import AuditAction
 from audit.models import AuditEvent
 from ewers.choices import Role
+from ewers.exceptions import StateConflict
 from indicators import tasks as indicator_tasks
 from indicators.services import ReadingInput, field_report_create
 from tests import factories
@@ -86,8 +87,8 @@ def test_a_report_is_routed_end_to_end_and_the_responder_is_emailed(cast, routed
 def test_the_overdue_task_run_twice_through_the_worker_fires_once(cast, routed):
     alert, assignment = routed
     Assignment.objects.filter(pk=assignment.pk).update(due_at=timezone.now() - timedelta(minutes=5))
-    first = tasks.assignments_overdue.apply_async(ignore_result=False)
-    second = tasks.assignments_overdue.apply_async(ignore_result=False)
+    first = tasks.overdue_sweep.apply_async(ignore_result=False)
+    second = tasks.overdue_sweep.apply_async(ignore_result=False)
     assert sorted([first.get(timeout=WAIT_SECONDS), second.get(timeout=WAIT_SECONDS)]) == [0, 1]
     assert AlertEvent.objects.filter(alert=alert, kind=AlertEventKind.OVERDUE).count() == 1
     assert list(

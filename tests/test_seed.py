@@ -14,8 +14,11 @@ from django.utils import timezone
 
 from alerts.choices import AlertEventKind, AssignmentState
 from alerts.models import Alert, AlertEvent, Assignment
+from demo.partners import DEMO_PASSWORD
+from demo.places import plan_places
+from demo.reports import plan_reports
+from demo.seed import seed_demo
 from ewers.choices import RegionLevel, Role, Sector
-from ewers.demo import DEMO_PASSWORD, plan_places, plan_reports, seed_demo
 from ewers.geojson import validate_boundary
 from ewers.models import Organisation, Region, User
 from indicators.choices import Category, Polarity

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ewers.boundaries import boundary_outline
 from ewers.choices import RegionLevel
+from ewers.geometry import boundary_outline
 from ewers.models import Region
 from ewers.services import RegionRow, region_ancestor_ids, region_upsert, regions_upsert_many
 from tests import factories

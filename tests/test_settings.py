@@ -22,7 +22,7 @@ SECURE = {
 def run_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Start Django in a fresh process with exactly these variables (nothing from the test run)."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "PYTHONPATH"}}
-    env["DJANGO_SETTINGS_MODULE"] = "ewers.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env["EWERS_ENV_FILE"] = ""  # a developer's .env must not fill in what a test leaves out
     env.update(env_overrides)
     command = [sys.executable, "manage.py", *args] if args else [sys.executable, "-c", "import django; django.setup()"]
@@ -88,7 +88,7 @@ def test_an_env_file_is_read_but_real_variables_win(tmp_path):
     code = "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG, s.LOG_LEVEL)"
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
     env |= {
-        "DJANGO_SETTINGS_MODULE": "ewers.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "EWERS_ENV_FILE": str(env_file),
         "LOG_LEVEL": "ERROR",
         "DATABASE_URL": "sqlite:///:memory:",
@@ -119,7 +119,7 @@ def test_without_redis_tasks_run_in_process(settings):
     )
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
     env |= {
-        "DJANGO_SETTINGS_MODULE": "ewers.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "EWERS_ENV_FILE": "",
         "DEBUG": "true",
         "DATABASE_URL": "sqlite:///:memory:",

@@ -51,7 +51,7 @@ def worker(celery_config) -> Iterator[subprocess.Popen[bytes]]:
     """A worker process on this run's queue, reading the test database."""
     db = connection.settings_dict
     url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "ewers.settings_test", "DATABASE_URL": url}
+    env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings_test", "DATABASE_URL": url}
     process = subprocess.Popen(
         [
             sys.executable,

@@ -11,16 +11,14 @@ through the selector, so it shows what the user may see.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -41,27 +39,29 @@ from alerts.filters import AlertFilter, AssignmentFilter, NotificationFilter
 from alerts.models import Alert, Assignment, Notification
 from alerts.selectors import (
     alert_get,
+    alert_get_to_manage,
     alerts_visible,
     assignment_get,
+    assignment_get_to_manage,
+    assignment_get_to_work,
     assignments_visible,
     notifications_for,
 )
 from alerts.services import (
     alert_assign,
     alert_dismiss,
-    alert_may_manage,
     alert_require_open,
     alert_resolve,
     alert_verify,
     assignment_acknowledge,
     assignment_complete,
     assignment_decline,
-    assignment_may_work,
     assignment_move,
     assignment_start,
     notification_mark_read,
 )
 from ewers.api.parsers import LimitedJSONParser
+from ewers.api.viewsets import ShareViewSet
 from ewers.models import User
 
 ALERT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The alert's id.")
@@ -73,11 +73,6 @@ ALERT_CLOSED = OpenApiResponse(description="The alert is no longer open (or the 
 NOT_FROM_STATE = OpenApiResponse(description="The assignment's current state does not allow this step.")
 
 
-def _user(request: Request) -> User:
-    # IsAuthenticated (the default permission) has run: the user is real.
-    return cast(User, request.user)
-
-
 def _valid(serializer: BaseSerializer[Any]) -> dict[str, Any]:
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -87,7 +82,7 @@ def _valid(serializer: BaseSerializer[Any]) -> dict[str, Any]:
     list=extend_schema(summary="Alerts the user may see: open first, then newest."),
     retrieve=extend_schema(summary="One alert with its explanation, timeline and assignments.", parameters=[ALERT_ID]),
 )
-class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewSet[Alert]):
     """Coordinators: the alerts of their coverage; responders: alerts assigned to their
     organisation; others: none (PRODUCT.md, "Who sees what"). Coordinators covering the
     community verify, resolve, dismiss and add organisations."""
@@ -98,21 +93,19 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     filterset_class = AlertFilter
     parser_classes = [LimitedJSONParser]
 
-    def get_queryset(self) -> QuerySet[Alert]:
-        return alerts_visible(_user(self.request))
+    def share(self, user: User) -> QuerySet[Alert]:
+        return alerts_visible(user)
 
-    def get_object(self) -> Alert:
-        return alert_get(_user(self.request), self.kwargs["pk"])
+    def share_get(self, user: User, ref: str) -> Alert:
+        return alert_get(user, ref)
 
     def _managed(self) -> Alert:
-        alert = self.get_object()
-        if not alert_may_manage(_user(self.request), alert):
-            raise PermissionDenied(_("Only the coordinators covering the community may do this."))
+        alert = alert_get_to_manage(self.user, self.kwargs["pk"])
         alert_require_open(alert)  # 409 before the body is read (the service checks again, locked)
         return alert
 
     def _answer(self, alert: Alert) -> Response:
-        fresh = alert_get(_user(self.request), alert.pk)
+        fresh = alert_get(self.user, alert.pk)
         return Response(AlertSerializer(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -124,7 +117,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     @action(detail=True, methods=["post"], filter_backends=[])
     def verify(self, request: Request, pk: str) -> Response:
         alert = self._managed()
-        return self._answer(alert_verify(alert=alert, user=_user(request)))
+        return self._answer(alert_verify(alert=alert, user=self.user))
 
     @extend_schema(
         summary="Resolve the alert with a note and whether an incident followed.",
@@ -136,7 +129,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     def resolve(self, request: Request, pk: str) -> Response:
         alert = self._managed()
         data = _valid(AlertResolveInputSerializer(data=request.data))
-        return self._answer(alert_resolve(alert=alert, user=_user(request), note=data["note"], outcome=data["outcome"]))
+        return self._answer(alert_resolve(alert=alert, user=self.user, note=data["note"], outcome=data["outcome"]))
 
     @extend_schema(
         summary="Dismiss the alert as a false alarm; pending assignments are withdrawn.",
@@ -148,7 +141,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     def dismiss(self, request: Request, pk: str) -> Response:
         alert = self._managed()
         data = _valid(AlertDismissInputSerializer(data=request.data))
-        return self._answer(alert_dismiss(alert=alert, user=_user(request), note=data["note"]))
+        return self._answer(alert_dismiss(alert=alert, user=self.user, note=data["note"]))
 
     @extend_schema(
         summary="Add an organisation to the alert; answers its new (or re-opened) assignment.",
@@ -168,8 +161,8 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     def assign(self, request: Request, pk: str) -> Response:
         alert = self._managed()
         data = _valid(OrganisationInputSerializer(data=request.data))
-        assignment = alert_assign(alert=alert, user=_user(request), organisation=data["organisation"])
-        fresh = assignment_get(_user(request), assignment.pk)
+        assignment = alert_assign(alert=alert, user=self.user, organisation=data["organisation"])
+        fresh = assignment_get(self.user, assignment.pk)
         return Response(AssignmentSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
@@ -177,7 +170,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     list=extend_schema(summary="Assignments the user may see: overdue first, then by deadline."),
     retrieve=extend_schema(summary="One assignment.", parameters=[ASSIGNMENT_ID]),
 )
-class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
+class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewSet[Assignment]):
     """Responders: their organisation's assignments; coordinators: those of their coverage.
     The assigned organisation's responders acknowledge, start, complete or decline;
     coordinators move an assignment to another organisation."""
@@ -188,20 +181,17 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
     filterset_class = AssignmentFilter
     parser_classes = [LimitedJSONParser]
 
-    def get_queryset(self) -> QuerySet[Assignment]:
-        return assignments_visible(_user(self.request))
+    def share(self, user: User) -> QuerySet[Assignment]:
+        return assignments_visible(user)
 
-    def get_object(self) -> Assignment:
-        return assignment_get(_user(self.request), self.kwargs["pk"])
+    def share_get(self, user: User, ref: str) -> Assignment:
+        return assignment_get(user, ref)
 
     def _worked(self) -> Assignment:
-        assignment = self.get_object()
-        if not assignment_may_work(_user(self.request), assignment):
-            raise PermissionDenied(_("Only the assigned organisation's responders may do this."))
-        return assignment
+        return assignment_get_to_work(self.user, self.kwargs["pk"])
 
     def _answer(self, assignment: Assignment, code: int = status.HTTP_200_OK) -> Response:
-        fresh = assignment_get(_user(self.request), assignment.pk)
+        fresh = assignment_get(self.user, assignment.pk)
         return Response(AssignmentSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
@@ -213,7 +203,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
     @action(detail=True, methods=["post"], filter_backends=[])
     def acknowledge(self, request: Request, pk: str) -> Response:
         assignment = self._worked()
-        return self._answer(assignment_acknowledge(assignment=assignment, user=_user(request)))
+        return self._answer(assignment_acknowledge(assignment=assignment, user=self.user))
 
     @extend_schema(
         summary="Start work on the assignment (acknowledged → in progress).",
@@ -224,7 +214,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
     @action(detail=True, methods=["post"], filter_backends=[])
     def start(self, request: Request, pk: str) -> Response:
         assignment = self._worked()
-        return self._answer(assignment_start(assignment=assignment, user=_user(request)))
+        return self._answer(assignment_start(assignment=assignment, user=self.user))
 
     @extend_schema(
         summary="Complete the assignment with its outcome (in progress → completed).",
@@ -236,7 +226,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
     def complete(self, request: Request, pk: str) -> Response:
         assignment = self._worked()
         data = _valid(AssignmentCompleteInputSerializer(data=request.data))
-        return self._answer(assignment_complete(assignment=assignment, user=_user(request), outcome=data["outcome"]))
+        return self._answer(assignment_complete(assignment=assignment, user=self.user, outcome=data["outcome"]))
 
     @extend_schema(
         summary="Decline the assignment with a reason; it goes back to the coordinators.",
@@ -248,7 +238,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
     def decline(self, request: Request, pk: str) -> Response:
         assignment = self._worked()
         data = _valid(AssignmentDeclineInputSerializer(data=request.data))
-        return self._answer(assignment_decline(assignment=assignment, user=_user(request), reason=data["reason"]))
+        return self._answer(assignment_decline(assignment=assignment, user=self.user, reason=data["reason"]))
 
     @extend_schema(
         summary="Move the assignment to another organisation; answers the new assignment.",
@@ -263,16 +253,14 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet[Assignment]):
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def move(self, request: Request, pk: str) -> Response:
-        assignment = self.get_object()
-        if not alert_may_manage(_user(request), assignment.alert):
-            raise PermissionDenied(_("Only the coordinators covering the community may do this."))
+        assignment = assignment_get_to_manage(self.user, pk)
         data = _valid(OrganisationInputSerializer(data=request.data))
-        moved = assignment_move(assignment=assignment, user=_user(request), organisation=data["organisation"])
+        moved = assignment_move(assignment=assignment, user=self.user, organisation=data["organisation"])
         return self._answer(moved, status.HTTP_201_CREATED)
 
 
 @extend_schema_view(list=extend_schema(summary="The user's own notifications, newest first."))
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notification]):
+class NotificationViewSet(mixins.ListModelMixin, ShareViewSet[Notification]):
     """Each user sees only their own notifications: assignments, escalations, overdue work."""
 
     serializer_class = NotificationSerializer
@@ -281,8 +269,8 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notific
     filterset_class = NotificationFilter
     parser_classes = [LimitedJSONParser]
 
-    def get_queryset(self) -> QuerySet[Notification]:
-        return notifications_for(_user(self.request)).order_by("-created_at", "-id")
+    def share(self, user: User) -> QuerySet[Notification]:
+        return notifications_for(user).order_by("-created_at", "-id")
 
     @extend_schema(
         summary="Mark notifications read: those named by id, or all of the user's.",
@@ -293,5 +281,5 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Notific
     @action(detail=False, methods=["post"], url_path="read", filter_backends=[], pagination_class=None)
     def mark_read(self, request: Request) -> Response:
         data = _valid(NotificationsReadInputSerializer(data=request.data))
-        marked = notification_mark_read(user=_user(request), notification_ids=data.get("ids"))
+        marked = notification_mark_read(user=self.user, notification_ids=data.get("ids"))
         return Response({"marked": marked})

@@ -4,7 +4,7 @@ DRF already answers 400 for ParseError and validation errors, 401, 403, 404 and 
 This handler adds what Django raises underneath DRF: a body over the size limit (413),
 other suspicious requests (400), the domain's ``ValidationError`` from services (400
 with field messages), ``PermissionDenied`` with the service's own message (403), and a
-state change the current state does not allow (``alerts.services.StateConflict``, 409).
+state change the current state does not allow (``ewers.exceptions.StateConflict``, 409).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
-from alerts.services import StateConflict
+from ewers.exceptions import StateConflict
 
 
 class RequestTooLarge(exceptions.APIException):

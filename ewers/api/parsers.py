@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import JSONParser
 
 from ewers.api.exceptions import RequestTooLarge
 
@@ -44,20 +44,3 @@ class LimitedJSONParser(JSONParser):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
         data = body_read_limited(stream, limit, meta)
         return super().parse(io.BytesIO(data), media_type, parser_context)
-
-
-class CSVBodyParser(BaseParser):
-    """A CSV file sent as the whole body (``Content-Type: text/csv``): the raw bytes,
-    decoded and checked by ``indicators.imports``."""
-
-    media_type = "text/csv"
-
-    def parse(
-        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
-    ) -> Any:
-        from indicators.imports import import_limits
-
-        request = (parser_context or {}).get("request")
-        meta = request.META if request is not None else None
-        max_bytes, _max_rows = import_limits()
-        return body_read_limited(stream, max_bytes, meta)

@@ -7,7 +7,6 @@ from ewers.api import views
 
 router = SimpleRouter()
 router.register("regions", views.RegionViewSet, basename="api-region")
-router.register("communities", views.CommunityViewSet, basename="api-community")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

@@ -11,11 +11,12 @@ from rest_framework import serializers
 
 from ewers.api.fields import AwareDateTimeField, CodeOrIdField, FieldErrorsField, StrictFloatField
 from ewers.api.serializers import RegionRefSerializer
-from ewers.models import Theme, User
-from indicators.choices import SourceReliability
-from indicators.imports import ImportResult
-from indicators.models import FieldReport, Indicator, Reading
-from indicators.selectors import community_get, report_source_reference
+from ewers.choices import RiskLevel
+from ewers.models import Region, Theme, User
+from indicators.choices import Polarity, SourceReliability
+from indicators.csv_import import ImportResult
+from indicators.models import FieldReport, Indicator, Reading, RiskAssessment
+from indicators.selectors import assessment_contributions, community_get, report_source_reference
 from indicators.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     MAX_READINGS_PER_REPORT,
@@ -26,6 +27,8 @@ from indicators.services import (
 
 # The most reports one batch request carries.
 BATCH_MAX = 100
+# The most assessments one history answer holds.
+HISTORY_MAX = 500
 
 
 class ThresholdsSerializer(serializers.Serializer[Any]):
@@ -270,3 +273,65 @@ class ImportUploadSerializer(serializers.Serializer[Any]):
 
 class ImportQuerySerializer(serializers.Serializer[Any]):
     dry_run = serializers.BooleanField(required=False, default=False, help_text=_("Validate only; write nothing."))
+
+
+# --- Communities and their risk ---------------------------------------------------
+
+
+class CommunitySerializer(serializers.ModelSerializer[Region]):
+    district = RegionRefSerializer(read_only=True)
+    region = RegionRefSerializer(read_only=True)
+    risk_score = serializers.FloatField(
+        read_only=True, allow_null=True, help_text=_("0–100; null before the first assessment.")
+    )
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, read_only=True, allow_null=True)
+    risk_assessed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "district", "region", "risk_score", "risk_level", "risk_assessed_at"]
+        read_only_fields = fields
+
+
+class ContributionSerializer(serializers.Serializer[Any]):
+    """One ``ContributionRow``."""
+
+    indicator = serializers.CharField(source="indicator_code", help_text=_("The indicator's code."))
+    indicator_name = serializers.CharField()
+    polarity = serializers.ChoiceField(choices=Polarity.choices)
+    report = serializers.IntegerField(source="report_id", help_text=_("The field report's id."))
+    contribution = serializers.FloatField(
+        source="amount", help_text=_("Points added to the raw score (negative for resilience).")
+    )
+
+
+class AssessmentSerializer(serializers.Serializer[RiskAssessment]):
+    """A community's latest assessment and what made it, largest contribution first."""
+
+    community = serializers.CharField(source="community.code")
+    score = serializers.FloatField(help_text=_("0–100."))
+    level = serializers.ChoiceField(choices=RiskLevel.choices)
+    assessed_at = serializers.DateTimeField()
+    contributions = serializers.SerializerMethodField()
+
+    @extend_schema_field(ContributionSerializer(many=True))
+    def get_contributions(self, assessment: RiskAssessment) -> Any:
+        return ContributionSerializer(assessment_contributions(assessment), many=True).data
+
+
+class HistoryEntrySerializer(serializers.ModelSerializer[RiskAssessment]):
+    class Meta:
+        model = RiskAssessment
+        fields = ["assessed_at", "score", "level"]
+        read_only_fields = fields
+
+
+class HistoryQuerySerializer(serializers.Serializer[Any]):
+    since = AwareDateTimeField(required=False, help_text=_("Only assessments at or after this time."))
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=HISTORY_MAX,
+        default=HISTORY_MAX,
+        help_text=_("At most this many, newest first."),
+    )

@@ -6,18 +6,17 @@ Views stay thin: reads go through ``indicators.selectors`` (which start from
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -26,14 +25,19 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 
 from ewers.api.exceptions import RequestTooLarge
-from ewers.api.parsers import CSVBodyParser, LimitedJSONParser
-from ewers.lookups import get_by_code_or_id
-from ewers.models import User
+from ewers.api.parsers import LimitedJSONParser
+from ewers.api.viewsets import ShareViewSet
+from ewers.models import Region, User
+from indicators.api.parsers import CSVBodyParser
 from indicators.api.serializers import (
+    AssessmentSerializer,
     BatchInputSerializer,
     BatchItemInputSerializer,
     BatchRequestSchemaSerializer,
     BatchResultSerializer,
+    CommunitySerializer,
+    HistoryEntrySerializer,
+    HistoryQuerySerializer,
     ImportQuerySerializer,
     ImportResultSerializer,
     ImportUploadSerializer,
@@ -42,11 +46,21 @@ from indicators.api.serializers import (
     ReportSerializer,
 )
 from indicators.choices import Verification
+from indicators.csv_import import ImportFileError, import_limits, reports_import
 from indicators.filters import FieldReportFilter
-from indicators.imports import ImportFileError, import_limits, reports_import
 from indicators.models import FieldReport, Indicator, Reading
-from indicators.selectors import report_get, reports_visible
-from indicators.services import MAY_NOT_LOG_REPORTS, field_report_create, field_report_may_create, field_report_verify
+from indicators.permissions import MAY_NOT_LOG_REPORTS, field_report_may_create
+from indicators.selectors import (
+    assessment_history,
+    assessment_latest,
+    communities_visible,
+    community_get,
+    indicator_get,
+    indicators_active,
+    report_get,
+    reports_visible,
+)
+from indicators.services import field_report_create, field_report_verify
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -56,13 +70,11 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Any printable text up to 128 characters. A resend with the same key (per user) "
     "returns the first report with 200 instead of making a second one.",
 )
+COMMUNITY_REF = OpenApiParameter(
+    "ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="The community's id or code."
+)
 # Multipart framing around the file: a little over the file limit is still the file's size.
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-def _user(request: Request) -> User:
-    # IsAuthenticated (the default permission) has run: the user is real.
-    return cast(User, request.user)
 
 
 class MayLogReports(BasePermission):
@@ -71,7 +83,7 @@ class MayLogReports(BasePermission):
     message = MAY_NOT_LOG_REPORTS
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated and field_report_may_create(user=_user(request)))
+        return bool(request.user and request.user.is_authenticated and field_report_may_create(user=request.user))
 
 
 @extend_schema_view(
@@ -81,21 +93,18 @@ class MayLogReports(BasePermission):
         parameters=[OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="Id or code.")],
     ),
 )
-class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
+class IndicatorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewSet[Indicator]):
     """The catalogue is the same for everyone: what to look for and how it is scored."""
 
     serializer_class = IndicatorSerializer
     lookup_url_kwarg = "ref"
     lookup_value_regex = "[^/]+"
 
-    def get_queryset(self) -> QuerySet[Indicator]:
-        return Indicator.objects.filter(is_active=True).select_related("theme").order_by("code")
+    def share(self, user: User) -> QuerySet[Indicator]:
+        return indicators_active()
 
-    def get_object(self) -> Indicator:
-        indicator = get_by_code_or_id(self.get_queryset(), self.kwargs["ref"])
-        if indicator is None:
-            raise Http404(_("No such indicator."))
-        return indicator
+    def share_get(self, user: User, ref: str) -> Indicator:
+        return indicator_get(ref)
 
 
 REPORT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The report's id.")
@@ -105,7 +114,7 @@ REPORT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, desc
     list=extend_schema(summary="Field reports the user may see, newest observation first."),
     retrieve=extend_schema(summary="One field report with its readings.", parameters=[REPORT_ID]),
 )
-class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[FieldReport]):
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewSet[FieldReport]):
     """Field reports: analysts see their organisation's, coordinators their coverage's,
     responders those behind the alerts assigned to them (PRODUCT.md, "Who sees what")."""
 
@@ -120,19 +129,19 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return [IsAuthenticated(), MayLogReports()]
         return [IsAuthenticated()]
 
-    def get_queryset(self) -> QuerySet[FieldReport]:
+    def share(self, user: User) -> QuerySet[FieldReport]:
         return (
-            reports_visible(_user(self.request))
+            reports_visible(user)
             .prefetch_related(Prefetch("readings", queryset=Reading.objects.select_related("indicator")))
             .order_by("-observed_at", "-id")
         )
 
-    def get_object(self) -> FieldReport:
-        return report_get(_user(self.request), self.kwargs["pk"])
+    def share_get(self, user: User, ref: str) -> FieldReport:
+        return report_get(user, ref)
 
     def _answer(self, report: FieldReport, code: int = status.HTTP_200_OK) -> Response:
         # Read again through the selector: the answer shows what the user may see.
-        fresh = report_get(_user(self.request), report.pk)
+        fresh = report_get(self.user, report.pk)
         return Response(ReportSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
@@ -166,17 +175,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = ReportInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or None
-        try:
-            report, created = field_report_create(
-                user=_user(request), idempotency_key=key, **serializer.service_arguments()
-            )
-        except PermissionError as exc:
-            raise PermissionDenied(str(exc)) from None
+        report, created = field_report_create(user=self.user, idempotency_key=key, **serializer.service_arguments())
         return self._answer(report, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def _verification_set(self, verification: str) -> Response:
         report = self.get_object()
-        field_report_verify(report=report, user=_user(self.request), verification=verification)
+        field_report_verify(report=report, user=self.user, verification=verification)
         return self._answer(report)
 
     @extend_schema(
@@ -216,7 +220,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def batch(self, request: Request) -> Response:
         batch = BatchInputSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
-        user = _user(request)
+        user = self.user
         results: list[dict[str, Any]] = []
         counts = {"created": 0, "duplicates": 0, "invalid": 0}
         for index, item in enumerate(batch.validated_data["reports"]):
@@ -272,14 +276,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data, filename = self._uploaded_file(request)
         try:
             result = reports_import(
-                user=_user(request), data=data, dry_run=query.validated_data["dry_run"], filename=filename
+                user=self.user, data=data, dry_run=query.validated_data["dry_run"], filename=filename
             )
         except ImportFileError as exc:
             if exc.code == "too_large":
                 raise RequestTooLarge(exc.message) from None
             raise ValidationError({"file": [exc.message]}) from None
-        except PermissionError as exc:
-            raise PermissionDenied(str(exc)) from None
         return Response(ImportResultSerializer(result).data)
 
     def _uploaded_file(self, request: Request) -> tuple[bytes, str]:
@@ -300,3 +302,52 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if upload.size is not None and upload.size > max_bytes:
             raise RequestTooLarge(_("The file is over the limit of %(max)d bytes.") % {"max": max_bytes})
         return upload.read(max_bytes + 1), upload.name or ""
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Communities in the user's coverage with their current risk."),
+    retrieve=extend_schema(summary="One community with its current risk.", parameters=[COMMUNITY_REF]),
+)
+class CommunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewSet[Region]):
+    """Communities the user covers; each is addressed by its id or its code."""
+
+    serializer_class = CommunitySerializer
+    queryset = Region.objects.none()  # for the schema; get_queryset applies the share
+    lookup_url_kwarg = "ref"
+    lookup_value_regex = "[^/]+"
+
+    def share(self, user: User) -> QuerySet[Region]:
+        return communities_visible(user)
+
+    def share_get(self, user: User, ref: str) -> Region:
+        return community_get(user, ref, with_risk=True)
+
+    @extend_schema(
+        summary="The community's latest assessment and its contributions, largest first.",
+        parameters=[COMMUNITY_REF],
+        responses={
+            200: AssessmentSerializer,
+            404: OpenApiResponse(description="Outside coverage, or not assessed yet."),
+        },
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def assessment(self, request: Request, ref: str) -> Response:
+        assessment = assessment_latest(self.get_object())
+        if assessment is None:
+            raise NotFound(_("This community has no assessment yet: no report from it has been scored."))
+        return Response(AssessmentSerializer(assessment).data)
+
+    @extend_schema(
+        summary="The community's assessments, newest first (at most 500).",
+        parameters=[COMMUNITY_REF, HistoryQuerySerializer],
+        responses={200: HistoryEntrySerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request: Request, ref: str) -> Response:
+        community = self.get_object()
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entries = assessment_history(
+            community, since=query.validated_data.get("since"), limit=query.validated_data["limit"]
+        )
+        return Response(HistoryEntrySerializer(entries, many=True).data)

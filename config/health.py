@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from config.celery import app
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport
 
@@ -39,8 +41,6 @@ def check_database() -> Check:
 def check_broker() -> Check:
     if not settings.REDIS_URL:
         return Check("broker", True, "none configured: tasks run in-process")
-    import redis
-
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
         client.ping()
@@ -56,8 +56,6 @@ def check_workers() -> Check:
     cached: Check | None = cache.get("ewers:health:workers")
     if cached is not None:
         return cached
-    from ewers.celery import app
-
     try:
         replies = app.control.ping(timeout=0.5)
         check = Check("workers", bool(replies), f"{len(replies)} answered", required=False)

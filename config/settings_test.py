@@ -1,7 +1,7 @@
 """Settings for the test suite only: the one settings module, with test values filled in.
 
 Kept apart so that no environment variable can switch a deployment into test mode: a
-running EWERS always loads ``ewers.settings`` and its production guards. The suite runs
+running EWERS always loads ``config.settings`` and its production guards. The suite runs
 with DEBUG off, like production; what differs is listed here.
 """
 
@@ -14,7 +14,7 @@ os.environ.setdefault("SECRET_KEY", "test-suite-only-key-7b1f0c9e4d2a8f6e3c5b9a1
 os.environ.setdefault("FIELD_ENCRYPTION_SALT", "test-suite-only-salt")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
-from ewers.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 # Speed, not strength: the suite creates many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,4 +1,4 @@
-"""Pages of the core: the role home page and the health check."""
+"""Site-wide pages: the role home page, the health check and the 404 of unmatched URLs."""
 
 from __future__ import annotations
 
@@ -10,22 +10,16 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ewers import selectors
-from ewers.health import system_health
-from ewers.models import User
-
-
-class AuthenticatedHttpRequest(HttpRequest):
-    """A request behind login_required: its user is a real User."""
-
-    user: User
+from config import homes
+from config.health import system_health
+from ewers.http import AuthenticatedHttpRequest
 
 
 @login_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each role lands on its own page, built from what that user may see."""
-    summary = selectors.home_summary(request.user)
-    return render(request, selectors.user_home_template(request.user), {"summary": summary})
+    summary = homes.home_summary(request.user)
+    return render(request, homes.user_home_template(request.user), {"summary": summary})
 
 
 @require_GET

@@ -25,16 +25,11 @@ from django.utils.translation import gettext as _
 
 from ewers.lookups import parse_id
 from ewers.models import Region, User
+from ewers.permissions import permission_require
 from indicators.choices import InformationCredibility, SourceReliability
 from indicators.models import FieldReport, Indicator
-from indicators.services import (
-    IDEMPOTENCY_KEY_MAX_LENGTH,
-    MAY_NOT_LOG_REPORTS,
-    ReadingInput,
-    field_report_create,
-    field_report_may_create,
-    field_report_validate,
-)
+from indicators.permissions import MAY_NOT_LOG_REPORTS, field_report_may_create
+from indicators.services import IDEMPOTENCY_KEY_MAX_LENGTH, ReadingInput, field_report_create, field_report_validate
 
 logger = logging.getLogger(__name__)
 
@@ -363,12 +358,11 @@ def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = ""
     """Import field reports from a CSV file as ``user``; ``dry_run`` validates only.
 
     Raises ImportFileError (nothing written) for a file that cannot be read as a whole,
-    and PermissionError for a user who may not log reports. Otherwise every row gets a
+    and PermissionDenied for a user who may not log reports. Otherwise every row gets a
     RowResult: valid rows are saved (each in its own transaction), invalid ones carry
     their messages by column and the line they start on.
     """
-    if not field_report_may_create(user=user):
-        raise PermissionError(str(MAY_NOT_LOG_REPORTS))
+    permission_require(field_report_may_create(user=user), MAY_NOT_LOG_REPORTS)
     max_bytes, max_rows = import_limits()
     catalogue = Indicator.objects.filter(is_active=True).in_bulk(field_name="code")
     rows = reports_parse(data, indicator_codes=catalogue.keys(), max_bytes=max_bytes, max_rows=max_rows)

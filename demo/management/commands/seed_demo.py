@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ewers.demo import DEMO_PASSWORD, USERS, seed_demo
+from demo.partners import DEMO_PASSWORD, USERS
+from demo.seed import seed_demo
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.selectors import notifications_unread_count
 from ewers.choices import Role
-from indicators.services import field_report_may_create
+from indicators.permissions import field_report_may_create
 
 
 def _item(label: Any, view_name: str, *, section: str | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alerts import urls as alert_urls
-from ewers import views
+from config import views
 from ewers.forms import LoginForm
 
 admin.site.site_header = _("EWERS administration")
@@ -17,7 +17,7 @@ admin.site.site_title = _("EWERS")
 admin.site.index_title = _("Organisations, users, regions and indicators")
 
 # Under /api/ a URL no view matches is answered in JSON like every other API error.
-handler404 = "ewers.views.not_found"
+handler404 = "config.views.not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "alerts",
     "analytics",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -141,9 +142,9 @@ MIDDLEWARE = [
     "audit.middleware.AccessDeniedAuditMiddleware",
 ]
 
-ROOT_URLCONF = "ewers.urls"
-WSGI_APPLICATION = "ewers.wsgi.application"
-ASGI_APPLICATION = "ewers.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -156,7 +157,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "ewers.context_processors.navigation",
+                "config.context_processors.navigation",
             ],
         },
     },
@@ -215,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Marks assignments past their deadline (notifying the coordinators once) and sends
     # notification e-mails a broker outage left unsent.
-    "assignments-overdue": {"task": "alerts.tasks.assignments_overdue", "schedule": timedelta(seconds=60)},
+    "assignments-overdue": {"task": "alerts.tasks.overdue_sweep", "schedule": timedelta(seconds=60)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
@@ -380,11 +381,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # plotly.js is served from the installed plotly package (no copy committed, no CDN):
-# {% static "plotly/plotly.min.js" %}, and nothing else of that package (ewers/staticfiles.py).
+# {% static "plotly/plotly.min.js" %}, and nothing else of that package (config/staticfiles.py).
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "ewers.staticfiles.PlotlyFinder",
+    "config.staticfiles.PlotlyFinder",
 ]
 # Development and tests serve files straight from the app folders; production from
 # STATIC_ROOT after collectstatic.

@@ -1,0 +1,48 @@
+"""The alerting layer as indicators asks for it (``indicators.hooks``), registered at start-up.
+
+Scoring hands every new assessment over here (alerts open, escalate or hold back); need-to-
+know for responders' reports follows the alerts their organisation holds; the report page
+learns whether its community has an open alert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from alerts.models import Alert, Assignment
+from alerts.selectors import community_alert_open
+from alerts.services import alert_consider
+from ewers.models import Region, User
+from indicators.hooks import AssessmentRecorded, OpenAlertNotice
+from indicators.models import Contribution
+
+
+class AlertingLayer:
+    """``indicators.hooks.Alerting``, answered by the alerts app."""
+
+    def assessment_recorded(self, recorded: AssessmentRecorded) -> None:
+        alert_consider(
+            assessment=recorded.assessment,
+            previous_level=recorded.previous_level,
+            contributions=recorded.contributions,
+            triggered=recorded.triggered,
+            indicators=dict(recorded.indicators),
+        )
+
+    def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
+        """The reports behind the alerts the organisation holds (``AssignmentQuerySet.held_by``)."""
+        held = Assignment.objects.held_by(organisation_id).values("alert")
+        return Contribution.objects.filter(assessment__alerts__in=held).values("report")
+
+    def open_alert(self, user: User, community: Region) -> OpenAlertNotice | None:
+        alert = community_alert_open(community)
+        if alert is None:
+            return None
+        return OpenAlertNotice(
+            id=alert.pk,
+            level_display=str(alert.get_level_display()),
+            opened_at=alert.opened_at,
+            linked=Alert.objects.visible_to(user).filter(pk=alert.pk).exists(),
+        )

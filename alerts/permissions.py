@@ -1,0 +1,77 @@
+"""Who may do what with alerts and assignments: read-only predicates, and the message each
+refusal gives (written once, for pages and API alike).
+
+Seeing an alert or an assignment is ``visible_to`` (404 outside it); these say what a user
+who can see one may do with it (403 otherwise, with the message below).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from alerts.choices import ASSIGNMENT_ACTIVE_STATES, AssignmentState
+from alerts.models import Alert, Assignment
+from alerts.routing import assignment_allowed_actions
+from ewers.choices import Role
+from ewers.models import User
+
+MAY_NOT_MANAGE = _("Only the coordinators covering the community may do this.")
+MAY_NOT_WORK = _("Only the assigned organisation's responders may do this.")
+
+
+def alert_may_manage(user: User, alert: Alert) -> bool:
+    """Verify, resolve, dismiss, assign and move: coordinators covering the community.
+
+    Reads the user's covered communities once per user object (``covered_community_ids``),
+    so it costs no query per row in a list.
+    """
+    return bool(
+        user.is_active
+        and user.role == Role.COORDINATOR
+        and user.organisation_id is not None
+        and alert.community_id in user.covered_community_ids
+    )
+
+
+def assignment_may_work(user: User, assignment: Assignment) -> bool:
+    """Acknowledge, start, complete, decline: active responders of the assigned organisation.
+
+    Coordinators do not act for an organisation: its own people answer for it.
+    """
+    return bool(
+        user.is_active
+        and user.role == Role.RESPONDER
+        and user.organisation_id is not None
+        and user.organisation_id == assignment.organisation_id
+    )
+
+
+# A coordinator can move an assignment still owed, or one declined and not yet moved.
+_MOVABLE = (*ASSIGNMENT_ACTIVE_STATES, AssignmentState.DECLINED)
+
+
+# A coordinator may hand an alert back to an organisation that declined it or whose
+# assignment was withdrawn; one that completed it, or still works on it, has it already.
+ASSIGNMENT_REOPENABLE_STATES = (AssignmentState.DECLINED, AssignmentState.WITHDRAWN)
+
+
+def assignment_may_move(assignment: Assignment) -> bool:
+    """Whether a coordinator may move it to another organisation (``assignment_move``):
+    still owed, or declined, and not moved already."""
+    return assignment.state in _MOVABLE and assignment.replaced_by_id is None
+
+
+def assignment_may_reopen(assignment: Assignment) -> bool:
+    """Whether its organisation may be given the alert again (``alert_assign``)."""
+    return assignment.state in ASSIGNMENT_REOPENABLE_STATES
+
+
+def assignment_actions(assignment: Assignment) -> list[str]:
+    """The workflow actions its current state allows (``AssignmentAction`` values)."""
+    return assignment_allowed_actions(assignment.state)
+
+
+def assignment_actions_for(user: User, assignment: Assignment) -> list[str]:
+    """The workflow actions this user may take on the assignment now: those its state
+    allows, for a responder of its organisation; none for anyone else."""
+    return assignment_actions(assignment) if assignment_may_work(user, assignment) else []

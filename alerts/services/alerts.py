@@ -1,0 +1,255 @@
+"""Alerts: raised, escalated or held back after each assessment (the pure rule
+``alerts.rules.alert_decide``), verified and closed by coordinators."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.choices import (
+    AlertEventKind,
+    AlertState,
+    AssignmentState,
+    IncidentOutcome,
+)
+from alerts.models import Alert, AlertEvent, Assignment
+from alerts.permissions import MAY_NOT_MANAGE, alert_may_manage
+from alerts.rules import AlertAction, alert_decide
+from alerts.services.routing import alert_route, alert_themes
+from alerts.services.timeline import audit_add, event_add, text_required
+from ewers.choices import RiskLevel
+from ewers.exceptions import StateConflict
+from ewers.models import User
+from ewers.permissions import permission_require
+from indicators.models import Indicator, RiskAssessment
+from indicators.scoring import ContributionFact
+
+logger = logging.getLogger(__name__)
+
+
+# How many contributions an alert keeps as its explanation.
+EXPLANATION_SIZE = 5
+
+
+def alert_explanation(
+    contributions: Sequence[ContributionFact], indicators: dict[int, Indicator]
+) -> list[dict[str, object]]:
+    """The top risk contributions, frozen into the alert: why it was raised.
+
+    Only indicator names, report ids and amounts: no narrative, no source.
+    """
+    drivers = sorted((c for c in contributions if c.amount > 0), key=lambda c: -c.amount)
+    total = sum(c.amount for c in drivers) or 1.0
+    rows: list[dict[str, object]] = []
+    for c in drivers[:EXPLANATION_SIZE]:
+        indicator = indicators.get(c.indicator_id)
+        rows.append(
+            {
+                "indicator": indicator.code if indicator else str(c.indicator_id),
+                "indicator_name": indicator.name if indicator else "",
+                "theme": indicator.theme.code if indicator else "",
+                "report": c.report_id,
+                "amount": round(c.amount, 4),
+                "share": round(c.amount / total, 4),
+            }
+        )
+    return rows
+
+
+def _score_note(assessment: RiskAssessment, triggered: bool) -> str:
+    note = _("Score %(score).1f (%(level)s).") % {"score": assessment.score, "level": assessment.get_level_display()}
+    if triggered:
+        note += " " + _("A trigger reading reached its critical threshold.")
+    return note
+
+
+def alert_consider(
+    *,
+    assessment: RiskAssessment,
+    previous_level: str | None,
+    contributions: Sequence[ContributionFact],
+    triggered: bool,
+    indicators: dict[int, Indicator],
+) -> Alert | None:
+    """Open, escalate or leave the community's alert after a new assessment.
+
+    Runs inside the scoring transaction, which holds the community's row lock, so two
+    assessments of one community cannot both open an alert (the partial unique index
+    "one open alert per community" is the last guard).
+    """
+    at = assessment.assessed_at
+    open_alert = (
+        Alert.objects.select_for_update().filter(community=assessment.community_id, state=AlertState.OPEN).first()
+    )
+    # The highest level still cooling down after a close holds back alerts up to it.
+    cooling = sorted(
+        Alert.objects.filter(community=assessment.community_id, cooldown_until__gt=at)
+        .exclude(state=AlertState.OPEN)
+        .values_list("level", flat=True),
+        key=RiskLevel.rank,
+    )
+    decision = alert_decide(
+        level=assessment.level,
+        previous_level=previous_level,
+        triggered=triggered,
+        alert_from=settings.EWERS_ALERT_LEVEL,
+        open_level=open_alert.level if open_alert else None,
+        cooldown_level=cooling[-1] if cooling else None,
+    )
+    if decision.action == AlertAction.OPEN:
+        alert = Alert.objects.create(
+            community_id=assessment.community_id,
+            level=decision.level,
+            assessment=assessment,
+            explanation=alert_explanation(contributions, indicators),
+            opened_at=at,
+        )
+        event = event_add(
+            alert, AlertEventKind.OPENED, at=at, level=alert.level, note=_score_note(assessment, triggered)
+        )
+        audit_add(alert, f"opened ({alert.level})", actor=None, at=at)
+        alert_route(alert=alert, at=at, themes=alert_themes(contributions, indicators))
+        transaction.on_commit(lambda: alert_log_handover(alert=alert, event=event))
+        return alert
+    if decision.action == AlertAction.ESCALATE and open_alert is not None:
+        previous = open_alert.get_level_display()
+        previous_code = open_alert.level
+        open_alert.level = decision.level
+        open_alert.assessment = assessment
+        open_alert.escalated_at = at
+        open_alert.explanation = alert_explanation(contributions, indicators)
+        open_alert.save(update_fields=["level", "assessment", "escalated_at", "explanation"])
+        note = _("From %(previous)s. ") % {"previous": previous} + _score_note(assessment, triggered)
+        event = event_add(open_alert, AlertEventKind.ESCALATED, at=at, level=open_alert.level, note=note)
+        audit_add(open_alert, f"escalated {previous_code} → {open_alert.level}", actor=None, at=at)
+        alert_route(alert=open_alert, at=at, themes=alert_themes(contributions, indicators))
+        transaction.on_commit(lambda: alert_log_handover(alert=open_alert, event=event))
+        return open_alert
+    if decision.action == AlertAction.SUPPRESSED:
+        logger.info(
+            "alert for community %s at %s held back by a cooldown at %s",
+            assessment.community_id,
+            assessment.level,
+            cooling[-1],
+        )
+    return open_alert
+
+
+def alert_log_handover(*, alert: Alert, event: AlertEvent) -> None:
+    """Called once an alert opens or escalates, after the transaction commits: a log line
+    for operators that the alert was handed over.
+
+    Routing and the notification rows are committed with the alert; their e-mails are
+    queued by ``_notify``'s own commit hook, not here.
+    """
+    logger.info(
+        "alert %s %s: community=%s level=%s event=%s",
+        alert.pk,
+        event.kind,
+        alert.community_id,
+        alert.level,
+        event.pk,
+    )
+
+
+def _alert_close(
+    *,
+    alert: Alert,
+    user: User,
+    state: str,
+    note: str,
+    outcome: str | None = None,
+    at: datetime | None = None,
+) -> Alert:
+    """Resolve (with an incident outcome) or dismiss (a false alarm) an open alert.
+
+    Closing starts the cooldown: the community does not raise again at this level or a
+    lower one for EWERS_ALERT_COOLDOWN_DAYS. Pending assignments are withdrawn (nobody
+    need acknowledge a closed alert); work already under way may still be completed, so
+    its outcome reaches the timeline. Called by ``alert_resolve`` and ``alert_dismiss``
+    only, inside their transaction, with the alert locked, open and the user allowed.
+    """
+    at = at or timezone.now()
+    if state not in (AlertState.RESOLVED, AlertState.DISMISSED):
+        raise ValidationError({"state": [_("An alert is closed as resolved or dismissed.")]})
+    note = text_required(note, "note", _("Say why the alert is closed."))
+    if state == AlertState.RESOLVED and outcome not in IncidentOutcome.values:
+        raise ValidationError({"outcome": [_("Say whether an incident followed: yes, no or unknown.")]})
+    alert.state = state
+    alert.closed_at = at
+    alert.closed_by = user
+    alert.close_note = note
+    alert.outcome = outcome if state == AlertState.RESOLVED else None
+    alert.cooldown_until = at + timedelta(days=settings.EWERS_ALERT_COOLDOWN_DAYS)
+    alert._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
+    alert.save()
+    for assignment in Assignment.objects.select_for_update().filter(alert=alert, state=AssignmentState.PENDING):
+        assignment.state = AssignmentState.WITHDRAWN
+        assignment.finished_at = at
+        assignment.save(update_fields=["state", "finished_at"])
+        # The event names its organisation, so only that organisation (and the
+        # coordinators) see it on the timeline.
+        event_add(alert, AlertEventKind.WITHDRAWN, at=at, actor=user, organisation=assignment.organisation_id)
+        audit_add(assignment, "pending → withdrawn", actor=user, at=at)
+    # Written last, so the timeline ends with the closing and its note.
+    kind = AlertEventKind.RESOLVED if state == AlertState.RESOLVED else AlertEventKind.DISMISSED
+    event_add(alert, kind, at=at, actor=user, level=alert.level, note=note)
+    audit_add(alert, f"open → {state}", actor=user, at=at)
+    return alert
+
+
+def alert_lock(alert: Alert, user: User) -> Alert:
+    """Check who acts, then lock the alert's row and read its current state."""
+    permission_require(alert_may_manage(user, alert), MAY_NOT_MANAGE)
+    return Alert.objects.select_for_update().get(pk=alert.pk)
+
+
+def alert_require_open(alert: Alert) -> None:
+    """``StateConflict`` unless the alert is open. Every coordinator action checks it under
+    the alert's lock; the API also checks it first, so a closed alert answers 409 whatever
+    the body."""
+    if alert.state != AlertState.OPEN:
+        raise StateConflict(
+            _("This alert is %(state)s: it can no longer be changed.") % {"state": alert.get_state_display().lower()}
+        )
+
+
+@transaction.atomic
+def alert_verify(*, alert: Alert, user: User, at: datetime | None = None) -> Alert:
+    """A coordinator has reviewed the open alert and vouches for it."""
+    at = at or timezone.now()
+    alert = alert_lock(alert, user)
+    alert_require_open(alert)
+    if alert.verified:
+        raise StateConflict(_("This alert is already verified."))
+    alert.verified = True
+    alert.verified_at = at
+    alert.verified_by = user
+    alert._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
+    alert.save(update_fields=["verified", "verified_at", "verified_by"])
+    event_add(alert, AlertEventKind.VERIFIED, at=at, actor=user, level=alert.level)
+    audit_add(alert, "unverified → verified", actor=user, at=at)
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert: Alert, user: User, note: str, outcome: str, at: datetime | None = None) -> Alert:
+    """Close the alert with a note and whether an incident followed (yes / no / unknown)."""
+    alert = alert_lock(alert, user)
+    alert_require_open(alert)
+    return _alert_close(alert=alert, user=user, state=AlertState.RESOLVED, note=note, outcome=outcome, at=at)
+
+
+@transaction.atomic
+def alert_dismiss(*, alert: Alert, user: User, note: str, at: datetime | None = None) -> Alert:
+    """Close the alert as a false alarm, with a note; pending assignments are withdrawn."""
+    alert = alert_lock(alert, user)
+    alert_require_open(alert)
+    return _alert_close(alert=alert, user=user, state=AlertState.DISMISSED, note=note, at=at)

@@ -1,0 +1,182 @@
+"""Notifications: a row per user in the same transaction as the change, and its e-mail
+queued after commit (the overdue sweep sends any that a broker outage held back)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from alerts import tasks
+from alerts.choices import (
+    AssignmentState,
+    NotificationKind,
+)
+from alerts.models import Alert, Assignment, Notification
+from alerts.selectors import responders_active
+from ewers.broker import enqueue
+from ewers.choices import Role
+from ewers.models import Region, User
+
+logger = logging.getLogger(__name__)
+
+
+def _responders(organisation_id: int) -> list[User]:
+    return list(responders_active().filter(organisation=organisation_id).order_by("pk"))
+
+
+def community_coordinators(community: Region) -> list[User]:
+    """Active coordinators whose organisation's coverage contains the community."""
+    return list(
+        User.objects.filter(
+            role=Role.COORDINATOR,
+            is_active=True,
+            organisation__is_active=True,
+            organisation__coverage__in=list(community.lineage_ids),
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+_SUBJECTS: dict[str, Promise] = {
+    NotificationKind.ASSIGNED: gettext_lazy(
+        "Alert #%(alert)s (%(level)s), %(community)s: assigned to %(organisation)s"
+    ),
+    NotificationKind.ESCALATED: gettext_lazy("Alert #%(alert)s escalated to %(level)s, %(community)s"),
+    NotificationKind.OVERDUE: gettext_lazy(
+        "Alert #%(alert)s (%(level)s), %(community)s: %(organisation)s has not acknowledged in time"
+    ),
+    NotificationKind.DECLINED: gettext_lazy(
+        "Alert #%(alert)s (%(level)s), %(community)s: declined by %(organisation)s"
+    ),
+    NotificationKind.MOVED: gettext_lazy("Alert #%(alert)s (%(level)s), %(community)s: moved to %(organisation)s"),
+}
+
+
+def _when(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _message(kind: str, alert: Alert, assignment: Assignment | None) -> tuple[str, str]:
+    """Subject and plain-text body: alert, community, level, deadline and a link.
+
+    Never a narrative or a source reference: e-mail leaves the system.
+    """
+    # Routing and the sweep load the community (and the organisation) with the alert, so
+    # a message costs no query; elsewhere the first read caches them on the objects.
+    community = alert.community
+    organisation = assignment.organisation.name if assignment is not None else ""
+    values = {
+        "alert": alert.pk,
+        "level": alert.get_level_display(),
+        "community": f"{community.name} ({community.code})",
+        "organisation": organisation,
+    }
+    subject = "[EWERS] " + (str(_SUBJECTS[kind]) % values)
+    lines = [
+        _("Alert #%(alert)s — level %(level)s") % values,
+        _("Community: %(community)s") % values,
+    ]
+    if assignment is not None:
+        lines.append(_("Organisation: %(organisation)s") % values)
+        lines.append(_("Assignment: %(state)s") % {"state": assignment.get_state_display()})
+        if assignment.state == AssignmentState.PENDING:
+            lines.append(_("Acknowledge by: %(due)s") % {"due": _when(assignment.due_at)})
+    link = settings.EWERS_SITE_URL + reverse("alerts:detail", args=[alert.pk])
+    lines += ["", _("Open the alert: %(link)s") % {"link": link}, ""]
+    lines.append(_("You receive this because your organisation works on this alert in EWERS."))
+    return subject[:200], "\n".join(lines) + "\n"
+
+
+def _notify(
+    users: Sequence[User], kind: str, *, alert: Alert, assignment: Assignment | None, at: datetime
+) -> list[Notification]:
+    """One in-app notification per user; e-mails to those with an address follow the commit."""
+    if not users:
+        return []
+    subject, body = _message(kind, alert, assignment)
+    notifications = Notification.objects.bulk_create(
+        Notification(user=u, kind=kind, alert=alert, assignment=assignment, subject=subject, body=body, created_at=at)
+        for u in users
+    )
+    ids = [n.pk for n in notifications if n.pk is not None]
+    transaction.on_commit(lambda: _queue_emails(ids))
+    return notifications
+
+
+def responders_notify(assignment: Assignment, kind: str, *, at: datetime) -> list[Notification]:
+    return _notify(_responders(assignment.organisation_id), kind, alert=assignment.alert, assignment=assignment, at=at)
+
+
+def coordinators_notify(
+    assignment: Assignment, kind: str, *, at: datetime, coordinators: list[User] | None = None
+) -> list[Notification]:
+    """``coordinators``: the community's, when the caller has read them already."""
+    alert = assignment.alert
+    if coordinators is None:
+        coordinators = community_coordinators(alert.community)
+    return _notify(coordinators, kind, alert=alert, assignment=assignment, at=at)
+
+
+def _queue_emails(ids: list[int]) -> None:
+    """After commit: queue the e-mails; a broker that is down is logged, and the overdue
+    sweep sends them later (no e-mail is lost)."""
+    enqueue(tasks.notifications_email, ids)
+
+
+def notifications_email(*, notification_ids: list[int] | None = None) -> int:
+    """Send the e-mails of notifications not sent yet (all, or those named); return how many.
+
+    Each is sent while its row is locked (``skip_locked``: the queued task and the sweep
+    never both take one) and marked sent in the same transaction, after the send. A worker
+    that dies between the two leaves the row unmarked, so the sweep sends it again: at
+    least once, never lost. A failed send is left for the next sweep.
+    """
+    pending = Notification.objects.filter(emailed_at__isnull=True, user__is_active=True, user__email__gt="")
+    if notification_ids is not None:
+        pending = pending.filter(pk__in=notification_ids)
+    sent = 0
+    connection = get_connection()
+    for pk in list(pending.order_by("pk").values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            notification = (
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .filter(pk=pk, emailed_at__isnull=True)
+                .first()
+            )
+            if notification is None:
+                continue  # another sender holds it, or has sent it
+            message = EmailMessage(
+                subject=notification.subject,
+                body=notification.body,
+                to=[notification.user.email],
+                connection=connection,
+            )
+            try:
+                message.send()
+            except Exception:
+                logger.exception("could not send notification %s; the sweep will try again", pk)
+                continue
+            notification.emailed_at = timezone.now()
+            notification.save(update_fields=["emailed_at"])
+        sent += 1
+    return sent
+
+
+def notification_mark_read(*, user: User, notification_ids: list[int] | None, at: datetime | None = None) -> int:
+    """Mark the user's own notifications read (all of them when ``notification_ids`` is None)."""
+    unread = Notification.objects.visible_to(user).unread()
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=at or timezone.now())

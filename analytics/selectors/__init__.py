@@ -1,0 +1,36 @@
+"""Reads of the analytics pages: the heatmap, the community page and the overview.
+
+Every read starts from the user's share (``visible_to``); the arithmetic over the rows
+is ``analytics.heatmap`` (pure).
+"""
+
+from __future__ import annotations
+
+from analytics.selectors.community import (
+    AlertMark,
+    IndicatorShare,
+    community_alert_marks,
+    community_district_visible,
+    community_explanation,
+    community_reports,
+    community_trend,
+)
+from analytics.selectors.heatmap import REGION_FILTER_LEVELS, Heatmap, HeatmapArea, HeatmapQuery, heatmap_build
+from analytics.selectors.overview import overview_build, response_performance
+
+__all__ = [
+    "REGION_FILTER_LEVELS",
+    "AlertMark",
+    "Heatmap",
+    "HeatmapArea",
+    "HeatmapQuery",
+    "IndicatorShare",
+    "community_alert_marks",
+    "community_district_visible",
+    "community_explanation",
+    "community_reports",
+    "community_trend",
+    "heatmap_build",
+    "overview_build",
+    "response_performance",
+]

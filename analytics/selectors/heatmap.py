@@ -1,0 +1,380 @@
+"""Reads of the heatmap (map, matrix and CSV export).
+
+Every read starts from the user's share: places from ``Region.objects.visible_to``,
+risk from ``RiskAssessment.objects.visible_to``, alerts from ``alerts_visible`` and
+reports from ``reports_visible``. The heatmap reads precomputed assessments, never
+readings, in a fixed number of queries whatever the number of communities:
+
+1. the communities in the share with their latest assessment (correlated subqueries on
+   the (community, -assessed_at) index);
+2. the areas (districts or regions) when the map is not of communities;
+3. the open alerts counted per community;
+4. the matrix: the highest score per community per UTC week (TruncWeek + Max);
+5. with a theme or category: the matching contributions of the latest assessments;
+6. for the CSV export only: the distinct reports behind each latest assessment, and the
+   reports counted per community per week.
+
+The arithmetic over those rows is ``analytics.heatmap`` (pure).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    FloatField,
+    JSONField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, TruncWeek
+from django.utils import timezone
+
+from alerts.choices import AlertState
+from alerts.selectors import alerts_visible
+from analytics import heatmap
+from analytics.choices import AreaLevel
+from ewers.choices import RegionLevel
+from ewers.models import Region, RegionQuerySet, Theme, User
+from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
+from indicators.selectors import (
+    assessments_latest_first,
+)
+from indicators.services import scoring_config
+
+
+@dataclass(frozen=True)
+class HeatmapQuery:
+    """What the user asked the heatmap for (validated by ``analytics.forms.HeatmapForm``)."""
+
+    level: str = AreaLevel.COMMUNITY
+    weeks: int = heatmap.WEEKS_DEFAULT
+    stat: str = heatmap.STAT_MEAN
+    region: Region | None = None
+    theme: Theme | None = None
+    category: str = ""
+
+    @property
+    def filters_indicators(self) -> bool:
+        return self.theme is not None or bool(self.category)
+
+
+@dataclass
+class HeatmapArea:
+    """One area of the map and one row of the matrix."""
+
+    pk: int
+    code: str
+    name: str
+    score: float | None
+    level: str | None
+    communities: int
+    assessed: int
+    open_alerts: int
+    # The shape as GeoJSON text, as the database holds it (the page only passes it on).
+    geometry_json: str | None = None
+    # CSV export only. The fewest reports behind any community's part of the current
+    # score and of each week's value (an area value is withheld when any member's part
+    # would be), and the week columns holding a member's latest assessment (such a cell
+    # can equal the score: both are shown or withheld together).
+    reports_current: int = 0
+    reports_by_week: list[int] = field(default_factory=list)
+    score_weeks: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Heatmap:
+    query: HeatmapQuery
+    areas: list[HeatmapArea]
+    weeks: list[date]
+    matrix: list[list[float | None]]
+
+
+def _latest(field_name: str) -> Subquery:
+    return Subquery(assessments_latest_first().values(field_name)[:1])
+
+
+def _geometry() -> Cast:
+    """The shape to draw, as JSON text: the simplified outline, else the boundary as
+    imported (only one of the two is read from the database). Text, not a decoded
+    JSONField: the page passes thousands of shapes on without looking inside them."""
+    return Cast(Coalesce("outline", "boundary", output_field=JSONField()), output_field=TextField())
+
+
+def communities_covered(user: User, region: Region | None) -> RegionQuerySet:
+    """The communities in the user's share, within ``region`` when one is given."""
+    communities = Region.objects.visible_to(user).communities()
+    return communities if region is None else communities.within([region.pk])
+
+
+def _indicator_filter(query: HeatmapQuery, prefix: str = "indicator__") -> Q:
+    condition = Q()
+    if query.theme is not None:
+        condition &= Q(**{f"{prefix}theme": query.theme})
+    if query.category:
+        condition &= Q(**{f"{prefix}category": query.category})
+    return condition
+
+
+def _area_rows(user: User, query: HeatmapQuery, *, with_geometry: bool) -> list[dict[str, Any]]:
+    areas = Region.objects.visible_to(user).filter(level=query.level)
+    if query.region is not None:
+        region = query.region
+        # The area chosen, the areas inside it, and the one above it that holds it.
+        areas = areas.filter(
+            Q(pk__in=[pk for pk in (region.pk, region.district_id, region.region_id) if pk is not None])
+            | Q(country=region.pk)
+            | Q(region=region.pk)
+            | Q(district=region.pk)
+        )
+    if with_geometry:
+        areas = areas.annotate(geometry=_geometry())
+    fields = ["pk", "code", "name"] + (["geometry"] if with_geometry else [])
+    return list(areas.order_by("code").values(*fields))
+
+
+def heatmap_build(
+    user: User,
+    query: HeatmapQuery,
+    *,
+    now: datetime | None = None,
+    with_geometry: bool = False,
+    with_report_counts: bool = False,
+) -> Heatmap:
+    """The heatmap the user may see: the areas with their scores, and the area × week matrix."""
+    now = now or timezone.now()
+    config = scoring_config()
+    communities = communities_covered(user, query.region)
+    community_rows = _community_rows(communities, with_geometry=with_geometry and query.level == AreaLevel.COMMUNITY)
+    current = _current_scores(query, communities, community_rows, config.saturation)
+
+    if query.level == AreaLevel.COMMUNITY:
+        area_rows = community_rows
+        membership = {row["pk"]: row["pk"] for row in community_rows}
+    else:
+        area_rows = _area_rows(user, query, with_geometry=with_geometry)
+        parent = "district_id" if query.level == AreaLevel.DISTRICT else "region_id"
+        membership = {row["pk"]: row[parent] for row in community_rows}
+    area_ids = [row["pk"] for row in area_rows]
+    scores = heatmap.area_scores(current, membership, area_ids, query.stat)
+
+    open_alerts = _open_alerts_by_area(user, communities, membership)
+
+    weeks = heatmap.week_window(now, query.weeks)
+    start, end = heatmap.monday_midnight(weeks[0]), heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
+    cells = list(_weekly_cells(user, query, communities, start, end, config.saturation))
+    matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
+
+    areas = []
+    for row in area_rows:
+        score = scores[row["pk"]]
+        if query.level == AreaLevel.COMMUNITY and not query.filters_indicators:
+            # A community's level is its assessment's (with hysteresis and triggers).
+            level = row["latest_level"]
+        else:
+            level = heatmap.level_of(score.score, config.bands)
+        areas.append(
+            HeatmapArea(
+                pk=row["pk"],
+                code=row["code"],
+                name=row["name"],
+                score=None if score.score is None else round(score.score, 2),
+                level=level,
+                communities=score.communities,
+                assessed=score.assessed,
+                open_alerts=open_alerts[row["pk"]],
+                geometry_json=row.get("geometry"),
+            )
+        )
+    if with_report_counts:
+        _count_reports(query, areas, communities, community_rows, current, cells, membership, weeks, start, end)
+    return Heatmap(query=query, areas=areas, weeks=weeks, matrix=matrix)
+
+
+def _community_rows(communities: RegionQuerySet, *, with_geometry: bool) -> list[dict[str, Any]]:
+    """The communities with their latest assessment (and their shapes, for a map of communities)."""
+    fields = [
+        "pk",
+        "code",
+        "name",
+        "district_id",
+        "region_id",
+        "latest_id",
+        "latest_score",
+        "latest_level",
+        "latest_at",
+    ]
+    listed = communities
+    if with_geometry:
+        listed = listed.annotate(geometry=_geometry())
+        fields.append("geometry")
+    return list(
+        listed.annotate(
+            latest_id=_latest("pk"),
+            latest_score=_latest("score"),
+            latest_level=_latest("level"),
+            latest_at=_latest("assessed_at"),
+        )
+        .order_by("code")
+        .values(*fields)
+    )
+
+
+def _current_scores(
+    query: HeatmapQuery, communities: RegionQuerySet, community_rows: list[dict[str, Any]], saturation: float
+) -> dict[int, float | None]:
+    """Each community's current score: its latest assessment's, or with a theme or category
+    filter, recomputed from the matching contributions of that assessment."""
+    if not query.filters_indicators:
+        return {row["pk"]: row["latest_score"] for row in community_rows}
+    latest_ids = communities.annotate(latest_id=_latest("pk")).values("latest_id")
+    sums = dict(
+        Contribution.objects.filter(_indicator_filter(query), assessment__in=latest_ids)
+        .order_by()
+        .values_list("assessment_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {
+        row["pk"]: None
+        if row["latest_id"] is None
+        else heatmap.filtered_score([sums.get(row["latest_id"], 0.0)], saturation)
+        for row in community_rows
+    }
+
+
+def _open_alerts_by_area(user: User, communities: RegionQuerySet, membership: Mapping[int, int]) -> Counter[int]:
+    """Open alerts the user may see, counted per area."""
+    open_alerts: Counter[int] = Counter()
+    for community_id, count in (
+        alerts_visible(user, with_timeline=False)
+        .filter(state=AlertState.OPEN, community__in=communities.values("pk"))
+        .order_by()
+        .values_list("community_id")
+        .annotate(n=Count("id"))
+    ):
+        if (area := membership.get(community_id)) is not None:
+            open_alerts[area] += count
+    return open_alerts
+
+
+def _weekly_cells(
+    user: User,
+    query: HeatmapQuery,
+    communities: QuerySet[Region],
+    start: datetime,
+    end: datetime,
+    saturation: float,
+) -> Iterable[tuple[int, date, float]]:
+    """(community, week, the community's highest score that week), one aggregate query.
+
+    With a theme or category each assessment's score is recomputed from its matching
+    contributions (a correlated sum per assessment: dearer, see docs/heatmap.md). The
+    saturation mapping rises with the sum, so the week's highest sum gives its highest score.
+    """
+    assessments = RiskAssessment.objects.visible_to(user).filter(
+        community__in=communities.values("pk"), assessed_at__gte=start, assessed_at__lt=end
+    )
+    assessments = assessments.annotate(week=_week_of("assessed_at"))
+    if query.filters_indicators:
+        matching = (
+            Contribution.objects.filter(_indicator_filter(query), assessment=OuterRef("pk"))
+            .order_by()
+            .values("assessment")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        assessments = assessments.annotate(part=Coalesce(Subquery(matching), Value(0.0), output_field=FloatField()))
+        # "week" is an annotation, which the stubs do not know.
+        rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("part"))  # type: ignore[misc]
+        return [(c, w, heatmap.filtered_score([top], saturation)) for c, w, top in rows]
+    # "week" is an annotation, which the stubs do not know.
+    rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("score"))  # type: ignore[misc]
+    return list(rows)
+
+
+def _week_of(field_name: str) -> Cast:
+    """The Monday (UTC) of a timestamp's week as a date, made by the database: tens of
+    thousands of rows come back as plain dates, with no per-row conversion in Python."""
+    return Cast(TruncWeek(field_name, tzinfo=UTC), output_field=DateField())
+
+
+def _count_reports(
+    query: HeatmapQuery,
+    areas: list[HeatmapArea],
+    communities: QuerySet[Region],
+    community_rows: list[dict[str, Any]],
+    current: Mapping[int, float | None],
+    cells: Iterable[tuple[int, date, float]],
+    membership: dict[int, int],
+    weeks: list[date],
+    start: datetime,
+    end: datetime,
+) -> None:
+    """The report counts that decide what the CSV withholds, in two queries.
+
+    A community's current score stands on the distinct reports its latest assessment
+    read (with a theme or category: those behind its matching contributions); its value
+    in a week on its reports observed that week (with a filter: those with a reading of a
+    matching indicator). Every report counts, not only those the user may read: the
+    count is never shown. An area keeps, per value, its weakest member's count, so an
+    aggregate never shows what its communities would withhold (docs/heatmap.md).
+    """
+    latest_ids = communities.annotate(latest_id=_latest("pk")).values("latest_id")
+    by_score = dict(
+        Contribution.objects.filter(_indicator_filter(query), assessment__in=latest_ids)
+        .order_by()
+        .values_list("assessment__community_id")
+        .annotate(n=Count("report", distinct=True))
+    )
+    reports = FieldReport.objects.filter(
+        community__in=communities.values("pk"), observed_at__gte=start, observed_at__lt=end
+    )
+    if query.filters_indicators:
+        reports = reports.filter(Exists(Reading.objects.filter(_indicator_filter(query), report=OuterRef("pk"))))
+    by_week = {
+        (community_id, week): n
+        for community_id, week, n in reports.annotate(week=_week_of("observed_at"))
+        .order_by()
+        .values_list("community_id", "week")
+        .annotate(n=Count("id"))
+    }
+    column = {week: i for i, week in enumerate(weeks)}
+    by_pk = {area.pk: area for area in areas}
+    weakest_score: dict[int, int] = {}
+    weakest_week: dict[tuple[int, int], int] = {}
+    linked: dict[int, set[int]] = defaultdict(set)
+    for row in community_rows:
+        area = membership.get(row["pk"])
+        if area is None or current.get(row["pk"]) is None:
+            continue
+        count = by_score.get(row["pk"], 0)
+        weakest_score[area] = min(count, weakest_score.get(area, count))
+        if row["latest_at"] is not None and (day := heatmap.week_start(row["latest_at"])) in column:
+            linked[area].add(column[day])
+    for community_id, day, value in cells:
+        area = membership.get(community_id)
+        if area is None or value is None or day not in column:
+            continue
+        key = (area, column[day])
+        count = by_week.get((community_id, day), 0)
+        weakest_week[key] = min(count, weakest_week.get(key, count))
+    for pk, counted in by_pk.items():
+        counted.reports_current = weakest_score.get(pk, 0)
+        counted.reports_by_week = [weakest_week.get((pk, j), 0) for j in range(len(weeks))]
+        counted.score_weeks = sorted(linked.get(pk, set()))
+
+
+REGION_FILTER_LEVELS = [RegionLevel.COUNTRY, RegionLevel.REGION, RegionLevel.DISTRICT]

@@ -1,0 +1,174 @@
+"""Ingest figures: reports posted through the API (single and batch, in-process) against a
+raw PostgreSQL insert of the same rows."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bench.config import BATCH_SIZE, BenchError
+
+if TYPE_CHECKING:  # Django loads only once the bench has set the environment
+    from ewers.models import Region, User
+    from indicators.models import Indicator
+
+
+# --- Payloads -------------------------------------------------------------------------
+
+
+WARM_UP_REPORTS = 10  # posted before the API clock starts
+API_MODE = "Django test client, in-process (full middleware, token auth, no network)"
+SINGLE_URL = "/api/v1/reports/"
+BATCH_URL = "/api/v1/reports/batch/"
+
+
+def payloads_make(
+    communities: Sequence[Region], indicators: Sequence[Indicator], count: int, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Reports as the API takes them: 1–4 readings of non-trigger indicators, observed in
+    the last two days, graded like the demo's."""
+    from django.utils import timezone
+
+    from bench.seed import grade, reading_value
+    from indicators.choices import Category
+
+    now = timezone.now()
+    usable = [i for i in indicators if i.category != Category.TRIGGER]
+    payloads = []
+    for n in range(count):
+        community = rng.choice(communities)
+        reliability, credibility = grade(rng)
+        chosen = rng.sample(usable, rng.randint(1, 4))
+        payloads.append(
+            {
+                "community": community.code,
+                "observed_at": (now - timedelta(minutes=rng.uniform(5, 48 * 60))).isoformat(),
+                "readings": [{"indicator": i.code, "value": reading_value(i, rng)} for i in chosen],
+                "source_reliability": reliability,
+                "information_credibility": credibility,
+                "narrative": f"Bench visit {n + 1} to {community.name}: {len(chosen)} signals noted.",
+            }
+        )
+    return payloads
+
+
+# --- Ingest -----------------------------------------------------------------------------
+
+
+def _report_count() -> int:
+    from indicators.models import FieldReport
+
+    return FieldReport.objects.count()
+
+
+def _api_client(token: str) -> Any:
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def api_check() -> None:
+    from django.urls import Resolver404, resolve
+
+    for url in (SINGLE_URL, BATCH_URL):
+        try:
+            resolve(url)
+        except Resolver404:
+            raise BenchError(f"The API has no {url} (not written yet?).") from None
+
+
+def _refused(response: Any, what: str) -> BenchError:
+    body = response.content[:300].decode("utf-8", "replace")
+    return BenchError(f"{what} answered {response.status_code}: {body}")
+
+
+def ingest_single(token: str, payloads: Sequence[dict[str, Any]]) -> float:
+    """Seconds to POST each report alone; every one must answer 201."""
+    client = _api_client(token)
+    before = _report_count()
+    started = time.monotonic()
+    for payload in payloads:
+        response = client.post(SINGLE_URL, data=json.dumps(payload), content_type="application/json")
+        if response.status_code != 201:
+            raise _refused(response, f"POST {SINGLE_URL}")
+    seconds = time.monotonic() - started
+    if (created := _report_count() - before) != len(payloads):
+        raise BenchError(f"POST {SINGLE_URL}: {len(payloads)} accepted but {created} reports written.")
+    return seconds
+
+
+def ingest_batch(token: str, payloads: Sequence[dict[str, Any]]) -> float:
+    """Seconds to POST the reports ``BATCH_SIZE`` per request; all must be written."""
+    client = _api_client(token)
+    before = _report_count()
+    started = time.monotonic()
+    for start in range(0, len(payloads), BATCH_SIZE):
+        body = {"reports": list(payloads[start : start + BATCH_SIZE])}
+        response = client.post(BATCH_URL, data=json.dumps(body), content_type="application/json")
+        if response.status_code not in (200, 201, 207):
+            raise _refused(response, f"POST {BATCH_URL}")
+    seconds = time.monotonic() - started
+    if (created := _report_count() - before) != len(payloads):
+        raise BenchError(f"POST {BATCH_URL}: {len(payloads)} sent but {created} reports written.")
+    return seconds
+
+
+def raw_insert(database_url: str, payloads: Sequence[dict[str, Any]], *, reporter: User) -> float:
+    """Seconds to insert the same reports and readings with plain psycopg2: two
+    ``execute_values`` in one transaction, into the product's tables, then rolled back
+    (the tables are left as they were). Codes are resolved to ids before the clock starts.
+    """
+    import psycopg2  # type: ignore[import-untyped]
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+    from psycopg2.extras import execute_values  # type: ignore[import-untyped]
+
+    from ewers.models import Region
+    from indicators.choices import ReportStatus, Verification
+    from indicators.models import FieldReport, Indicator, Reading
+
+    communities = dict(Region.objects.values_list("code", "pk"))
+    indicators = dict(Indicator.objects.values_list("code", "pk"))
+    now = timezone.now()
+    reports = [
+        (
+            communities[p["community"]],
+            parse_datetime(p["observed_at"]),
+            now,
+            p["source_reliability"],
+            p["information_credibility"],
+            p["narrative"],
+            Verification.UNVERIFIED.value,
+            ReportStatus.RECEIVED.value,
+            0,
+            reporter.pk,
+            reporter.organisation_id,
+        )
+        for p in payloads
+    ]
+    report_sql = (
+        f"INSERT INTO {FieldReport._meta.db_table} (community_id, observed_at, received_at, source_reliability, "  # noqa: S608
+        "information_credibility, narrative, verification, status, scoring_attempts, created_by_id, "
+        "organisation_id) VALUES %s RETURNING id"
+    )
+    reading_sql = f"INSERT INTO {Reading._meta.db_table} (report_id, indicator_id, value) VALUES %s"  # noqa: S608
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn.cursor() as cursor:
+            started = time.monotonic()
+            ids = [row[0] for row in execute_values(cursor, report_sql, reports, page_size=1000, fetch=True)]
+            readings = [
+                (report_id, indicators[r["indicator"]], r["value"])
+                for report_id, p in zip(ids, payloads, strict=True)
+                for r in p["readings"]
+            ]
+            execute_values(cursor, reading_sql, readings, page_size=1000)
+            seconds = time.monotonic() - started
+        conn.rollback()
+    finally:
+        conn.close()
+    return seconds

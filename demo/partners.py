@@ -1,0 +1,150 @@
+"""The demo's partner organisations and their people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from demo.catalogue import THEMES
+from ewers.choices import RiskLevel, Role, Sector
+from ewers.models import Organisation, Region, Theme, User
+from ewers.services import organisation_upsert, user_upsert
+
+DEMO_PASSWORD = "ewers-demo"  # noqa: S105 - the published demo password (API.md); DEBUG only
+
+# --- Organisations and people -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationSpec:
+    code: str
+    name: str
+    sector: str
+    coverage: tuple[str, ...]
+    mandate: tuple[str, ...]
+    min_alert_level: str
+
+
+ORGANISATIONS = [
+    OrganisationSpec(
+        "coordination-desk",
+        "National PCVE Coordination Desk",
+        Sector.GOVERNMENT,
+        ("HM",),
+        tuple(THEMES),
+        RiskLevel.MODERATE,
+    ),
+    OrganisationSpec(
+        "police-ctu",
+        "Harmoni Police Counter-Terrorism Unit",
+        Sector.POLICE,
+        ("HM",),
+        ("weapons-explosives", "threats-target", "recruitment", "travel-conflict-zones", "online-radicalisation"),
+        RiskLevel.HIGH,
+    ),
+    OrganisationSpec(
+        "national-unity",
+        "Department of National Unity",
+        Sector.GOVERNMENT,
+        ("HM",),
+        ("intercommunal-tension", "hate-speech", "social-exclusion"),
+        RiskLevel.MODERATE,
+    ),
+    OrganisationSpec(
+        "youth-office",
+        "Youth Resilience Office, Ministry of Youth",
+        Sector.GOVERNMENT,
+        ("HM-03", "HM-04"),
+        ("social-exclusion", "online-radicalisation"),
+        RiskLevel.HIGH,
+    ),
+    OrganisationSpec(
+        "jaringan-damai",
+        "Jaringan Damai Community Peace Network",
+        Sector.CSO,
+        ("HM-01", "HM-02"),
+        ("intercommunal-tension", "hate-speech"),
+        RiskLevel.MODERATE,
+    ),
+    OrganisationSpec(
+        "suara-belia",
+        "Suara Belia Digital Youth Initiative",
+        Sector.CSO,
+        ("HM-03",),
+        ("online-radicalisation", "hate-speech", "recruitment"),
+        RiskLevel.MODERATE,
+    ),
+    OrganisationSpec(
+        "wanita-aman",
+        "Women for Safe Communities",
+        Sector.CSO,
+        ("HM-04", "HM-02-01"),
+        ("intercommunal-tension", "travel-conflict-zones", "social-exclusion"),
+        RiskLevel.HIGH,
+    ),
+    OrganisationSpec(
+        "cohesion-institute",
+        "Institute for Social Cohesion Studies",
+        Sector.ACADEMIA,
+        ("HM-01", "HM-02", "HM-03"),
+        (),
+        RiskLevel.CRITICAL,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    username: str
+    organisation: str
+    role: str
+    first_name: str
+    last_name: str
+    login: bool = True  # False: a background user with no usable password
+    staff: bool = False
+
+
+USERS = [
+    UserSpec("analyst", "cohesion-institute", Role.ANALYST, "Aina", "Rahman"),
+    UserSpec("police", "police-ctu", Role.RESPONDER, "Hafiz", "Osman"),
+    UserSpec("agency", "national-unity", Role.RESPONDER, "Mei Ling", "Tan"),
+    UserSpec("cso", "jaringan-damai", Role.RESPONDER, "Priya", "Nair"),
+    UserSpec("coordinator", "coordination-desk", Role.COORDINATOR, "Farid", "Hassan"),
+    UserSpec("admin", "coordination-desk", Role.ADMIN, "Siti", "Aziz", staff=True),
+    # Field monitors who log the southern reports; not demo logins.
+    UserSpec("monitor.wanita", "wanita-aman", Role.ANALYST, "Nurul", "Huda", login=False),
+    UserSpec("monitor.belia", "suara-belia", Role.ANALYST, "Daniel", "Lim", login=False),
+]
+
+
+def seed_organisations(places: dict[str, Region], themes: dict[str, Theme]) -> dict[str, Organisation]:
+    return {
+        spec.code: organisation_upsert(
+            code=spec.code,
+            name=spec.name,
+            sector=spec.sector,
+            coverage=[places[c] for c in spec.coverage],
+            mandate=[themes[t] for t in spec.mandate],
+            min_alert_level=spec.min_alert_level,
+            contact_email=f"{spec.code}@example.org",
+        )
+        for spec in ORGANISATIONS
+    }
+
+
+def seed_users(organisations: dict[str, Organisation]) -> dict[str, User]:
+    users = {}
+    for spec in USERS:
+        user = User.objects.filter(username=spec.username).first()
+        # Keep a password a demo user already has (the hash differs on every run).
+        password = DEMO_PASSWORD if spec.login and (user is None or not user.check_password(DEMO_PASSWORD)) else None
+        users[spec.username], _ = user_upsert(
+            username=spec.username,
+            organisation=organisations[spec.organisation],
+            role=spec.role,
+            password=password,
+            email=f"{spec.username}@example.org",
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            is_staff=spec.staff,
+        )
+    return users

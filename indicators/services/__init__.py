@@ -1,0 +1,53 @@
+"""Writes of the indicators app: the catalogue (versioned), field reports, and scoring.
+
+- ``catalogue``: indicators created and changed, each change of a scoring setting versioned;
+- ``reports``: field reports checked, saved (idempotent per key), verified or disputed;
+- ``scoring``: a community assessed from its recent readings by the pure core
+  (``indicators.scoring``), the assessment handed to the alerting layer above
+  (``indicators.hooks``) in the same transaction, the sweep of reports left unscored.
+
+Who may log or verify reports is ``indicators.permissions``.
+"""
+
+from __future__ import annotations
+
+from indicators.services.catalogue import MEANING_FIELDS, VERSIONED_FIELDS, indicator_update_settings, indicator_upsert
+from indicators.services.reports import (
+    CLOCK_SKEW_TOLERANCE,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    MAX_READINGS_PER_REPORT,
+    NARRATIVE_MAX_LENGTH,
+    SOURCE_REFERENCE_MAX_LENGTH,
+    ReadingInput,
+    field_report_create,
+    field_report_validate,
+    field_report_verify,
+)
+from indicators.services.scoring import (
+    communities_to_rescore,
+    community_assess,
+    report_score,
+    reports_sweep,
+    scoring_config,
+)
+
+__all__ = [
+    "CLOCK_SKEW_TOLERANCE",
+    "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "MAX_READINGS_PER_REPORT",
+    "MEANING_FIELDS",
+    "NARRATIVE_MAX_LENGTH",
+    "SOURCE_REFERENCE_MAX_LENGTH",
+    "VERSIONED_FIELDS",
+    "ReadingInput",
+    "communities_to_rescore",
+    "community_assess",
+    "field_report_create",
+    "field_report_validate",
+    "field_report_verify",
+    "indicator_update_settings",
+    "indicator_upsert",
+    "report_score",
+    "reports_sweep",
+    "scoring_config",
+]

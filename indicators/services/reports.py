@@ -1,0 +1,267 @@
+"""Field reports: checked before anything is written, saved with their readings in one
+transaction (idempotent per key), scored after commit; verified or disputed by others."""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ewers.broker import enqueue
+from ewers.choices import RegionLevel
+from ewers.models import Region, User
+from ewers.permissions import permission_require
+from indicators import tasks
+from indicators.choices import (
+    AssessmentCause,
+    InformationCredibility,
+    SourceReliability,
+    Verification,
+)
+from indicators.models import FieldReport, Indicator, Reading
+from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_report_may_create, field_report_may_verify
+
+logger = logging.getLogger(__name__)
+
+
+# Field devices' clocks drift: an observation a little ahead of the server is accepted.
+CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
+
+
+# Older observations are typing errors (a year 0024 for 2024), not field reports.
+OBSERVATION_MAX_AGE = timedelta(days=10 * 365)
+
+
+MAX_READINGS_PER_REPORT = 50
+
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 128
+
+
+NARRATIVE_MAX_LENGTH = 20_000
+
+
+SOURCE_REFERENCE_MAX_LENGTH = 500  # the model field's max_length (not enforced by the database)
+
+
+@dataclass(frozen=True)
+class ReadingInput:
+    """One reading as submitted: an indicator (object, id or code) and a value."""
+
+    indicator: Indicator | int | str
+    value: float
+
+
+def _resolve_indicators(readings: Sequence[ReadingInput]) -> dict[int, Indicator]:
+    refs = [r.indicator for r in readings]
+    ids = {ref for ref in refs if isinstance(ref, int) and not isinstance(ref, bool)}
+    codes = {ref for ref in refs if isinstance(ref, str)}
+    found: dict[int | str, Indicator] = {}
+    for by_id in Indicator.objects.filter(is_active=True).filter(pk__in=ids) if ids else []:
+        found[by_id.pk] = by_id
+    for by_code in Indicator.objects.filter(is_active=True).filter(code__in=codes) if codes else []:
+        found[by_code.code] = by_code
+    resolved: dict[int, Indicator] = {}
+    for i, ref in enumerate(refs):
+        indicator: Indicator | None = ref if isinstance(ref, Indicator) else found.get(ref)
+        if indicator is None:
+            raise ValidationError(
+                {"readings": _("Reading %(n)d: unknown indicator %(ref)s.") % {"n": i + 1, "ref": ref}}
+            )
+        resolved[i] = indicator
+    return resolved
+
+
+def _idempotency_key_valid(key: str) -> bool:
+    return len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH and key.isprintable()
+
+
+def field_report_validate(
+    *,
+    user: User,
+    community: Region,
+    observed_at: datetime,
+    readings: Sequence[ReadingInput],
+    source_reliability: str,
+    information_credibility: int,
+    narrative: str,
+    source_reference: str | None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> dict[int, Indicator]:
+    """Check a report before anything is written; raises ValidationError with field messages.
+
+    A community outside the user's coverage is "unknown": its existence is not confirmed.
+    """
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if community.level != RegionLevel.COMMUNITY:
+        errors.setdefault("community", []).append(_("Reports are logged for a community."))
+    elif not Region.objects.visible_to(user).filter(pk=community.pk).exists():
+        errors.setdefault("community", []).append(_("Unknown community."))
+    if idempotency_key is not None and not _idempotency_key_valid(idempotency_key):
+        errors.setdefault("idempotency_key", []).append(
+            _("An idempotency key is at most %(n)d printable characters.") % {"n": IDEMPOTENCY_KEY_MAX_LENGTH}
+        )
+    if timezone.is_naive(observed_at):
+        errors.setdefault("observed_at", []).append(_("Give the time with its time zone."))
+    elif observed_at > now + CLOCK_SKEW_TOLERANCE:
+        errors.setdefault("observed_at", []).append(_("The observation time is in the future."))
+    elif observed_at.year < 1900 or observed_at < now - OBSERVATION_MAX_AGE:
+        # (The year check first: a time near year 1 cannot even be compared in UTC.)
+        errors.setdefault("observed_at", []).append(
+            _("The observation time is more than %(years)d years ago.") % {"years": OBSERVATION_MAX_AGE.days // 365}
+        )
+    if source_reliability not in SourceReliability.values:
+        errors.setdefault("source_reliability", []).append(_("Source reliability is a grade from A to F."))
+    if information_credibility not in InformationCredibility.values:
+        errors.setdefault("information_credibility", []).append(_("Information credibility is a grade from 1 to 6."))
+    for name, text, limit in (
+        ("narrative", narrative, NARRATIVE_MAX_LENGTH),
+        ("source_reference", source_reference or "", SOURCE_REFERENCE_MAX_LENGTH),
+    ):
+        if "\x00" in text:
+            errors.setdefault(name, []).append(_("The text contains a NUL character."))
+        if len(text) > limit:
+            errors.setdefault(name, []).append(_("At most %(n)d characters.") % {"n": limit})
+    if not readings:
+        errors.setdefault("readings", []).append(_("Give at least one indicator reading."))
+    elif len(readings) > MAX_READINGS_PER_REPORT:
+        errors.setdefault("readings", []).append(
+            _("At most %(n)d readings per report.") % {"n": MAX_READINGS_PER_REPORT}
+        )
+    if errors:
+        raise ValidationError(errors)
+    indicators = _resolve_indicators(readings)
+    _readings_check(readings, indicators)
+    return indicators
+
+
+def _readings_check(readings: Sequence[ReadingInput], indicators: dict[int, Indicator]) -> None:
+    """Each value a number on its indicator's scale, each indicator read once; ValidationError otherwise."""
+    errors: list[str] = []
+    seen: set[int] = set()
+    for i, reading in enumerate(readings):
+        indicator = indicators[i]
+        value = reading.value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            errors.append(_("Reading %(n)d: the value must be a number.") % {"n": i + 1})
+        elif not indicator.scale_min <= value <= indicator.scale_max:
+            errors.append(
+                _("Reading %(n)d: %(code)s takes values from %(min)g to %(max)g, not %(value)g.")
+                % {
+                    "n": i + 1,
+                    "code": indicator.code,
+                    "min": indicator.scale_min,
+                    "max": indicator.scale_max,
+                    "value": value,
+                }
+            )
+        if indicator.pk in seen:
+            errors.append(
+                _("Reading %(n)d: %(code)s is read twice in one report.") % {"n": i + 1, "code": indicator.code}
+            )
+        seen.add(indicator.pk)
+    if errors:
+        raise ValidationError({"readings": errors})
+
+
+def field_report_create(
+    *,
+    user: User,
+    community: Region,
+    observed_at: datetime,
+    readings: Sequence[ReadingInput],
+    source_reliability: str,
+    information_credibility: int,
+    narrative: str = "",
+    source_reference: str | None = None,
+    idempotency_key: str | None = None,
+    received_at: datetime | None = None,
+    enqueue_scoring: bool = True,
+) -> tuple[FieldReport, bool]:
+    """Save a report with its readings in one transaction; returns (report, created).
+
+    With an ``idempotency_key`` the same user's resend returns the first report
+    instead of making a second one (gateways resend). Nothing is written when any
+    part is invalid.
+    """
+    permission_require(field_report_may_create(user=user), MAY_NOT_LOG_REPORTS)
+    organisation_id = user.organisation_id
+    assert organisation_id is not None  # field_report_may_create: only members of an organisation
+    idempotency_key = idempotency_key or None
+    # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
+    # one is reported by the validation below.
+    if idempotency_key and _idempotency_key_valid(idempotency_key):
+        existing = FieldReport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    indicators = field_report_validate(
+        user=user,
+        community=community,
+        observed_at=observed_at,
+        readings=readings,
+        source_reliability=source_reliability,
+        information_credibility=information_credibility,
+        narrative=narrative,
+        source_reference=source_reference,
+        idempotency_key=idempotency_key,
+    )
+    report = FieldReport(
+        community=community,
+        observed_at=observed_at,
+        received_at=received_at or timezone.now(),
+        source_reliability=source_reliability,
+        information_credibility=information_credibility,
+        narrative=narrative,
+        source_reference=source_reference or None,
+        created_by=user,
+        organisation_id=organisation_id,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            report.save()
+            Reading.objects.bulk_create(
+                Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)
+            )
+    except IntegrityError:
+        # Two resends raced past the lookup above: the first one's report stands.
+        if idempotency_key:
+            existing = FieldReport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+        raise
+    if enqueue_scoring:
+        report_id = report.pk
+        transaction.on_commit(lambda: enqueue(tasks.report_score, report_id))
+    return report, True
+
+
+def field_report_verify(*, report: FieldReport, user: User, verification: str) -> FieldReport:
+    """Mark a report verified, disputed or unverified again; the community is re-scored.
+
+    Raises PermissionDenied for a user who may see the report but not judge it.
+    """
+    if verification not in Verification.values:
+        raise ValidationError({"verification": [_("Verification is verified, disputed or unverified.")]})
+    permission_require(field_report_may_verify(report=report, user=user), MAY_NOT_VERIFY)
+    with transaction.atomic():
+        report = FieldReport.objects.select_for_update(no_key=True).get(pk=report.pk)
+        if report.verification == verification:
+            return report
+        report.verification = verification
+        report._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
+        report.save(update_fields=["verification"])
+        community_id = report.community_id
+        key = f"verification:{report.pk}:{uuid.uuid4().hex}"
+        transaction.on_commit(lambda: enqueue(tasks.community_rescore, community_id, key, AssessmentCause.VERIFICATION))
+    return report
