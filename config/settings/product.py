@@ -1,0 +1,72 @@
+"""The product's own knobs (EWERS_*): scoring, alerts, routing, deadlines, limits."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.environment import (
+    env,
+    env_float,
+    env_int,
+    env_list,
+)
+
+# --- Scoring and alerts (docs/scoring.md explains each knob) -----------------------
+
+EWERS_SCORE_SATURATION = env_float("EWERS_SCORE_SATURATION", 4.0, minimum=0.01)
+try:
+    EWERS_LEVEL_BANDS = tuple(float(b) for b in env_list("EWERS_LEVEL_BANDS", default="25,50,75"))
+except ValueError:
+    EWERS_LEVEL_BANDS = ()
+if len(EWERS_LEVEL_BANDS) != 3 or not 0 < EWERS_LEVEL_BANDS[0] < EWERS_LEVEL_BANDS[1] < EWERS_LEVEL_BANDS[2] < 100:
+    raise ImproperlyConfigured("EWERS_LEVEL_BANDS must be three rising scores within 0–100, e.g. 25,50,75.")
+EWERS_LEVEL_HYSTERESIS = env_float("EWERS_LEVEL_HYSTERESIS", 5.0)
+if EWERS_LEVEL_BANDS[0] <= EWERS_LEVEL_HYSTERESIS:
+    raise ImproperlyConfigured("EWERS_LEVEL_HYSTERESIS must be below the lowest band of EWERS_LEVEL_BANDS.")
+# Readings older than this are not read when a community is scored (they have faded).
+EWERS_SCORING_WINDOW_DAYS = env_int("EWERS_SCORING_WINDOW_DAYS", 180, minimum=1)
+# A report whose scoring failed this often is left for an operator (healthz counts it).
+EWERS_SCORING_MAX_ATTEMPTS = env_int("EWERS_SCORING_MAX_ATTEMPTS", 5, minimum=1)
+# The sweep queues reports still unscored this long after they were received.
+EWERS_SWEEP_AFTER_SECONDS = env_int("EWERS_SWEEP_AFTER_SECONDS", 60, minimum=1)
+EWERS_SWEEP_BATCH = env_int("EWERS_SWEEP_BATCH", 500, minimum=1)
+EWERS_SWEEP_REQUEUE_SECONDS = env_int("EWERS_SWEEP_REQUEUE_SECONDS", 600, minimum=1)
+EWERS_ALERT_LEVEL = env.str("EWERS_ALERT_LEVEL", default="high").strip().lower()
+if EWERS_ALERT_LEVEL not in {"moderate", "high", "critical"}:
+    raise ImproperlyConfigured(f"EWERS_ALERT_LEVEL must be moderate, high or critical, got {EWERS_ALERT_LEVEL!r}.")
+EWERS_ALERT_COOLDOWN_DAYS = env_float("EWERS_ALERT_COOLDOWN_DAYS", 7.0)
+# Hours an organisation has to acknowledge an assignment, per alert level.
+EWERS_ACK_HOURS = {
+    "critical": env_float("EWERS_ACK_HOURS_CRITICAL", 1.0, minimum=0.01),
+    "high": env_float("EWERS_ACK_HOURS_HIGH", 6.0, minimum=0.01),
+    "moderate": env_float("EWERS_ACK_HOURS_MODERATE", 24.0, minimum=0.01),
+}
+# The address of this site, for the links in notification e-mails.
+EWERS_SITE_URL = env.str("EWERS_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# CSV import limits (page and API).
+EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
+EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)
+# Heatmap CSV export: a cell backed by fewer reports than this is left blank (do no harm).
+EWERS_EXPORT_MIN_REPORTS = env_int("EWERS_EXPORT_MIN_REPORTS", 5, minimum=1)
+# Boundary import (docs/boundaries.md): the largest GeoJSON file, and the simplification
+# tolerance in degrees of the drawn outline per level: country, region, district, community.
+EWERS_BOUNDARY_MAX_BYTES = env_int("EWERS_BOUNDARY_MAX_BYTES", 200_000_000, minimum=1)
+# The admin upload is read in a web request: far lower; larger files go through the
+# import_boundaries command.
+EWERS_BOUNDARY_ADMIN_MAX_BYTES = env_int("EWERS_BOUNDARY_ADMIN_MAX_BYTES", 20_000_000, minimum=1)
+try:
+    EWERS_OUTLINE_TOLERANCE = dict(
+        zip(
+            ("country", "region", "district", "community"),
+            map(float, env_list("EWERS_OUTLINE_TOLERANCE", default="0.02,0.01,0.005,0.001")),
+            strict=True,
+        )
+    )
+except ValueError:
+    EWERS_OUTLINE_TOLERANCE = {}
+if len(EWERS_OUTLINE_TOLERANCE) != 4 or not all(0 <= t < 1 for t in EWERS_OUTLINE_TOLERANCE.values()):
+    raise ImproperlyConfigured(
+        "EWERS_OUTLINE_TOLERANCE must be four numbers of degrees in 0..1 (country, region, district, community)."
+    )
+# Request bodies (API JSON, forms) above this answer 413; uploads go through the import limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
