@@ -24,27 +24,28 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import environment
 from bench.config import BATCH_SIZE, BenchError, ConfigError, Sizes
 from bench.ingest import API_MODE, WARM_UP_REPORTS, api_check, ingest_batch, ingest_single, payloads_make, raw_insert
 from bench.stats import Row, format_table, percentile, rate, say, timed
-from bench.worker import Worker, ping_round_trip, queue_forget, queue_purge, wait_row
+from bench.worker import (
+    POLL_SECONDS,
+    SAMPLE_TIMEOUT_SECONDS,
+    WORKER_CONCURRENCY,
+    Worker,
+    ping_round_trip,
+    queue_forget,
+    queue_purge,
+    wait_row,
+)
 
 if TYPE_CHECKING:  # Django loads only once the bench has set the environment
     from bench.seed import Seeded
     from ewers.models import Region
 
 
-REPO = Path(__file__).resolve().parent.parent
-WORKER_LOG = REPO / "var" / "bench-worker.log"
-WORKER_CONCURRENCY = 2
-WORKER_READY_SECONDS = 60
-WORKER_STOP_SECONDS = 15
-POLL_SECONDS = 0.002  # how often latency samples look for their row
-SAMPLE_TIMEOUT_SECONDS = 30
 RAW_REPEATS = 3  # the raw baseline is short: take the median of a few runs
 
 

@@ -13,14 +13,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bench import environment
 from bench.config import BenchError
-
-if TYPE_CHECKING:  # Django loads only once the bench has set the environment
-    pass
-
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER_LOG = REPO / "var" / "bench-worker.log"
@@ -29,7 +24,6 @@ WORKER_READY_SECONDS = 60
 WORKER_STOP_SECONDS = 15
 POLL_SECONDS = 0.002  # how often latency samples look for their row
 SAMPLE_TIMEOUT_SECONDS = 30
-RAW_REPEATS = 3  # the raw baseline is short: take the median of a few runs
 
 # --- The worker -------------------------------------------------------------------------
 
