@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECURE = {
     "DEBUG": "false",
     "SECRET_KEY": "k3J9x-2QvLm8Rt7Ws1Yz0Pa4Nb6Cd5Ef9Gh8Ij7Kl6Mn5Op4Qr3St2Uv1Wx0Yz9",
