@@ -1,4 +1,5 @@
-"""The fixed cast of every test: one small country, partners in each role, a catalogue."""
+"""The fixed cast of every test: one small country, partners in each role, a catalogue;
+and the helpers and fixtures the tests of several apps share."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django.db import IntegrityError
 
 from ewers.choices import Role, Sector
 from ewers.models import Organisation, Region, User
@@ -88,3 +90,11 @@ def browser():
     from tests.chromium import chromium
 
     yield from chromium()
+
+
+# --- Shared by the tests of several apps ---------------------------------------
+
+
+def raises_integrity():
+    """Expect the database to refuse the write (inside a savepoint, so the test goes on)."""
+    return pytest.raises(IntegrityError)
