@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
@@ -184,21 +183,6 @@ def test_seeding_twice_gives_the_same_data(seeded, settings):
     result = seed_demo(now=timezone.now() + timedelta(hours=3))
     assert result.reports_created == 0
     assert snapshot() == first
-
-
-def test_the_command_refuses_to_run_with_debug_off(settings):
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
-        call_command("seed_demo")
-    assert not User.objects.exists()
-
-
-def test_the_command_reports_what_it_made(settings, capsys):
-    settings.DEBUG = True
-    call_command("seed_demo")
-    out = capsys.readouterr().out
-    assert "77 places, 18 indicators" in out
-    assert "password ewers-demo" in out
 
 
 def test_the_partners_have_taken_up_the_older_alerts(seeded):
