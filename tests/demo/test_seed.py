@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.db.models import Count
 from django.utils import timezone
+from shapely.geometry import shape
 
 from alerts.choices import AlertEventKind, AssignmentState
 from alerts.models import Alert, AlertEvent, Assignment
@@ -204,3 +205,14 @@ def test_the_partners_have_taken_up_the_older_alerts(seeded):
     assert {a.organisation.code for a in assignments.filter(alert=newest)} == {"national-unity", "jaringan-damai"}
     seed_demo(now=timezone.now() + timedelta(hours=3))
     assert AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE).count() == overdue.count()
+
+
+def test_every_demo_place_has_a_valid_outline(db, settings):
+    settings.DEBUG = True
+    seed_demo()
+    places = Region.objects.all()
+    assert places.count() == 77
+    for place in places:
+        validate_boundary(place.outline)
+        assert shape(place.outline).is_valid, place.code
+        assert shape(place.outline).area == pytest.approx(shape(place.boundary).area, rel=0.01), place.code

@@ -1,82 +1,43 @@
-"""The boundary import (service, command, admin page) and the simplified outlines maps draw."""
+"""The boundary import (ewers/boundaries.py) and its page in the admin: places created,
+updated or left alone, bad and hostile files refused with every problem named.
+
+The import_boundaries command is in tests/ewers/management/commands/, the outlines
+maps draw in test_geometry.py."""
 
 from __future__ import annotations
 
 import json
-import math
-from pathlib import Path
 
 import pytest
-import shapely
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from hypothesis import given
-from hypothesis import strategies as st
 from shapely.geometry import shape
 
-from demo.seed import seed_demo
 from ewers.boundaries import BoundaryImportError, boundaries_import
 from ewers.choices import RegionLevel
-from ewers.geojson import validate_boundary
-from ewers.geometry import boundary_outline
 from ewers.models import Region
 from ewers.services import region_upsert
 from tests import factories
+from tests.ewers.conftest import (
+    HOSTILE,
+    _hostile_bytes,
+    circle,
+    collection,
+    command_args,
+    feature,
+    import_communities,
+    rows,
+)
 
 IMPORT_URL = "admin:ewers_region_import_boundaries"
 
 
-def circle(lon: float, lat: float, radius: float = 0.05, points: int = 200) -> dict:
-    """A polygon of many vertices, wobbly like a surveyed border."""
-    ring = [
-        [
-            round(lon + radius * (1 + 0.02 * math.sin(7 * i)) * math.cos(2 * math.pi * i / points), 7),
-            round(lat + radius * (1 + 0.02 * math.sin(7 * i)) * math.sin(2 * math.pi * i / points), 7),
-        ]
-        for i in range(points)
-    ]
-    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-
-
-def feature(code, name="Kampung Baru", parent="T-1-1", geometry=None, **extra) -> dict:
-    properties = {"CODE": code, "NAME": name, "DISTRICT": parent, **extra}
-    return {"type": "Feature", "properties": properties, "geometry": geometry or factories.square(101, 1, 0.1)}
-
-
-def collection(*features) -> dict:
-    return {"type": "FeatureCollection", "features": list(features)}
-
-
-def import_communities(source, **options):
-    values = {"level": RegionLevel.COMMUNITY, "code_property": "CODE", "name_property": "NAME"}
-    values["parent_property"] = "DISTRICT"
-    values.update(options)
-    return boundaries_import(source=source, **values)
-
-
-def rows():
-    """Every stored place, to compare before and after a refused import."""
-    return list(
-        Region.objects.order_by("code").values_list("code", "name", "level", "parent_id", "boundary", "outline")
-    )
-
-
-def ring_points(geometry: dict) -> int:
-    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-    return sum(len(ring) for polygon in polygons for ring in polygon)
-
-
 def writes(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
-
-
-@pytest.fixture
-def tree(db):
-    return factories.make_tree("T")
 
 
 # --- The service ------------------------------------------------------------------------
@@ -314,97 +275,6 @@ def test_below_a_country_the_parent_property_is_required(tree):
         import_communities(collection(GOOD), parent_property=None)
 
 
-# --- Outlines -----------------------------------------------------------------------------
-
-
-def test_the_outline_is_simpler_valid_and_rounded(tree):
-    boundary = circle(101, 1, radius=0.2, points=400)
-    import_communities(collection(feature("T-1-1-3", geometry=boundary)))
-    outline = Region.objects.get(code="T-1-1-3").outline
-    validate_boundary(outline)
-    assert ring_points(outline) < ring_points(boundary) / 2
-    drawn = shape(outline)
-    assert drawn.is_valid
-    assert drawn.area == pytest.approx(shape(boundary).area, rel=0.02)
-    assert all(round(x, 5) == x and round(y, 5) == y for x, y in outline["coordinates"][0])
-
-
-def test_a_small_place_keeps_its_shape_under_a_coarse_tolerance(settings):
-    settings.EWERS_OUTLINE_TOLERANCE = {**settings.EWERS_OUTLINE_TOLERANCE, "community": 0.5}
-    small = circle(101, 1, radius=0.01, points=60)
-    outline = boundary_outline(small, level=RegionLevel.COMMUNITY)
-    assert ring_points(outline) >= 8
-    assert shape(outline).area == pytest.approx(shape(small).area, rel=0.05)
-
-
-@given(
-    radii=st.lists(st.floats(min_value=0.001, max_value=1.0), min_size=3, max_size=80),
-    level=st.sampled_from(RegionLevel.values),
-)
-def test_an_outline_is_always_a_valid_polygon_no_larger_than_its_boundary(radii, level):
-    # Star-shaped polygons around one point: always valid, often spiky.
-    n = len(radii)
-    ring = [
-        [100 + r * math.cos(2 * math.pi * i / n), 5 + r * math.sin(2 * math.pi * i / n)] for i, r in enumerate(radii)
-    ]
-    boundary = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
-    outline = boundary_outline(boundary, level=level)
-    if outline is None:  # only when snapping to the 1 m grid leaves no area
-        assert shape(boundary).area < 1e-6
-        return
-    validate_boundary(outline)
-    assert shapely.is_valid(shape(outline))
-    assert ring_points(outline) <= ring_points(boundary) + 2
-
-
-# --- The command ------------------------------------------------------------------------
-
-
-def command_args(path: Path) -> list[str]:
-    return [
-        str(path),
-        "--level",
-        "community",
-        "--code-property",
-        "CODE",
-        "--name-property",
-        "NAME",
-        "--parent-property",
-        "DISTRICT",
-    ]
-
-
-def test_the_command_reports_what_it_did(tree, tmp_path, capsys):
-    path = tmp_path / "communities.geojson"
-    path.write_text(json.dumps(collection(feature("T-1-1-3"), feature("T-1-1-4"))))
-    call_command("import_boundaries", *command_args(path), "--dry-run")
-    assert "Dry run, nothing written: community: 2 created, 0 updated, 0 unchanged." in capsys.readouterr().out
-    assert not Region.objects.filter(code="T-1-1-3").exists()
-    call_command("import_boundaries", *command_args(path))
-    assert "community: 2 created, 0 updated, 0 unchanged." in capsys.readouterr().out
-    call_command("import_boundaries", *command_args(path))
-    assert "community: 0 created, 0 updated, 2 unchanged." in capsys.readouterr().out
-
-
-def test_the_command_prints_each_problem_and_fails(tree, tmp_path, capsys):
-    path = tmp_path / "communities.geojson"
-    path.write_text(json.dumps(collection(feature("T-1-1-3", parent="NOWHERE"), feature("T-1-1-3"))))
-    before = rows()
-    with pytest.raises(CommandError, match="was not imported") as failed:
-        call_command("import_boundaries", *command_args(path))
-    assert failed.value.returncode == 1  # the exit status manage.py gives a CommandError
-    err = capsys.readouterr().err
-    assert "features[0] (T-1-1-3): no place has the parent code 'NOWHERE'" in err
-    assert "features[1] (T-1-1-3): the code is also used by features[0]" in err
-    assert rows() == before
-
-
-def test_the_command_names_a_missing_file(tree, tmp_path, capsys):
-    with pytest.raises(CommandError):
-        call_command("import_boundaries", *command_args(tmp_path / "missing.geojson"))
-    assert "Cannot read" in capsys.readouterr().err
-
-
 # --- The admin page -------------------------------------------------------------------------
 
 
@@ -487,55 +357,6 @@ def test_the_upload_has_a_lower_limit_than_the_command(admin_client, cast, setti
     assert Region.objects.filter(code="T-1-1-3").exists()
 
 
-HOSTILE = [
-    pytest.param(
-        json.dumps(collection(feature("T-1-1-8", geometry=factories.square(101, 1)))).replace(
-            "101.5, 1]", "1" + "0" * 400 + ", 1]", 1
-        ),
-        "coordinates must be finite numbers",
-        id="400-digit-integer",
-    ),
-    pytest.param(
-        json.dumps(collection(feature("T-1-1-8", geometry=factories.square(101, 1)))).replace(
-            "101.5, 1]", "101.5, 1, 1" + "0" * 400 + "]", 1
-        ),
-        "coordinates must be finite numbers",
-        id="400-digit-elevation",
-    ),
-    pytest.param(
-        collection(
-            feature(
-                "T-1-1-8",
-                geometry={"type": "Polygon", "coordinates": [[[101, 1], [0, 0, [1]], [102, 2], [101, 1]]]},
-            )
-        ),
-        "coordinates must be finite numbers",
-        id="list-as-elevation",
-    ),
-    pytest.param(
-        collection(
-            feature(
-                "T-1-1-8",
-                geometry={"type": "Polygon", "coordinates": [[[101, 1], [102, 1, 0, "x"], [102, 2], [101, 1]]]},
-            )
-        ),
-        "a position must be [longitude, latitude]",
-        id="four-elements",
-    ),
-    pytest.param(collection(feature("T-1-1-8", name="Kampung\x00Baru")), "control character", id="nul-name"),
-    pytest.param(collection(feature("T-1-1-8", name="Kampung\x07Baru")), "control character", id="bell-name"),
-    pytest.param(collection(feature("T-1-1-8", name="Kampung \ud800")), "unpaired surrogate", id="surrogate-name"),
-    pytest.param(collection(feature("T-1-1-8\x00")), "control character", id="nul-code"),
-    pytest.param(collection(feature("T-1-1-8\udc00")), "unpaired surrogate", id="surrogate-code"),
-    pytest.param(collection(feature("T-1-1-8", parent="T-1-1\x00")), "control character", id="nul-parent"),
-]
-
-
-def _hostile_bytes(content) -> bytes:
-    # json.dumps writes NUL as \u0000 and a lone surrogate as \ud800: valid JSON text.
-    return (content if isinstance(content, str) else json.dumps(content)).encode()
-
-
 @pytest.mark.parametrize(("content", "message"), HOSTILE)
 def test_a_hostile_upload_is_refused_with_a_message_not_a_500(admin_client, cast, content, message):
     before = rows()
@@ -544,18 +365,6 @@ def test_a_hostile_upload_is_refused_with_a_message_not_a_500(admin_client, cast
     page = response.content.decode()
     assert message in page
     assert "Nothing was imported." in page
-    assert rows() == before
-
-
-@pytest.mark.parametrize(("content", "message"), HOSTILE)
-def test_the_command_refuses_a_hostile_file_and_fails(tree, tmp_path, capsys, content, message):
-    path = tmp_path / "hostile.geojson"
-    path.write_bytes(_hostile_bytes(content))
-    before = rows()
-    with pytest.raises(CommandError) as failed:
-        call_command("import_boundaries", *command_args(path))
-    assert failed.value.returncode == 1
-    assert message in capsys.readouterr().err
     assert rows() == before
 
 
@@ -592,17 +401,3 @@ def test_editing_a_boundary_in_the_admin_redraws_the_outline(admin_client, cast)
     response = admin_client.post(url, {**form, "boundary": json.dumps(BOW_TIE)})
     assert response.status_code == 200
     assert "The boundary is not a valid polygon: Self-intersection" in response.content.decode()
-
-
-# --- The demo -------------------------------------------------------------------------------
-
-
-def test_every_demo_place_has_a_valid_outline(db, settings):
-    settings.DEBUG = True
-    seed_demo()
-    places = Region.objects.all()
-    assert places.count() == 77
-    for place in places:
-        validate_boundary(place.outline)
-        assert shape(place.outline).is_valid, place.code
-        assert shape(place.outline).area == pytest.approx(shape(place.boundary).area, rel=0.01), place.code
