@@ -98,3 +98,20 @@ def browser():
 def raises_integrity():
     """Expect the database to refuse the write (inside a savepoint, so the test goes on)."""
     return pytest.raises(IntegrityError)
+
+
+@pytest.fixture
+def admin_client(cast, client):
+    """The administrator role: staff, in the Administrators group, not a superuser."""
+    assert cast.admin.is_staff and not cast.admin.is_superuser
+    client.force_login(cast.admin)
+    return client
+
+
+@pytest.fixture
+def superuser_client(cast, client):
+    """A superuser who is also a coordinator of the desk (covers country T only)."""
+    cast.coordinator.is_staff = cast.coordinator.is_superuser = True
+    cast.coordinator.save()
+    client.force_login(cast.coordinator)
+    return client

@@ -501,7 +501,7 @@ def test_it_covers_every_url():
         found: set[str] = set()
         for entry in resolver.url_patterns:
             if isinstance(entry, URLResolver):
-                if entry.app_name == "admin":  # the admin has its own rules (tests/test_admin.py)
+                if entry.app_name == "admin":  # the admin has its own rules (tests/ewers/test_admin.py)
                     continue
                 inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
                 found |= names(entry, inner)
