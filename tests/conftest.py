@@ -115,3 +115,10 @@ def superuser_client(cast, client):
     cast.coordinator.save()
     client.force_login(cast.coordinator)
     return client
+
+
+@pytest.fixture
+def strong(cast):
+    """Three risk indicators, so one report can push a community well over the high band."""
+    theme = cast.indicator.theme
+    return [cast.indicator] + [factories.make_indicator(f"P0{n}", theme=theme, weight=1.5) for n in (2, 3)]

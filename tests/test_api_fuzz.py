@@ -39,8 +39,7 @@ from alerts.services import alert_route
 from ewers.choices import RiskLevel
 from indicators.services import report_score
 from tests import factories
-from tests.test_imports import csv_bytes
-from tests.test_report_pages import form_data
+from tests.indicators.conftest import csv_bytes, form_data
 
 CHECKS = [
     not_a_server_error,

@@ -1,6 +1,6 @@
 """Routing and the response workflow with a real Celery worker on Redis and PostgreSQL.
 
-Like test_pipeline_worker.py: each test is ``django_db(transaction=True)``; the worker
+Like tests/indicators/test_tasks_worker.py: each test is ``django_db(transaction=True)``; the worker
 runs in another thread with its own database connection and sees only committed rows.
 The concurrency tests use threads, each with its own connection, on PostgreSQL's row locks.
 """

@@ -1,4 +1,5 @@
-"""field_report_create: valid reports are saved whole, bad ones not at all."""
+"""Field reports (indicators/services/reports.py): valid reports are saved whole, bad ones not
+at all; who may verify or dispute one, and the re-scoring that follows."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from indicators.models import FieldReport, Reading
-from indicators.services import ReadingInput, field_report_create
+from indicators.choices import AssessmentCause, Verification
+from indicators.models import FieldReport, Reading, RiskAssessment
+from indicators.services import ReadingInput, field_report_create, field_report_verify
 from tests import factories
+from tests.indicators.services.conftest import report
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +132,35 @@ def test_it_refuses_texts_over_their_limits(cast):
         )
     assert set(refused.value.message_dict) == {"narrative", "source_reference"}
     assert not FieldReport.objects.exists()
+
+
+def test_verifying_or_disputing_rescores_the_community(cast, strong, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = report(cast, strong)
+    scored = RiskAssessment.objects.get().score
+    with django_capture_on_commit_callbacks(execute=True):
+        field_report_verify(report=saved, user=cast.analyst, verification=Verification.VERIFIED)
+    verified = RiskAssessment.objects.latest()
+    assert (verified.cause, verified.score > scored) == (AssessmentCause.VERIFICATION, True)
+    with django_capture_on_commit_callbacks(execute=True):
+        field_report_verify(report=saved, user=cast.coordinator, verification=Verification.DISPUTED)
+    disputed = RiskAssessment.objects.latest()
+    assert disputed.score == 0
+    assert RiskAssessment.objects.count() == 3
+    # The same verdict again changes nothing and re-scores nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        field_report_verify(report=saved, user=cast.coordinator, verification=Verification.DISPUTED)
+    assert RiskAssessment.objects.count() == 3
+    saved.refresh_from_db()
+    assert saved.history.first().history_user == cast.coordinator
+
+
+def test_only_the_reporting_organisation_and_coordinators_verify(cast, strong):
+    saved = report(cast, strong)
+    for user in (cast.other_analyst, cast.police_user, cast.admin):
+        with pytest.raises(PermissionDenied):
+            field_report_verify(report=saved, user=user, verification=Verification.VERIFIED)
+    with pytest.raises(ValidationError):
+        field_report_verify(report=saved, user=cast.analyst, verification="true")
+    saved.refresh_from_db()
+    assert saved.verification == Verification.UNVERIFIED

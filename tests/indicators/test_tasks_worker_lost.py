@@ -29,7 +29,7 @@ from tests.polling import wait_for
 
 pytestmark = [requires_real_services, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOUND_SECONDS = 60
 
 
