@@ -1,4 +1,4 @@
-"""API test helpers shared by the API test modules: a client signed in as a user, and a read."""
+"""API test helpers shared by the API test modules: clients signed in as a user, and reads."""
 
 from __future__ import annotations
 
@@ -19,3 +19,7 @@ def get(user: Any, url: str) -> Any:
     response = as_user(user).get(url)
     assert response.status_code == 200, response.content
     return response.json()
+
+
+def codes(user: Any, url: str) -> list[str]:
+    return [row["code"] for row in get(user, url)["results"]]

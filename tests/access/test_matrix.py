@@ -473,7 +473,7 @@ CASES: list[Case] = [
 UNSHARED = {
     "logout": "signs the user out; holds no object",
     "set_language": "Django's language switch; holds no object",
-    "api-token": "trades a password for a token (tests/test_api.py); holds no object",
+    "api-token": "trades a password for a token (tests/ewers/api/test_views.py); holds no object",
 }
 
 

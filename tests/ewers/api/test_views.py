@@ -1,23 +1,16 @@
-"""API v1 foundations: token login, who-am-I, the offline schema and docs, the health check."""
+"""API v1 foundations (ewers/api/views.py): token login, who-am-I, and the regions each role
+reads; every read needs credentials."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from indicators.models import FieldReport
 from tests import factories
+from tests.api import as_user, codes, get
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 def test_a_token_is_exchanged_for_valid_credentials(cast, api):
@@ -56,44 +49,6 @@ def test_a_superuser_without_organisation_is_described(cast, api, django_user_mo
     assert api.get(reverse("api-me")).json()["organisation"] is None
 
 
-def test_the_schema_and_docs_are_served_offline(cast, api):
-    api.force_authenticate(cast.analyst)
-    schema = api.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
-    assert schema.status_code == 200
-    assert "/api/v1/me/" in schema.json()["paths"]
-    docs = api.get(reverse("api-docs")).content.decode()
-    assert "swagger-ui" in docs
-    assert "cdn." not in docs and "https://" not in docs
-
-
-def test_the_health_check_names_each_check(client):
-    response = client.get(reverse("healthz"))
-    body = response.json()
-    assert response.status_code == 200
-    assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "broker", "workers", "unscored_reports"}
-    assert body["checks"]["database"]["ok"] is True
-    assert "detail" not in body["checks"]["database"]  # details are for staff
-
-
-def test_staff_get_the_health_details(cast, client):
-    client.force_login(cast.admin)
-    body = client.get(reverse("healthz")).json()
-    assert body["checks"]["unscored_reports"] == {
-        "ok": True,
-        "required": False,
-        "detail": "0 waiting, 0 out of attempts",
-    }
-
-
-def test_the_health_check_fails_when_the_broker_does_not_answer(client, settings):
-    # A real connection to a port where nothing listens: no mock.
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    response = client.get(reverse("healthz"))
-    assert response.status_code == 503
-    assert response.json()["checks"]["broker"]["ok"] is False
-
-
 def test_the_token_endpoint_locks_out_after_repeated_failures(cast, api, settings):
     url = reverse("api-token")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -118,17 +73,52 @@ def test_members_of_a_deactivated_organisation_lose_token_access(cast, api):
     assert response.status_code == 400
 
 
-def test_the_health_details_count_reports_waiting_and_out_of_attempts(cast, client, settings):
-    late = timezone.now() - timedelta(minutes=5)
-    waiting = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
-    stuck = factories.make_report(cast.analyst, cast.places["c2"], cast.indicator)
-    FieldReport.objects.filter(pk__in=[waiting.pk, stuck.pk]).update(received_at=late)
-    FieldReport.objects.filter(pk=stuck.pk).update(scoring_attempts=settings.EWERS_SCORING_MAX_ATTEMPTS)
-    client.force_login(cast.admin)
-    body = client.get(reverse("healthz")).json()
-    assert body["status"] == "ok"  # informational: the site still answers
-    assert body["checks"]["unscored_reports"] == {
-        "ok": False,
-        "required": False,
-        "detail": "2 waiting, 1 out of attempts",
-    }
+T_TREE = ["T", "T-1", "T-1-1", "T-1-1-1", "T-1-1-2"]
+U_TREE = ["U", "U-1", "U-1-1", "U-1-1-1", "U-1-1-2"]
+
+
+# --- Regions -----------------------------------------------------------------------------------
+
+
+def test_each_role_lists_exactly_the_regions_it_covers(cast):
+    url = reverse("api-region-list")
+    assert codes(cast.analyst, url) == T_TREE[1:]
+    assert codes(cast.other_analyst, url) == U_TREE[1:]
+    assert codes(cast.cso_user, url) == ["T-1-1-1"]
+    assert codes(cast.coordinator, url) == T_TREE
+    assert codes(cast.police_user, url) == sorted(T_TREE + U_TREE)
+    assert codes(cast.admin, url) == sorted(T_TREE + U_TREE)
+
+
+def test_a_region_row_names_its_level_and_parent(cast):
+    rows = get(cast.analyst, reverse("api-region-list") + "?level=community")["results"]
+    district = cast.places["district"]
+    assert rows == [
+        {
+            "id": cast.places["c1"].pk,
+            "code": "T-1-1-1",
+            "name": "T village one",
+            "level": "community",
+            "parent": district.pk,
+        },
+        {
+            "id": cast.places["c2"].pk,
+            "code": "T-1-1-2",
+            "name": "T village two",
+            "level": "community",
+            "parent": district.pk,
+        },
+    ]
+    assert codes(cast.analyst, reverse("api-region-list") + f"?parent={cast.places['region'].pk}") == ["T-1-1"]
+    assert codes(cast.analyst, reverse("api-region-list") + f"?parent={cast.other_places['region'].pk}") == []
+
+
+def test_a_region_outside_coverage_is_a_404(cast):
+    assert as_user(cast.analyst).get(reverse("api-region-detail", args=[cast.places["c1"].pk])).status_code == 200
+    assert as_user(cast.analyst).get(reverse("api-region-detail", args=[cast.other_places["c1"].pk])).status_code == 404
+    assert as_user(cast.cso_user).get(reverse("api-region-detail", args=[cast.places["c2"].pk])).status_code == 404
+
+
+def test_reads_need_credentials(cast):
+    for name in ("api-region-list", "api-community-list", "api-indicator-list", "api-alert-list", "api-report-list"):
+        assert APIClient().get(reverse(name)).status_code == 401

@@ -1,4 +1,5 @@
-"""API v1 response work: coordinators' actions on alerts, the assigned organisations'
+"""API v1 of the alerts app (alerts/api/views.py): alerts read per role with their
+explanation and timeline; coordinators' actions on alerts, the assigned organisations'
 work on assignments, and each user's notifications — who may do what, and what is seen."""
 
 from __future__ import annotations
@@ -552,3 +553,92 @@ def test_a_closed_alert_answers_409_whatever_the_body(cast, work):
     ]:
         response = post(cast.coordinator, name, alert.pk, body)
         assert response.status_code == 409, (name, response.content)
+
+
+# --- Alerts ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alerts(cast):
+    """An alert in T (assigned to police and the CSO) and one in U (assigned to police)."""
+    due = timezone.now() + timedelta(hours=4)
+    t_alert = Alert.objects.create(
+        community=cast.places["c1"],
+        level="high",
+        explanation=[
+            {"indicator": "P01", "indicator_name": "Hate", "theme": "tension", "report": 1, "amount": 1.2, "share": 1.0}
+        ],
+    )
+    u_alert = Alert.objects.create(community=cast.other_places["c1"], level="critical")
+    AlertEvent.objects.create(alert=t_alert, kind="opened", level="high", note="Score 62")
+    for alert, organisation in [(t_alert, cast.police), (t_alert, cast.cso), (u_alert, cast.police)]:
+        factories.make_assignment(alert=alert, organisation=organisation, due_at=due)
+        AlertEvent.objects.create(alert=alert, kind="assigned", organisation=organisation, actor=cast.coordinator)
+    return {"t": t_alert, "u": u_alert}
+
+
+def alert_ids(user: Any, query: str = "") -> list[int]:
+    return sorted(row["id"] for row in get(user, reverse("api-alert-list") + query)["results"])
+
+
+def test_each_role_lists_exactly_the_alerts_it_may_see(cast, alerts):
+    assert alert_ids(cast.coordinator) == [alerts["t"].pk]
+    assert alert_ids(cast.police_user) == sorted([alerts["t"].pk, alerts["u"].pk])
+    assert alert_ids(cast.cso_user) == [alerts["t"].pk]
+    assert alert_ids(cast.analyst) == []
+    assert alert_ids(cast.admin) == []
+    assert alert_ids(cast.police_user, "?level=critical") == [alerts["u"].pk]
+    assert alert_ids(cast.police_user, "?community=T-1-1-1") == [alerts["t"].pk]
+    assert alert_ids(cast.police_user, "?state=resolved") == []
+
+
+def test_an_alert_carries_its_explanation_timeline_and_assignments(cast, alerts):
+    data = get(cast.coordinator, reverse("api-alert-detail", args=[alerts["t"].pk]))
+    assert data["community"] == {"id": cast.places["c1"].pk, "code": "T-1-1-1", "name": "T village one"}
+    assert (data["level"], data["state"], data["verified"], data["escalated_at"]) == ("high", "open", False, None)
+    assert data["explanation"] == alerts["t"].explanation
+    assert [(e["kind"], e["organisation"], e["actor"]) for e in data["timeline"]] == [
+        ("opened", None, None),
+        ("assigned", "police", "coord"),
+        ("assigned", "cso", "coord"),
+    ]
+    assert sorted(a["organisation"] for a in data["assignments"]) == ["cso", "police"]
+    assert data["assignments"][0]["overdue"] is False
+
+
+def test_a_responder_sees_only_its_own_organisations_assignment(cast, alerts):
+    data = get(cast.cso_user, reverse("api-alert-detail", args=[alerts["t"].pk]))
+    assert [a["organisation"] for a in data["assignments"]] == ["cso"]
+    assert [(e["kind"], e["organisation"]) for e in data["timeline"]] == [("opened", None), ("assigned", "cso")]
+    assert "police" not in str(data)
+
+
+def test_an_alert_outside_the_share_is_a_404(cast, alerts):
+    for user, alert in [
+        (cast.cso_user, alerts["u"]),
+        (cast.coordinator, alerts["u"]),
+        (cast.analyst, alerts["t"]),
+        (cast.admin, alerts["t"]),
+    ]:
+        assert as_user(user).get(reverse("api-alert-detail", args=[alert.pk])).status_code == 404
+    assert as_user(cast.coordinator).get(reverse("api-alert-detail", args=["x"])).status_code == 404
+
+
+def test_alerts_are_read_only(cast, alerts):
+    client = as_user(cast.coordinator)
+    assert client.post(reverse("api-alert-list"), {}, format="json").status_code == 405
+    assert client.delete(reverse("api-alert-detail", args=[alerts["t"].pk])).status_code == 405
+    assert Alert.objects.count() == 2
+
+
+def test_listing_alerts_costs_the_same_queries_for_one_or_many(cast, alerts):
+    client = as_user(cast.police_user)
+    with CaptureQueriesContext(connection) as two:
+        assert len(client.get(reverse("api-alert-list")).json()["results"]) == 2
+    for community in (cast.places["c2"], cast.other_places["c2"]):
+        alert = Alert.objects.create(community=community, level="moderate")
+        factories.make_assignment(alert=alert, organisation=cast.police, due_at=timezone.now())
+        AlertEvent.objects.create(alert=alert, kind="assigned", organisation=cast.police)
+    with CaptureQueriesContext(connection) as four:
+        assert len(client.get(reverse("api-alert-list")).json()["results"]) == 4
+    assert len(four.captured_queries) == len(two.captured_queries)

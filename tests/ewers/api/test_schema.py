@@ -1,4 +1,5 @@
-"""The OpenAPI schema: valid, and naming every path of API.md's report and assessment part."""
+"""The OpenAPI schema: valid, naming every path of API.md's report and assessment part, and
+served with its docs offline."""
 
 from __future__ import annotations
 
@@ -63,3 +64,13 @@ def test_every_path_of_issue_3_is_served_in_the_schema(cast):
     }
     report = schema["components"]["schemas"]["Report"]["properties"]
     assert {"status", "verification", "readings", "grading", "source_reference"} <= set(report)
+
+
+def test_the_schema_and_docs_are_served_offline(cast, api):
+    api.force_authenticate(cast.analyst)
+    schema = api.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/api/v1/me/" in schema.json()["paths"]
+    docs = api.get(reverse("api-docs")).content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn." not in docs and "https://" not in docs
