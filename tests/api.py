@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 
@@ -23,3 +24,9 @@ def get(user: Any, url: str) -> Any:
 
 def codes(user: Any, url: str) -> list[str]:
     return [row["code"] for row in get(user, url)["results"]]
+
+
+def token_client(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client

@@ -24,3 +24,13 @@ def test_the_navigation_follows_the_role(cast, client, who, present, absent):
         assert label in labels
     for label in absent:
         assert label not in labels
+
+
+def test_the_notification_links_are_in_the_navigation_but_not_for_administrators(cast, client):
+    client.force_login(cast.analyst)
+    assert reverse("notifications:list") in client.get(reverse("home")).content.decode()
+    assert reverse("assignments:list") not in client.get(reverse("home")).content.decode()
+    client.force_login(cast.cso_user)
+    assert reverse("assignments:list") in client.get(reverse("home")).content.decode()
+    client.force_login(cast.admin)
+    assert reverse("notifications:list") not in client.get(reverse("home")).content.decode()

@@ -10,17 +10,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from alerts.choices import AlertEventKind, AlertState, IncidentOutcome
+from alerts.choices import AlertEventKind, AlertState, AssignmentState, IncidentOutcome
 from alerts.models import Alert
-from alerts.services import alert_dismiss, alert_resolve
-from ewers.choices import RiskLevel
+from alerts.permissions import alert_may_manage
+from alerts.services import (
+    alert_assign,
+    alert_dismiss,
+    alert_resolve,
+    alert_verify,
+    assignment_acknowledge,
+    assignment_complete,
+    assignment_start,
+)
+from ewers.choices import RiskLevel, Role
 from ewers.exceptions import StateConflict
 from indicators.choices import Category
 from indicators.models import RiskAssessment
 from tests import factories
+from tests.alerts.services.conftest import audit_details
 from tests.indicators.services.conftest import report
 
 
@@ -117,3 +127,65 @@ def test_the_highest_level_still_cooling_down_holds_back_new_alerts(cast, strong
         report(cast, strong)
     assert RiskAssessment.objects.latest().level == RiskLevel.CRITICAL
     assert not Alert.objects.filter(state=AlertState.OPEN).exists()
+
+
+def test_only_covering_coordinators_may_manage_the_alert(cast, raised):
+    alert, _ = raised
+    assert alert_may_manage(cast.coordinator, alert)
+    outsider_desk = factories.make_organisation(code="far-desk", coverage=[cast.other_places["country"]])
+    outsider = factories.make_user("far", outsider_desk, Role.COORDINATOR)
+    for user in (cast.cso_user, cast.analyst, cast.admin, outsider):
+        assert not alert_may_manage(user, alert)
+        with pytest.raises(PermissionDenied):
+            alert_verify(alert=alert, user=user)
+        with pytest.raises(PermissionDenied):
+            alert_resolve(alert=alert, user=user, note="x", outcome=IncidentOutcome.NO)
+    assert not Alert.objects.get(pk=alert.pk).verified
+
+
+def test_a_coordinator_verifies_an_alert_once(cast, raised):
+    alert, _ = raised
+    verified = alert_verify(alert=alert, user=cast.coordinator)
+    assert (verified.verified, verified.verified_by) == (True, cast.coordinator)
+    with pytest.raises(StateConflict):
+        alert_verify(alert=alert, user=cast.coordinator)
+    assert alert.events.filter(kind=AlertEventKind.VERIFIED).count() == 1
+    assert audit_details("alert", alert.pk) == ["opened (high)", "unverified → verified"]
+
+
+def test_resolving_withdraws_pending_assignments_but_lets_work_under_way_finish(cast, raised):
+    alert, assignment = raised
+    police = alert_assign(alert=alert, user=cast.coordinator, organisation=cast.police)
+    assignment_acknowledge(assignment=assignment, user=cast.cso_user)
+    for bad in ({"note": "", "outcome": IncidentOutcome.NO}, {"note": "Calm", "outcome": "maybe"}):
+        with pytest.raises(ValidationError):
+            alert_resolve(alert=alert, user=cast.coordinator, **bad)
+    resolved = alert_resolve(alert=alert, user=cast.coordinator, note="Calm again", outcome=IncidentOutcome.NO)
+    assert (resolved.state, resolved.outcome) == (AlertState.RESOLVED, IncidentOutcome.NO)
+    police.refresh_from_db()
+    assert police.state == AssignmentState.WITHDRAWN
+    assert alert.events.last().kind == AlertEventKind.RESOLVED
+    assignment_start(assignment=assignment, user=cast.cso_user)
+    assignment_complete(assignment=assignment, user=cast.cso_user, outcome="Dialogue held")
+    for act in (
+        lambda: alert_resolve(alert=alert, user=cast.coordinator, note="x", outcome=IncidentOutcome.NO),
+        lambda: alert_dismiss(alert=alert, user=cast.coordinator, note="x"),
+        lambda: alert_verify(alert=alert, user=cast.coordinator),
+        lambda: alert_assign(alert=alert, user=cast.coordinator, organisation=cast.police),
+    ):
+        with pytest.raises(StateConflict):
+            act()
+    assert audit_details("alert", alert.pk) == ["opened (high)", "open → resolved"]
+    assert audit_details("assignment", police.pk)[-1] == "pending → withdrawn"
+
+
+def test_dismissing_withdraws_pending_assignments(cast, raised):
+    alert, assignment = raised
+    dismissed = alert_dismiss(alert=alert, user=cast.coordinator, note="False alarm: a film shoot")
+    assignment.refresh_from_db()
+    assert (dismissed.state, dismissed.outcome) == (AlertState.DISMISSED, None)
+    assert assignment.state == AssignmentState.WITHDRAWN
+    assert list(alert.events.values_list("kind", flat=True))[-2:] == [
+        AlertEventKind.WITHDRAWN,
+        AlertEventKind.DISMISSED,
+    ]
