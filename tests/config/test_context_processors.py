@@ -34,3 +34,12 @@ def test_the_notification_links_are_in_the_navigation_but_not_for_administrators
     assert reverse("assignments:list") in client.get(reverse("home")).content.decode()
     client.force_login(cast.admin)
     assert reverse("notifications:list") not in client.get(reverse("home")).content.decode()
+
+
+def test_it_puts_the_pages_in_the_navigation_by_role(client, cast):
+    client.force_login(cast.coordinator)
+    labels = [item["label"] for item in client.get(reverse("home")).context["nav_items"]]
+    assert "Heatmap" in labels and "Overview" in labels
+    client.force_login(cast.analyst)
+    labels = [item["label"] for item in client.get(reverse("home")).context["nav_items"]]
+    assert "Heatmap" in labels and "Overview" not in labels
