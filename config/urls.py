@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -10,23 +12,24 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from alerts import urls as alert_urls
 from config import views
-from ewers.forms import LoginForm
 
 admin.site.site_header = _("EWERS administration")
 admin.site.site_title = _("EWERS")
 admin.site.index_title = _("Organisations, users, regions and indicators")
+# The admin site signs in through the site's own sign-in, second factor included: its
+# own login form (password only) is never shown.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 # Under /api/ a URL no view matches is answered in JSON like every other API error.
 handler404 = "config.views.not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    # allauth's sign-in (password, then the second factor where the user has one).
+    path("login/", account_views.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password change and reset, the two-factor pages (allauth; signup is closed).
+    path("accounts/", include("allauth.urls")),
     path("reports/", include("indicators.urls")),
     path("alerts/", include("alerts.urls")),
     path("", include("analytics.urls")),

@@ -1,7 +1,7 @@
 """The OpenAPI schema's error answers (API.md's error contract), added to every operation.
 
 drf-spectacular documents only the success answer unless a view says more; the API also
-answers 400, 401, 403, 404, 413 and 415 where the request can cause them. This schema
+answers 400, 401, 403, 404, 413, 415 and 429 where the request can cause them. This schema
 class adds each of those an operation can give and does not already document, with its
 body: ``{"detail": message}``, or for 400 the messages by field. A view that declares
 an error answer (409 for a state change, say) with only a description gets its body too.
@@ -39,6 +39,7 @@ ERROR_RESPONSES = {
     "404": OpenApiResponse(ErrorSerializer, description=_("Not found, or outside what the user may see.")),
     "413": OpenApiResponse(ErrorSerializer, description=_("The body is too large.")),
     "415": OpenApiResponse(ErrorSerializer, description=_("A content type the operation does not read.")),
+    "429": OpenApiResponse(ErrorSerializer, description=_("Throttled: too many requests (see Retry-After).")),
     # Only where a view declares it: a state change its object's current state does not allow.
     "409": OpenApiResponse(ErrorSerializer, description=_("Not allowed from the object's current state.")),
 }
@@ -79,4 +80,6 @@ class EwersAutoSchema(AutoSchema):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]
+        # Every request counts towards a limit (ewers.api.throttling).
+        codes.append("429")
         return codes

@@ -123,6 +123,13 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
     filter_backends = [DjangoFilterBackend]
     filterset_class = FieldReportFilter
     parser_classes = [LimitedJSONParser]
+    # What a gateway's named token may do here (ewers.api.permissions.GatewayScope).
+    gateway_actions = frozenset({"create", "batch"})
+
+    @property
+    def throttle_scope(self) -> str | None:
+        """Imports and batches write up to thousands of rows a request: a tighter limit."""
+        return "import" if self.action in ("import_csv", "batch") else None
 
     def get_permissions(self) -> list[BasePermission]:
         if self.action in ("create", "batch", "import_csv"):

@@ -1,0 +1,80 @@
+"""Request limits of the API and of the heavy pages (API.md, "Throttling").
+
+Three limits apply to every API request: per anonymous client address, per signed-in
+user, and the view's own scope when it names one (``throttle_scope``: ``sign_in``,
+``import``, ``export``, ``heatmap``), counted per user or, before sign-in, per address.
+Counts live in the default cache, which is Redis when ``REDIS_URL`` is set, so every web
+worker shares them. Addresses come from ``ewers.client.client_address`` (the trusted
+proxies rule). A refusal is 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from rest_framework import throttling
+
+from ewers.client import client_address
+
+if TYPE_CHECKING:  # DRF imports this module while rest_framework.views loads
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class AnonymousRateThrottle(throttling.AnonRateThrottle):
+    """Anonymous clients: the ``anon`` rate per client address."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
+
+
+class UserRateThrottle(throttling.UserRateThrottle):
+    """Signed-in users (and gateways, as the account they act for): the ``user`` rate each."""
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if not (request.user and request.user.is_authenticated):
+            return None  # the anonymous limit applies instead
+        return super().get_cache_key(request, view)
+
+
+class ScopedThrottle(throttling.ScopedRateThrottle):
+    """A view's own ``throttle_scope``, per user or, before sign-in, per address."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
+
+
+class _Page:
+    """What a scoped throttle asks of the view it guards: its scope."""
+
+    def __init__(self, scope: str) -> None:
+        self.throttle_scope = scope
+
+
+def throttled_page(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The scope's limit on a page (an export, say): 429 with ``Retry-After`` beyond it."""
+    page = _Page(scope)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            throttle = ScopedThrottle()
+            if not throttle.allow_request(request, page):  # type: ignore[arg-type]
+                wait = math.ceil(throttle.wait() or 1)
+                response = HttpResponse(
+                    _("Too many requests. Try again in %(seconds)d seconds.") % {"seconds": wait},
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = str(wait)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
