@@ -14,15 +14,13 @@ from ewers.accounts import second_factor_enrolled
 from ewers.models import User
 from ewers.permissions import SECOND_FACTOR_REQUIRED, user_needs_second_factor
 
-# What a user who must enrol may still reach: the enrolment pages (an app or a security
-# key, then the recovery codes), re-entering their password for them, signing out, and
+# What a user who must enrol may still reach: the enrolment pages (an authenticator app,
+# then the recovery codes), re-entering their password for them, signing out, and
 # the language switch.
 ENROLMENT_VIEWS = frozenset(
     {
         "mfa_index",
         "mfa_activate_totp",
-        "mfa_add_webauthn",
-        "mfa_list_webauthn",
         "mfa_view_recovery_codes",
         "mfa_generate_recovery_codes",
         "mfa_download_recovery_codes",

@@ -19,3 +19,10 @@ def get(user: Any, url: str) -> Any:
     response = as_user(user).get(url)
     assert response.status_code == 200, response.content
     return response.json()
+
+
+def token_for(user: Any) -> str:
+    """A new API token's key for ``user``, as signing in to the API gives one."""
+    from ewers.services import api_token_issue
+
+    return api_token_issue(user=user)[1]

@@ -13,13 +13,13 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from alerts.models import Alert
 from indicators.choices import Verification
 from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
 from tests import factories
+from tests.api import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def no_rows() -> bool:
 
 def test_it_creates_a_report_with_a_token(cast):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=cast.analyst).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(cast.analyst)}")
     response = client.post(LIST, body(), format="json")
     assert response.status_code == 201, response.json()
     data = response.json()

@@ -15,7 +15,6 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from alerts import tasks
@@ -43,6 +42,7 @@ from ewers.choices import RiskLevel, Role, Sector
 from ewers.exceptions import StateConflict
 from indicators.services import ReadingInput
 from tests import factories
+from tests.api import token_for
 
 NARRATIVE = "Posters threatening the other congregation near the well."
 SOURCE = "SRC-SECRET-4711"
@@ -567,7 +567,7 @@ def test_an_inactive_organisation_gets_no_assignment(cast, people, strong, djang
 
 def token_client(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

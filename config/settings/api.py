@@ -42,7 +42,6 @@ REST_FRAMEWORK = {
         "import": _rate("import", 10),
         "export": _rate("export", 20),
         "heatmap": _rate("heatmap", 60),
-        "gateway": _rate("gateway", 600),
     },
     # drf-spectacular's, plus the error answers each operation can give (ewers/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "ewers.api.schema.EwersAutoSchema",

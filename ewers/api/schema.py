@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry
 from drf_spectacular.types import OpenApiTypes
@@ -83,3 +84,33 @@ class EwersAutoSchema(AutoSchema):
         # Every request counts towards a limit (ewers.api.throttling).
         codes.append("429")
         return codes
+
+
+class MemberTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call,misc]
+    """A user's token from ``POST /api/v1/auth/token/``, as ``Authorization: Token <key>``."""
+
+    target_class = "ewers.auth.MemberTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": _("A user's token: `Token <key>`, from POST /api/v1/auth/token/."),
+        }
+
+
+class GatewayTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call,misc]
+    """A gateway's named token (issued in the admin), as ``Authorization: Token <key>``."""
+
+    target_class = "ewers.auth.GatewayTokenAuthentication"
+    name = "gatewayTokenAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": _("A gateway's named token: `Token <key>`; it may only submit reports."),
+        }
