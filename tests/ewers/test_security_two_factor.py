@@ -141,7 +141,7 @@ def test_the_admin_site_signs_in_through_the_site_sign_in(cast, client):
 
 
 def test_an_administrator_reaches_the_admin_after_both_factors(cast, client):
-    password_step(client, "adm", **{"QUERY_STRING": "next=/admin/"})
+    password_step(client, "adm", QUERY_STRING="next=/admin/")
     client.post(reverse("mfa_authenticate"), {"code": factories.totp_code()})
     assert client.get("/admin/").status_code == 200
 
