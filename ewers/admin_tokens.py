@@ -42,9 +42,10 @@ class GatewayTokenForm(forms.ModelForm[GatewayToken]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A gateway files reports: it acts for an active account of a role that logs them.
-        self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            is_active=True, role__in=["analyst", "coordinator"]
-        ).order_by("username")
+        if "user" in self.fields:  # not on an issued token's page, where nothing changes
+            self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+                is_active=True, role__in=["analyst", "coordinator"]
+            ).order_by("username")
 
 
 @admin.register(GatewayToken)

@@ -18,7 +18,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -132,9 +132,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         return "import" if self.action in ("import_csv", "batch") else None
 
     def get_permissions(self) -> list[BasePermission]:
+        permissions = super().get_permissions()  # the defaults: signed in, the gateway scope
         if self.action in ("create", "batch", "import_csv"):
-            return [IsAuthenticated(), MayLogReports()]
-        return [IsAuthenticated()]
+            permissions.append(MayLogReports())
+        return permissions
 
     def share(self, user: User) -> QuerySet[FieldReport]:
         return (
