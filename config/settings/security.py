@@ -63,6 +63,8 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_INPUT_RENDER_VALUE = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# No "you have no account, sign up" mail for an unknown address: there is no signup.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[EWERS] "
 ACCOUNT_RATE_LIMITS = {
     # Per address only: a per-username limit would let anyone lock a named user out.

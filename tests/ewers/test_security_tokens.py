@@ -176,9 +176,7 @@ def test_a_gateway_token_is_stored_as_a_digest_and_revocable(cast, gateway):
     token, key = gateway
     assert key not in {token.digest, token.prefix} and token.prefix == key[:8]
     gateway_tokens_revoke(tokens=[token], actor=cast.admin)
-    response = APIClient(HTTP_AUTHORIZATION=f"Token {key}").post(
-        "/api/v1/reports/", report_body(cast), format="json"
-    )
+    response = APIClient(HTTP_AUTHORIZATION=f"Token {key}").post("/api/v1/reports/", report_body(cast), format="json")
     assert response.status_code == 401
     assert list(
         AuditEvent.objects.filter(object_type="gateway_token").order_by("id").values_list("detail", flat=True)
@@ -188,18 +186,19 @@ def test_a_gateway_token_is_stored_as_a_digest_and_revocable(cast, gateway):
 def test_an_administrator_issues_a_gateway_token_shown_once(cast):
     client = Client()
     client.force_login(cast.admin)
-    response = client.post(
-        reverse("admin:ewers_gatewaytoken_add"), {"name": "Partner system", "user": cast.analyst.pk}
-    )
+    response = client.post(reverse("admin:ewers_gatewaytoken_add"), {"name": "Partner system", "user": cast.analyst.pk})
     assert response.status_code == 200
     page = response.content.decode()
     token = GatewayToken.objects.get(name="Partner system")
     key = page.split('id="gateway-token">Authorization: Token ', 1)[1].split("<", 1)[0]
     assert key.startswith(token.prefix)
     assert "no-store" in response["Cache-Control"]
-    assert APIClient(HTTP_AUTHORIZATION=f"Token {key}").post(
-        "/api/v1/reports/", report_body(cast), format="json"
-    ).status_code == 201
+    assert (
+        APIClient(HTTP_AUTHORIZATION=f"Token {key}")
+        .post("/api/v1/reports/", report_body(cast), format="json")
+        .status_code
+        == 201
+    )
     # Listed with its last use; the key itself is on no later page.
     listing = client.get(reverse("admin:ewers_gatewaytoken_changelist")).content.decode()
     assert "Partner system" in listing and key not in listing
