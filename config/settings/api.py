@@ -26,6 +26,8 @@ REST_FRAMEWORK = {
     ],
     # A gateway's token reaches only the endpoints that name it (ewers.api.permissions).
     "DEFAULT_PERMISSION_CLASSES": [
+        # The request limits first, so that refused requests count too.
+        "ewers.api.throttling.ThrottleFirst",
         "rest_framework.permissions.IsAuthenticated",
         "ewers.api.permissions.GatewayScope",
     ],

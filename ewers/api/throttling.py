@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import throttling
+from rest_framework.permissions import BasePermission
+from rest_framework.settings import api_settings
 
 from ewers.client import client_address
 
@@ -26,14 +28,41 @@ if TYPE_CHECKING:  # DRF imports this module while rest_framework.views loads
     from rest_framework.views import APIView
 
 
-class AnonymousRateThrottle(throttling.AnonRateThrottle):
-    """Anonymous clients: the ``anon`` rate per client address."""
+class _Counted(throttling.SimpleRateThrottle):
+    """Each limit counts a request once (``ThrottleFirst`` checks the limits before DRF
+    does, so that a refused permission is throttled too), reads its rate from the
+    settings when it counts (not when the class was defined), and keys addresses by the
+    trusted-proxies rule."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        counted: set[type] = request.__dict__.setdefault("_ewers_throttles_counted", set())
+        if type(self) in counted:
+            return True
+        counted.add(type(self))
+        return super().allow_request(request, view)
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, str] = api_settings.DEFAULT_THROTTLE_RATES
+        return rates.get(self.scope) if self.scope else None
 
     def get_ident(self, request: Request) -> str:
         return client_address(request)
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
+class ThrottleFirst(BasePermission):
+    """Checks the limits before the other permissions: DRF checks them after, so a client
+    refused for want of credentials (401) would never be throttled."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        view.check_throttles(request)
+        return True
+
+
+class AnonymousRateThrottle(_Counted, throttling.AnonRateThrottle):
+    """Anonymous clients: the ``anon`` rate per client address."""
+
+
+class UserRateThrottle(_Counted, throttling.UserRateThrottle):
     """Signed-in users (and gateways, as the account they act for): the ``user`` rate each."""
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
@@ -42,11 +71,8 @@ class UserRateThrottle(throttling.UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
-class ScopedThrottle(throttling.ScopedRateThrottle):
+class ScopedThrottle(_Counted, throttling.ScopedRateThrottle):
     """A view's own ``throttle_scope``, per user or, before sign-in, per address."""
-
-    def get_ident(self, request: Request) -> str:
-        return client_address(request)
 
 
 class _Page:
