@@ -11,8 +11,8 @@ import pytest
 from demo.partners import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from demo.seed import seed_demo
 from tests import factories
-from tests.factories import totp_code
 from tests.chromium import ARTIFACTS, require_chromium, watch
+from tests.factories import totp_code
 
 require_chromium()
 
