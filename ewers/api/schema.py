@@ -86,7 +86,7 @@ class EwersAutoSchema(AutoSchema):
         return codes
 
 
-class MemberTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call,misc]
+class MemberTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """A user's token from ``POST /api/v1/auth/token/``, as ``Authorization: Token <key>``."""
 
     target_class = "ewers.auth.MemberTokenAuthentication"
@@ -101,7 +101,7 @@ class MemberTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
         }
 
 
-class GatewayTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call,misc]
+class GatewayTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """A gateway's named token (issued in the admin), as ``Authorization: Token <key>``."""
 
     target_class = "ewers.auth.GatewayTokenAuthentication"

@@ -42,8 +42,8 @@ class _Counted(throttling.SimpleRateThrottle):
         return super().allow_request(request, view)
 
     def get_rate(self) -> str | None:
-        rates: dict[str, str] = api_settings.DEFAULT_THROTTLE_RATES
-        return rates.get(self.scope) if self.scope else None
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        return str(rates[self.scope]) if self.scope and rates.get(self.scope) else None
 
     def get_ident(self, request: Request) -> str:
         return client_address(request)

@@ -132,7 +132,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         return "import" if self.action in ("import_csv", "batch") else None
 
     def get_permissions(self) -> list[BasePermission]:
-        permissions = super().get_permissions()  # the defaults: signed in, the gateway scope
+        # The defaults (the limits, signed in, the gateway scope), and who logs reports.
+        permissions: list[BasePermission] = [*super().get_permissions()]  # type: ignore[list-item]
         if self.action in ("create", "batch", "import_csv"):
             permissions.append(MayLogReports())
         return permissions
