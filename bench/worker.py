@@ -73,7 +73,7 @@ class Worker:
         return [
             str(celery if celery.exists() else "celery"),
             "-A",
-            "ewers",
+            "config",
             "worker",
             "-Q",
             self.queue,
