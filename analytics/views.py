@@ -29,6 +29,7 @@ from analytics.choices import LEVEL_BELOW, AreaLevel, Period
 from analytics.exports import heatmap_csv
 from analytics.forms import HEATMAP_DEFAULTS, HeatmapForm, OverviewForm, form_data
 from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
+from ewers.api.throttling import throttled_page
 from ewers.http import AuthenticatedHttpRequest
 from indicators.selectors import assessment_latest, community_get
 
@@ -129,8 +130,10 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@throttled_page("export")
 def heatmap_export(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The heatmap as CSV, cells of fewer than k reports suppressed (analytics.exports)."""
+    """The heatmap as CSV, cells of fewer than k reports suppressed (analytics.exports);
+    at most EWERS_THROTTLE_EXPORT a minute per user (429 with Retry-After beyond)."""
     form = _heatmap_form(request, with_choices=False)
     if not form.is_valid():
         messages = [f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in form.errors.items()]

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
+from audit.selectors import audit_chain_verify
 from ewers.models import User
 
 
@@ -19,6 +24,8 @@ def _administrator(request: HttpRequest) -> bool:
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_display = ["at", "actor_username", "action", "object_type", "object_id", "detail", "status"]
+    # The changelist template adds the "Verify the chain" button.
+    change_list_template = "admin/audit/auditevent/change_list.html"
     list_filter = ["action", "object_type"]
     search_fields = ["actor_username", "object_id"]
     date_hierarchy = "at"
@@ -33,8 +40,27 @@ class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
         "path",
         "method",
         "status",
+        "object_ids",
+        "prev_hash",
+        "hash",
     ]
     list_select_related = ["actor"]
+
+    def get_urls(self) -> list[URLPattern]:
+        verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="audit_auditevent_verify")
+        return [verify, *super().get_urls()]
+
+    def verify_view(self, request: HttpRequest) -> HttpResponse:
+        """The chain recomputed (as ``manage.py audit_verify``): intact, or its first break."""
+        if not _administrator(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Verify the audit trail"),
+            "report": audit_chain_verify(),
+        }
+        return TemplateResponse(request, "admin/audit/auditevent/verify.html", context)
 
     # Readable by administrators whatever their group's permissions; the database
     # refuses changes anyway (audit.seal), so no role gets add, change or delete.

@@ -11,3 +11,5 @@ class AuditAction(models.TextChoices):
     ASSIGNMENT_CREATED = "assignment_created", _("Assignment created")
     PROTECTED_READ = "protected_read", _("Protected field read")
     ACCESS_DENIED = "access_denied", _("Access denied")
+    # Accounts: created, role, organisation or activity changed, password changed, tokens.
+    ACCOUNT_CHANGE = "account_change", _("Account change")

@@ -34,11 +34,16 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
     object_type = models.CharField(_("object type"), max_length=32, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # The ids of several objects one row names (a protected field read across a list).
+    object_ids = models.TextField(_("object ids"), blank=True)
     # Short and plain ("pending → acknowledged"): never a protected value or a narrative.
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     path = models.CharField(_("path"), max_length=500, blank=True)
     method = models.CharField(_("method"), max_length=10, blank=True)
     status = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    # The hash chain (audit.chain): the previous row's hash, and this row's over both.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -229,12 +229,14 @@ def places_write(plan: Sequence[Place]) -> dict[str, Region]:
 
 
 def desk_add(code: str, country: Region) -> tuple[User, str]:
-    """A coordination desk covering the country, and its coordinator with an API token."""
-    from rest_framework.authtoken.models import Token
+    """A coordination desk covering the country, and its coordinator (with the second
+    factor the role requires, so the pages open) and an API token."""
+    from allauth.mfa.totp.internal.auth import generate_totp_secret
 
+    from ewers.accounts import second_factor_enrol
     from ewers.choices import RiskLevel, Role, Sector
     from ewers.models import Theme
-    from ewers.services import organisation_upsert, user_upsert
+    from ewers.services import api_token_issue, organisation_upsert, user_upsert
 
     organisation = organisation_upsert(
         code=f"bench-desk-{code.lower()}",
@@ -251,8 +253,9 @@ def desk_add(code: str, country: Region) -> tuple[User, str]:
         first_name="Bench",
         last_name=f"Coordinator {code}",
     )
-    token, _created = Token.objects.get_or_create(user=user)
-    return user, token.key
+    second_factor_enrol(user=user, secret=generate_totp_secret())
+    _token, key = api_token_issue(user=user)
+    return user, key
 
 
 REPORT_COLUMNS = (

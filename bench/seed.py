@@ -12,14 +12,13 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from bench.config import Sizes
 from demo.reports import GRADE_WEIGHTS, GRADES
 from demo.seed import seed_demo
 from ewers.choices import RegionLevel
 from ewers.models import Region, User
-from ewers.services import region_upsert
+from ewers.services import api_token_issue, region_upsert
 from indicators.choices import Category, ReportStatus, Verification
 from indicators.models import FieldReport, Indicator, Reading
 
@@ -132,7 +131,7 @@ def seed(sizes: Sizes, *, window_days: int) -> Seeded:
     now = timezone.now()
     seed_demo()
     reporter = User.objects.select_related("organisation").get(username=REPORTER)
-    token, _created = Token.objects.get_or_create(user=reporter)
+    _token, key = api_token_issue(user=reporter)
     communities = communities_add(sizes.communities)
     indicators = list(Indicator.objects.filter(is_active=True).order_by("code"))
     reports, readings = history_add(
@@ -146,7 +145,7 @@ def seed(sizes: Sizes, *, window_days: int) -> Seeded:
     )
     return Seeded(
         reporter=reporter,
-        token=token.key,
+        token=key,
         work_communities=communities[sizes.alerts :],
         alert_communities=communities[: sizes.alerts],
         indicators=indicators,

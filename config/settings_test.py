@@ -35,3 +35,7 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 # Mail stays in memory (django.core.mail.outbox), also for a worker thread started by a test.
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Throttle counts and one-time-code markers stay in this process, cleared before each test
+# (tests/conftest.py), even when REDIS_URL is set; the Redis cache of a deployment is
+# checked in a fresh process (tests/ewers/test_security_limits.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -2,31 +2,57 @@
 
 from __future__ import annotations
 
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alerts import urls as alert_urls
 from config import views
-from ewers.forms import LoginForm
 
 admin.site.site_header = _("EWERS administration")
 admin.site.site_title = _("EWERS")
 admin.site.index_title = _("Organisations, users, regions and indicators")
+# The admin site signs in through the site's own sign-in, second factor included: its
+# own login form (password only) is never shown.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 # Under /api/ a URL no view matches is answered in JSON like every other API error.
 handler404 = "config.views.not_found"
 
+# allauth's pages EWERS uses, and no others: no signup, no e-mail management (addresses
+# are the administrator's), no sign-in by e-mailed code.
+account_urlpatterns = [
+    path("inactive/", account_views.account_inactive, name="account_inactive"),
+    path("reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
+    path("password/change/", account_views.password_change, name="account_change_password"),
+    path("password/reset/", account_views.password_reset, name="account_reset_password"),
+    path("password/reset/done/", account_views.password_reset_done, name="account_reset_password_done"),
+    re_path(
+        r"^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        account_views.password_reset_from_key,
+        name="account_reset_password_from_key",
+    ),
+    path(
+        "password/reset/key/done/",
+        account_views.password_reset_from_key_done,
+        name="account_reset_password_from_key_done",
+    ),
+    # Two-factor sign-in: enrolment (app, recovery codes, security keys) and the sign-in step.
+    path("2fa/", include("allauth.mfa.urls")),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # allauth's sign-in (password, then the second factor where the user has one) and
+    # sign-out, each under the name EWERS uses and the one allauth reverses.
+    path("login/", account_views.login, name="login"),
+    path("login/", account_views.login, name="account_login"),
+    path("logout/", account_views.logout, name="logout"),
+    path("logout/", account_views.logout, name="account_logout"),
+    path("accounts/", include(account_urlpatterns)),
     path("reports/", include("indicators.urls")),
     path("alerts/", include("alerts.urls")),
     path("", include("analytics.urls")),

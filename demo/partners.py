@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from demo.catalogue import THEMES
+from ewers.accounts import second_factor_enrol
 from ewers.choices import RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import organisation_upsert, user_upsert
 
 DEMO_PASSWORD = "ewers-demo"  # noqa: S105 - the published demo password (API.md); DEBUG only
+# The second factor of the demo's coordinator and admin (base32, 30 s, 6 digits; API.md): published
+# like the password, so the demo is only for DEBUG.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105
 
 # --- Organisations and people -------------------------------------------------------
 
@@ -100,7 +104,8 @@ class UserSpec:
     first_name: str
     last_name: str
     login: bool = True  # False: a background user with no usable password
-    staff: bool = False
+    # Signs in with a second factor: the demo's published TOTP secret (API.md).
+    two_factor: bool = False
 
 
 USERS = [
@@ -108,8 +113,8 @@ USERS = [
     UserSpec("police", "police-ctu", Role.RESPONDER, "Hafiz", "Osman"),
     UserSpec("agency", "national-unity", Role.RESPONDER, "Mei Ling", "Tan"),
     UserSpec("cso", "jaringan-damai", Role.RESPONDER, "Priya", "Nair"),
-    UserSpec("coordinator", "coordination-desk", Role.COORDINATOR, "Farid", "Hassan"),
-    UserSpec("admin", "coordination-desk", Role.ADMIN, "Siti", "Aziz", staff=True),
+    UserSpec("coordinator", "coordination-desk", Role.COORDINATOR, "Farid", "Hassan", two_factor=True),
+    UserSpec("admin", "coordination-desk", Role.ADMIN, "Siti", "Aziz", two_factor=True),
     # Field monitors who log the southern reports; not demo logins.
     UserSpec("monitor.wanita", "wanita-aman", Role.ANALYST, "Nurul", "Huda", login=False),
     UserSpec("monitor.belia", "suara-belia", Role.ANALYST, "Daniel", "Lim", login=False),
@@ -145,6 +150,7 @@ def seed_users(organisations: dict[str, Organisation]) -> dict[str, User]:
             email=f"{spec.username}@example.org",
             first_name=spec.first_name,
             last_name=spec.last_name,
-            is_staff=spec.staff,
         )
+        if spec.two_factor:
+            second_factor_enrol(user=users[spec.username], secret=DEMO_TOTP_SECRET)
     return users

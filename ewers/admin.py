@@ -22,12 +22,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from ewers import admin_tokens  # noqa: F401 - registers the token admins
 from ewers.boundaries import BoundaryImportError, BoundaryImportResult, boundaries_import
-from ewers.choices import PARENT_LEVEL, RegionLevel
+from ewers.choices import PARENT_LEVEL, RegionLevel, Role
 from ewers.geojson import validate_boundary
 from ewers.geometry import boundary_validity_problem
 from ewers.models import Organisation, Region, Theme, User
-from ewers.services import region_placement_check, region_upsert
+from ewers.permissions import user_may_manage
+from ewers.services import organisation_tokens_revoke, region_placement_check, region_upsert, user_upsert
 
 
 class RegionAdminForm(forms.ModelForm[Region]):
@@ -234,9 +236,17 @@ class OrganisationAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     search_fields = ["name", "code"]
     filter_horizontal = ["coverage", "mandate"]
 
+    def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Its members can no longer sign in (ewers.auth); their tokens go too.
+            actor = request.user if isinstance(request.user, User) else None
+            organisation_tokens_revoke(organisation=obj, actor=actor)
+
 
 class UserCreationAdminForm(AdminUserCreationForm):
-    """New users are never superusers here, so each needs an organisation."""
+    """New users are never superusers here, so each needs an organisation; only a superuser
+    may give the administrator role (the choice is not offered to others)."""
 
     class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined,misc]
         model = User
@@ -249,17 +259,68 @@ class UserCreationAdminForm(AdminUserCreationForm):
         return organisation
 
 
+def _role_choices_for(actor: User) -> list[tuple[str, Any]]:
+    """The roles ``actor`` may give: all for a superuser, all but administrator otherwise."""
+    return [(value, label) for value, label in Role.choices if user_may_manage(actor=actor, target=None, role=value)]
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin[User]):
+    """Accounts: administrators manage organisations, roles and whether an account is
+    active; staff status, superuser status, groups and permissions follow from the role
+    (``ewers.services.user_upsert``) and are never edited here. Only a superuser creates
+    administrators or changes their accounts (``ewers.permissions.user_may_manage``);
+    every change of role, organisation or activity is audited."""
+
     add_form = UserCreationAdminForm
     list_display = ["username", "email", "organisation", "role", "is_active", "last_login"]
     list_filter = ["role", "organisation", "is_active", "is_staff"]
     list_select_related = ["organisation"]
     fieldsets = (
-        *(DjangoUserAdmin.fieldsets or ()),
-        (_("EWERS"), {"fields": ("organisation", "role")}),
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("EWERS"), {"fields": ("organisation", "role", "is_active")}),
+        (_("Derived from the role"), {"fields": ("is_staff", "is_superuser")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
+    readonly_fields = ["is_staff", "is_superuser", "last_login", "date_joined"]
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
         (_("EWERS"), {"fields": ("organisation", "role")}),
     )
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or not isinstance(request.user, User):
+            return allowed
+        return user_may_manage(actor=request.user, target=obj, role=obj.role)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "role" in form.base_fields and isinstance(request.user, User):
+            form.base_fields["role"].choices = _role_choices_for(request.user)  # type: ignore[attr-defined]
+        return form
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Through the service, which derives staff, groups and permissions from the role,
+        # refuses what the acting user may not do, revokes tokens and audits.
+        password = None
+        if not change and form.cleaned_data.get("usable_password", "true") not in (False, "false"):
+            password = form.cleaned_data.get("password1") or None
+        try:
+            saved, _created = user_upsert(
+                username=obj.username,
+                organisation=obj.organisation,
+                role=obj.role,
+                password=password,
+                email=obj.email,
+                first_name=obj.first_name,
+                last_name=obj.last_name,
+                is_active=obj.is_active,
+                is_superuser=obj.is_superuser,
+                actor=request.user if isinstance(request.user, User) else None,
+            )
+        except ValidationError as exc:
+            raise PermissionDenied("; ".join(exc.messages)) from exc
+        obj.pk = saved.pk
+        obj.refresh_from_db()

@@ -1,17 +1,38 @@
-"""Authentication rules of EWERS: a member of a deactivated organisation cannot sign in.
+"""Authentication rules of EWERS, applied to every way in.
 
-One rule, applied to every way in: the session backend (also consulted for each request
-of an existing session) and the API token authentication.
+- A member of a deactivated organisation cannot sign in: the session backend (also
+  consulted for each request of an existing session) and both token authentications
+  refuse them.
+- A user's API token is valid only under the password it was issued with: a password
+  change voids every token at once, whichever way the password was changed (the account
+  page, a reset link, the admin, a command), as Django's own check voids other sessions.
+- A gateway's named token authenticates as the account it acts for, with the token as
+  ``request.auth``; ``ewers.api.permissions.GatewayScope`` keeps it to the endpoints that
+  accept gateways.
 """
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+from hmac import compare_digest
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from knox.auth import TokenAuthentication
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from ewers.models import ApiToken, GatewayToken, User
+
+# A gateway token's last use is written at most this often (not on every request).
+LAST_USE_PRECISION = timedelta(minutes=1)
+INACTIVE_MESSAGE = _("User inactive or deleted.")
 
 
 def user_may_sign_in(user: Any) -> bool:
@@ -29,11 +50,64 @@ class MemberBackend(ModelBackend):
         return user_may_sign_in(user)
 
 
-class MemberTokenAuthentication(TokenAuthentication):
-    """DRF token authentication with the same rule as the session backend."""
+def password_fingerprints(user: User) -> list[str]:
+    """The fingerprints of the user's current password under the signing key and each
+    fallback key (Django's session hash), the first one for new tokens."""
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    salt = "ewers.auth.password_fingerprint"
+    return [salted_hmac(salt, user.password, secret=key, algorithm="sha256").hexdigest() for key in keys]
 
-    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        user, token = super().authenticate_credentials(key)
+
+class MemberTokenAuthentication(TokenAuthentication):  # type: ignore[misc]
+    """django-rest-knox's token authentication (digest lookup, expiry) plus EWERS' rules:
+    the organisation must be active and the password unchanged since the sign-in."""
+
+    def validate_user(self, auth_token: ApiToken) -> tuple[User, ApiToken]:
+        user = auth_token.user
         if not user_may_sign_in(user):
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return user, token
+            raise exceptions.AuthenticationFailed(INACTIVE_MESSAGE)
+        if not any(compare_digest(auth_token.password_fingerprint, f) for f in password_fingerprints(user)):
+            # Issued under a password that has since changed: revoked for good.
+            auth_token.delete()
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        return user, auth_token
+
+
+def gateway_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class GatewayTokenAuthentication(BaseAuthentication):
+    """``Authorization: Token <key>`` where the key is a gateway's named token.
+
+    A key no gateway holds is left to the next authentication (a user's token); a
+    revoked gateway token, or one whose account may not sign in, is refused outright.
+    """
+
+    keyword = "Token"
+
+    def authenticate(self, request: Request) -> tuple[User, GatewayToken] | None:
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        token = (
+            GatewayToken.objects.select_related("user__organisation").filter(digest=gateway_token_digest(key)).first()
+        )
+        if token is None:
+            return None
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("This gateway token has been revoked."))
+        if not user_may_sign_in(token.user):
+            raise exceptions.AuthenticationFailed(INACTIVE_MESSAGE)
+        now = timezone.now()
+        if token.last_used_at is None or token.last_used_at < now - LAST_USE_PRECISION:
+            # One conditional write a minute at most, whatever the request rate.
+            GatewayToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword

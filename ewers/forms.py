@@ -1,29 +1,54 @@
-"""Forms of the core: the login form, and the browser dress of list filters."""
+"""Forms of the core: the sign-in forms (password, then second factor), and the browser
+dress of list filters."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from ewers.accounts import LOCKED_OUT, sign_in_failed, sign_in_locked
 
 # What <input type="datetime-local"> sends and shows.
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form with the autocomplete hints browsers and password managers use."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": _("The username or password is not right. Both are case-sensitive."),
-    }
+class LoginForm(AllauthLoginForm):  # type: ignore[misc]
+    """allauth's sign-in form (its next stage asks for the second factor), with the
+    autocomplete hints browsers and password managers use. The message of a wrong
+    username or password is the account adapter's (ewers.accounts)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
-        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+        self.fields["login"].label = _("Username")
+        self.fields["login"].widget.attrs.update(
+            {"autocomplete": "username", "autocapitalize": "none", "placeholder": ""}
+        )
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password", "placeholder": ""})
+
+
+class SecondFactorForm(AuthenticateForm):  # type: ignore[misc]
+    """The second step of signing in: a code of the authenticator app, or a recovery code.
+
+    A wrong code counts towards the same lockout as a wrong password (per username and
+    client address, django-axes); while locked out no code is tried at all.
+    """
+
+    def clean_code(self) -> str:
+        request = context.request
+        username = self.user.get_username()
+        if sign_in_locked(request, username):
+            raise forms.ValidationError(LOCKED_OUT)
+        try:
+            code: str = super().clean_code()
+        except forms.ValidationError:
+            sign_in_failed(request, username)
+            raise
+        return code
 
 
 def filter_form_prepare(form: forms.Form) -> None:

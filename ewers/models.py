@@ -8,8 +8,10 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 from ewers.choices import RegionLevel, RiskLevel, Role, Sector
@@ -211,7 +213,7 @@ class Organisation(models.Model):
         return self.name
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # ApiToken.user: knox declares it
     """A person using EWERS: one organisation, one role."""
 
     organisation = models.ForeignKey(
@@ -248,3 +250,59 @@ class User(AbstractUser):
     @property
     def is_administrator(self) -> bool:
         return self.role == Role.ADMIN or self.is_superuser
+
+
+class ApiToken(AbstractAuthToken):  # type: ignore[misc]
+    """A user's API token from one sign-in (django-rest-knox): kept only as its digest,
+    expiring, and valid only under the password it was issued with."""
+
+    # The user's session hash when the token was issued (the HMAC of the password hash
+    # that Django's sessions carry): a changed password, whatever changed it, voids it.
+    password_fingerprint: models.CharField[str, str] = models.CharField(max_length=128, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+
+class GatewayToken(models.Model):
+    """A long-lived named token an administrator issues to a gateway (SMS, a partner
+    system); kept only as its digest, shown once, and limited to creating reports."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    user = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="gateway_tokens",
+        verbose_name=_("acts as"),
+        help_text=_("The account its reports are filed under (its organisation and coverage apply)."),
+    )
+    # SHA-256 of the token: the token is 256 random bits, so no salt or slow hash is needed
+    # for it to be unguessable from the digest.
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters, so that an operator can tell tokens apart in logs and lists.
+    prefix = models.CharField(_("starts with"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("issued"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("issued by"),
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("gateway token")
+        verbose_name_plural = _("gateway tokens")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -7,6 +7,7 @@ leak (PRODUCT.md, "Who sees what").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,17 +64,35 @@ def report_get(user: User, pk: int | str, *, with_readings: bool = True) -> Fiel
 def report_source_reference(user: User, report: FieldReport, request: HttpRequest | None = None) -> str | None:
     """The report's protected source reference, or None when the user may not see it (or
     there is none). Every read of one is written to the audit trail (the value is not)."""
-    if not report.source_reference or not report.source_reference_visible_to(user):
-        return None
-    audit_record(
-        action=AuditAction.PROTECTED_READ,
-        actor=user,
-        object_type="report",
-        object_id=report.pk,
-        detail="source_reference",
-        request=request,
-    )
-    return str(report.source_reference)
+    return reports_source_references(user, [report], request=request).get(report.pk)
+
+
+def reports_source_references(
+    user: User, reports: Iterable[FieldReport], request: HttpRequest | None = None
+) -> dict[int, str]:
+    """The protected source references of ``reports`` that ``user`` may see, by report id.
+
+    The reads are written to the audit trail as ONE row naming every report read (one
+    report: its id; a list: their ids), never the values: a long list cannot multiply
+    the trail, and the trail still says who read which source.
+    """
+    values = {
+        report.pk: str(report.source_reference)
+        for report in reports
+        if report.source_reference and report.source_reference_visible_to(user)
+    }
+    if values:
+        ids = sorted(values)
+        audit_record(
+            action=AuditAction.PROTECTED_READ,
+            actor=user,
+            object_type="report",
+            object_id=ids[0] if len(ids) == 1 else "",
+            object_ids=ids if len(ids) > 1 else (),
+            detail="source_reference" if len(ids) == 1 else f"source_reference of {len(ids)} reports",
+            request=request,
+        )
+    return values
 
 
 def assessments_latest_first() -> QuerySet[RiskAssessment]:

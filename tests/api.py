@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 
@@ -26,7 +25,15 @@ def codes(user: Any, url: str) -> list[str]:
     return [row["code"] for row in get(user, url)["results"]]
 
 
-def token_client(user):
+def token_for(user: Any) -> str:
+    """A new API token's key for ``user``, as signing in to the API gives one."""
+    from ewers.services import api_token_issue
+
+    return api_token_issue(user=user)[1]
+
+
+def token_client(user: Any) -> APIClient:
+    """An API client that sends a real token of ``user`` (the way gateways authenticate)."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client

@@ -43,6 +43,15 @@ class Cast:
     admin: User
 
 
+@pytest.fixture(autouse=True)
+def _limits_start_afresh() -> None:
+    """Throttle counts, rate limits and used one-time codes live in the cache: each test
+    starts with none (the suite's cache is in memory, config/settings_test.py)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     places = factories.make_tree("T")

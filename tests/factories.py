@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from alerts.models import Alert, Assignment
+from ewers.accounts import second_factor_enrol
 from ewers.choices import RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services import organisation_upsert, region_upsert, theme_upsert, user_upsert
@@ -19,6 +20,16 @@ from indicators.services import ReadingInput, field_report_create, indicator_ups
 _serial = itertools.count(1)
 
 PASSWORD = "correct-horse-battery"
+# The second factor of the cast's coordinators and administrators (the demo's secret).
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET, step: int = 0) -> str:
+    """The authenticator app's code now (``step`` periods later: a second, unused code)."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2] + step))
 
 
 def square(lon: float, lat: float, size: float = 0.5) -> dict[str, Any]:
@@ -94,7 +105,11 @@ def make_organisation(
 
 
 def make_user(username: str, organisation: Organisation, role: str = Role.ANALYST) -> User:
+    """A user with PASSWORD; coordinators and administrators enrolled with TOTP_SECRET, as
+    their role requires before they may work."""
     user, _ = user_upsert(username=username, organisation=organisation, role=role, password=PASSWORD)
+    if role in (Role.COORDINATOR, Role.ADMIN):
+        second_factor_enrol(user=user, secret=TOTP_SECRET)
     return user
 
 

@@ -55,6 +55,9 @@ PARAMETERS = [
 class HeatmapView(APIView):
     """Coordinators: their coverage; analysts and responders: their own coverage."""
 
+    # Each answer reads a whole country's assessments: a tighter limit than other reads.
+    throttle_scope = "heatmap"
+
     @extend_schema(
         summary="The risk heatmap: areas with their scores, and the area × week matrix.",
         parameters=PARAMETERS,

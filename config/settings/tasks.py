@@ -42,6 +42,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ewers.tasks.sessions_clear_expired",
         "schedule": timedelta(hours=6),
     },
+    "api-tokens-clear-expired": {"task": "ewers.tasks.api_tokens_clear", "schedule": timedelta(hours=6)},
     # Marks assignments past their deadline (notifying the coordinators once) and sends
     # notification e-mails a broker outage left unsent.
     "assignments-overdue": {"task": "alerts.tasks.overdue_sweep", "schedule": timedelta(seconds=60)},

@@ -1,10 +1,14 @@
-"""Pagination of every API list: ``?page=`` and ``?page_size=`` up to 500 (API.md)."""
+"""Pagination of every API list: ``?page=`` and ``?page_size=`` up to 100 (API.md).
+
+A larger ``page_size`` gets 100: a list is read (and its protected fields audited) in
+bounded pages.
+"""
 
 from __future__ import annotations
 
 from rest_framework.pagination import PageNumberPagination
 
-MAX_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 100
 
 
 class StandardPagination(PageNumberPagination):

@@ -1,7 +1,7 @@
 """The OpenAPI schema's error answers (API.md's error contract), added to every operation.
 
 drf-spectacular documents only the success answer unless a view says more; the API also
-answers 400, 401, 403, 404, 413 and 415 where the request can cause them. This schema
+answers 400, 401, 403, 404, 413, 415 and 429 where the request can cause them. This schema
 class adds each of those an operation can give and does not already document, with its
 body: ``{"detail": message}``, or for 400 the messages by field. A view that declares
 an error answer (409 for a state change, say) with only a description gets its body too.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry
 from drf_spectacular.types import OpenApiTypes
@@ -39,6 +40,7 @@ ERROR_RESPONSES = {
     "404": OpenApiResponse(ErrorSerializer, description=_("Not found, or outside what the user may see.")),
     "413": OpenApiResponse(ErrorSerializer, description=_("The body is too large.")),
     "415": OpenApiResponse(ErrorSerializer, description=_("A content type the operation does not read.")),
+    "429": OpenApiResponse(ErrorSerializer, description=_("Throttled: too many requests (see Retry-After).")),
     # Only where a view declares it: a state change its object's current state does not allow.
     "409": OpenApiResponse(ErrorSerializer, description=_("Not allowed from the object's current state.")),
 }
@@ -79,4 +81,36 @@ class EwersAutoSchema(AutoSchema):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]
+        # Every request counts towards a limit (ewers.api.throttling).
+        codes.append("429")
         return codes
+
+
+class MemberTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """A user's token from ``POST /api/v1/auth/token/``, as ``Authorization: Token <key>``."""
+
+    target_class = "ewers.auth.MemberTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": _("A user's token: `Token <key>`, from POST /api/v1/auth/token/."),
+        }
+
+
+class GatewayTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """A gateway's named token (issued in the admin), as ``Authorization: Token <key>``."""
+
+    target_class = "ewers.auth.GatewayTokenAuthentication"
+    name = "gatewayTokenAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": _("A gateway's named token: `Token <key>`; it may only submit reports."),
+        }

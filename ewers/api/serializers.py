@@ -18,8 +18,25 @@ class MeSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
+class TokenRequestSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text=_("The current code of the user's authenticator app, or one of their recovery codes."),
+    )
+
+
 class TokenSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(help_text=_("Send it as the header `Authorization: Token <token>`."))
+    expires_at = serializers.DateTimeField(help_text=_("After this time the token is refused; sign in again."))
+
+
+class SecondFactorRequiredSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    otp_required = serializers.BooleanField()
 
 
 class RegionSerializer(serializers.ModelSerializer[Region]):

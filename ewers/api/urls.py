@@ -10,6 +10,7 @@ router.register("regions", views.RegionViewSet, basename="api-region")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
     path("", include("indicators.api.urls")),

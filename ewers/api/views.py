@@ -1,30 +1,35 @@
-"""API v1 endpoints of the core: who am I, the token login and the region tree."""
+"""API v1 endpoints of the core: who am I, token sign-in and sign-out, the region tree."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ewers.accounts import token_sign_in
 from ewers.api.filters import RegionFilter
 from ewers.api.schema import ErrorSerializer
 from ewers.api.serializers import (
     MeSerializer,
     RegionSerializer,
+    SecondFactorRequiredSerializer,
+    TokenRequestSerializer,
     TokenSerializer,
 )
 from ewers.api.viewsets import ShareViewSet
-from ewers.models import Region, User
+from ewers.auth import MemberTokenAuthentication
+from ewers.models import ApiToken, Region, User
 from ewers.selectors import region_get
+from ewers.services import api_token_revoke
 
 
 class MeView(APIView):
@@ -36,32 +41,63 @@ class MeView(APIView):
         return Response(MeSerializer(cast(User, request.user)).data)
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token.
+@method_decorator(never_cache, name="dispatch")
+class TokenView(APIView):
+    """Exchange a username, a password and (for users with two factors) a code for a new
+    API token (API.md, "Authentication").
 
-    Failed attempts count towards the same lockout as the login page; while locked out
+    Anyone may ask; at most 10 a minute per address (``sign_in``). Each sign-in gets its
+    own token, kept only as a digest and valid for EWERS_TOKEN_TTL_HOURS. Failed passwords
+    and codes count towards the lockout of that username at that address; while it lasts
     the answer is 429, even for the right password.
     """
 
+    authentication_classes: list[type[BaseAuthentication]] = []
+    permission_classes = [AllowAny]
+    throttle_scope = "sign_in"
+
     @extend_schema(
-        request=AuthTokenSerializer,
+        request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
             400: OpenApiResponse(description="Wrong username or password, or a field missing."),
-            429: OpenApiResponse(ErrorSerializer, description="Locked out after too many failed attempts."),
+            401: OpenApiResponse(
+                SecondFactorRequiredSerializer,
+                description="A second factor is needed: no or a wrong otp (otp_required: true).",
+            ),
+            429: OpenApiResponse(ErrorSerializer, description="Locked out after failed attempts, or throttled."),
         },
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError:
-            # django-axes marks the request it was given: DRF's wrapper, not Django's request.
-            if getattr(request, "axes_locked_out", False):
-                return Response(
-                    {"detail": _("Too many failed sign-in attempts. Try again later or ask your administrator.")},
-                    status=status.HTTP_429_TOO_MANY_REQUESTS,
-                )
-            raise
+    def post(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        outcome = token_sign_in(
+            request=request._request,
+            username=data["username"],
+            password=data["password"],
+            otp=data.get("otp") or "",
+        )
+        if outcome.token is None:
+            if outcome.status == status.HTTP_400_BAD_REQUEST:
+                return Response({"non_field_errors": [outcome.detail]}, status=outcome.status)
+            body: dict[str, Any] = {"detail": outcome.detail}
+            if outcome.otp_required:
+                body["otp_required"] = True
+            return Response(body, status=outcome.status)
+        return Response(TokenSerializer({"token": outcome.key, "expires_at": outcome.token.expiry}).data)
+
+
+class LogoutView(APIView):
+    """Revoke the token this request is signed with (other sign-ins keep theirs)."""
+
+    authentication_classes = [MemberTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        # MemberTokenAuthentication (the only one here) has run: the auth is an ApiToken.
+        api_token_revoke(token=cast(ApiToken, request.auth))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

@@ -16,7 +16,12 @@ from ewers.models import Region, Theme, User
 from indicators.choices import Polarity, SourceReliability
 from indicators.csv_import import ImportResult
 from indicators.models import FieldReport, Indicator, Reading, RiskAssessment
-from indicators.selectors import assessment_contributions, community_get, report_source_reference
+from indicators.selectors import (
+    assessment_contributions,
+    community_get,
+    report_source_reference,
+    reports_source_references,
+)
 from indicators.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     MAX_READINGS_PER_REPORT,
@@ -80,11 +85,29 @@ class ReadingSerializer(serializers.ModelSerializer[Reading]):
         read_only_fields = fields
 
 
+class ReportListSerializer(serializers.ListSerializer[FieldReport]):
+    """A page of reports: their protected source references are read together, so the
+    audit trail gets one row per request naming the reports, not one per report."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        reports = list(data.all() if hasattr(data, "all") else data)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        references = (
+            reports_source_references(user, reports, request=getattr(request, "_request", None))
+            if isinstance(user, User)
+            else {}
+        )
+        self.child.context["source_references"] = references  # type: ignore[union-attr]
+        return [self.child.to_representation(report) for report in reports]  # type: ignore[union-attr]
+
+
 class ReportSerializer(serializers.ModelSerializer[FieldReport]):
     """A field report as its reader may see it.
 
     ``source_reference`` is protected (PRODUCT.md, "Do no harm"): the key is left out
-    altogether for anyone ``FieldReport.source_reference_visible_to`` refuses.
+    altogether for anyone ``FieldReport.source_reference_visible_to`` refuses; every read
+    is audited (a list's reads in one row, ``ReportListSerializer``).
     """
 
     community = RegionRefSerializer(read_only=True)
@@ -119,15 +142,20 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
             "readings",
         ]
         read_only_fields = fields
+        list_serializer_class = ReportListSerializer
 
     def to_representation(self, instance: FieldReport) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
         request = self.context.get("request")
         user = getattr(request, "user", None)
+        listed: dict[int, str] | None = self.context.get("source_references")
         if not isinstance(user, User) or not instance.source_reference_visible_to(user):
             data.pop("source_reference", None)
+        elif listed is not None:
+            # Read (and audited) with the rest of the page by ReportListSerializer.
+            data["source_reference"] = listed.get(instance.pk)
         else:
-            # Through the selector, which audits each read of the protected value.
+            # Through the selector, which audits the read of the protected value.
             data["source_reference"] = report_source_reference(
                 user, instance, request=getattr(request, "_request", None)
             )

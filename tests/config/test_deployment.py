@@ -12,10 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_compose_runs_the_full_stack_from_one_service_definition():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
     app = [services[name] for name in ("web", "worker", "beat")]
-    assert len({s["image"] for s in app}) == 1
-    assert all(s["environment"]["DATABASE_URL"].startswith("postgres://") for s in app)
+    assert len({s["image"] for s in [*app, services["migrate"]]}) == 1
+    # The application runs as the role that may only read and append to the audit trail;
+    # the migrations run as the owner, who then grants that role (issue 12).
+    assert all(s["environment"]["DATABASE_URL"].startswith("postgres://ewers_app:") for s in app)
+    assert services["migrate"]["environment"]["DATABASE_URL"].startswith("postgres://ewers:")
+    assert "grant_app_role ewers_app" in " ".join(services["migrate"]["command"])
+    assert all(s["depends_on"]["migrate"]["condition"] == "service_completed_successfully" for s in app)
     assert all(s["environment"]["REDIS_URL"].startswith("redis://") for s in app)
     assert all(s["depends_on"]["postgres"]["condition"] == "service_healthy" for s in app)
     assert "gunicorn" in " ".join(services["web"]["command"])

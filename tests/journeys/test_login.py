@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from demo.partners import DEMO_PASSWORD
+from demo.partners import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from demo.seed import seed_demo
 from tests import factories
 from tests.chromium import ARTIFACTS, require_chromium, watch
+from tests.factories import totp_code
 
 require_chromium()
 
@@ -33,15 +34,22 @@ def test_a_demo_user_signs_in_and_sees_their_home(browser, live_server, settings
     outside, _errors = watch(page)
     page.goto(f"{live_server.url}/")
     assert page.locator("h1").inner_text() == "Sign in to EWERS"
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("h1")
+    if username in ("coordinator", "admin"):
+        # The second factor: the demo's published authenticator secret (README).
+        assert page.locator("input[name=code]").count() == 1
+        page.screenshot(path=str(ARTIFACTS / f"second-factor-{username}.png"), full_page=True)
+        page.fill("input[name=code]", totp_code(DEMO_TOTP_SECRET))
+        page.click("form.form button[type=submit]")
+        page.wait_for_selector("h1")
     assert page.locator("h1").inner_text() == heading
     page.screenshot(path=str(ARTIFACTS / f"home-{username}.png"), full_page=True)
     # Sign out again through the header's form.
     page.click("text=Sign out")
-    page.wait_for_selector("input[name=username]")
+    page.wait_for_selector("input[name=login]")
     assert outside == []
     page.close()
 
@@ -61,7 +69,7 @@ def test_the_api_docs_render_offline_under_the_csp(browser, live_server, cast):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     _outside, errors = watch(page)
     page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "ana")
+    page.fill("input[name=login]", "ana")
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("h1")

@@ -28,7 +28,6 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from standard input (for scripts)"
         )
-        parser.add_argument("--staff", action="store_true", help="may open the admin site (administrators)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if User.objects.filter(username=options["username"]).exists():
@@ -55,7 +54,6 @@ class Command(BaseCommand):
                 email=options["email"],
                 first_name=options["first_name"],
                 last_name=options["last_name"],
-                is_staff=options["staff"],
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc

@@ -16,7 +16,6 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from alerts.models import Alert
@@ -26,7 +25,7 @@ from indicators.choices import Verification
 from indicators.csv_import import reports_import
 from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
 from tests import factories
-from tests.api import as_user, codes, get
+from tests.api import as_user, codes, get, token_for
 from tests.indicators.conftest import csv_bytes, when
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +62,7 @@ def no_rows() -> bool:
 
 def test_it_creates_a_report_with_a_token(cast):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=cast.analyst).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(cast.analyst)}")
     response = client.post(LIST, body(), format="json")
     assert response.status_code == 201, response.json()
     data = response.json()

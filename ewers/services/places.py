@@ -1,4 +1,4 @@
-"""Writes of the core domain: regions, organisations, users."""
+"""Writes of the core domain: regions, themes and organisations."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Role, Sector
+from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Sector
 from ewers.geometry import boundary_outline
-from ewers.models import Organisation, Region, Theme, User
+from ewers.models import Organisation, Region, Theme
 
 
 def region_placement_check(*, level: str, parent: Region | None, existing: Region | None = None) -> None:
@@ -249,87 +247,3 @@ def organisation_upsert(
     organisation.coverage.set(list(coverage))
     organisation.mandate.set(list(mandate))
     return organisation
-
-
-ADMINISTRATORS_GROUP = "Administrators"
-# What the administrator role manages in the admin site (PRODUCT.md: organisations, users,
-# regions and boundaries, and the indicator catalogue), and nothing about cases: no
-# reports, assessments, alerts or assignments.
-ADMINISTRATOR_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "ewers": {
-        "region": ("view", "add", "change"),
-        "theme": ("view", "add", "change"),
-        "organisation": ("view", "add", "change"),
-        "user": ("view", "add", "change"),
-    },
-    "indicators": {"indicator": ("view", "add", "change"), "indicatorversion": ("view",)},
-    "axes": {"accessattempt": ("view", "delete"), "accessfailurelog": ("view",), "accesslog": ("view",)},
-    "authtoken": {"tokenproxy": ("view", "delete")},
-}
-
-
-def administrators_group_ensure() -> Group:
-    """The group that gives administrators exactly ADMINISTRATOR_PERMISSIONS."""
-    group, _created = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
-    wanted = Q(pk__in=[])
-    for app_label, models in ADMINISTRATOR_PERMISSIONS.items():
-        for model, actions in models.items():
-            wanted |= Q(
-                content_type__app_label=app_label,
-                content_type__model=model,
-                codename__in=[f"{action}_{model}" for action in actions],
-            )
-    group.permissions.set(Permission.objects.filter(wanted))
-    return group
-
-
-def user_upsert(
-    *,
-    username: str,
-    organisation: Organisation | None,
-    role: str,
-    password: str | None = None,
-    email: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    is_staff: bool = False,
-    is_superuser: bool = False,
-) -> tuple[User, bool]:
-    """Create or update a user; ``password`` (when given) is hashed, never stored plain."""
-    if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
-    if organisation is None and not is_superuser:
-        raise ValidationError({"organisation": _("Every user except a superuser belongs to an organisation.")})
-    user = User.objects.filter(username=username).first()
-    created = user is None
-    if user is None:
-        user = User(username=username)
-    user.organisation = organisation
-    user.role = role
-    user.email = email
-    user.first_name = first_name
-    user.last_name = last_name
-    user.is_staff = is_staff
-    user.is_superuser = is_superuser
-    if password is not None:
-        user.set_password(password)
-    elif created:
-        user.set_unusable_password()
-    if role == Role.ADMIN:
-        user.is_staff = True  # administrators work in the admin site
-    user.full_clean()
-    user.save()
-    if role == Role.ADMIN:
-        user.groups.add(administrators_group_ensure())
-    else:
-        user.groups.remove(*Group.objects.filter(name=ADMINISTRATORS_GROUP))
-    return user, created
-
-
-def sessions_clear_expired() -> int:
-    """Delete expired database sessions; returns how many went."""
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
-    deleted, _by_model = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return deleted
