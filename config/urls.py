@@ -18,6 +18,8 @@ admin.site.index_title = _("Organisations, users, regions and indicators")
 
 # Under /api/ a URL no view matches is answered in JSON like every other API error.
 handler404 = "config.views.not_found"
+# A database error outside a view is a 503 like one inside it (ewers.middleware).
+handler500 = "config.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

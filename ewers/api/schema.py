@@ -1,7 +1,8 @@
 """The OpenAPI schema's error answers (API.md's error contract), added to every operation.
 
 drf-spectacular documents only the success answer unless a view says more; the API also
-answers 400, 401, 403, 404, 413 and 415 where the request can cause them. This schema
+answers 400, 401, 403, 404, 413 and 415 where the request can cause them, and 503 anywhere
+while the database cannot be reached. This schema
 class adds each of those an operation can give and does not already document, with its
 body: ``{"detail": message}``, or for 400 the messages by field. A view that declares
 an error answer (409 for a state change, say) with only a description gets its body too.
@@ -41,6 +42,12 @@ ERROR_RESPONSES = {
     "415": OpenApiResponse(ErrorSerializer, description=_("A content type the operation does not read.")),
     # Only where a view declares it: a state change its object's current state does not allow.
     "409": OpenApiResponse(ErrorSerializer, description=_("Not allowed from the object's current state.")),
+    # Only where a view declares it: an Idempotency-Key sent again with another body.
+    "422": OpenApiResponse(ErrorSerializer, description=_("The Idempotency-Key was used for a different request.")),
+    "503": OpenApiResponse(
+        ErrorSerializer,
+        description=_("The database cannot be reached just now: send the request again after Retry-After seconds."),
+    ),
 }
 
 
@@ -79,4 +86,6 @@ class EwersAutoSchema(AutoSchema):
             codes.append("404")
         if has_body:
             codes += ["413", "415"]
+        # Any operation, while the database is unreachable (ewers.middleware).
+        codes.append("503")
         return codes
