@@ -168,8 +168,9 @@ class ReportInputSerializer(serializers.Serializer[Any]):
             "max_value": _("Information credibility is a grade from 1 to 6."),
         },
     )
-    narrative = serializers.CharField(required=False, allow_blank=True, default="", max_length=NARRATIVE_MAX_LENGTH)
-    source_reference = serializers.CharField(
+    # Text fields take JSON strings only: a number is refused, not stored as its digits.
+    narrative = TextField(required=False, allow_blank=True, default="", max_length=NARRATIVE_MAX_LENGTH)
+    source_reference = TextField(
         required=False, allow_blank=True, allow_null=True, max_length=SOURCE_REFERENCE_MAX_LENGTH
     )
 
