@@ -58,7 +58,7 @@ def worker(celery_config) -> Iterator[subprocess.Popen[bytes]]:
             "-m",
             "celery",
             "-A",
-            "ewers",
+            "config",
             "worker",
             "-Q",
             celery_config["task_default_queue"],
