@@ -114,7 +114,11 @@ EWERS_RETRY_AFTER_SECONDS = env_int("EWERS_RETRY_AFTER_SECONDS", 10, minimum=1)
 # The longest /healthz waits for each of the database and Redis (a probe must answer
 # within a load balancer's timeout, also during a partition).
 EWERS_HEALTH_TIMEOUT = env_int("EWERS_HEALTH_TIMEOUT", 2, minimum=1)
+# After a connection attempt waited its whole timeout in vain, the others of the process
+# fail at once for this long (ewers.db.postgresql); 0: every request waits its own.
+DATABASE_FAIL_FAST_SECONDS = env_int("DATABASE_FAIL_FAST_SECONDS", 3)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "ewers.db.postgresql"
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     if DATABASE_STATEMENT_TIMEOUT:
