@@ -82,3 +82,22 @@ def test_a_malformed_timeout_is_a_loud_error():
     result = settings_of(DATABASE_CONNECT_TIMEOUT="soon")
     assert result.returncode != 0
     assert "DATABASE_CONNECT_TIMEOUT must be a whole number" in result.stderr
+
+
+def test_the_web_server_runs_threaded_workers_from_its_config_file():
+    # A request waiting on the database holds a thread, not the process: /healthz still answers.
+    env = os.environ | {"GUNICORN_THREADS": "6", "XDG_RUNTIME_DIR": str(ROOT / "var")}
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--print-config", "config.wsgi"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    printed = {
+        k.strip(): v.strip() for k, v in (line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)
+    }
+    assert {k: printed[k] for k in ("worker_class", "threads", "timeout")} == {
+        "worker_class": "gthread",
+        "threads": "6",
+        "timeout": "60",
+    }
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "gunicorn --config gunicorn.conf.py" in compose
+    assert '"gunicorn", "--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
