@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -20,6 +21,7 @@ from indicators.models import FieldReport
 from indicators.services import reports_sweep
 from tests.conftest import requires_real_services
 from tests.faults import RedisServer, redis_server, timed
+from tests.polling import wait_for
 
 pytestmark = [requires_real_services, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -116,3 +118,16 @@ def test_reports_are_saved_at_normal_speed_while_redis_is_stopped_and_queued_onc
     assert FieldReport.objects.filter(status=ReportStatus.RECEIVED, queued_at__isnull=False).count() == (
         FieldReport.objects.count()
     )
+
+
+def test_the_cache_answers_misses_not_errors_while_redis_is_stopped(own_redis, settings):
+    cache.set("ewers:test", "kept", 60)
+    assert cache.get("ewers:test") == "kept"
+    own_redis.stop()
+    seconds, value = timed(lambda: [cache.set("ewers:test", "new", 60), cache.get("ewers:test", "missed")][1])
+    assert value == "missed"  # a throttle or the health check goes on without it
+    assert seconds < 0.5
+    assert cache.get_many(["ewers:test"]) == {} and cache.add("ewers:other", 1) is False
+    own_redis.start()
+    # After the pause that spares Redis a connection attempt per call, it is used again.
+    assert wait_for(lambda: cache.add("ewers:back", 1) is True, settings.REDIS_FAIL_FAST_SECONDS + 2)
