@@ -6,8 +6,9 @@ Gateways resend when an answer is lost (a timeout, a cut), so the same key must 
 report, and a key reused for other content must not silently drop that content (the IETF
 Idempotency-Key draft answers 422). Keys are per user.
 
-Concurrency (PostgreSQL): the report's transaction holds a transaction-scoped advisory
-lock on (user, key) from before its lookup to its commit. A second request with the key
+Concurrency (PostgreSQL): the report's transaction (when it is the outermost one, as in
+every request) holds a transaction-scoped advisory lock on (user, key) from before its
+lookup to its commit. A second request with the key
 that finds the lock taken is "in flight" (``IdempotencyKeyInFlight``, 409); one that comes
 after the commit finds the report. The unique constraint on (user, key) stays the last
 word: two requests never make two reports. SQLite (the embedded demo) writes one
@@ -113,7 +114,10 @@ def _lock_ids(user: User, key: str) -> tuple[int, int]:
 
 
 def _lock(user: User, key: str) -> None:
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connection.savepoint_ids:
+        # Inside a caller's longer transaction (the demo seed writes thousands of keyed
+        # reports in one) the locks would pile up to its end and fill PostgreSQL's lock
+        # table: there the unique constraint alone decides, as on SQLite.
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _lock_ids(user, key))
