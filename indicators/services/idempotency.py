@@ -8,11 +8,11 @@ Idempotency-Key draft answers 422). Keys are per user.
 
 Concurrency (PostgreSQL): the report's transaction (when it is the outermost one, as in
 every request) holds a transaction-scoped advisory lock on (user, key) from before its
-lookup to its commit. A second request with the key
-that finds the lock taken is "in flight" (``IdempotencyKeyInFlight``, 409); one that comes
-after the commit finds the report. The unique constraint on (user, key) stays the last
-word: two requests never make two reports. SQLite (the embedded demo) writes one
-transaction at a time and has no advisory locks; there the constraint alone decides.
+lookup to its commit. A second request with the key that finds the lock taken is "in
+flight" (``IdempotencyKeyInFlight``, 409); one that comes after the commit finds the
+report. The unique constraint on (user, key) stays the last word: two requests never
+make two reports. SQLite (the embedded demo) writes one transaction at a time and has no
+advisory locks; there the constraint alone decides.
 """
 
 from __future__ import annotations
