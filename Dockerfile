@@ -21,4 +21,5 @@ RUN mkdir -p var && DEBUG=false SECRET_KEY=build-only-not-a-secret-0123456789abc
 
 USER ewers
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Threaded workers and their timeouts: gunicorn.conf.py (docs/operations.md).
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "config.wsgi:application"]

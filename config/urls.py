@@ -21,6 +21,8 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 # Under /api/ a URL no view matches is answered in JSON like every other API error.
 handler404 = "config.views.not_found"
+# A database error outside a view is a 503 like one inside it (ewers.middleware).
+handler500 = "config.views.server_error"
 
 # allauth's pages EWERS uses, and no others: no signup, no e-mail management (addresses
 # are the administrator's), no sign-in by e-mailed code.

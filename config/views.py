@@ -1,8 +1,11 @@
-"""Site-wide pages: the role home page, the health check and the 404 of unmatched URLs."""
+"""Site-wide pages: the role home page, the health check, the 404 of unmatched URLs and the 500."""
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -12,7 +15,9 @@ from django.views.decorators.http import require_GET
 
 from config import homes
 from config.health import system_health
+from ewers.broker import TRANSIENT_ERRORS
 from ewers.http import AuthenticatedHttpRequest
+from ewers.middleware import database_unavailable_response
 
 
 @login_required
@@ -28,10 +33,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer, 503 otherwise; the body names each check.
 
     Anyone may ask (load balancers do); only signed-in staff get the details, which
-    name the database engine and count the reports waiting.
+    name the database engine and count the reports waiting. Who is asking is read from the
+    database, so only once it has answered: a probe never waits on it twice.
     """
     healthy, checks = system_health()
-    detailed = request.user.is_authenticated and request.user.is_staff
+    database_ok = next(c.ok for c in checks if c.name == "database")
+    detailed = database_ok and _is_staff(request)
     body = {
         "status": "ok" if healthy else "fail",
         "checks": {
@@ -39,6 +46,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    try:
+        return request.user.is_authenticated and request.user.is_staff
+    except DatabaseError:
+        return False  # it went away since the check: the answer stays without details
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 of an uncaught exception, unless it was the database going away outside a
+    view (a middleware reading the session, say): that is a 503 too (ewers.middleware).
+    Django calls this while handling the exception, so ``sys.exc_info()`` names it."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return database_unavailable_response(request, exc)
+    return defaults.server_error(request)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.lookups import parse_id
 from ewers.models import Region, User
 from ewers.permissions import permission_require
@@ -420,4 +421,7 @@ def _row_process(
         report, created = field_report_create(user=user, idempotency_key=key, **arguments)
     except ValidationError as exc:
         return RowResult(line=row.line, ok=False, errors=_messages(exc))
+    except (IdempotencyKeyReused, IdempotencyKeyInFlight) as exc:
+        # Another import of the reference ran at the same moment (the lookup above missed it).
+        return RowResult(line=row.line, ok=False, errors={"reference": [str(exc)]})
     return RowResult(line=row.line, ok=True, report_id=report.pk, created=created)

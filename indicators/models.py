@@ -189,8 +189,15 @@ class FieldReport(models.Model):
     idempotency_key = models.CharField(  # noqa: DJ001
         _("idempotency key"), max_length=128, null=True, blank=True, editable=False
     )
+    # A keyed HMAC of the request that made the report (indicators.services.idempotency):
+    # a resend with the same key must be the same request. Keyed, so that it confirms no
+    # guess of the encrypted source reference; NULL without a key (and for reports older
+    # than the check, whose resends are taken as the same request).
+    idempotency_fingerprint = models.CharField(  # noqa: DJ001
+        _("idempotency fingerprint"), max_length=64, null=True, blank=True, editable=False
+    )
 
-    history = HistoricalRecords(excluded_fields=["source_reference", "narrative"])
+    history = HistoricalRecords(excluded_fields=["source_reference", "narrative", "idempotency_fingerprint"])
 
     objects = FieldReportQuerySet.as_manager()
 

@@ -2,30 +2,20 @@
 
 Every task is idempotent (the services claim their work and key their results), so
 ``acks_late`` with ``reject_on_worker_lost`` re-runs work a killed worker left
-unfinished without applying it twice.
+unfinished without applying it twice, and every task retries through a database outage
+of a few minutes (``ewers.broker.outage_retry``).
 """
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from ewers.broker import outage_retry
 from indicators import services
 from indicators.choices import AssessmentCause
 
-# A dropped database connection or a deadlock victim is worth another try.
-TRANSIENT = (OperationalError, InterfaceError)
-RETRY = {
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "retry_jitter": True,
-    "max_retries": 4,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "ignore_result": True,
-}
+RETRY = outage_retry()
 
 
 @shared_task(**RETRY)
@@ -51,13 +41,13 @@ def indicator_rescore(indicator_id: int, version: int) -> int:
     return len(communities)
 
 
-@shared_task(ignore_result=True)
+@shared_task(**RETRY)
 def reports_sweep() -> int:
     """Queue reports left unscored (accepted while the broker was down)."""
     return services.reports_sweep()
 
 
-@shared_task(ignore_result=True)
+@shared_task(**RETRY)
 def communities_reassess() -> int:
     """Daily: re-assess communities with recent readings, so fading signals show in trends."""
     day = timezone.now().date().isoformat()

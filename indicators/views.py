@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.forms import filter_form_prepare
 from ewers.http import AuthenticatedHttpRequest
 from ewers.models import Region, User
@@ -90,6 +91,18 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
             except ValidationError as error:
                 form.apply_service_errors(error)
+            except IdempotencyKeyReused as reused:
+                # The page went back after saving and was sent again with other values.
+                form.add_error(
+                    None,
+                    _(
+                        "This form was already sent with other values and saved as report #%(id)d. "
+                        "Open a new form to log another report."
+                    )
+                    % {"id": reused.first_id},
+                )
+            except IdempotencyKeyInFlight:
+                form.add_error(None, _("This form is being saved already: wait a moment, then look under Reports."))
             else:
                 if created:
                     messages.success(request, _("Report #%(id)d saved.") % {"id": report.pk})

@@ -94,3 +94,9 @@ if not DEBUG:
 
 # Broker, result backend and cache; empty: tasks run in-process and the cache is local.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Every wait on Redis is bounded (broker, cache, health check): a Redis that is stopped or
+# cut off costs a request at most these seconds, never a hung worker (docs/operations.md).
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 1.0, minimum=0.05)
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 5.0, minimum=0.05)
+# After an error the cache leaves Redis alone this long (ewers.cache): misses, no waits.
+REDIS_FAIL_FAST_SECONDS = env_float("REDIS_FAIL_FAST_SECONDS", 3.0)

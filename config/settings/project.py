@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from config.settings.environment import (
     BASE_DIR,
     DEBUG,
+    REDIS_CONNECT_TIMEOUT,
+    REDIS_SOCKET_TIMEOUT,
     REDIS_URL,
     env,
     env_bool,
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A view that meets an unreachable database answers 503 with Retry-After, not 500.
+    "ewers.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -103,6 +107,39 @@ if not DATABASES["default"].get("ENGINE"):
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60 if not DEBUG else 0)
+# A kept connection that a database cut broke is replaced at the next request instead of
+# failing it: the site is back the moment the database is.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Every wait on PostgreSQL is bounded, so that a request meets an unreachable or stuck
+# database with a 503 in seconds instead of holding its web worker (docs/operations.md):
+# the connection attempt, each statement (server side), and the network (client side: a
+# partition leaves no server to cancel the statement, so unanswered packets and a silent
+# peer are given up on after DATABASE_NETWORK_TIMEOUT).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)  # libpq's least is 2
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 20)  # 0: none (long migrations)
+DATABASE_NETWORK_TIMEOUT = env_int("DATABASE_NETWORK_TIMEOUT", 10, minimum=3)
+# The Retry-After of the 503 a request gets while the database is unreachable.
+EWERS_RETRY_AFTER_SECONDS = env_int("EWERS_RETRY_AFTER_SECONDS", 10, minimum=1)
+# The longest /healthz waits for each of the database and Redis (a probe must answer
+# within a load balancer's timeout, also during a partition).
+EWERS_HEALTH_TIMEOUT = env_int("EWERS_HEALTH_TIMEOUT", 2, minimum=1)
+# After a connection attempt waited its whole timeout in vain, the others of the process
+# fail at once for this long (ewers.db.postgresql); 0: every request waits its own.
+DATABASE_FAIL_FAST_SECONDS = env_int("DATABASE_FAIL_FAST_SECONDS", 3)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "ewers.db.postgresql"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if DATABASE_STATEMENT_TIMEOUT:
+        _server = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
+        _options["options"] = f"{_options.get('options', '')} {_server}".strip()
+    _options.setdefault("tcp_user_timeout", DATABASE_NETWORK_TIMEOUT * 1000)
+    # An idle connection (waiting for a reply) is probed after a third of the time, then
+    # given up on after three unanswered probes.
+    _options.setdefault("keepalives", 1)
+    _options.setdefault("keepalives_idle", DATABASE_NETWORK_TIMEOUT // 3)
+    _options.setdefault("keepalives_interval", max(1, DATABASE_NETWORK_TIMEOUT // 4))
+    _options.setdefault("keepalives_count", 3)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded demo: tolerate the web server and a seeding command writing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -118,7 +155,14 @@ AUTH_USER_MODEL = "ewers.User"
 # --- Caches -------------------------------------------------------------------------
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Redis away: misses, not errors (ewers.cache).
+            "BACKEND": "ewers.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -1,11 +1,18 @@
-"""Celery: the broker, how tasks are acknowledged and retried, and the beat schedule."""
+"""Celery: the broker, how tasks are acknowledged and retried, and the beat schedule.
+
+docs/operations.md tells what each of these timeouts does during an outage.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.environment import (
     BASE_DIR,
+    REDIS_CONNECT_TIMEOUT,
+    REDIS_SOCKET_TIMEOUT,
     REDIS_URL,
     env,
     env_int,
@@ -30,8 +37,43 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must not hang a web request when the broker is down: fail fast instead.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+
+# A task that meets a transient database error (a cut, a failover, a deadlock) tries again
+# after 2, 4, 8, 16 and then every EWERS_TASK_RETRY_BACKOFF_MAX seconds, EWERS_TASK_RETRIES
+# times: by default for five minutes, so an outage of a few minutes costs a delay, and the
+# minute's sweep is only the last net (ewers.broker.outage_retry).
+EWERS_TASK_RETRIES = env_int("EWERS_TASK_RETRIES", 13)
+EWERS_TASK_RETRY_BACKOFF_MAX = env_int("EWERS_TASK_RETRY_BACKOFF_MAX", 30, minimum=1)
+
+# A message stays in Redis, unacknowledged, while a worker holds it (acks_late). If the
+# whole worker dies (SIGKILL, a lost host), another worker puts it back on the queue once
+# it has been held this long: longer than any task may run, and than a retry's wait, or a
+# message still being worked on would run twice. Kombu's default is an hour.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+if max(CELERY_TASK_TIME_LIMIT, EWERS_TASK_RETRY_BACKOFF_MAX) >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT and EWERS_TASK_RETRY_BACKOFF_MAX."
+    )
+# How often each worker looks for such messages (one indexed Redis read).
+CELERY_RESTORE_INTERVAL = env_int("CELERY_RESTORE_INTERVAL", 10, minimum=1)
+
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": CELERY_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
+    # Publishing must not hold a web request when the broker is down or cut off: one
+    # immediate reconnection (a pooled connection Redis dropped on restart), bounded waits.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+# Celery's own publish retry defaults to 3 tries 0.2 s apart: 0.6 s added to every request
+# while Redis is down. One immediate retry; then the report waits for the sweep.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # A report accepted while the broker was down is queued by this sweep once it is back.

@@ -4,7 +4,11 @@ DRF already answers 400 for ParseError and validation errors, 401, 403, 404 and 
 This handler adds what Django raises underneath DRF: a body over the size limit (413),
 other suspicious requests (400), the domain's ``ValidationError`` from services (400
 with field messages), ``PermissionDenied`` with the service's own message (403), and a
-state change the current state does not allow (``ewers.exceptions.StateConflict``, 409).
+state change the current state does not allow (``ewers.exceptions.StateConflict``, 409),
+and an ``Idempotency-Key`` sent again with another body (422).
+
+A database that cannot be reached is not answered here: DRF raises it on to
+``ewers.middleware``, which answers 503 with Retry-After for the API and pages alike.
 """
 
 from __future__ import annotations
@@ -20,13 +24,19 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
-from ewers.exceptions import StateConflict
+from ewers.exceptions import IdempotencyKeyReused, StateConflict
 
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("The request body is too large.")
     default_code = "too_large"
+
+
+class IdempotencyKeyReusedError(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _("This Idempotency-Key was used for a different request.")
+    default_code = "idempotency_key_reused"
 
 
 class Conflict(exceptions.APIException):
@@ -43,6 +53,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.ParseError(_("The request could not be read."))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, IdempotencyKeyReused):
+        exc = IdempotencyKeyReusedError(str(exc) or None)
     elif isinstance(exc, StateConflict):
         exc = Conflict(str(exc) or None)
     elif isinstance(exc, DjangoPermissionDenied) and str(exc):

@@ -88,14 +88,15 @@ class StrictFloatField(serializers.FloatField):
 
 
 class TextField(serializers.CharField):
-    """A JSON string (give it a ``max_length``); a number is not text here.
+    """A JSON string (give it a ``max_length``); a number is not text here: DRF's CharField
+    would store ``12`` as "12", so a client's wrong type goes unnoticed.
 
     DRF's CharField already refuses blank text, NUL and lone surrogate characters.
     """
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
-            self.fail("invalid")
+            self.fail("invalid")  # "Not a valid string."
         return str(super().to_internal_value(data))
 
 

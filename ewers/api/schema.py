@@ -1,7 +1,8 @@
 """The OpenAPI schema's error answers (API.md's error contract), added to every operation.
 
 drf-spectacular documents only the success answer unless a view says more; the API also
-answers 400, 401, 403, 404, 413, 415 and 429 where the request can cause them. This schema
+answers 400, 401, 403, 404, 413, 415 and 429 where the request can cause them, and 503
+anywhere while the database cannot be reached. This schema
 class adds each of those an operation can give and does not already document, with its
 body: ``{"detail": message}``, or for 400 the messages by field. A view that declares
 an error answer (409 for a state change, say) with only a description gets its body too.
@@ -43,6 +44,12 @@ ERROR_RESPONSES = {
     "429": OpenApiResponse(ErrorSerializer, description=_("Throttled: too many requests (see Retry-After).")),
     # Only where a view declares it: a state change its object's current state does not allow.
     "409": OpenApiResponse(ErrorSerializer, description=_("Not allowed from the object's current state.")),
+    # Only where a view declares it: an Idempotency-Key sent again with another body.
+    "422": OpenApiResponse(ErrorSerializer, description=_("The Idempotency-Key was used for a different request.")),
+    "503": OpenApiResponse(
+        ErrorSerializer,
+        description=_("The database cannot be reached just now: send the request again after Retry-After seconds."),
+    ),
 }
 
 
@@ -83,6 +90,8 @@ class EwersAutoSchema(AutoSchema):
             codes += ["413", "415"]
         # Every request counts towards a limit (ewers.api.throttling).
         codes.append("429")
+        # Any operation, while the database is unreachable (ewers.middleware).
+        codes.append("503")
         return codes
 
 

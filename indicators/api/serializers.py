@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ewers.api.fields import AwareDateTimeField, CodeOrIdField, FieldErrorsField, StrictFloatField
+from ewers.api.fields import AwareDateTimeField, CodeOrIdField, FieldErrorsField, StrictFloatField, TextField
 from ewers.api.serializers import RegionRefSerializer
 from ewers.choices import RiskLevel
 from ewers.models import Region, Theme, User
@@ -196,8 +196,9 @@ class ReportInputSerializer(serializers.Serializer[Any]):
             "max_value": _("Information credibility is a grade from 1 to 6."),
         },
     )
-    narrative = serializers.CharField(required=False, allow_blank=True, default="", max_length=NARRATIVE_MAX_LENGTH)
-    source_reference = serializers.CharField(
+    # Text fields take JSON strings only: a number is refused, not stored as its digits.
+    narrative = TextField(required=False, allow_blank=True, default="", max_length=NARRATIVE_MAX_LENGTH)
+    source_reference = TextField(
         required=False, allow_blank=True, allow_null=True, max_length=SOURCE_REFERENCE_MAX_LENGTH
     )
 
@@ -222,11 +223,14 @@ class ReportInputSerializer(serializers.Serializer[Any]):
 
 
 class BatchItemInputSerializer(ReportInputSerializer):
-    idempotency_key = serializers.CharField(
+    idempotency_key = TextField(
         required=False,
         allow_blank=True,
         max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
-        help_text=_("Like the Idempotency-Key header of a single create: a resend returns the first report."),
+        help_text=_(
+            "Like the Idempotency-Key header of a single create, for this report: a resend with the same "
+            "content returns the first report; other content with the key is refused (422)."
+        ),
     )
 
 
@@ -250,7 +254,12 @@ class BatchRequestSchemaSerializer(serializers.Serializer[Any]):
 
 class BatchItemResultSerializer(serializers.Serializer[Any]):
     index = serializers.IntegerField(help_text=_("The item's position in the request, from 0."))
-    status = serializers.IntegerField(help_text=_("201 created, 200 a resend of an earlier report, 400 invalid."))
+    status = serializers.IntegerField(
+        help_text=_(
+            "201 created, 200 a resend of an earlier report, 400 invalid, 422 a key used for other content, "
+            "409 a key still being processed."
+        )
+    )
     id = serializers.IntegerField(allow_null=True, help_text=_("The report's id, when saved."))
     # DRF's metaclass takes declared fields off the class: "errors" does not shadow Serializer.errors.
     errors = FieldErrorsField()  # type: ignore[assignment]

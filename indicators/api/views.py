@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from ewers.api.exceptions import RequestTooLarge
 from ewers.api.parsers import LimitedJSONParser
 from ewers.api.viewsets import ShareViewSet
+from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.models import Region, User
 from indicators.api.parsers import CSVBodyParser
 from indicators.api.serializers import (
@@ -67,8 +68,10 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Any printable text up to 128 characters. A resend with the same key (per user) "
-    "returns the first report with 200 instead of making a second one.",
+    description="Any printable text up to 128 characters, new for each report; gateways should always "
+    "send one. A resend with the same key (per user) and the same body answers 200 with the first "
+    "report instead of making a second one; with a different body, 422; while the first request "
+    "with the key is still being processed, 409 (send it again a moment later).",
 )
 COMMUNITY_REF = OpenApiParameter(
     "ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="The community's id or code."
@@ -159,9 +162,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: ReportSerializer,
-            200: OpenApiResponse(ReportSerializer, description="A resend with the same Idempotency-Key."),
+            200: OpenApiResponse(ReportSerializer, description="A resend with the same Idempotency-Key and body."),
             400: OpenApiResponse(description="Field messages: {field: [message, ...]}."),
             403: OpenApiResponse(description="The user's role does not log reports."),
+            409: OpenApiResponse(description="The first request with this Idempotency-Key is still being processed."),
+            422: OpenApiResponse(description="This Idempotency-Key was used for a different request."),
             413: OpenApiResponse(description="The body is too large."),
             415: OpenApiResponse(description="Not JSON."),
         },
@@ -217,41 +222,59 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         description=(
             "The answer is 200 whenever the batch itself is well-formed; each item has its own "
             "`status` (201 created, 200 a resend of an earlier report with the same "
-            "`idempotency_key`, 400 invalid with `errors`). One invalid item never stops the others."
+            "`idempotency_key` and content, 400 invalid with `errors`, 422 an `idempotency_key` "
+            "used before for other content, 409 one still being processed). One refused item never "
+            "stops the others; `invalid` counts every item not saved. Idempotency is per item: give "
+            "each item its own `idempotency_key`, so that resending the batch after a lost answer "
+            "(or a 503) makes no duplicate. An `Idempotency-Key` header is refused here (400)."
         ),
         request=BatchRequestSchemaSerializer,
         responses={
             200: BatchResultSerializer,
+            400: OpenApiResponse(description="A malformed batch, or an Idempotency-Key header."),
             403: OpenApiResponse(description="The user's role does not log reports."),
         },
     )
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def batch(self, request: Request) -> Response:
+        if "Idempotency-Key" in request.headers:
+            # Ignoring it would let a resent batch make duplicates the client thinks it prevented.
+            raise ParseError(
+                _(
+                    "A batch takes an idempotency_key in each report, not an Idempotency-Key header: "
+                    "send one key per report so that each is saved once."
+                )
+            )
         batch = BatchInputSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
-        user = self.user
-        results: list[dict[str, Any]] = []
+        results = [self._batch_item(index, item) for index, item in enumerate(batch.validated_data["reports"])]
         counts = {"created": 0, "duplicates": 0, "invalid": 0}
-        for index, item in enumerate(batch.validated_data["reports"]):
-            result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
-            serializer = BatchItemInputSerializer(data=item, context=self.get_serializer_context())
-            try:
-                serializer.is_valid(raise_exception=True)
-                report, created = field_report_create(
-                    user=user,
-                    idempotency_key=serializer.validated_data.get("idempotency_key") or None,
-                    **serializer.service_arguments(),
-                )
-            except ValidationError as exc:
-                result["errors"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-            except DjangoValidationError as exc:
-                result["errors"] = as_serializer_error(exc)
-            else:
-                result.update(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK, id=report.pk)
-            outcome = {status.HTTP_201_CREATED: "created", status.HTTP_200_OK: "duplicates"}
+        outcome = {status.HTTP_201_CREATED: "created", status.HTTP_200_OK: "duplicates"}
+        for result in results:
             counts[outcome.get(result["status"], "invalid")] += 1
-            results.append(result)
         return Response({"results": results, "counts": counts})
+
+    def _batch_item(self, index: int, item: Any) -> dict[str, Any]:
+        result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
+        serializer = BatchItemInputSerializer(data=item, context=self.get_serializer_context())
+        try:
+            serializer.is_valid(raise_exception=True)
+            report, created = field_report_create(
+                user=self.user,
+                idempotency_key=serializer.validated_data.get("idempotency_key") or None,
+                **serializer.service_arguments(),
+            )
+        except ValidationError as exc:
+            result["errors"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        except DjangoValidationError as exc:
+            result["errors"] = as_serializer_error(exc)
+        except IdempotencyKeyReused as exc:
+            result.update(status=status.HTTP_422_UNPROCESSABLE_ENTITY, errors={"idempotency_key": [str(exc)]})
+        except IdempotencyKeyInFlight as exc:
+            result.update(status=status.HTTP_409_CONFLICT, errors={"idempotency_key": [str(exc)]})
+        else:
+            result.update(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK, id=report.pk)
+        return result
 
     @extend_schema(
         summary="Import reports from a CSV file (docs/csv-import.md); ?dry_run=1 validates only.",

@@ -1,5 +1,6 @@
 """Field reports: checked before anything is written, saved with their readings in one
-transaction (idempotent per key), scored after commit; verified or disputed by others."""
+transaction (idempotent per key: ``indicators.services.idempotency``), scored after
+commit; verified or disputed by others."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from indicators.choices import (
 )
 from indicators.models import FieldReport, Indicator, Reading
 from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_report_may_create, field_report_may_verify
+from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -190,60 +192,87 @@ def field_report_create(
 ) -> tuple[FieldReport, bool]:
     """Save a report with its readings in one transaction; returns (report, created).
 
-    With an ``idempotency_key`` the same user's resend returns the first report
-    instead of making a second one (gateways resend). Nothing is written when any
-    part is invalid.
+    With an ``idempotency_key`` the same user's resend of the same request returns the
+    first report instead of making a second one (gateways resend); otherwise
+    IdempotencyKeyReused or IdempotencyKeyInFlight (``indicators.services.idempotency``).
+    Nothing is written when any part is invalid.
     """
     permission_require(field_report_may_create(user=user), MAY_NOT_LOG_REPORTS)
     organisation_id = user.organisation_id
     assert organisation_id is not None  # field_report_may_create: only members of an organisation
     idempotency_key = idempotency_key or None
-    # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
-    # one is reported by the validation below.
-    if idempotency_key and _idempotency_key_valid(idempotency_key):
-        existing = FieldReport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
-    indicators = field_report_validate(
-        user=user,
+    request = ReportRequest(
         community=community,
         observed_at=observed_at,
-        readings=readings,
+        readings=[(r.indicator, r.value) for r in readings],
         source_reliability=source_reliability,
         information_credibility=information_credibility,
         narrative=narrative,
         source_reference=source_reference,
-        idempotency_key=idempotency_key,
     )
-    report = FieldReport(
-        community=community,
-        observed_at=observed_at,
-        received_at=received_at or timezone.now(),
-        source_reliability=source_reliability,
-        information_credibility=information_credibility,
-        narrative=narrative,
-        source_reference=source_reference or None,
-        created_by=user,
-        organisation_id=organisation_id,
-        idempotency_key=idempotency_key,
-    )
-    try:
-        with transaction.atomic():
-            report.save()
-            Reading.objects.bulk_create(
-                Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)
-            )
-    except IntegrityError:
-        # Two resends raced past the lookup above: the first one's report stands.
-        if idempotency_key:
-            existing = FieldReport.objects.filter(created_by=user, idempotency_key=idempotency_key).first()
+    # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
+    # one is reported by the validation below.
+    keyed = idempotency_key if idempotency_key and _idempotency_key_valid(idempotency_key) else None
+    with transaction.atomic():
+        # Held to the commit: a resend arriving meanwhile is told the first is in flight.
+        existing = idempotency_claim(user=user, key=keyed, request=request) if keyed else None
+        if existing is not None:
+            return existing, False
+        indicators = field_report_validate(
+            user=user,
+            community=community,
+            observed_at=observed_at,
+            readings=readings,
+            source_reliability=source_reliability,
+            information_credibility=information_credibility,
+            narrative=narrative,
+            source_reference=source_reference,
+            idempotency_key=idempotency_key,
+        )
+        report = FieldReport(
+            community=community,
+            observed_at=observed_at,
+            received_at=received_at or timezone.now(),
+            source_reliability=source_reliability,
+            information_credibility=information_credibility,
+            narrative=narrative,
+            source_reference=source_reference or None,
+            created_by=user,
+            organisation_id=organisation_id,
+            idempotency_key=idempotency_key,
+        )
+        try:
+            _report_insert(report, readings, indicators, keyed_request=request if keyed else None)
+        except IntegrityError:
+            # Two resends raced past the lookup (SQLite has no advisory lock): the first
+            # one's report stands, if this is the same request.
+            existing = idempotency_claim(user=user, key=keyed, request=request) if keyed else None
             if existing is not None:
                 return existing, False
-        raise
-    if enqueue_scoring:
-        report_id = report.pk
-        transaction.on_commit(lambda: enqueue(tasks.report_score, report_id))
+            raise
+        if enqueue_scoring:
+            report_id = report.pk
+            transaction.on_commit(lambda: enqueue(tasks.report_score, report_id))
     return report, True
+
+
+def _report_insert(
+    report: FieldReport,
+    readings: Sequence[ReadingInput],
+    indicators: dict[int, Indicator],
+    *,
+    keyed_request: ReportRequest | None,
+) -> None:
+    """The report and its readings, all or nothing (a savepoint: a clash of keys leaves the
+    caller's transaction usable); a keyed report keeps its request's fingerprint."""
+    if keyed_request is not None:
+        by_code = {r.indicator: indicators[i].pk for i, r in enumerate(readings) if isinstance(r.indicator, str)}
+        report.idempotency_fingerprint = request_fingerprint(keyed_request, indicator_ids=by_code)
+    with transaction.atomic():
+        report.save()
+        Reading.objects.bulk_create(
+            Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)
+        )
 
 
 def field_report_verify(*, report: FieldReport, user: User, verification: str) -> FieldReport:

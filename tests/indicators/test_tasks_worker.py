@@ -29,11 +29,11 @@ from tests.polling import wait_for
 pytestmark = [requires_real_services, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def submit(cast, indicators, *, key: str | None = None, enqueue: bool = True, value: float = 4):
+def submit(cast, indicators, *, key: str | None = None, enqueue: bool = True, value: float = 4, observed_at=None):
     return field_report_create(
         user=cast.analyst,
         community=cast.places["c1"],
-        observed_at=timezone.now() - timedelta(minutes=30),
+        observed_at=observed_at or timezone.now() - timedelta(minutes=30),
         readings=[ReadingInput(indicator=i, value=value) for i in indicators],
         source_reliability="A",
         information_credibility=1,
@@ -87,8 +87,9 @@ def test_a_report_becomes_an_assessment_and_an_alert(cast, strong, celery_app, c
 
 def test_a_resent_submission_makes_one_report(cast, strong, celery_app, celery_worker):
     key = f"sms-{uuid.uuid4().hex}"
-    first, created = submit(cast, strong, key=key)
-    again, created_again = submit(cast, strong, key=key)
+    observed_at = timezone.now() - timedelta(minutes=30)  # a resend is the same request
+    first, created = submit(cast, strong, key=key, observed_at=observed_at)
+    again, created_again = submit(cast, strong, key=key, observed_at=observed_at)
     assert (created, created_again, again.pk) == (True, False, first.pk)
     assert wait_for(lambda: FieldReport.objects.filter(pk=first.pk, status=ReportStatus.SCORED).exists())
     assert FieldReport.objects.count() == 1

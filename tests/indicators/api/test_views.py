@@ -91,8 +91,9 @@ def test_it_accepts_ids_for_community_and_indicator(cast):
 
 def test_a_resend_with_the_same_idempotency_key_returns_the_first_report(cast):
     client = as_user(cast.analyst)
-    first = client.post(LIST, body(), format="json", HTTP_IDEMPOTENCY_KEY="gw-0001")
-    again = client.post(LIST, body(), format="json", HTTP_IDEMPOTENCY_KEY="gw-0001")
+    payload = body()
+    first = client.post(LIST, payload, format="json", HTTP_IDEMPOTENCY_KEY="gw-0001")
+    again = client.post(LIST, payload, format="json", HTTP_IDEMPOTENCY_KEY="gw-0001")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
     assert FieldReport.objects.count() == 1
@@ -217,9 +218,10 @@ def test_creating_needs_credentials(cast):
 
 def test_a_batch_saves_each_valid_item_and_reports_each_invalid_one(cast):
     client = as_user(cast.analyst)
+    keyed = body(idempotency_key="b-1")
     payload = {
         "reports": [
-            body(idempotency_key="b-1"),
+            keyed,
             body(community="U-1-1-1"),
             "not an object",
             body(community="T-1-1-2", readings=[{"indicator": "P01", "value": 1}]),
@@ -233,7 +235,7 @@ def test_a_batch_saves_each_valid_item_and_reports_each_invalid_one(cast):
     assert results[2]["errors"]["non_field_errors"]
     assert response.json()["counts"] == {"created": 2, "duplicates": 0, "invalid": 2}
     assert sorted(FieldReport.objects.values_list("pk", flat=True)) == sorted([results[0]["id"], results[3]["id"]])
-    again = client.post(BATCH, {"reports": [body(idempotency_key="b-1")]}, format="json").json()
+    again = client.post(BATCH, {"reports": [keyed]}, format="json").json()
     assert again["results"] == [{"index": 0, "status": 200, "id": results[0]["id"], "errors": {}}]
     assert FieldReport.objects.count() == 2
 

@@ -105,8 +105,9 @@ def test_responders_do_not_log_reports(cast):
 
 
 def test_the_same_key_from_the_same_user_returns_the_first_report(cast):
-    first, created = submit(cast, idempotency_key="sms-123")
-    again, created_again = submit(cast, idempotency_key="sms-123", narrative="resent")
+    observed_at = timezone.now() - timedelta(hours=1)
+    first, created = submit(cast, idempotency_key="sms-123", observed_at=observed_at)
+    again, created_again = submit(cast, idempotency_key="sms-123", observed_at=observed_at)
     assert created and not created_again
     assert again.pk == first.pk
     assert FieldReport.objects.count() == 1

@@ -1,0 +1,82 @@
+"""The cache on Redis, open while Redis is not.
+
+A cache only saves work, so Redis being away must not fail a request that uses it (a
+throttle's counter, the health check's worker count): while Redis cannot be reached every
+read is a miss and every write is dropped, and after an error the cache leaves Redis
+alone for REDIS_FAIL_FAST_SECONDS instead of paying REDIS_CONNECT_TIMEOUT on every call.
+The broker check of ``/healthz`` reports the outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import redis
+from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class FailOpenRedisCache(RedisCache):
+    """Django's Redis cache, answering "not cached" while Redis cannot be reached."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._lock = threading.Lock()
+        self._away_until = 0.0
+
+    def _guarded(self, call: Callable[[], T], fallback: T) -> T:
+        if time.monotonic() < self._away_until:
+            return fallback
+        try:
+            return call()
+        except redis.RedisError as exc:
+            with self._lock:
+                first = time.monotonic() >= self._away_until
+                self._away_until = time.monotonic() + settings.REDIS_FAIL_FAST_SECONDS
+            if first:
+                logger.warning("cache unavailable, answering without it: %s: %s", type(exc).__name__, exc)
+            return fallback
+
+    def get(self, key: Any, default: Any | None = None, version: int | None = None) -> Any:
+        return self._guarded(lambda: super(FailOpenRedisCache, self).get(key, default, version), default)
+
+    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
+        return self._guarded(lambda: super(FailOpenRedisCache, self).get_many(keys, version), {})
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return self._guarded(lambda: super(FailOpenRedisCache, self).has_key(key, version), False)
+
+    def set(self, key: Any, value: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        self._guarded(lambda: super(FailOpenRedisCache, self).set(key, value, timeout, version), None)
+
+    def set_many(
+        self, data: dict[Any, Any], timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[Any]:
+        return self._guarded(lambda: super(FailOpenRedisCache, self).set_many(data, timeout, version), list(data))
+
+    def add(self, key: Any, value: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._guarded(lambda: super(FailOpenRedisCache, self).add(key, value, timeout, version), False)
+
+    def touch(self, key: Any, timeout: float | None = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._guarded(lambda: super(FailOpenRedisCache, self).touch(key, timeout, version), False)
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return self._guarded(lambda: super(FailOpenRedisCache, self).delete(key, version), False)
+
+    def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
+        self._guarded(lambda: super(FailOpenRedisCache, self).delete_many(keys, version), None)
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        missing: int | None = None
+        result = self._guarded(lambda: super(FailOpenRedisCache, self).incr(key, delta, version), missing)
+        if result is None:
+            raise ValueError(f"Key '{key}' not found")  # what incr says of a key the cache lacks
+        return result

@@ -1,0 +1,1 @@
+"""PostgreSQL that fails fast while it cannot be reached (``base.DatabaseWrapper``)."""
