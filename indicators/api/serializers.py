@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from ewers.api.fields import AwareDateTimeField, CodeOrIdField, FieldErrorsField, StrictFloatField
 from ewers.api.serializers import RegionRefSerializer
-from ewers.choices import RiskLevel
+from ewers.choices import HandlingLevel, RiskLevel
 from ewers.models import Region, Theme, User
 from indicators.choices import Polarity, SourceReliability
 from indicators.csv_import import ImportResult
@@ -89,8 +89,20 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
 
     community = RegionRefSerializer(read_only=True)
     organisation = serializers.CharField(source="organisation.code", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
-    readings = ReadingSerializer(many=True, read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who logged it: only for the reporting organisation and coordinators; otherwise null."),
+    )
+    narrative = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("Null when withheld by the handling level.")
+    )
+    readings = ReadingSerializer(many=True, read_only=True, help_text=_("Empty when withheld by the handling level."))
+    handling_level = serializers.ChoiceField(choices=HandlingLevel.choices, read_only=True)
+    withheld = serializers.BooleanField(
+        read_only=True, default=False, help_text=_("The narrative and readings are above the reader's handling level.")
+    )
     grading = serializers.CharField(read_only=True, help_text=_("The Admiralty grade, e.g. B2."))
     source_reference = serializers.CharField(
         read_only=True,
@@ -117,6 +129,8 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
             "organisation",
             "created_by",
             "readings",
+            "handling_level",
+            "withheld",
         ]
         read_only_fields = fields
 
@@ -124,6 +138,15 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
         data: dict[str, Any] = super().to_representation(instance)
         request = self.context.get("request")
         user = getattr(request, "user", None)
+        # Need-to-know within a report (PRODUCT.md, "Handling levels"): the reporter's name
+        # for their own organisation and coordinators, the content for those cleared.
+        if not isinstance(user, User) or not instance.reporter_visible_to(user):
+            data["created_by"] = None
+        withheld = not isinstance(user, User) or not instance.content_visible_to(user)
+        data["withheld"] = withheld
+        if withheld:
+            data["narrative"] = None
+            data["readings"] = []
         if not isinstance(user, User) or not instance.source_reference_visible_to(user):
             data.pop("source_reference", None)
         else:
@@ -172,6 +195,13 @@ class ReportInputSerializer(serializers.Serializer[Any]):
     source_reference = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=SOURCE_REFERENCE_MAX_LENGTH
     )
+    handling_level = serializers.ChoiceField(
+        choices=HandlingLevel.choices,
+        required=False,
+        help_text=_(
+            "Raise who may read the narrative and readings above the level its indicators carry (it is never lowered)."
+        ),
+    )
 
     def validate_community(self, value: str | int) -> Any:
         try:
@@ -190,6 +220,7 @@ class ReportInputSerializer(serializers.Serializer[Any]):
             "information_credibility": data["information_credibility"],
             "narrative": data.get("narrative", ""),
             "source_reference": data.get("source_reference") or None,
+            "handling_level": data.get("handling_level"),
         }
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ewers.broker import enqueue
-from ewers.choices import RegionLevel
+from ewers.choices import HandlingLevel, RegionLevel
 from ewers.models import Region, User
 from ewers.permissions import permission_require
 from indicators import tasks
@@ -187,6 +187,7 @@ def field_report_create(
     idempotency_key: str | None = None,
     received_at: datetime | None = None,
     enqueue_scoring: bool = True,
+    handling_level: str | None = None,
 ) -> tuple[FieldReport, bool]:
     """Save a report with its readings in one transaction; returns (report, created).
 
@@ -215,7 +216,12 @@ def field_report_create(
         source_reference=source_reference,
         idempotency_key=idempotency_key,
     )
+    if handling_level is not None and handling_level not in HandlingLevel.values:
+        raise ValidationError({"handling_level": [_("Unknown handling level.")]})
     report = FieldReport(
+        handling_level=HandlingLevel.highest(
+            [i.handling_level for i in indicators.values()] + ([handling_level] if handling_level else [])
+        ),
         community=community,
         observed_at=observed_at,
         received_at=received_at or timezone.now(),
