@@ -147,7 +147,7 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: s
         }
 
     # Plain JSON in the keys and values plotly's graph_objects wrote (checked by
-    # tests/test_heatmap.py): plotly.js reads JSON, and validating thousands of rows
+    # tests/analytics/test_figures.py): plotly.js reads JSON, and validating thousands of rows
     # in Python cost more than the rest of the page.
     outline = {"line": {"color": "#ffffff", "width": 1}, "opacity": 0.85}
     traces: list[dict[str, Any]] = []

@@ -1,4 +1,5 @@
-"""The fixed cast of every test: one small country, partners in each role, a catalogue."""
+"""The fixed cast of every test: one small country, partners in each role, a catalogue;
+and the helpers and fixtures the tests of several apps share."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django.db import IntegrityError
 
+from alerts.models import Alert, Assignment
 from ewers.choices import Role, Sector
 from ewers.models import Organisation, Region, User
 from indicators.models import Indicator
+from indicators.services import ReadingInput
 from tests import factories
 
 # Set by .ci/run (and by anyone who wants the real services locally).
@@ -88,3 +92,73 @@ def browser():
     from tests.chromium import chromium
 
     yield from chromium()
+
+
+# --- Shared by the tests of several apps ---------------------------------------
+
+
+def raises_integrity():
+    """Expect the database to refuse the write (inside a savepoint, so the test goes on)."""
+    return pytest.raises(IntegrityError)
+
+
+@pytest.fixture
+def admin_client(cast, client):
+    """The administrator role: staff, in the Administrators group, not a superuser."""
+    assert cast.admin.is_staff and not cast.admin.is_superuser
+    client.force_login(cast.admin)
+    return client
+
+
+@pytest.fixture
+def superuser_client(cast, client):
+    """A superuser who is also a coordinator of the desk (covers country T only)."""
+    cast.coordinator.is_staff = cast.coordinator.is_superuser = True
+    cast.coordinator.save()
+    client.force_login(cast.coordinator)
+    return client
+
+
+@pytest.fixture
+def strong(cast):
+    """Three risk indicators, so one report can push a community well over the high band."""
+    theme = cast.indicator.theme
+    return [cast.indicator] + [factories.make_indicator(f"P0{n}", theme=theme, weight=1.5) for n in (2, 3)]
+
+
+# --- A routed alert, as the response workflow's tests (alerts, audit) start from ---
+
+
+NARRATIVE = "Posters threatening the other congregation near the well."
+SOURCE = "SRC-SECRET-4711"
+
+
+@pytest.fixture
+def people(cast):
+    """E-mail addresses for the CSO's responder and the coordinator."""
+    for user, email in ((cast.cso_user, "cso@example.org"), (cast.coordinator, "coord@example.org")):
+        user.email = email
+        user.save(update_fields=["email"])
+    return cast
+
+
+def report(cast, indicators, value=4, community=None):
+    return factories.make_report(
+        cast.analyst,
+        community or cast.places["c1"],
+        indicators[0],
+        readings=[ReadingInput(indicator=i, value=value) for i in indicators],
+        source_reliability="A",
+        information_credibility=1,
+        narrative=NARRATIVE,
+        source_reference=SOURCE,
+    )
+
+
+@pytest.fixture
+def raised(people, strong, django_capture_on_commit_callbacks):
+    """A high alert on c1 (tension), routed: the CSO's assignment."""
+    with django_capture_on_commit_callbacks(execute=True):
+        report(people, strong)
+    alert = Alert.objects.get()
+    return alert, Assignment.objects.get(alert=alert)

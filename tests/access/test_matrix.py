@@ -1,0 +1,605 @@
+"""The access matrix: every role × every page and API endpoint × objects inside and outside
+the role's share (QUALITY.md, "Access matrix"; PRODUCT.md, "Who sees what").
+
+The world is built through the services, so the alerts and assignments are the ones the
+pipeline and routing really make. Each cell states the status a role must get; lists must
+hold exactly the permitted rows; the protected source references must never appear in a
+body served to someone not entitled to them. A URL added to the project without a row
+here fails ``test_it_covers_every_url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from alerts.models import Alert, Assignment, Notification
+from ewers.choices import Role
+from ewers.models import Region, User
+from indicators.models import FieldReport
+from indicators.services import report_score
+from tests import factories
+from tests.conftest import Cast
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "analyst", "other_analyst", "police", "cso", "coordinator", "admin")
+SECRET_IN = "SRC-IN-7731"
+SECRET_OUT = "SRC-OUT-5512"
+# Who may read which source reference (FieldReport.source_reference_visible_to).
+ENTITLED = {SECRET_IN: {"analyst", "coordinator"}, SECRET_OUT: {"other_analyst"}}
+
+
+@dataclass
+class World:
+    """The cast, plus one report → alert → assignment chain inside the T tree (routed to the
+    CSO) and one in the U tree (routed to the police)."""
+
+    cast: Cast
+    users: dict[str, User]
+    report_in: FieldReport
+    report_out: FieldReport
+    alert_in: Alert
+    alert_out: Alert
+    assignment_in: Assignment
+    assignment_out: Assignment
+    c_in: Region
+    c_out: Region
+    notifications: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    weapons = factories.make_theme("weapons")
+    gun = factories.make_indicator("W01", theme=weapons)
+    c_in, c_out = cast.places["c1"], cast.other_places["c1"]
+    strong = {"value": 4, "source_reliability": "A", "information_credibility": 1}
+    report_in = factories.make_report(cast.analyst, c_in, cast.indicator, source_reference=SECRET_IN, **strong)
+    report_out = factories.make_report(cast.other_analyst, c_out, gun, source_reference=SECRET_OUT, **strong)
+    reports = [report_in, report_out]
+    for _ in range(4):
+        reports.append(factories.make_report(cast.analyst, c_in, cast.indicator, **strong))
+        reports.append(factories.make_report(cast.other_analyst, c_out, gun, **strong))
+    # The suite's transaction never commits, so the queued scoring is run here.
+    for report in reports:
+        report_score(report_id=report.pk)
+    alert_in = Alert.objects.get(community=c_in)
+    alert_out = Alert.objects.get(community=c_out)
+    users = {
+        "analyst": cast.analyst,
+        "other_analyst": cast.other_analyst,
+        "police": cast.police_user,
+        "cso": cast.cso_user,
+        "coordinator": cast.coordinator,
+        "admin": cast.admin,
+    }
+    world = World(
+        cast=cast,
+        users=users,
+        report_in=report_in,
+        report_out=report_out,
+        alert_in=alert_in,
+        alert_out=alert_out,
+        assignment_in=Assignment.objects.get(alert=alert_in),
+        assignment_out=Assignment.objects.get(alert=alert_out),
+        c_in=c_in,
+        c_out=c_out,
+    )
+    world.notifications = {
+        name: Notification.objects.filter(user=user).values_list("pk", flat=True).first() or 0
+        for name, user in users.items()
+    }
+    return world
+
+
+def client_for(world: World, role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    return client
+
+
+def test_it_routes_the_world_as_the_matrix_expects(world):
+    """The matrix below relies on this routing: the tension alert goes to the CSO alone,
+    the weapons alert to the police alone (mandate and coverage decide)."""
+    assert world.assignment_in.organisation == world.cast.cso
+    assert world.assignment_out.organisation == world.cast.police
+    assert Assignment.objects.count() == 2
+    assert world.users["coordinator"].role == Role.COORDINATOR
+
+
+# --- The matrix -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One URL and method; ``target`` names the object its URL addresses (its ``in`` copy lies
+    in the T tree, its ``out`` copy in the U tree). ``expect`` maps in/out to each role's status."""
+
+    name: str
+    expect: dict[str, str]
+    method: str = "get"
+    target: str | None = None
+    body: dict[str, Any] | str | Callable[[World, str], dict[str, Any] | str] | None = None
+    api: bool = False
+    query: str = ""
+
+
+def statuses(spec: str) -> dict[str, int]:
+    """``"302 200 …"``: one status per role, in the order of ROLES."""
+    codes = [int(code) for code in spec.split()]
+    assert len(codes) == len(ROLES), f"every role needs a status: {spec}"
+    return dict(zip(ROLES, codes, strict=True))
+
+
+def url_of(case: Case, world: World, side: str) -> str:
+    from django.urls import reverse
+
+    kwargs: dict[str, Any] = {}
+    if case.target == "community":
+        community = world.c_in if side == "in" else world.c_out
+        kwargs = {"ref": community.code}
+    elif case.target == "indicator":
+        kwargs = {"ref": world.cast.indicator.code}  # the catalogue is shared: no outside
+    elif case.target is not None:
+        obj = getattr(world, f"{case.target}_{side}")
+        kwargs = {"pk": obj.pk}
+    return reverse(case.name, kwargs=kwargs) + case.query
+
+
+def body_of(case: Case, world: World, side: str) -> dict[str, Any] | str | None:
+    if callable(case.body):
+        return case.body(world, side)
+    return case.body
+
+
+def request(world: World, role: str, case: Case, side: str) -> tuple[int, bytes]:
+    """Make the request inside a savepoint rolled back afterwards: every cell starts from the
+    same world, whatever the action before it changed."""
+    from django.db import transaction
+
+    client = client_for(world, role)
+    url = url_of(case, world, side)
+    body = body_of(case, world, side)
+    with transaction.atomic():
+        if case.method == "get":
+            response = client.get(url)
+        elif isinstance(body, str):
+            response = client.post(url, body, content_type="text/csv")
+        elif case.api:
+            response = client.post(url, body or {}, content_type="application/json")
+        else:
+            response = client.post(url, body or {})
+        content = response.content if not response.streaming else b"".join(response.streaming_content)
+        transaction.set_rollback(True)
+    return response.status_code, content
+
+
+def leaks(role: str, content: bytes) -> list[str]:
+    """Source references served to a role not entitled to them."""
+    return [secret for secret, entitled in ENTITLED.items() if secret.encode() in content and role not in entitled]
+
+
+def _org(code: str) -> Callable[[World, str], dict[str, Any]]:
+    def body(world: World, side: str) -> dict[str, Any]:
+        from ewers.models import Organisation
+
+        return {"organisation": Organisation.objects.get(code=code).pk}
+
+    return body
+
+
+def _report_body(world: World, side: str) -> dict[str, Any]:
+    community = world.c_in if side == "in" else world.c_out
+    return {
+        "community": community.code,
+        "observed_at": "2026-01-01T10:00:00Z",
+        "readings": [{"indicator": "P01", "value": 2}],
+        "source_reliability": "B",
+        "information_credibility": 2,
+        "narrative": "Matrix probe.",
+    }
+
+
+def _page_report_body(world: World, side: str) -> dict[str, Any]:
+    community = world.c_in if side == "in" else world.c_out
+    return {
+        "community": community.code,
+        "observed_at": "2026-01-01T10:00",
+        "source_reliability": "B",
+        "information_credibility": "2",
+        "narrative": "Matrix probe.",
+        f"reading_{world.cast.indicator.code}": "2",
+    }
+
+
+def _csv_body(world: World, side: str) -> str:
+    community = world.c_in if side == "in" else world.c_out
+    header = "community,observed_at,source_reliability,information_credibility,P01"
+    return f"{header}\n{community.code},2026-01-01T10:00:00Z,B,2,2\n"
+
+
+NOTE = {"note": "Reviewed by the desk."}
+# Statuses in the order of ROLES:
+#              anonymous analyst other_analyst police cso coordinator admin
+# "in": objects in the T tree (the analyst's, the CSO's, the coordinator's share; police too);
+# "out": objects in the U tree (the other analyst's and the police's share only).
+CASES: list[Case] = [
+    # Pages
+    Case("home", {"in": "302 200 200 200 200 200 200"}),
+    Case("login", {"in": "200 302 302 302 302 302 302"}),
+    Case("reports:list", {"in": "302 200 200 200 200 200 200"}),
+    Case("reports:new", {"in": "302 200 200 403 403 200 403"}),
+    Case("reports:new", {"in": "302 302 400 403 403 302 403"}, method="post", body=_page_report_body, target=None),
+    Case("reports:import", {"in": "302 200 200 403 403 200 403"}),
+    Case("reports:import-template", {"in": "302 200 200 403 403 200 403"}),
+    Case(
+        "reports:detail", {"in": "302 200 404 404 200 200 404", "out": "302 404 200 200 404 404 404"}, target="report"
+    ),
+    Case(
+        "reports:status", {"in": "302 200 404 404 200 200 404", "out": "302 404 200 200 404 404 404"}, target="report"
+    ),
+    Case(
+        "reports:verify",
+        {"in": "302 302 404 404 403 302 404", "out": "302 404 302 403 404 404 404"},
+        method="post",
+        target="report",
+    ),
+    Case(
+        "reports:dispute",
+        {"in": "302 302 404 404 403 302 404", "out": "302 404 302 403 404 404 404"},
+        method="post",
+        target="report",
+    ),
+    Case("alerts:list", {"in": "302 200 200 200 200 200 200"}),
+    Case("alerts:detail", {"in": "302 404 404 404 200 200 404", "out": "302 404 404 200 404 404 404"}, target="alert"),
+    Case(
+        "alerts:verify",
+        {"in": "302 404 404 404 403 302 404", "out": "302 404 404 403 404 404 404"},
+        method="post",
+        target="alert",
+    ),
+    Case(
+        "alerts:resolve",
+        {"in": "302 404 404 404 403 302 404", "out": "302 404 404 403 404 404 404"},
+        method="post",
+        target="alert",
+        body={**NOTE, "outcome": "no"},
+    ),
+    Case(
+        "alerts:dismiss",
+        {"in": "302 404 404 404 403 302 404", "out": "302 404 404 403 404 404 404"},
+        method="post",
+        target="alert",
+        body=NOTE,
+    ),
+    Case(
+        "alerts:assign",
+        {"in": "302 404 404 404 403 302 404", "out": "302 404 404 403 404 404 404"},
+        method="post",
+        target="alert",
+        body=_org("police"),
+    ),
+    Case("assignments:list", {"in": "302 200 200 200 200 200 200"}),
+    Case(
+        "assignments:acknowledge",
+        {"in": "302 404 404 404 302 403 404", "out": "302 404 404 302 404 404 404"},
+        method="post",
+        target="assignment",
+    ),
+    Case(
+        "assignments:start",
+        {"in": "302 404 404 404 302 403 404", "out": "302 404 404 302 404 404 404"},
+        method="post",
+        target="assignment",
+    ),
+    Case(
+        "assignments:complete",
+        {"in": "302 404 404 404 302 403 404", "out": "302 404 404 302 404 404 404"},
+        method="post",
+        target="assignment",
+        body={"outcome": "Done."},
+    ),
+    Case(
+        "assignments:decline",
+        {"in": "302 404 404 404 302 403 404", "out": "302 404 404 302 404 404 404"},
+        method="post",
+        target="assignment",
+        body={"reason": "Not ours."},
+    ),
+    Case(
+        "assignments:move",
+        {"in": "302 404 404 404 403 302 404", "out": "302 404 404 403 404 404 404"},
+        method="post",
+        target="assignment",
+        body=_org("police"),
+    ),
+    Case("notifications:list", {"in": "302 200 200 200 200 200 200"}),
+    Case("notifications:read", {"in": "302 302 302 302 302 302 302"}, method="post"),
+    Case("analytics:heatmap", {"in": "302 200 200 200 200 200 200"}),
+    Case("analytics:heatmap", {"in": "302 200 200 200 200 200 200"}, query="?level=district"),
+    Case("analytics:heatmap-csv", {"in": "302 200 200 200 200 200 200"}),
+    Case("analytics:overview", {"in": "302 403 403 403 403 200 403"}),
+    Case(
+        "analytics:community",
+        {"in": "302 200 404 200 200 200 200", "out": "302 404 200 200 404 404 200"},
+        target="community",
+    ),
+    Case("healthz", {"in": "200 200 200 200 200 200 200"}),
+    Case("api-docs", {"in": "200 200 200 200 200 200 200"}),
+    Case("api-schema", {"in": "200 200 200 200 200 200 200"}),
+    # API
+    Case("api-me", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-region-list", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-region-detail", {"in": "401 200 404 200 200 200 200", "out": "401 404 200 200 404 404 200"}, target="c"),
+    Case("api-community-list", {"in": "401 200 200 200 200 200 200"}),
+    Case(
+        "api-community-detail",
+        {"in": "401 200 404 200 200 200 200", "out": "401 404 200 200 404 404 200"},
+        target="community",
+    ),
+    Case(
+        "api-community-assessment",
+        {"in": "401 200 404 200 200 200 200", "out": "401 404 200 200 404 404 200"},
+        target="community",
+    ),
+    Case(
+        "api-community-history",
+        {"in": "401 200 404 200 200 200 200", "out": "401 404 200 200 404 404 200"},
+        target="community",
+    ),
+    Case("api-indicator-list", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-indicator-detail", {"in": "401 200 200 200 200 200 200"}, target="indicator"),
+    Case("api-report-list", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-report-list", {"in": "401 201 400 403 403 201 403"}, method="post", api=True, body=_report_body),
+    Case(
+        "api-report-batch",
+        {"in": "401 200 200 403 403 200 403"},
+        method="post",
+        api=True,
+        body=lambda w, s: {"reports": [_report_body(w, s)]},
+    ),
+    Case("api-report-import-csv", {"in": "401 200 200 403 403 200 403"}, method="post", api=True, body=_csv_body),
+    Case(
+        "api-report-detail",
+        {"in": "401 200 404 404 200 200 404", "out": "401 404 200 200 404 404 404"},
+        target="report",
+    ),
+    Case(
+        "api-report-verify",
+        {"in": "401 200 404 404 403 200 404", "out": "401 404 200 403 404 404 404"},
+        method="post",
+        api=True,
+        target="report",
+    ),
+    Case(
+        "api-report-dispute",
+        {"in": "401 200 404 404 403 200 404", "out": "401 404 200 403 404 404 404"},
+        method="post",
+        api=True,
+        target="report",
+    ),
+    Case("api-alert-list", {"in": "401 200 200 200 200 200 200"}),
+    Case(
+        "api-alert-detail", {"in": "401 404 404 404 200 200 404", "out": "401 404 404 200 404 404 404"}, target="alert"
+    ),
+    Case(
+        "api-alert-verify",
+        {"in": "401 404 404 404 403 200 404", "out": "401 404 404 403 404 404 404"},
+        method="post",
+        api=True,
+        target="alert",
+    ),
+    Case(
+        "api-alert-resolve",
+        {"in": "401 404 404 404 403 200 404", "out": "401 404 404 403 404 404 404"},
+        method="post",
+        api=True,
+        target="alert",
+        body={**NOTE, "outcome": "no"},
+    ),
+    Case(
+        "api-alert-dismiss",
+        {"in": "401 404 404 404 403 200 404", "out": "401 404 404 403 404 404 404"},
+        method="post",
+        api=True,
+        target="alert",
+        body=NOTE,
+    ),
+    Case(
+        "api-alert-assign",
+        {"in": "401 404 404 404 403 201 404", "out": "401 404 404 403 404 404 404"},
+        method="post",
+        api=True,
+        target="alert",
+        body={"organisation": "police"},
+    ),
+    Case("api-assignment-list", {"in": "401 200 200 200 200 200 200"}),
+    Case(
+        "api-assignment-detail",
+        {"in": "401 404 404 404 200 200 404", "out": "401 404 404 200 404 404 404"},
+        target="assignment",
+    ),
+    Case(
+        "api-assignment-acknowledge",
+        {"in": "401 404 404 404 200 403 404", "out": "401 404 404 200 404 404 404"},
+        method="post",
+        api=True,
+        target="assignment",
+    ),
+    Case(
+        "api-assignment-start",
+        {"in": "401 404 404 404 409 403 404", "out": "401 404 404 409 404 404 404"},
+        method="post",
+        api=True,
+        target="assignment",
+    ),
+    Case(
+        "api-assignment-complete",
+        {"in": "401 404 404 404 409 403 404", "out": "401 404 404 409 404 404 404"},
+        method="post",
+        api=True,
+        target="assignment",
+        body={"outcome": "Done."},
+    ),
+    Case(
+        "api-assignment-decline",
+        {"in": "401 404 404 404 200 403 404", "out": "401 404 404 200 404 404 404"},
+        method="post",
+        api=True,
+        target="assignment",
+        body={"reason": "Not ours."},
+    ),
+    Case(
+        "api-assignment-move",
+        {"in": "401 404 404 404 403 201 404", "out": "401 404 404 403 404 404 404"},
+        method="post",
+        api=True,
+        target="assignment",
+        body={"organisation": "police"},
+    ),
+    Case("api-notification-list", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-notification-mark-read", {"in": "401 200 200 200 200 200 200"}, method="post", api=True),
+    Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}, query="?level=district&weeks=12"),
+]
+
+
+# URLs outside the matrix, and why.
+UNSHARED = {
+    "logout": "signs the user out; holds no object",
+    "set_language": "Django's language switch; holds no object",
+    "api-token": "trades a password for a token (tests/ewers/api/test_views.py); holds no object",
+}
+
+
+def case_id(case: Case) -> str:
+    return f"{case.method} {case.name}{case.query}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_it_answers_each_role_as_the_matrix_says(world, case):
+    wrong: list[str] = []
+    for side, spec in case.expect.items():
+        for role, expected in statuses(spec).items():
+            status, content = request(world, role, case, side)
+            if status != expected:
+                wrong.append(f"{side} {role}: {status}, expected {expected}")
+            wrong += [f"{side} {role}: LEAK of {secret}" for secret in leaks(role, content)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_it_covers_every_url():
+    """A new page or endpoint must join the matrix (or say here why it holds no share)."""
+    from django.urls import URLResolver, get_resolver
+
+    def names(resolver: URLResolver, namespace: str = "") -> set[str]:
+        found: set[str] = set()
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                if entry.app_name == "admin":  # the admin has its own rules (tests/ewers/test_admin.py)
+                    continue
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                found |= names(entry, inner)
+            elif entry.name:
+                found.add(namespace + entry.name)
+        return found
+
+    covered = {case.name for case in CASES} | set(UNSHARED)
+    assert names(get_resolver()) - covered == set()
+    # Each case addressing an object is tried on both sides of the share.
+    assert all(
+        set(case.expect) == ({"in", "out"} if case.target not in (None, "indicator") else {"in"}) for case in CASES
+    )
+
+
+# --- Lists hold exactly the permitted rows -------------------------------------------------------
+
+
+def api_rows(world: World, role: str, url: str, key: str = "id") -> set[Any]:
+    response = client_for(world, role).get(url, {"page_size": 500})
+    assert response.status_code == 200, (role, url, response.content[:200])
+    return {row[key] for row in response.json()["results"]}
+
+
+def reports_behind(alert: Alert) -> set[int]:
+    from indicators.models import Contribution
+
+    return set(Contribution.objects.filter(assessment__alerts=alert).values_list("report", flat=True))
+
+
+def test_api_lists_hold_exactly_the_permitted_rows(world):
+    w = world
+    all_t = set(FieldReport.objects.filter(community=w.c_in).values_list("pk", flat=True))
+    all_u = set(FieldReport.objects.filter(community=w.c_out).values_list("pk", flat=True))
+    expected_reports = {
+        "analyst": all_t,
+        "other_analyst": all_u,
+        # Responders: the reports behind the alerts assigned to their organisation.
+        "police": reports_behind(w.alert_out),
+        "cso": reports_behind(w.alert_in),
+        "coordinator": all_t,
+        "admin": set(),
+    }
+    assert expected_reports["police"] and expected_reports["cso"]
+    expected_alerts = {
+        "analyst": set(),
+        "other_analyst": set(),
+        "police": {w.alert_out.pk},
+        "cso": {w.alert_in.pk},
+        "coordinator": {w.alert_in.pk},
+        "admin": set(),
+    }
+    expected_assignments = {
+        "analyst": set(),
+        "other_analyst": set(),
+        "police": {w.assignment_out.pk},
+        "cso": {w.assignment_in.pk},
+        "coordinator": {w.assignment_in.pk},
+        "admin": set(),
+    }
+    t_communities, u_communities = {"T-1-1-1", "T-1-1-2"}, {"U-1-1-1", "U-1-1-2"}
+    expected_communities = {
+        "analyst": t_communities,
+        "other_analyst": u_communities,
+        "police": t_communities | u_communities,
+        "cso": {"T-1-1-1"},
+        "coordinator": t_communities,
+        "admin": t_communities | u_communities,
+    }
+    for role, user in w.users.items():
+        assert api_rows(w, role, "/api/v1/reports/") == expected_reports[role], role
+        assert api_rows(w, role, "/api/v1/alerts/") == expected_alerts[role], role
+        assert api_rows(w, role, "/api/v1/assignments/") == expected_assignments[role], role
+        assert api_rows(w, role, "/api/v1/communities/", "code") == expected_communities[role], role
+        own = set(Notification.objects.filter(user=user).values_list("pk", flat=True))
+        assert api_rows(w, role, "/api/v1/notifications/") == own, role
+        heatmap = client_for(w, role).get("/api/v1/heatmap/", {"level": "community"}).json()
+        assert {area["code"] for area in heatmap["areas"]} == expected_communities[role], role
+    # Routing notified the assigned organisations' responders, nobody else.
+    assert {n.user.username for n in Notification.objects.select_related("user")} == {"pol", "cso"}
+
+
+def test_page_lists_hold_exactly_the_permitted_rows(world):
+    w = world
+    links = {
+        "alerts": (f"/alerts/{w.alert_in.pk}/", f"/alerts/{w.alert_out.pk}/"),
+        "assignments": (f"/alerts/{w.alert_in.pk}/", f"/alerts/{w.alert_out.pk}/"),
+        "reports": (f"/reports/{w.report_in.pk}/", f"/reports/{w.report_out.pk}/"),
+    }
+    expected = {
+        # page: the roles that see the T-side row, the roles that see the U-side row
+        "alerts": ({"cso", "coordinator"}, {"police"}),
+        "assignments": ({"cso", "coordinator"}, {"police"}),
+        "reports": ({"analyst", "cso", "coordinator"}, {"other_analyst", "police"}),
+    }
+    for page, (inside, outside) in expected.items():
+        link_in, link_out = links[page]
+        for role in w.users:
+            html = client_for(w, role).get(f"/{page}/").content.decode()
+            assert (link_in in html) == (role in inside), (page, role, "T side")
+            assert (link_out in html) == (role in outside), (page, role, "U side")

@@ -1,0 +1,127 @@
+"""Routing on the database (alerts/services/routing.py): an opened or escalated alert goes to
+the active organisations whose coverage, mandate and level fit, with their deadlines.
+
+Tasks run in-process (eager); callbacks queued on commit are run with
+``django_capture_on_commit_callbacks(execute=True)``, so e-mails land in ``mailoutbox``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from alerts.choices import AlertEventKind, AssignmentState, NotificationKind
+from alerts.models import Alert, Assignment, Notification
+from alerts.services import assignment_acknowledge
+from audit.choices import AuditAction
+from audit.models import AuditEvent
+from ewers.choices import RiskLevel, Role, Sector
+from tests import factories
+from tests.alerts.services.conftest import audit_details
+from tests.conftest import report
+
+
+def test_it_routes_an_opened_alert_to_the_organisations_that_fit(cast, raised):
+    alert, assignment = raised
+    # CSO: covers c1, tension mandate. Police: weapons only. Desk: no responders. Lab: no mandate.
+    assert list(alert.assignments.values_list("organisation__code", flat=True)) == ["cso"]
+    assert (assignment.state, assignment.level) == (AssignmentState.PENDING, RiskLevel.HIGH)
+    assert assignment.due_at == alert.opened_at + timedelta(hours=6)
+    kinds = list(alert.events.values_list("kind", "organisation__code"))
+    assert kinds == [(AlertEventKind.OPENED, None), (AlertEventKind.ASSIGNED, "cso")]
+    assert audit_details("alert", alert.pk) == ["opened (high)"]
+    assert AuditEvent.objects.get(object_type="assignment").action == AuditAction.ASSIGNMENT_CREATED
+
+
+def test_an_escalation_tightens_the_deadline_and_routes_newly_qualifying_organisations(
+    cast, raised, strong, django_capture_on_commit_callbacks, mailoutbox
+):
+    alert, assignment = raised
+    crisis = factories.make_organisation(
+        code="crisis",
+        coverage=[cast.places["district"]],
+        mandate=[cast.indicator.theme],
+        min_alert_level=RiskLevel.CRITICAL,
+    )
+    factories.make_user("cri", crisis, Role.RESPONDER)
+    with django_capture_on_commit_callbacks(execute=True):
+        report(cast, strong)
+        report(cast, strong)
+    alert.refresh_from_db()
+    assignment.refresh_from_db()
+    assert alert.level == RiskLevel.CRITICAL
+    assert assignment.level == RiskLevel.CRITICAL
+    assert assignment.due_at == min(alert.opened_at + timedelta(hours=6), alert.escalated_at + timedelta(hours=1))
+    assert assignment.due_at == alert.escalated_at + timedelta(hours=1)
+    new = Assignment.objects.get(alert=alert, organisation=crisis)
+    assert (new.level, new.due_at) == (RiskLevel.CRITICAL, alert.escalated_at + timedelta(hours=1))
+    events = list(alert.events.values_list("kind", "organisation__code"))
+    assert events[2:] == [
+        (AlertEventKind.ESCALATED, None),
+        (AlertEventKind.ESCALATED, "cso"),
+        (AlertEventKind.ASSIGNED, "crisis"),
+    ]
+    assert set(Notification.objects.values_list("user__username", "kind")) == {
+        ("cso", NotificationKind.ASSIGNED),
+        ("cso", NotificationKind.ESCALATED),
+        ("cri", NotificationKind.ASSIGNED),
+    }
+    assert "Critical" in mailoutbox[-1].subject
+    assert audit_details("assignment", assignment.pk) == ["routed → pending", "level high → critical"]
+
+
+def test_an_escalation_keeps_an_earlier_deadline(cast, raised, strong, django_capture_on_commit_callbacks, settings):
+    _, assignment = raised
+    settings.EWERS_ACK_HOURS = {"critical": 100.0, "high": 6.0, "moderate": 24.0}
+    before = assignment.due_at
+    with django_capture_on_commit_callbacks(execute=True):
+        report(cast, strong)
+        report(cast, strong)
+    assignment.refresh_from_db()
+    assert (assignment.level, assignment.due_at) == (RiskLevel.CRITICAL, before)
+
+
+def test_an_acknowledged_assignment_keeps_its_deadline_on_escalation(
+    cast, raised, strong, django_capture_on_commit_callbacks
+):
+    _, assignment = raised
+    assignment_acknowledge(assignment=assignment, user=cast.cso_user)
+    before = Assignment.objects.get(pk=assignment.pk).due_at
+    with django_capture_on_commit_callbacks(execute=True):
+        report(cast, strong)
+        report(cast, strong)
+    assignment.refresh_from_db()
+    assert (assignment.state, assignment.level, assignment.due_at) == (
+        AssignmentState.ACKNOWLEDGED,
+        RiskLevel.CRITICAL,
+        before,
+    )
+
+
+def test_an_inactive_organisation_gets_no_assignment(cast, people, strong, django_capture_on_commit_callbacks):
+    cast.cso.is_active = False
+    cast.cso.save(update_fields=["is_active"])
+    other = factories.make_organisation(code="ngo", sector=Sector.CSO, coverage=[cast.places["c1"]])
+    factories.make_user("ngo-r", other, Role.RESPONDER)  # no mandate: not routed either
+    with django_capture_on_commit_callbacks(execute=True):
+        report(cast, strong)
+    assert Alert.objects.count() == 1
+    assert not Assignment.objects.exists()
+    assert timezone.now()  # the alert stands for the coordinators regardless
+
+
+def test_routing_reads_every_theme_that_raised_the_score_not_only_the_explanation(cast):
+    """Six tension readings outweigh one small weapons reading: the explanation keeps the
+    top five, but the police (weapons mandate) are concerned all the same."""
+    from alerts.services import alert_explanation, alert_themes
+    from indicators.scoring import ContributionFact
+
+    weapons = factories.make_indicator("W09", theme=factories.make_theme("weapons"))
+    tension = [factories.make_indicator(f"X0{n}", theme=cast.indicator.theme) for n in range(6)]
+    indicators = {i.pk: i for i in [*tension, weapons]}
+    contributions = [ContributionFact(i.pk, 1, 1, 2.0) for i in tension] + [
+        ContributionFact(weapons.pk, 1, 1, 0.1),
+        ContributionFact(cast.indicator.pk, 1, 1, -1.0),  # resilience lowers the score: not a driver
+    ]
+    assert {row["theme"] for row in alert_explanation(contributions, indicators)} == {"tension"}
+    assert alert_themes(contributions, indicators) == {"tension", "weapons"}

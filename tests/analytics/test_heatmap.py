@@ -1,0 +1,93 @@
+"""The heatmap's pure arithmetic (analytics/heatmap.py): weeks, summaries, colour scales,
+escaped cells and the matrix, against hand-computed values and hypothesis properties."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analytics import heatmap
+
+
+def test_it_starts_weeks_on_monday_utc():
+    # Monday 07:59 in Kuala Lumpur is Sunday 23:59 UTC: still the week before.
+    kl = timezone.get_fixed_timezone(8 * 60)
+    assert heatmap.week_start(datetime(2024, 1, 8, 7, 59, tzinfo=kl)) == date(2024, 1, 1)
+    assert heatmap.week_start(datetime(2024, 1, 8, 8, 0, tzinfo=kl)) == date(2024, 1, 8)
+    assert heatmap.week_window(datetime(2024, 1, 10, 12, tzinfo=UTC), 3) == [
+        date(2023, 12, 25),
+        date(2024, 1, 1),
+        date(2024, 1, 8),
+    ]
+
+
+def test_it_summarises_mean_and_max_and_leaves_none_for_nothing():
+    assert heatmap.summarise([10, 20, 60], "mean") == pytest.approx(30)
+    assert heatmap.summarise([10, 20, 60], "max") == 60
+    assert heatmap.summarise([], "mean") is None
+
+
+def test_it_builds_a_discrete_colourscale_from_the_bands():
+    scale = heatmap.discrete_colourscale((25, 50, 75), ["a", "b", "c", "d"])
+    assert scale == [[0, "a"], [0.25, "a"], [0.25, "b"], [0.5, "b"], [0.5, "c"], [0.75, "c"], [0.75, "d"], [1, "d"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Kampung Melati", "Kampung Melati"),
+    ],
+)
+def test_it_escapes_formula_cells(text, escaped):
+    assert heatmap.csv_text(text) == escaped
+
+
+@given(st.lists(st.floats(min_value=0, max_value=100), max_size=20), st.sampled_from(heatmap.STATS))
+def test_it_keeps_area_values_within_the_scale(values, stat):
+    result = heatmap.summarise(values, stat)
+    if not values:
+        assert result is None
+    else:
+        assert min(values) - 1e-9 <= result <= max(values) + 1e-9
+
+
+@given(st.lists(st.floats(min_value=-20, max_value=20), max_size=10))
+def test_it_maps_a_filtered_sum_like_the_scorer(amounts):
+    score = heatmap.filtered_score(amounts, 4.0)
+    assert 0 <= score <= 100
+    if math.fsum(amounts) <= 0:
+        assert score == 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 4), st.integers(0, 3), st.floats(min_value=0, max_value=100)),
+        max_size=40,
+    ),
+    st.sampled_from(heatmap.STATS),
+)
+def test_it_fills_the_matrix_like_summarising_each_cell(rows, stat):
+    weeks = [date(2026, 1, 5) + timedelta(weeks=i) for i in range(3)]
+    membership = {1: 10, 2: 10, 3: 20, 4: 30}
+    cells = [(community, date(2026, 1, 5) + timedelta(weeks=w), value) for community, w, value in rows]
+    expected = [
+        [
+            None
+            if (s := heatmap.summarise([v for c, d, v in cells if membership[c] == area and d == week], stat)) is None
+            else round(s, 2)
+            for week in weeks
+        ]
+        for area in (10, 20)
+    ]
+    assert heatmap.matrix_values(cells, membership, [10, 20], weeks, stat) == expected

@@ -1,0 +1,75 @@
+"""The dashboard part of the benchmark (bench/dashboard.py): its code path at a tiny size (the
+bench itself runs with ``make bench``, not here; no timing is asserted) and its check of
+the API's numbers against the baseline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+
+from bench import dashboard, dashboard_seed
+from bench.config import Sizes
+from bench.stats import format_table
+from ewers.models import Region
+from indicators.models import Contribution, Reading, RiskAssessment
+
+
+def test_it_starts_the_matrix_on_a_monday_eleven_weeks_back():
+    since = dashboard.matrix_since(datetime(2024, 6, 13, 15, 30, tzinfo=UTC))  # a Thursday
+    assert since == datetime(2024, 3, 25, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_it_runs_the_dashboard_bench_at_a_tiny_size():
+    sizes = Sizes.from_env(
+        {
+            "BENCH_DASHBOARD_COMMUNITIES": "30",
+            "BENCH_DASHBOARD_SMALL": "10",
+            "BENCH_DASHBOARD_READINGS": "400",
+            "BENCH_DASHBOARD_REQUESTS": "5",
+        }
+    )
+    now = timezone.now()
+    large, small = dashboard.seed(sizes, now=now)
+    communities = Region.objects.filter(country=large.country, level="community")
+    assert communities.count() == 30
+    assert Reading.objects.filter(report__community__country=large.country).count() == 400
+    assert RiskAssessment.objects.filter(community__country=large.country).count() == 30 * dashboard_seed.DAYS
+    assert Contribution.objects.filter(assessment__community__country=large.country).exists()
+    assert small.communities == 10
+
+    results = dashboard.Results(large=large, small=small)
+    dashboard.measure(results, requests=sizes.dashboard_requests, now=now, connect=None)
+
+    assert results.failures == []
+    # The API's numbers agreed with the baseline's (the raw SQL on PostgreSQL, the Python
+    # reference elsewhere) for every checked area of both levels and sizes.
+    assert results.checked > 0
+    for kind in ("page", "api"):
+        for level in dashboard.LEVELS:
+            large_series = results.series["large", kind, level]
+            assert len(large_series.ms) == 5
+            assert large_series.queries == results.series["small", kind, level].queries
+    table = format_table(dashboard.rows_make(results, sizes))
+    assert "heatmap page, community p50" in table
+    assert "heatmap API, district: SQL queries" in table
+
+
+def test_it_refuses_a_heatmap_whose_numbers_differ_from_the_baseline():
+    week = datetime(2024, 6, 10, tzinfo=UTC).date()
+    expected = {("score", 1, None): 40.0, ("cell", 1, week): 55.0}
+    payload = {
+        "areas": [{"code": "A", "score": 40.0}],
+        "matrix": {"areas": ["A"], "weeks": ["2024-06-10"], "values": [[55.0]]},
+    }
+    agreement = dashboard.Agreement(expected, "API")
+    dashboard.api_check(payload, agreement, {"A": 1})
+    assert agreement.agreed == 2
+    payload["matrix"]["values"] = [[57.0]]
+    with pytest.raises(dashboard.DashboardError, match="the cell A"):
+        dashboard.api_check(payload, dashboard.Agreement(expected, "API"), {"A": 1})
+    payload["areas"][0]["score"] = None
+    with pytest.raises(dashboard.DashboardError, match="the score of A"):
+        dashboard.api_check(payload, dashboard.Agreement(expected, "API"), {"A": 1})

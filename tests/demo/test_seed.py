@@ -1,0 +1,218 @@
+"""The demo seed: the deployment the issue describes, the same data on every run."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+from shapely.geometry import shape
+
+from alerts.choices import AlertEventKind, AssignmentState
+from alerts.models import Alert, AlertEvent, Assignment
+from demo.partners import DEMO_PASSWORD
+from demo.places import plan_places
+from demo.reports import plan_reports
+from demo.seed import seed_demo
+from ewers.choices import RegionLevel, Role, Sector
+from ewers.geojson import validate_boundary
+from ewers.models import Organisation, Region, User
+from indicators.choices import Category, Polarity
+from indicators.models import FieldReport, Indicator
+
+pytestmark = pytest.mark.django_db
+
+DEMO_LOGINS = {
+    "analyst": Role.ANALYST,
+    "police": Role.RESPONDER,
+    "agency": Role.RESPONDER,
+    "cso": Role.RESPONDER,
+    "coordinator": Role.COORDINATOR,
+    "admin": Role.ADMIN,
+}
+
+
+def snapshot() -> str:
+    """A digest of every seeded row that matters, excluding ids and password salts."""
+    data = {
+        "regions": list(
+            Region.objects.order_by("code").values_list("code", "name", "level", "parent__code", "boundary")
+        ),
+        "organisations": [
+            (
+                o.code,
+                o.name,
+                o.sector,
+                o.min_alert_level,
+                sorted(o.coverage.values_list("code", flat=True)),
+                sorted(o.mandate.values_list("code", flat=True)),
+            )
+            for o in Organisation.objects.order_by("code")
+        ],
+        "users": list(
+            User.objects.order_by("username").values_list(
+                "username", "organisation__code", "role", "is_staff", "is_superuser", "is_active"
+            )
+        ),
+        "history": [FieldReport.history.count(), Organisation.history.count()],
+        "indicators": list(
+            Indicator.objects.order_by("code").values_list(
+                "code", "category", "theme__code", "polarity", "weight", "threshold_high", "half_life_days", "version"
+            )
+        ),
+        "reports": [
+            (
+                r.idempotency_key,
+                r.community.code,
+                r.created_by.username,
+                r.observed_at.isoformat(),
+                r.received_at.isoformat(),
+                r.grading,
+                r.narrative,
+                r.source_reference,
+                sorted((x.indicator.code, x.value) for x in r.readings.all()),
+            )
+            for r in FieldReport.objects.select_related("community", "created_by")
+            .prefetch_related("readings__indicator")
+            .order_by("idempotency_key")
+        ],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@pytest.fixture
+def seeded(settings):
+    settings.DEBUG = True
+    return seed_demo()
+
+
+def area(ring):
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))) / 2
+
+
+def test_it_builds_the_place_hierarchy(seeded):
+    counts = {level: Region.objects.filter(level=level).count() for level in RegionLevel.values}
+    assert counts == {"country": 1, "region": 4, "district": 12, "community": 60}
+    for region in Region.objects.all():
+        validate_boundary(region.boundary)
+
+
+def test_community_boundaries_tile_their_country(seeded):
+    country = Region.objects.get(level=RegionLevel.COUNTRY)
+    communities = Region.objects.filter(level=RegionLevel.COMMUNITY)
+    total = sum(area(c.boundary["coordinates"][0]) for c in communities)
+    assert total == pytest.approx(area(country.boundary["coordinates"][0]), rel=1e-9)
+    for district in Region.objects.filter(level=RegionLevel.DISTRICT):
+        inside = communities.filter(district=district)
+        assert inside.count() == 5
+        assert sum(area(c.boundary["coordinates"][0]) for c in inside) == pytest.approx(
+            area(district.boundary["coordinates"][0]), rel=1e-9
+        )
+
+
+def test_it_builds_a_realistic_catalogue(seeded):
+    indicators = Indicator.objects.all()
+    assert 15 <= indicators.count() <= 20
+    assert set(indicators.values_list("category", flat=True)) == set(Category.values)
+    assert indicators.filter(polarity=Polarity.RESILIENCE).count() >= 2
+    assert indicators.values("theme").distinct().count() >= 5
+    assert all(i.versions.count() == 1 for i in indicators)
+
+
+def test_it_builds_the_partners(seeded):
+    sectors = list(Organisation.objects.values_list("sector", flat=True))
+    assert sectors.count(Sector.POLICE) >= 1
+    assert sectors.count(Sector.GOVERNMENT) >= 3  # two agencies and the coordination desk
+    assert sectors.count(Sector.CSO) == 3
+    cso_shares = {
+        o.code: (
+            frozenset(o.coverage.values_list("code", flat=True)),
+            frozenset(o.mandate.values_list("code", flat=True)),
+        )
+        for o in Organisation.objects.filter(sector=Sector.CSO)
+    }
+    assert len(set(cso_shares.values())) == 3  # different mandates and coverage
+
+
+def test_every_demo_login_exists_with_its_role_and_sector(seeded):
+    for username, role in DEMO_LOGINS.items():
+        user = User.objects.get(username=username)
+        assert user.role == role
+        assert user.check_password(DEMO_PASSWORD)
+    assert User.objects.get(username="police").organisation.sector == Sector.POLICE
+    assert User.objects.get(username="agency").organisation.sector == Sector.GOVERNMENT
+    assert User.objects.get(username="cso").organisation.sector == Sector.CSO
+    police, cso = (User.objects.get(username=u).organisation for u in ("police", "cso"))
+    assert set(police.coverage.all()) != set(cso.coverage.all())
+    assert set(police.mandate.all()) != set(cso.mandate.all())
+
+
+def test_it_logs_about_90_days_of_reports(seeded):
+    reports = FieldReport.objects.all()
+    assert 400 <= reports.count() <= 1500
+    oldest = reports.order_by("observed_at").first().observed_at
+    newest = reports.order_by("-observed_at").first().observed_at
+    assert timezone.now() - oldest > timedelta(days=85)
+    assert newest <= timezone.now()
+    assert timezone.now() - newest < timedelta(days=3)
+    assert reports.filter(source_reference__isnull=False).exists()
+    assert all(r.readings.exists() for r in reports[:50])
+    # The hotspots stand out: some communities get far more visits than the calm ones.
+    per_community = sorted(reports.values_list("community").annotate(n=Count("id")).values_list("n", flat=True))
+    assert per_community[-1] >= 3 * per_community[len(per_community) // 2]
+
+
+def test_the_plans_are_pure():
+    now = timezone.now()
+    assert plan_places() == plan_places()
+    first = plan_reports(plan_places(), now=now)
+    assert first == plan_reports(plan_places(), now=now)
+    assert [r.key for r in first] == [f"demo-{n}" for n in range(1, len(first) + 1)]
+
+
+def test_every_reporter_covers_the_communities_they_report_on(seeded):
+    for report in FieldReport.objects.select_related("created_by", "community"):
+        assert Region.objects.visible_to(report.created_by).filter(pk=report.community_id).exists()
+
+
+def test_seeding_twice_gives_the_same_data(seeded, settings):
+    first = snapshot()
+    result = seed_demo(now=timezone.now() + timedelta(hours=3))
+    assert result.reports_created == 0
+    assert snapshot() == first
+
+
+def test_the_partners_have_taken_up_the_older_alerts(seeded):
+    """Routing ran while the reports were scored; the older alerts' assignments are under
+    way, the newest wait and are marked overdue once, with the coordinators told."""
+    assignments = Assignment.objects.select_related("alert", "organisation")
+    assert assignments.exists()
+    newest = Alert.objects.order_by("-opened_at").first()
+    for assignment in assignments:
+        if assignment.alert_id == newest.pk:
+            assert assignment.state == AssignmentState.PENDING
+            assert assignment.overdue_notified_at is not None
+        else:
+            assert assignment.state == AssignmentState.IN_PROGRESS, assignment
+            assert assignment.acknowledged_at < assignment.due_at
+    overdue = AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE)
+    assert overdue.count() == assignments.filter(alert=newest).count()
+    # The routed organisations are the ones whose mandate and coverage fit.
+    assert {a.organisation.code for a in assignments.filter(alert=newest)} == {"national-unity", "jaringan-damai"}
+    seed_demo(now=timezone.now() + timedelta(hours=3))
+    assert AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE).count() == overdue.count()
+
+
+def test_every_demo_place_has_a_valid_outline(db, settings):
+    settings.DEBUG = True
+    seed_demo()
+    places = Region.objects.all()
+    assert places.count() == 77
+    for place in places:
+        validate_boundary(place.outline)
+        assert shape(place.outline).is_valid, place.code
+        assert shape(place.outline).area == pytest.approx(shape(place.boundary).area, rel=0.01), place.code

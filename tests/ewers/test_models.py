@@ -1,0 +1,136 @@
+"""Constraints of the core's places, organisations and users that must always hold, checked
+at the database, whatever writes the row."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ewers.choices import RegionLevel, RiskLevel, Role
+from ewers.models import Organisation, Region, User
+from ewers.services import region_upsert, user_upsert
+from tests import factories
+from tests.conftest import raises_integrity
+
+pytestmark = pytest.mark.django_db
+
+
+class TestRegionHierarchy:
+    def test_it_fills_the_ancestor_columns(self, cast):
+        c1 = cast.places["c1"]
+        assert (c1.country, c1.region, c1.district, c1.parent) == (
+            cast.places["country"],
+            cast.places["region"],
+            cast.places["district"],
+            cast.places["district"],
+        )
+
+    def test_it_finds_everything_below_a_region_in_one_query(self, cast, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            codes = set(Region.objects.within([cast.places["region"].pk]).values_list("code", flat=True))
+        assert codes == {"T-1", "T-1-1", "T-1-1-1", "T-1-1-2"}
+
+    def test_it_refuses_a_parent_at_the_wrong_level(self, cast):
+        with pytest.raises(ValidationError) as excinfo:
+            region_upsert(code="X", name="X", level=RegionLevel.COMMUNITY, parent=cast.places["region"])
+        assert "parent" in excinfo.value.message_dict
+
+    def test_it_refuses_a_country_with_a_parent(self, cast):
+        with pytest.raises(ValidationError):
+            region_upsert(code="X", name="X", level=RegionLevel.COUNTRY, parent=cast.places["country"])
+
+    def test_the_database_refuses_a_broken_hierarchy(self, cast):
+        with raises_integrity(), transaction.atomic():
+            Region.objects.create(code="BAD", name="Bad", level=RegionLevel.COMMUNITY, parent=cast.places["region"])
+        with raises_integrity(), transaction.atomic():
+            Region.objects.create(code="BAD2", name="Bad", level=RegionLevel.REGION)  # no parent
+
+    def test_the_database_refuses_a_duplicate_code(self, cast):
+        with raises_integrity(), transaction.atomic():
+            Region.objects.create(code="T", name="Again", level=RegionLevel.COUNTRY)
+
+    def test_it_updates_in_place_on_a_second_upsert(self, cast):
+        region, created = region_upsert(
+            code="T-1", name="Renamed", level=RegionLevel.REGION, parent=cast.places["country"]
+        )
+        assert not created
+        assert region.pk == cast.places["region"].pk
+        assert Region.objects.get(code="T-1").name == "Renamed"
+
+    def test_it_refuses_an_invalid_boundary(self, cast):
+        with pytest.raises(ValidationError) as excinfo:
+            region_upsert(
+                code="T-1-1-9",
+                name="Open ring",
+                level=RegionLevel.COMMUNITY,
+                parent=cast.places["district"],
+                boundary={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]},
+            )
+        assert "boundary" in excinfo.value.message_dict
+        assert not Region.objects.filter(code="T-1-1-9").exists()
+
+
+class TestOrganisationsAndUsers:
+    def test_the_database_refuses_a_low_alert_level(self, cast):
+        with raises_integrity(), transaction.atomic():
+            Organisation.objects.filter(pk=cast.cso.pk).update(min_alert_level=RiskLevel.LOW)
+
+    def test_the_database_refuses_an_unknown_sector(self, cast):
+        with raises_integrity(), transaction.atomic():
+            Organisation.objects.filter(pk=cast.cso.pk).update(sector="militia")
+
+    def test_a_user_needs_an_organisation_unless_superuser(self, cast):
+        with raises_integrity(), transaction.atomic():
+            User.objects.create(username="nobody", role=Role.ANALYST)
+        with pytest.raises(ValidationError):
+            user_upsert(username="nobody", organisation=None, role=Role.ANALYST)
+        root = User.objects.create_superuser("root", "root@example.org", "x" * 12)
+        assert root.organisation is None
+        assert root.is_administrator
+
+    def test_the_database_refuses_an_unknown_role(self, cast):
+        with raises_integrity(), transaction.atomic():
+            User.objects.filter(pk=cast.analyst.pk).update(role="spy")
+
+    def test_passwords_are_stored_hashed(self, cast):
+        stored = User.objects.get(pk=cast.analyst.pk).password
+        assert factories.PASSWORD not in stored
+        assert cast.analyst.check_password(factories.PASSWORD)
+
+
+class TestRegionMoves:
+    def test_moving_a_district_moves_its_communities_and_their_access(self, cast):
+        other_region, _ = region_upsert(
+            code="T-2", name="T second region", level=RegionLevel.REGION, parent=cast.places["country"]
+        )
+        region_upsert(code="T-1-1", name="T district", level=RegionLevel.DISTRICT, parent=other_region)
+        for code in ("T-1-1-1", "T-1-1-2"):
+            community = Region.objects.get(code=code)
+            assert (community.country, community.region, community.district.code) == (
+                cast.places["country"],
+                other_region,
+                "T-1-1",
+            )
+        # The lab covers T-1 only: the communities left its share with their district.
+        visible = set(Region.objects.visible_to(cast.analyst).values_list("code", flat=True))
+        assert visible == {"T-1"}
+
+    def test_moving_a_region_to_another_country_moves_everything_below(self, cast):
+        region_upsert(code="T-1", name="T region", level=RegionLevel.REGION, parent=cast.other_places["country"])
+        below = Region.objects.filter(code__startswith="T-1-")
+        assert set(below.values_list("country__code", flat=True)) == {"U"}
+        assert set(below.values_list("region__code", flat=True)) == {"T-1"}
+
+
+class TestAdministratorsGroup:
+    def test_the_admin_role_gets_the_group_and_staff_and_loses_it_with_the_role(self, cast):
+        assert cast.admin.is_staff
+        assert cast.admin.has_perm("ewers.change_organisation")
+        assert cast.admin.has_perm("indicators.change_indicator")
+        assert not cast.admin.has_perm("indicators.view_fieldreport")
+        assert not cast.admin.has_perm("alerts.view_alert")
+        user, _ = user_upsert(username="adm", organisation=cast.desk, role=Role.ANALYST)
+        user = User.objects.get(pk=user.pk)  # fresh permission cache
+        assert not user.groups.exists()
+        assert not user.has_perm("ewers.change_organisation")
