@@ -42,5 +42,5 @@ handoff_urlpatterns = [
 notification_urlpatterns = [
     path("", views.notification_list, name="list"),
     path("read/", views.notification_read, name="read"),
-    path("alerts/<int:alert_id>/", views.notification_alert, name="alert"),
+    path("alerts/<int:pk>/", views.notification_alert, name="alert"),
 ]

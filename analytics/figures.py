@@ -141,6 +141,8 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: s
                     labels.get(a.level, not_assessed),
                     a.open_alerts,
                     link,
+                    # The score itself (the colour is the level): what the page's numbers are checked by.
+                    a.score,
                 ]
                 for a, link in rows
             ],

@@ -28,11 +28,17 @@ from alerts.permissions import (
     assignment_may_move,
     assignment_may_work,
 )
-from alerts.routing import AssignmentAction, TransitionNotAllowed, acknowledge_due, assignment_next_state
+from alerts.routing import (
+    AssignmentAction,
+    OrganisationFact,
+    TransitionNotAllowed,
+    acknowledge_due,
+    assignment_next_state,
+)
 from alerts.selectors import assignment_candidates
 from alerts.services.alerts import alert_closed_message, alert_lock, alert_require_open
 from alerts.services.notifications import community_coordinators, coordinators_notify, responders_notify
-from alerts.services.routing import alert_tier_raise, assignment_new
+from alerts.services.routing import alert_tier_raise, assignment_new, organisation_facts
 from alerts.services.timeline import audit_add, event_add, text_required
 from audit.choices import AuditAction
 from ewers.exceptions import StateConflict
@@ -169,7 +175,7 @@ def _transition(assignment: Assignment, user: User, action: str) -> tuple[Assign
 
     On a closed alert the answer says when and by whom it was closed."""
     permission_require(assignment_may_work(user, assignment), MAY_NOT_WORK)
-    locked = Assignment.objects.select_for_update().select_related("alert__closed_by").get(pk=assignment.pk)
+    locked = Assignment.objects.select_for_update(of=("self",)).select_related("alert__closed_by").get(pk=assignment.pk)
     if locked.alert.state != AlertState.OPEN:
         raise StateConflict(alert_closed_message(locked.alert))
     try:
@@ -261,8 +267,10 @@ def assignments_mark_overdue(*, at: datetime | None = None) -> int:
         .select_related("alert__community", "organisation")
         .order_by("due_at", "pk")[:OVERDUE_BATCH]
     )
-    # Many overdue assignments share a community: its coordinators are read once a sweep.
+    # Many overdue assignments share a community: its coordinators and the organisations
+    # covering it are read once a sweep.
     coordinators: dict[int, list[User]] = {}
+    facts: dict[int, list[OrganisationFact]] = {}
     marked = 0
     for assignment in due:
         assignment.overdue_notified_at = at
@@ -280,6 +288,8 @@ def assignments_mark_overdue(*, at: datetime | None = None) -> int:
             coordinators[community.pk] = community_coordinators(community)
         coordinators_notify(assignment, NotificationKind.OVERDUE, at=at, coordinators=coordinators[community.pk])
         # A missed deadline brings the next tier in, as a decline does (once per tier).
-        alert_tier_raise(alert=assignment.alert, failed=assignment, at=at)
+        if community.pk not in facts:
+            facts[community.pk] = organisation_facts(community.lineage_ids)
+        alert_tier_raise(alert=assignment.alert, failed=assignment, at=at, facts=facts[community.pk])
         marked += 1
     return marked

@@ -171,11 +171,12 @@ def _assign_routed(
     return created
 
 
-def _existing(alert: Alert) -> dict[int, Assignment]:
-    existing = {
-        a.organisation_id: a
-        for a in Assignment.objects.select_for_update(of=("self",)).select_related("organisation").filter(alert=alert)
-    }
+def _existing(alert: Alert, *, lock: bool = True) -> dict[int, Assignment]:
+    """The alert's assignments by organisation; locked when they are to be changed."""
+    assignments = Assignment.objects.select_related("organisation").filter(alert=alert)
+    if lock:
+        assignments = assignments.select_for_update(of=("self",))
+    existing = {a.organisation_id: a for a in assignments}
     for assignment in existing.values():
         assignment.alert = alert  # the loaded alert (and its community) for the messages
     return existing
@@ -205,19 +206,32 @@ def alert_route(
     return _assign_routed(alert, decided, existing, at=at)
 
 
-def alert_tier_raise(*, alert: Alert, failed: Assignment, at: datetime) -> list[Assignment]:
+def alert_tier_raise(
+    *, alert: Alert, failed: Assignment, at: datetime, facts: list[OrganisationFact] | None = None
+) -> list[Assignment]:
     """After ``failed`` declined or missed its deadline: bring the next tier in for each
     theme it answered at that theme's current tier — once (the theme's tier moves up, so
     the same tier failing again brings no one more). Returns the new assignments.
 
     Called under the alert's or the assignment's lock, inside the action's transaction.
+    ``facts``: the organisations covering the community, when the caller has read them
+    (the overdue sweep, once per community).
     """
+    # Read again under the alert's lock: two failures of one tier (two declines at once, or
+    # a sweep marking two overdue assignments of one alert) raise it once. FOR NO KEY
+    # UPDATE: the timeline rows other actions insert (a KEY SHARE on the alert) do not block
+    # it, so two declines cannot deadlock on it.
+    alert.routing = (
+        Alert.objects.select_for_update(of=("self",), no_key=True).values_list("routing", flat=True).get(pk=alert.pk)
+    )
     fact = _alert_fact(alert)
     routing: dict[str, Any] = dict(alert.routing or {})
     reached: dict[str, int] = dict(routing.get("reached", {}))
-    facts = organisation_facts(fact.places)
+    if not reached:
+        return []
+    facts = facts if facts is not None else organisation_facts(fact.places)
     failed_fact = next((o for o in facts if o.id == failed.organisation_id), None)
-    if failed_fact is None or not reached:
+    if failed_fact is None:
         return []
     tiers = _tier_table(fact.themes)
     raised = tier_raise(fact, facts, tiers, reached, failed_fact)
@@ -227,9 +241,12 @@ def alert_tier_raise(*, alert: Alert, failed: Assignment, at: datetime) -> list[
     alert.routing = routing
     alert.save(update_fields=["routing"])
     decided = route(fact, facts, tiers, raised)
-    existing = _existing(alert)
-    for theme in sorted(t for t in raised if raised[t] != reached.get(t)):
-        note = f"{theme}: tier {reached.get(theme)} → {raised[theme]}"
-        event_add(alert, AlertEventKind.TIER_RAISED, at=at, level=alert.level, note=note)
-        audit_add(alert, f"next tier: {note}", actor=None, at=at)
+    # Only read: the alert's lock serialises tier raises, and the assignments being acted on
+    # stay locked by their own actions (locking them here would deadlock with those).
+    existing = _existing(alert, lock=False)
+    moved = sorted(t for t in raised if raised[t] != reached.get(t))
+    names = dict(Theme.objects.filter(code__in=moved).values_list("code", "name"))
+    note = "; ".join(f"{names.get(t, t)}: tier {reached.get(t)} → {raised[t]}" for t in moved)
+    event_add(alert, AlertEventKind.TIER_RAISED, at=at, level=alert.level, note=note)
+    audit_add(alert, f"next tier after assignment {failed.pk}: " + ", ".join(moved), actor=None, at=at)
     return _assign_routed(alert, decided, existing, at=at)

@@ -46,12 +46,12 @@ def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def notification_alert(request: AuthenticatedHttpRequest, alert_id: int) -> HttpResponse:
+def notification_alert(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Open the alert a notification is about: the alert page when the user may see it, a
     page saying it has left the share when not (404 only if they were never told of it)."""
-    if Alert.objects.visible_to(request.user).filter(pk=alert_id).exists():
-        return redirect("alerts:detail", pk=alert_id)
-    left = selectors.alert_left_share(request.user, alert_id)
+    if Alert.objects.visible_to(request.user).filter(pk=pk).exists():
+        return redirect("alerts:detail", pk=pk)
+    left = selectors.alert_left_share(request.user, pk)
     return render(request, "alerts/alert_left_share.html", {"left": left}, status=200)
 
 

@@ -104,8 +104,10 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
         read_only=True, default=False, help_text=_("The narrative and readings are above the reader's handling level.")
     )
     grading = serializers.CharField(read_only=True, help_text=_("The Admiralty grade, e.g. B2."))
+    # Not read-only, so that the schema says what is true: the key is absent for a reader not
+    # entitled to it (drf-spectacular makes every read-only field required). The serializer
+    # serves answers only; nothing is ever written through it.
     source_reference = serializers.CharField(
-        read_only=True,
         allow_null=True,
         required=False,
         help_text=_("Only for the reporting organisation and covering coordinators; otherwise absent."),
