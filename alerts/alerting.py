@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from alerts.choices import AlertState
 from alerts.models import Alert, Assignment
 from alerts.selectors import community_alert_open
 from alerts.services import alert_consider
@@ -29,11 +30,13 @@ class AlertingLayer:
             contributions=recorded.contributions,
             triggered=recorded.triggered,
             indicators=dict(recorded.indicators),
+            triggers=recorded.triggers,
         )
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
-        """The reports behind the alerts the organisation holds (``AssignmentQuerySet.held_by``)."""
-        held = Assignment.objects.held_by(organisation_id).values("alert")
+        """The reports behind the open alerts the organisation holds (``AssignmentQuerySet.held_by``);
+        once an alert closes, its former holders keep only its closing summary."""
+        held = Assignment.objects.held_by(organisation_id).filter(alert__state=AlertState.OPEN).values("alert")
         return Contribution.objects.filter(assessment__alerts__in=held).values("report")
 
     def open_alert(self, user: User, community: Region) -> OpenAlertNotice | None:

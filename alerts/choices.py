@@ -31,7 +31,12 @@ class AssignmentState(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     COMPLETED = "completed", _("Completed")
     DECLINED = "declined", _("Declined")
+    # Withdrawn by a coordinator (or by closing, before any work) — the share ends.
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Moved to another organisation by a coordinator, or handed over with its consent.
+    MOVED = "moved", _("Moved")
+    # Ended because the alert was resolved or dismissed while it was still being worked.
+    CLOSED = "closed", _("Closed with the alert")
 
 
 # The longest note, outcome or reason an action takes (a page's form and the API alike).
@@ -39,6 +44,8 @@ TEXT_MAX_LENGTH = 2000
 
 # States in which an organisation still owes work on an assignment.
 ASSIGNMENT_ACTIVE_STATES = [AssignmentState.PENDING, AssignmentState.ACKNOWLEDGED, AssignmentState.IN_PROGRESS]
+# States in which the share of work is no longer the organisation's: it left the alert.
+ASSIGNMENT_LEFT_STATES = [AssignmentState.WITHDRAWN, AssignmentState.MOVED]
 
 
 class AlertEventKind(models.TextChoices):
@@ -56,6 +63,13 @@ class AlertEventKind(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     DISMISSED = "dismissed", _("Dismissed")
     NOTE = "note", _("Note")
+    # An assignment ended by the closing of its alert.
+    CLOSED = "closed", _("Closed with the alert")
+    # The next response tier brought in after a decline or a missed deadline.
+    TIER_RAISED = "tier_raised", _("Next tier brought in")
+    HANDOFF_PROPOSED = "handoff_proposed", _("Handover proposed")
+    HANDOFF_ACCEPTED = "handoff_accepted", _("Handed over")
+    HANDOFF_DECLINED = "handoff_declined", _("Handover declined")
 
 
 class NotificationKind(models.TextChoices):
@@ -66,3 +80,24 @@ class NotificationKind(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
     DECLINED = "declined", _("Declined")
     MOVED = "moved", _("Moved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    CLOSED = "closed", _("Closed")
+    NOTE = "note", _("Note")
+    HANDOFF = "handoff", _("Handover proposed")
+    HANDOFF_ANSWERED = "handoff_answered", _("Handover answered")
+
+
+class NoteAudience(models.TextChoices):
+    """Who reads a note on an alert; the writer picks it, and it never changes."""
+
+    ORGANISATION = "organisation", _("My organisation")
+    ASSIGNED = "assigned", _("All organisations on this alert")
+    COORDINATORS = "coordinators", _("Coordinators only")
+
+
+class HandoffState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    # The alert closed, or the assignment ended, before the recipient answered.
+    LAPSED = "lapsed", _("Lapsed")

@@ -11,7 +11,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from alerts.choices import TEXT_MAX_LENGTH, IncidentOutcome
+from alerts.choices import TEXT_MAX_LENGTH, IncidentOutcome, NoteAudience
+from alerts.selectors import Candidate
 from ewers.models import Organisation
 
 
@@ -49,25 +50,71 @@ class AlertResolveForm(ActionForm):
 
 class AlertDismissForm(ActionForm):
     action = "dismiss"
-    note = _text(_("Why is this a false alarm?"), _("Pending assignments are withdrawn."))
+    note = _text(_("Why is this a false alarm?"), _("Every live assignment ends with the alert; its holders are told."))
+
+
+class CandidateSelect(forms.Select):
+    """A select whose options a coordinator cannot pick are shown disabled, with the reason."""
+
+    def __init__(self, *args: Any, disabled: set[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.disabled_values = disabled or set()
+
+    def create_option(
+        self,
+        name: str,
+        value: Any,
+        label: int | str,
+        selected: bool,
+        index: int,
+        subindex: int | None = None,
+        attrs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
 
 
 class OrganisationForm(ActionForm):
-    """Choose an organisation (to add to an alert, or to move an assignment to).
+    """Choose an organisation (to add to an alert, move an assignment to, or hand it over to).
 
-    The choices come from a list read once per page, so a page with a form on every
-    assignment makes one query for them, not one per form."""
+    Every active organisation is listed (``alerts.selectors.assignment_candidates``, read
+    once per page): those that cannot take the alert are disabled with the reason; one
+    whose mandate does not meet the alert's themes needs a note saying why."""
 
     organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int, choices=[])
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when the organisation's mandate does not cover this alert's themes."),
+    )
 
-    def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, candidates: list[Candidate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._organisations = {o.pk: o for o in organisations}
+        self._choosable = {c.organisation.pk: c.organisation for c in candidates if c.reason is None}
         field = self.fields["organisation"]
-        field.choices = [("", _("Choose an organisation")), *((o.pk, o.name) for o in organisations)]  # type: ignore[attr-defined]
+        options: list[tuple[Any, str]] = [("", str(_("Choose an organisation")))]
+        for candidate in candidates:
+            label = candidate.organisation.name
+            if candidate.reason is not None:
+                label = f"{label} — {candidate.reason}"
+            elif not candidate.mandate_fits:
+                label = f"{label} — {_('outside its mandate: add a note')}"
+            options.append((candidate.organisation.pk, label))
+        field.choices = options  # type: ignore[attr-defined]
+        field.widget = CandidateSelect(
+            choices=options, disabled={str(c.organisation.pk) for c in candidates if c.reason is not None}
+        )
 
     def clean_organisation(self) -> Organisation:
-        return self._organisations[self.cleaned_data["organisation"]]
+        organisation = self._choosable.get(self.cleaned_data["organisation"])
+        if organisation is None:
+            raise forms.ValidationError(_("This organisation cannot take the alert."))
+        return organisation
 
 
 class AlertAssignForm(OrganisationForm):
@@ -76,6 +123,38 @@ class AlertAssignForm(OrganisationForm):
 
 class AssignmentMoveForm(OrganisationForm):
     action = "move"
+
+
+class AssignmentHandOffForm(OrganisationForm):
+    """Propose that another organisation take over the follow-up."""
+
+    action = "handoff"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        note = self.fields["note"]
+        note.required = True
+        note.label = _("What should they take over, and why?")
+        note.help_text = _("They see this note with the proposal; it goes on your organisation's timeline too.")
+
+
+class HandoffDeclineForm(ActionForm):
+    action = "handoff-decline"
+    note = forms.CharField(
+        label=_("Why not? (optional)"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AlertNoteForm(ActionForm):
+    action = "note"
+    text = _text(_("Note"), _("Never editable once written; the audience you choose is told."))
+    audience = forms.ChoiceField(
+        label=_("Who reads it"), choices=NoteAudience.choices, initial=NoteAudience.ASSIGNED, widget=forms.RadioSelect
+    )
 
 
 class AssignmentCompleteForm(ActionForm):

@@ -13,10 +13,13 @@ from simple_history.models import HistoricalRecords
 from alerts.choices import (
     ALERT_LEVELS,
     ASSIGNMENT_ACTIVE_STATES,
+    ASSIGNMENT_LEFT_STATES,
     AlertEventKind,
     AlertState,
     AssignmentState,
+    HandoffState,
     IncidentOutcome,
+    NoteAudience,
     NotificationKind,
 )
 from ewers.choices import RegionLevel, RiskLevel, Role
@@ -27,8 +30,9 @@ from indicators.models import RiskAssessment
 class AlertQuerySet(models.QuerySet["Alert"]):
     def visible_to(self, user: User) -> AlertQuerySet:
         """Coordinators see the alerts of the communities they cover; responders the
-        alerts their organisation holds an assignment on (``AssignmentQuerySet.held``: not
-        one withdrawn or moved elsewhere). Analysts see risk (assessments), not the
+        alerts their organisation holds an assignment on (``AssignmentQuerySet.held_by``:
+        not one withdrawn or moved elsewhere) — once such an alert is closed, as its closing
+        summary only (``alerts.selectors``). Analysts see risk (assessments), not the
         response: an alert's explanation names other organisations' reports."""
         if user.role == Role.COORDINATOR:
             return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
@@ -82,6 +86,13 @@ class Alert(models.Model):
         blank=True,
         help_text=_("Until then the community does not raise again at this level or lower."),
     )
+    # Each theme's share of the positive contribution when the alert was raised or last
+    # escalated ({theme code: 0–1}); a theme routes only with a real share (alerts.routing).
+    theme_shares = models.JSONField(_("theme shares"), default=dict, blank=True)
+    # How it was routed (alerts.services.routing): {"themes": [routed theme codes],
+    # "police_at_once": [theme codes], "reached": {theme code: response tier}}. A decline or
+    # a missed deadline raises a theme's tier once, bringing the next tier in.
+    routing = models.JSONField(_("routing"), default=dict, blank=True)
 
     history = HistoricalRecords()
 
@@ -172,12 +183,15 @@ class AssignmentQuerySet(models.QuerySet["Assignment"]):
         return self.none()
 
     def held_by(self, organisation_id: int | None) -> AssignmentQuerySet:
-        """The organisation's assignments still its own: not withdrawn, not moved to another
-        organisation. Need-to-know ends with the share of work (the alert, its timeline and
-        the reports behind it are no longer the organisation's to see)."""
-        return self.filter(organisation=organisation_id, replaced_by__isnull=True).exclude(
-            state=AssignmentState.WITHDRAWN
-        )
+        """The organisation's assignments still its own: not withdrawn, not moved or handed
+        to another organisation. Need-to-know ends with the share of work (the alert, its
+        timeline and the reports behind it are no longer the organisation's to see)."""
+        return self.holding().filter(organisation=organisation_id)
+
+    def holding(self) -> AssignmentQuerySet:
+        """Assignments whose organisation still holds its alert (not withdrawn, moved or
+        handed over): ``held_by`` without the organisation."""
+        return self.filter(replaced_by__isnull=True).exclude(state__in=ASSIGNMENT_LEFT_STATES)
 
     def overdue(self) -> AssignmentQuerySet:
         """Still unacknowledged after the deadline (the rule of ``Assignment.is_overdue``)."""
@@ -213,6 +227,9 @@ class Assignment(models.Model):
     )
     # The alert level the deadline was set for: an escalation tightens it once per level.
     level = models.CharField(_("level"), max_length=16, choices=RiskLevel.choices)
+    # The response tier it was routed at (alerts.routing); empty when a coordinator added it
+    # or it was handed over.
+    tier = models.PositiveSmallIntegerField(_("tier"), null=True, blank=True)
     replaced_by = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -220,7 +237,7 @@ class Assignment(models.Model):
         blank=True,
         related_name="replaces",
         verbose_name=_("moved to"),
-        help_text=_("The assignment a coordinator moved this one to."),
+        help_text=_("The assignment a coordinator moved this one to, or that took it over."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     due_at = models.DateTimeField(_("acknowledge by"))
@@ -286,6 +303,9 @@ class Notification(models.Model):
     assignment = models.ForeignKey(
         Assignment, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
+    handoff = models.ForeignKey(
+        "Handoff", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     # Names the alert, community, level and deadline only: never a narrative or a source.
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
@@ -314,3 +334,111 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.subject}"
+
+
+class AlertNoteQuerySet(models.QuerySet["AlertNote"]):
+    def visible_to(self, user: User) -> AlertNoteQuerySet:
+        """Each reader sees only the notes addressed to it (PRODUCT.md, "Working together"):
+
+        - the writer's organisation reads every note it wrote;
+        - "assigned": every organisation holding the alert, and its coordinators;
+        - "coordinators": the coordinators covering the community;
+        - "organisation": the writer's organisation only.
+        """
+        mine = Q(organisation=user.organisation_id)
+        if user.role == Role.COORDINATOR:
+            covered = Q(alert__community__in=Region.objects.covered_by(user).values("pk"))
+            return self.filter(mine | (covered & Q(audience__in=[NoteAudience.ASSIGNED, NoteAudience.COORDINATORS])))
+        if user.role == Role.RESPONDER:
+            # Notes belong to the work under way: once the alert closes, its former holders
+            # keep the closing summary, not the conversation.
+            held = Assignment.objects.held_by(user.organisation_id).filter(alert__state=AlertState.OPEN)
+            return self.filter(alert__in=held.values("alert")).filter(mine | Q(audience=NoteAudience.ASSIGNED))
+        return self.none()
+
+
+class AlertNote(models.Model):
+    """A note on an alert for a chosen audience; written once, never changed (audited)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notes", verbose_name=_("alert"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    # The writer's organisation when it was written: the note stays that organisation's.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    audience = models.CharField(_("audience"), max_length=16, choices=NoteAudience.choices)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    objects = AlertNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["alert", "created_at", "id"]
+        verbose_name = _("alert note")
+        verbose_name_plural = _("alert notes")
+        constraints = [
+            models.CheckConstraint(name="alert_note_audience_valid", condition=Q(audience__in=NoteAudience.values)),
+            models.CheckConstraint(name="alert_note_has_text", condition=~Q(text="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note #{self.pk} on alert {self.alert_id} ({self.audience})"
+
+
+class HandoffQuerySet(models.QuerySet["Handoff"]):
+    def visible_to(self, user: User) -> HandoffQuerySet:
+        """The organisations on either side of a handover, and the coordinators covering
+        the community (they see both the proposal and the answer)."""
+        if user.role == Role.COORDINATOR:
+            return self.filter(assignment__alert__community__in=Region.objects.covered_by(user).values("pk"))
+        if user.role == Role.RESPONDER:
+            return self.filter(Q(from_organisation=user.organisation_id) | Q(to_organisation=user.organisation_id))
+        return self.none()
+
+
+class Handoff(models.Model):
+    """A proposal to hand an assignment's follow-up to another organisation, which takes
+    it only by accepting."""
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="handoffs", verbose_name=_("assignment")
+    )
+    from_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("from")
+    )
+    to_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("to"))
+    note = models.TextField(_("note"))
+    state = models.CharField(_("state"), max_length=16, choices=HandoffState.choices, default=HandoffState.PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer_note = models.TextField(_("answer"), blank=True)
+
+    objects = HandoffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        constraints = [
+            models.CheckConstraint(name="handoff_state_valid", condition=Q(state__in=HandoffState.values)),
+            models.CheckConstraint(
+                name="handoff_to_another_organisation", condition=~Q(from_organisation=models.F("to_organisation"))
+            ),
+            # One open proposal per assignment at a time.
+            models.UniqueConstraint(
+                fields=["assignment"], condition=Q(state=HandoffState.PROPOSED), name="handoff_one_open_per_assignment"
+            ),
+            models.CheckConstraint(
+                name="handoff_answered_has_time",
+                condition=Q(state=HandoffState.PROPOSED) | Q(answered_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Handover #{self.pk}: assignment {self.assignment_id} → {self.to_organisation_id} ({self.state})"

@@ -2,27 +2,56 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
-from django.http import Http404, HttpRequest
+from dataclasses import dataclass
+from datetime import datetime
 
-from alerts.choices import ALERT_LEVELS, ASSIGNMENT_ACTIVE_STATES, AlertState
-from alerts.models import Alert, AlertEvent, Assignment, AssignmentQuerySet, Notification, NotificationQuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from alerts.choices import (
+    ALERT_LEVELS,
+    ASSIGNMENT_ACTIVE_STATES,
+    ASSIGNMENT_LEFT_STATES,
+    AlertEventKind,
+    AlertState,
+    HandoffState,
+)
+from alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertNote,
+    Assignment,
+    AssignmentQuerySet,
+    Handoff,
+    Notification,
+    NotificationQuerySet,
+)
 from alerts.permissions import (
+    ASSIGNMENT_REOPENABLE_STATES,
+    MAY_NOT_ANSWER_HANDOFF,
     MAY_NOT_MANAGE,
     MAY_NOT_WORK,
     alert_may_manage,
     assignment_may_work,
+    handoff_may_answer,
 )
 from ewers.choices import Role
 from ewers.models import Organisation, Region, User
 from ewers.permissions import permission_require
+from indicators.models import Contribution
 
 
 def _assignments_for(user: User) -> QuerySet[Assignment]:
-    """A responder sees only its own organisation's share of an alert."""
+    """A responder sees its own organisation's share of an alert in full and, of the other
+    organisations holding it, those that allow it (``Organisation.shown_to_co_responders``):
+    ``alert_view`` keeps only their organisation, state and deadline."""
     assignments = Assignment.objects.select_related("organisation").order_by("due_at", "id")
     if user.role == Role.RESPONDER:
-        return assignments.filter(organisation=user.organisation_id)
+        co_responders = Q(organisation__shown_to_co_responders=True, replaced_by__isnull=True) & ~Q(
+            state__in=ASSIGNMENT_LEFT_STATES
+        )
+        return assignments.filter(Q(organisation=user.organisation_id) | co_responders)
     return assignments
 
 
@@ -47,6 +76,61 @@ def alerts_visible(user: User, *, with_timeline: bool = True) -> QuerySet[Alert]
     return alerts.annotate(
         open_first=Case(When(state=AlertState.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
     ).order_by("open_first", "-opened_at", "-id")
+
+
+@dataclass
+class AlertView:
+    """What one user sees of an alert, for the page and the API alike."""
+
+    alert: Alert
+    # A former holder's closing summary of a closed alert: its own assignment's history up
+    # to its end and the outcome; no explanation, reports, notes or co-responders.
+    summary: bool
+    # In full: the responder's own organisation's, or every one for a coordinator.
+    assignments: list[Assignment]
+    # For a responder, the other organisations holding the alert that allow being shown:
+    # their organisation, state and deadline only.
+    co_responders: list[Assignment]
+    events: list[AlertEvent]
+
+
+# The closing steps every former holder sees in its summary.
+_CLOSING_KINDS = (AlertEventKind.RESOLVED, AlertEventKind.DISMISSED)
+
+
+def alert_view(user: User, alert: Alert) -> AlertView:
+    """The user's view of an alert read through ``alerts_visible`` (its prefetched events and
+    assignments already follow need-to-know); no further query."""
+    assignments = list(alert.assignments.all())
+    events = list(alert.events.all())
+    if user.role != Role.RESPONDER:
+        return AlertView(alert, False, assignments, [], events)
+    own = [a for a in assignments if a.organisation_id == user.organisation_id]
+    if alert.state != AlertState.OPEN:
+        # Nothing added after the organisation's assignment ended, but how the alert ended.
+        ends = [a.finished_at for a in own if a.finished_at is not None]
+        end = max(ends) if ends else alert.closed_at
+        kept = [e for e in events if e.kind in _CLOSING_KINDS or end is None or e.at <= end]
+        return AlertView(alert, True, own, [], kept)
+    others = [a for a in assignments if a.organisation_id != user.organisation_id]
+    return AlertView(alert, False, own, others, events)
+
+
+def alert_corroboration(alert: Alert) -> int:
+    """How many distinct organisations' reports stand behind the alert (raised its score)."""
+    if alert.assessment_id is None:
+        return 0
+    return (
+        Contribution.objects.filter(assessment=alert.assessment_id, amount__gt=0)
+        .values("report__organisation")
+        .distinct()
+        .count()
+    )
+
+
+def alert_notes(user: User, alert: Alert) -> QuerySet[AlertNote]:
+    """The notes on the alert addressed to the user (``AlertNote.objects.visible_to``)."""
+    return AlertNote.objects.visible_to(user).filter(alert=alert).select_related("author", "organisation")
 
 
 def community_alert_open(community: Region) -> Alert | None:
@@ -104,6 +188,60 @@ def assignment_get_to_manage(user: User, pk: int | str) -> Assignment:
     return assignment
 
 
+def handoffs_visible(user: User) -> QuerySet[Handoff]:
+    """Handovers the user may see, newest first, with what a row shows."""
+    return Handoff.objects.visible_to(user).select_related(
+        "assignment__alert__community", "from_organisation", "to_organisation", "proposed_by", "answered_by"
+    )
+
+
+def handoff_get(user: User, pk: int | str) -> Handoff:
+    """One handover the user may see; 404 otherwise."""
+    try:
+        return handoffs_visible(user).get(pk=int(pk))
+    except (Handoff.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such handover.") from None
+
+
+def handoff_get_to_answer(user: User, pk: int | str) -> Handoff:
+    """A handover the user may accept or decline: 404 outside the share, 403 unless they
+    respond for the organisation it is proposed to."""
+    handoff = handoff_get(user, pk)
+    permission_require(handoff_may_answer(user, handoff), MAY_NOT_ANSWER_HANDOFF)
+    return handoff
+
+
+def handoffs_waiting(user: User) -> QuerySet[Handoff]:
+    """Handovers proposed to the user's organisation and not answered yet."""
+    return handoffs_visible(user).filter(to_organisation=user.organisation_id, state=HandoffState.PROPOSED)
+
+
+@dataclass(frozen=True)
+class LeftShare:
+    """Why an alert the user was told about is no longer theirs to open."""
+
+    alert_id: int
+    state: str  # the organisation's assignment's last state (withdrawn, moved), or ""
+    at: datetime | None
+
+
+def alert_left_share(user: User, alert_id: int) -> LeftShare:
+    """For an alert the user was notified about but may no longer see: what became of
+    their organisation's share. 404 when the user was never told about it (nothing leaks
+    beyond what their own notifications already said)."""
+    if not Notification.objects.visible_to(user).filter(alert=alert_id).exists():
+        raise Http404("No such alert.")
+    assignment = (
+        Assignment.objects.filter(alert=alert_id, organisation=user.organisation_id)
+        .order_by("-finished_at", "-id")
+        .only("state", "finished_at")
+        .first()
+    )
+    if assignment is None:
+        return LeftShare(alert_id=alert_id, state="", at=None)
+    return LeftShare(alert_id=alert_id, state=assignment.state, at=assignment.finished_at)
+
+
 def notifications_for(user: User) -> NotificationQuerySet:
     """The user's own notifications, newest first, with their alert's community."""
     return Notification.objects.visible_to(user).select_related("alert__community", "assignment__organisation")
@@ -125,18 +263,50 @@ def responders_active() -> QuerySet[User]:
     return User.objects.filter(role=Role.RESPONDER, is_active=True, organisation__is_active=True)
 
 
-def organisations_assignable(alert: Alert) -> QuerySet[Organisation]:
-    """Organisations a coordinator may give the alert to (``alert_assign``, ``assignment_move``):
-    active, covering its community, with an active responder."""
-    # The community's ids are columns of its row: a loaded ``alert.community`` costs nothing.
-    places = alert.community.lineage_ids
-    responders = responders_active().filter(organisation=OuterRef("pk"))
-    return (
-        Organisation.objects.filter(is_active=True, coverage__in=places)
-        .filter(Exists(responders))
-        .distinct()
-        .order_by("name")
+@dataclass(frozen=True)
+class Candidate:
+    """An organisation as a coordinator's *Add* and *Move* lists show it: ``reason`` says why
+    it cannot be chosen (None: it can); outside its mandate it can, with a note."""
+
+    organisation: Organisation
+    reason: str | None
+    mandate_fits: bool
+
+
+def assignment_candidates(alert: Alert, *, exclude: int | None = None) -> list[Candidate]:
+    """Every active organisation, for a coordinator to give the alert to: those covering the
+    community with responders and not holding it already are selectable (those whose
+    mandate meets the alert's themes first), the others listed with the reason they are not.
+
+    ``exclude``: the assignment being moved (its organisation is listed as holding it).
+    Four queries, whatever the number of organisations.
+    """
+    places = alert.community.lineage_ids  # its ids are columns of its row: no query
+    themes = set((alert.routing or {}).get("themes", [])) or set(alert.theme_shares or {})
+    covering = set(
+        Organisation.coverage.through.objects.filter(region_id__in=places).values_list("organisation_id", flat=True)
     )
+    responding = set(responders_active().values_list("organisation_id", flat=True).distinct())
+    holding = set(
+        Assignment.objects.filter(alert=alert)
+        .exclude(state__in=ASSIGNMENT_REOPENABLE_STATES)
+        .values_list("organisation_id", flat=True)
+    )
+    if exclude is not None:
+        holding |= set(Assignment.objects.filter(pk=exclude).values_list("organisation_id", flat=True))
+    candidates = []
+    for organisation in Organisation.objects.filter(is_active=True).prefetch_related("mandate").order_by("name"):
+        reason: str | None = None
+        if organisation.pk not in covering:
+            reason = str(_("outside its coverage"))
+        elif organisation.pk in holding:
+            reason = str(_("it already holds this alert"))
+        elif organisation.pk not in responding:
+            reason = str(_("it has no active responders"))
+        fits = bool(themes & {theme.code for theme in organisation.mandate.all()})
+        candidates.append(Candidate(organisation=organisation, reason=reason, mandate_fits=fits))
+    candidates.sort(key=lambda c: (c.reason is not None, not c.mandate_fits, c.organisation.name))
+    return candidates
 
 
 # --- The response desks (the responders' and coordinators' home pages) -----------------

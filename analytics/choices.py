@@ -17,8 +17,11 @@ class AreaLevel(models.TextChoices):
 
 
 class Stat(models.TextChoices):
-    MEAN = "mean", _("Mean of the communities")
+    """What a district or region shows of its communities: the highest community (its
+    level, a trigger's critical included: hotspots stay visible) or their mean score."""
+
     MAX = "max", _("Highest community")
+    MEAN = "mean", _("Mean of the communities")
 
 
 class Period(models.IntegerChoices):

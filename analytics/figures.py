@@ -44,6 +44,17 @@ def level_colourscale() -> list[list[float | str]]:
     return heatmap.discrete_colourscale(tuple(settings.EWERS_LEVEL_BANDS), LEVEL_COLOURS)  # type: ignore[arg-type]
 
 
+def _level_colorbar(title: str) -> dict[str, Any]:
+    """The map's legend: the four levels in the badges' colours, titled with what it shows."""
+    steps = len(RiskLevel.values)
+    return {
+        "thickness": 14,
+        "tickvals": [i + 0.5 for i in range(steps)],
+        "ticktext": [str(label) for label in RiskLevel.labels],
+        "title": {"text": title},
+    }
+
+
 def level_label(level: str | None) -> str:
     return str(RiskLevel(level).label) if level in RiskLevel.values else _("Not assessed")
 
@@ -106,9 +117,11 @@ class MapFigure:
     shapes: SafeString
 
 
-def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure | None:
-    """The areas coloured by their level band; hover names score, level and open alerts;
-    each point carries the link a click follows. None when no area has a shape."""
+def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: str = "") -> MapFigure | None:
+    """The areas coloured by their level, in the badges' four colours (a community at
+    critical by a trigger is red whatever its score); hover names score, level and open
+    alerts; each point carries the link a click follows. ``legend`` says what the colour
+    shows. None when no area has a shape."""
     drawn = [(area, link) for area, link in zip(areas, links, strict=True) if _has_shape(area)]
     if not drawn:
         return None
@@ -119,7 +132,8 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure
     def columns(rows: Sequence[tuple[HeatmapArea, str]]) -> dict[str, Any]:
         return {
             "locations": [a.code for a, _link in rows],
-            "z": [a.score or 0.0 for a, _link in rows],
+            # The level's rank plus a half, so each level sits in the middle of its colour.
+            "z": [RiskLevel.rank(a.level) + 0.5 if a.level in RiskLevel.values else 0.0 for a, _link in rows],
             "customdata": [
                 [
                     a.name,
@@ -127,6 +141,8 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure
                     labels.get(a.level, not_assessed),
                     a.open_alerts,
                     link,
+                    # The score itself (the colour is the level): what the page's numbers are checked by.
+                    a.score,
                 ]
                 for a, link in rows
             ],
@@ -137,18 +153,18 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str]) -> MapFigure
     # in Python cost more than the rest of the page.
     outline = {"line": {"color": "#ffffff", "width": 1}, "opacity": 0.85}
     traces: list[dict[str, Any]] = []
-    assessed = [(a, link) for a, link in drawn if a.score is not None]
-    unassessed = [(a, link) for a, link in drawn if a.score is None]
+    assessed = [(a, link) for a, link in drawn if a.level in RiskLevel.values]
+    unassessed = [(a, link) for a, link in drawn if a.level not in RiskLevel.values]
     if assessed:
         traces.append(
             {
-                "colorbar": _colorbar(),
-                "colorscale": level_colourscale(),
+                "colorbar": _level_colorbar(legend or _("Level")),
+                "colorscale": heatmap.rank_colourscale(LEVEL_COLOURS),
                 "featureidkey": "id",
                 "hovertemplate": hover,
                 "marker": outline,
                 "name": _("Assessed"),
-                "zmax": 100,
+                "zmax": len(RiskLevel.values),
                 "zmin": 0,
                 "type": "choroplethmap",
                 **columns(assessed),

@@ -17,7 +17,8 @@ from indicators.choices import Category
 HEATMAP_DEFAULTS: dict[str, Any] = {
     "level": AreaLevel.COMMUNITY.value,
     "weeks": heatmap.WEEKS_DEFAULT,
-    "stat": heatmap.STAT_MEAN,
+    # Districts and regions show their highest community by default: a mean hides hotspots.
+    "stat": heatmap.STAT_MAX,
 }
 
 

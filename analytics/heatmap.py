@@ -156,6 +156,32 @@ def discrete_colourscale(bands: tuple[float, float, float], colours: Sequence[st
     return scale
 
 
+def rank_colourscale(colours: Sequence[str]) -> list[list[float | str]]:
+    """A Plotly colourscale over level ranks 0..n-1 (z = ``RiskLevel.rank``), one flat colour
+    each: the map shows levels in the badges' colours, whatever the score."""
+    steps = len(colours)
+    scale: list[list[float | str]] = []
+    for i, colour in enumerate(colours):
+        scale.append([i / steps, colour])
+        scale.append([(i + 1) / steps, colour])
+    return scale
+
+
+def area_levels(
+    levels: Mapping[int, str | None], membership: Mapping[int, int], areas: Iterable[int], ranks: Sequence[str]
+) -> dict[int, str | None]:
+    """Each area's highest community level (``ranks`` lists the levels from the lowest);
+    None for an area with no assessed community. A single community at critical — a
+    trigger, whatever its score — makes its district critical: a hotspot is never averaged away."""
+    best: dict[int, int] = {}
+    for community, area in membership.items():
+        level = levels.get(community)
+        if level in ranks:
+            rank = ranks.index(level)
+            best[area] = max(rank, best.get(area, rank))
+    return {area: ranks[best[area]] if area in best else None for area in areas}
+
+
 def csv_text(value: str) -> str:
     """A text cell a spreadsheet shows as text: a leading formula character is escaped
     with a single quote (OWASP's advice for CSV injection)."""

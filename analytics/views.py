@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 
 from alerts.selectors import community_alert_open
 from analytics import figures, selectors
-from analytics.choices import LEVEL_BELOW, AreaLevel, Period
+from analytics.choices import LEVEL_BELOW, AreaLevel, Period, Stat
 from analytics.exports import heatmap_csv
 from analytics.forms import HEATMAP_DEFAULTS, HeatmapForm, OverviewForm, form_data
 from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
@@ -93,6 +93,17 @@ def _by_score(data: Heatmap) -> list[int]:
     )
 
 
+def _map_legend(query: HeatmapQuery) -> str:
+    """What the map's colours show, for its legend."""
+    if query.filters_indicators:
+        return str(_("Level of the score from the chosen indicators"))
+    if query.level == AreaLevel.COMMUNITY:
+        return str(_("Level of each community"))
+    if query.stat == Stat.MEAN:
+        return str(_("Level of the mean score of the communities"))
+    return str(_("Level of the highest community"))
+
+
 @login_required
 @require_GET
 def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -113,7 +124,8 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": query,
             "heatmap": data,
             "page": Paginator(rows, AREAS_PER_PAGE).get_page(request.GET.get("page")),
-            "map_figure": figures.heatmap_map(data.areas, links),
+            "map_figure": figures.heatmap_map(data.areas, links, legend=str(_map_legend(query))),
+            "map_legend": _map_legend(query),
             "matrix_figure": figures.heatmap_matrix(
                 [data.areas[i].name for i in shown], data.weeks, [data.matrix[i] for i in shown]
             )

@@ -36,8 +36,10 @@ CHECKED_AREAS = 5  # areas whose numbers are compared with the raw SQL's
 # it could round to (one decimal) is a real disagreement.
 TOLERANCE = 0.051
 LEVELS = ("community", "district")
-PAGE_URL = "/heatmap/?level={level}"
-API_URL = "/api/v1/heatmap/?level={level}&weeks=" + str(WEEKS)
+# The mean of each district's communities: what the hand-written SQL computes (the pages
+# show the highest community by default).
+PAGE_URL = "/heatmap/?level={level}&stat=mean"
+API_URL = "/api/v1/heatmap/?level={level}&stat=mean&weeks=" + str(WEEKS)
 
 
 # --- The same numbers, by hand -----------------------------------------------------
@@ -170,16 +172,17 @@ def json_script(html: str, element_id: str) -> Any:
 
 
 def page_check(html: str, agreement: Agreement, codes: dict[str, int], names: dict[str, str], since: datetime) -> None:
-    """The page's map (z by location code) and matrix (z by area name, weeks in order)
-    of a few areas against the expected numbers."""
+    """The page's map (each area's score in its customdata, by location code; the colour is
+    its level) and matrix (z by area name, weeks in order) of a few areas against the
+    expected numbers."""
     figure = json_script(html, "heatmap-map-figure")
     matrix = json_script(html, "heatmap-matrix-figure")
     if not figure or not matrix:
         raise DashboardError(f"{agreement.what}: the page has no map or matrix figure.")
     scores: dict[str, Any] = {}
     for trace in figure.get("data", []):
-        if isinstance(trace.get("z"), list):
-            scores.update(zip(trace.get("locations", []), trace["z"], strict=True))
+        if isinstance(trace.get("customdata"), list):
+            scores.update(zip(trace.get("locations", []), (row[5] for row in trace["customdata"]), strict=True))
     if not scores:
         raise DashboardError(f"{agreement.what}: the map colours no area.")
     for code in spread(sorted(scores)):

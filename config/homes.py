@@ -14,13 +14,14 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from alerts.models import Alert, Assignment
+from alerts.models import Alert, Assignment, Handoff
 from alerts.selectors import (
     alerts_open_by_level,
     alerts_open_for_review,
     assignments_active,
     assignments_declined,
     assignments_overdue,
+    handoffs_waiting,
 )
 from ewers.choices import Role
 from ewers.models import Organisation, Region, Theme, User
@@ -53,6 +54,7 @@ class HomeSummary:
     declined: list[Assignment] = field(default_factory=list)
     overdue: list[Assignment] = field(default_factory=list)
     communities: list[Region] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
     organisation: Organisation | None = None
 
 
@@ -83,6 +85,7 @@ def _analyst(summary: HomeSummary, user: User, since: Any) -> None:
 def _responder(summary: HomeSummary, user: User) -> None:
     active = assignments_active(user)
     summary.assignments = list(active[:HOME_LIST_LIMIT])
+    summary.handoffs = list(handoffs_waiting(user)[:HOME_LIST_LIMIT])
     summary.cards = {
         "assignments_active": active.count(),
         "assignments_overdue": active.overdue().count(),

@@ -60,6 +60,7 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("assignments/", include((alert_urls.assignment_urlpatterns, "assignments"))),
     path("notifications/", include((alert_urls.notification_urlpatterns, "notifications"))),
+    path("handoffs/", include((alert_urls.handoff_urlpatterns, "handoffs"))),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ewers.api.urls")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ewers.choices import HandlingLevel
 from ewers.models import Theme
 from ewers.services import theme_upsert
 from indicators.choices import Category, Polarity
@@ -23,6 +24,14 @@ THEMES = {
     "social-exclusion": ("Social exclusion and grievance", "Marginalisation, discrimination and unmet needs."),
 }
 
+# Themes of imminent violence: their alerts go to the police at once, as well as to the
+# first tier. For the others the police are the reserve (alerts.routing).
+POLICE_AT_ONCE = {"weapons-explosives", "threats-target", "travel-conflict-zones"}
+# Response tiers: community organisations first, then agencies, then the police; social
+# exclusion is the social agencies' own field, so they answer it first beside the CSOs.
+TIERS = {"cso": 1, "academia": 1, "media": 1, "other": 1, "government": 2, "police": 3}
+THEME_TIERS = dict.fromkeys(THEMES, TIERS) | {"social-exclusion": TIERS | {"government": 1}}
+
 ORDINAL_LABELS = {"0": "not observed", "1": "isolated", "2": "recurring", "3": "widespread", "4": "severe"}
 
 
@@ -37,6 +46,7 @@ class IndicatorSpec:
     polarity: str = Polarity.RISK
     thresholds: tuple[float, float, float] = (2, 3, 4)
     description: str = ""
+    handling_level: str = HandlingLevel.PARTNERS
 
 
 INDICATORS = [
@@ -151,6 +161,7 @@ INDICATORS = [
         4,
         thresholds=(1, 2, 3),
         description="A threat naming a person, place of worship or event.",
+        handling_level=HandlingLevel.AGENCIES,
     ),
     IndicatorSpec(
         "T02",
@@ -161,6 +172,7 @@ INDICATORS = [
         5,
         thresholds=(1, 2, 3),
         description="Purchase or theft of weapons, precursors or parts.",
+        handling_level=HandlingLevel.POLICE,
     ),
     IndicatorSpec(
         "T03",
@@ -229,7 +241,16 @@ def indicator_scale(spec: IndicatorSpec) -> tuple[int, int, dict[str, str]]:
 
 
 def seed_catalogue() -> tuple[dict[str, Theme], dict[str, Indicator]]:
-    themes = {code: theme_upsert(code=code, name=name, description=desc) for code, (name, desc) in THEMES.items()}
+    themes = {
+        code: theme_upsert(
+            code=code,
+            name=name,
+            description=desc,
+            police_at_once=code in POLICE_AT_ONCE,
+            tiers=THEME_TIERS[code],
+        )
+        for code, (name, desc) in THEMES.items()
+    }
     indicators = {}
     for spec in INDICATORS:
         low, high, labels = indicator_scale(spec)
@@ -248,6 +269,7 @@ def seed_catalogue() -> tuple[dict[str, Theme], dict[str, Indicator]]:
             threshold_high=spec.thresholds[1],
             threshold_critical=spec.thresholds[2],
             half_life_days=spec.half_life_days,
+            handling_level=spec.handling_level,
             reason="demo catalogue",
         )
         indicators[spec.code] = indicator

@@ -26,6 +26,7 @@ class OrganisationSpec:
     coverage: tuple[str, ...]
     mandate: tuple[str, ...]
     min_alert_level: str
+    shown_to_co_responders: bool = True
 
 
 ORGANISATIONS = [
@@ -84,6 +85,9 @@ ORGANISATIONS = [
         ("HM-04", "HM-02-01"),
         ("intercommunal-tension", "travel-conflict-zones", "social-exclusion"),
         RiskLevel.HIGH,
+        # It works with women in communities under pressure: it asks not to be named to
+        # the other organisations on an alert (the coordinators still see it).
+        shown_to_co_responders=False,
     ),
     OrganisationSpec(
         "cohesion-institute",
@@ -118,6 +122,10 @@ USERS = [
     # Field monitors who log the southern reports; not demo logins.
     UserSpec("monitor.wanita", "wanita-aman", Role.ANALYST, "Nurul", "Huda", login=False),
     UserSpec("monitor.belia", "suara-belia", Role.ANALYST, "Daniel", "Lim", login=False),
+    # Responders of the other partners: alerts reach them too (tiers), not demo logins.
+    UserSpec("desk.belia", "suara-belia", Role.RESPONDER, "Arif", "Zain", login=False),
+    UserSpec("desk.wanita", "wanita-aman", Role.RESPONDER, "Lee", "Hui Min", login=False),
+    UserSpec("desk.youth", "youth-office", Role.RESPONDER, "Kavitha", "Raj", login=False),
 ]
 
 
@@ -131,6 +139,7 @@ def seed_organisations(places: dict[str, Region], themes: dict[str, Theme]) -> d
             mandate=[themes[t] for t in spec.mandate],
             min_alert_level=spec.min_alert_level,
             contact_email=f"{spec.code}@example.org",
+            shown_to_co_responders=spec.shown_to_co_responders,
         )
         for spec in ORGANISATIONS
     }

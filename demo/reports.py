@@ -38,6 +38,11 @@ def _rising(days_ago: float) -> float:
     return 0.15 if days_ago > 35 else 0.15 + 0.8 * (35 - days_ago) / 35
 
 
+def _simmering(days_ago: float) -> float:
+    # Tension building slowly over the last four weeks, not yet enough for an alert.
+    return 0.15 if days_ago > 28 else 0.15 + 0.3 * (28 - days_ago) / 28
+
+
 def _flare(days_ago: float) -> float:
     # A flare-up six to three weeks ago that has since calmed.
     return 0.85 if 21 <= days_ago <= 42 else 0.2
@@ -48,10 +53,13 @@ PROFILES = {
     "tension": Profile(("S05", "P01", "P04", "T03", "R01"), _rising, 2.5),
     "recruitment": Profile(("S03", "P02", "P05", "P06", "P03", "T04", "R02"), _rising, 2.0),
     "flare": Profile(("S02", "P01", "P04", "T01", "R01"), _flare, 1.5),
+    "simmering": Profile(("S02", "S05", "P01", "P04"), _simmering, 1.5),
     "online": Profile(("S01", "S03", "P06", "P01", "R03"), _rising, 1.2),
 }
 # Which communities carry which story; every other community is calm.
 HOTSPOTS = {
+    # Batu Melati: README's walk-through tips it into an alert with one report.
+    "HM-01-01-02": "simmering",
     "HM-01-02-03": "tension",
     "HM-01-03-01": "recruitment",
     "HM-02-01-04": "flare",

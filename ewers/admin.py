@@ -27,7 +27,7 @@ from ewers.boundaries import BoundaryImportError, BoundaryImportResult, boundari
 from ewers.choices import PARENT_LEVEL, RegionLevel, Role
 from ewers.geojson import validate_boundary
 from ewers.geometry import boundary_validity_problem
-from ewers.models import Organisation, Region, Theme, User
+from ewers.models import Organisation, Region, Theme, ThemeTier, User
 from ewers.permissions import user_may_manage
 from ewers.services import organisation_tokens_revoke, region_placement_check, region_upsert, user_upsert
 
@@ -223,16 +223,26 @@ class RegionAdmin(admin.ModelAdmin[Region]):
         return False
 
 
+class ThemeTierInline(admin.TabularInline[ThemeTier, Theme]):
+    """A theme's response tiers by sector (least coercive first); sectors without a row
+    keep the default tiers (community organisations 1, agencies 2, police 3)."""
+
+    model = ThemeTier
+    extra = 0
+
+
 @admin.register(Theme)
 class ThemeAdmin(admin.ModelAdmin[Theme]):
-    list_display = ["code", "name"]
+    list_display = ["code", "name", "police_at_once"]
+    list_filter = ["police_at_once"]
     search_fields = ["code", "name"]
+    inlines = [ThemeTierInline]
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
-    list_display = ["name", "code", "sector", "min_alert_level", "is_active"]
-    list_filter = ["sector", "min_alert_level", "is_active"]
+    list_display = ["name", "code", "sector", "min_alert_level", "shown_to_co_responders", "is_active"]
+    list_filter = ["sector", "min_alert_level", "shown_to_co_responders", "is_active"]
     search_fields = ["name", "code"]
     filter_horizontal = ["coverage", "mandate"]
 

@@ -1,4 +1,4 @@
-"""Choices shared across the domain: roles, sectors, region levels and risk levels."""
+"""Choices shared across the domain: roles, sectors, region levels, risk levels, handling levels."""
 
 from __future__ import annotations
 
@@ -20,6 +20,19 @@ class Sector(models.TextChoices):
     ACADEMIA = "academia", _("Academia")
     MEDIA = "media", _("Media")
     OTHER = "other", _("Other")
+
+
+# Response tiers: which sectors answer first. An alert goes to the lowest tier that has a
+# fitting organisation (PRODUCT.md: least coercive first); a theme's own tiers
+# (ewers.models.ThemeTier) override these defaults sector by sector.
+DEFAULT_TIERS: dict[str, int] = {
+    Sector.CSO: 1,
+    Sector.ACADEMIA: 1,
+    Sector.MEDIA: 1,
+    Sector.OTHER: 1,
+    Sector.GOVERNMENT: 2,
+    Sector.POLICE: 3,
+}
 
 
 class RegionLevel(models.TextChoices):
@@ -57,3 +70,37 @@ class RiskLevel(models.TextChoices):
     def at_least(cls, level: str) -> list[str]:
         """The levels as severe as ``level`` or more."""
         return list(cls.values)[cls.rank(level) :]
+
+
+class HandlingLevel(models.TextChoices):
+    """Who may read a report's narrative and readings, from the widest audience up.
+
+    Everyone entitled to the place still sees its score and the explanation by indicator;
+    the level decides only the report's own content (PRODUCT.md, "Handling levels").
+    """
+
+    PARTNERS = "partners", _("All assigned partners")
+    AGENCIES = "agencies", _("Agencies and police")
+    POLICE = "police", _("Police only")
+    COORDINATORS = "coordinators", _("Coordinators only")
+
+    @classmethod
+    def rank(cls, level: str) -> int:
+        """0 for partners up to 3 for coordinators; raises ValueError for an unknown level."""
+        return list(cls.values).index(level)
+
+    @classmethod
+    def highest(cls, levels: list[str]) -> str:
+        """The most restrictive of ``levels`` (partners when there are none)."""
+        return max(levels, key=cls.rank, default=cls.PARTNERS)
+
+
+# The highest handling level each sector's members may read (coordinators read all).
+SECTOR_CLEARANCE: dict[str, str] = {
+    Sector.POLICE: HandlingLevel.POLICE,
+    Sector.GOVERNMENT: HandlingLevel.AGENCIES,
+    Sector.CSO: HandlingLevel.PARTNERS,
+    Sector.ACADEMIA: HandlingLevel.PARTNERS,
+    Sector.MEDIA: HandlingLevel.PARTNERS,
+    Sector.OTHER: HandlingLevel.PARTNERS,
+}

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
-from ewers.choices import RegionLevel, RiskLevel, Role, Sector
+from ewers.choices import SECTOR_CLEARANCE, HandlingLevel, RegionLevel, RiskLevel, Role, Sector
 from ewers.geojson import validate_boundary
 
 code_validator = RegexValidator(
@@ -155,6 +155,14 @@ class Theme(models.Model):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # Weapons, specific threats, travel to fight: the police are assigned at once, whatever
+    # the tiers say; for other themes they are the reserve a decline or a missed deadline
+    # brings in (alerts.routing).
+    police_at_once = models.BooleanField(
+        _("police assigned at once"),
+        default=False,
+        help_text=_("For themes of imminent violence: alerts go to the police at once as well as to the first tier."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -163,6 +171,31 @@ class Theme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ThemeTier(models.Model):
+    """A sector's response tier for one theme: the lowest tier with a fitting organisation
+    answers an alert first (least coercive first); sectors without a row keep
+    ``ewers.choices.DEFAULT_TIERS``."""
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("theme"))
+    sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices)
+    tier = models.PositiveSmallIntegerField(
+        _("tier"), help_text=_("1 answers first; a higher tier is brought in when a lower one declines or is late.")
+    )
+
+    class Meta:
+        ordering = ["theme", "tier", "sector"]
+        verbose_name = _("response tier")
+        verbose_name_plural = _("response tiers")
+        constraints = [
+            models.UniqueConstraint(fields=["theme", "sector"], name="theme_tier_one_per_sector"),
+            models.CheckConstraint(name="theme_tier_sector_valid", condition=Q(sector__in=Sector.values)),
+            models.CheckConstraint(name="theme_tier_positive", condition=Q(tier__gte=1, tier__lte=9)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theme_id} {self.sector}: {self.tier}"
 
 
 class Organisation(models.Model):
@@ -192,6 +225,13 @@ class Organisation(models.Model):
         default=RiskLevel.HIGH,
     )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    # Partners on one alert see each other by default (working together); an organisation
+    # may ask not to be named to the others. Coordinators always see every assignment.
+    shown_to_co_responders = models.BooleanField(
+        _("shown to co-responders"),
+        default=True,
+        help_text=_("Other organisations on the same alert see this organisation, its state and deadline."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     history = HistoricalRecords()
@@ -242,6 +282,16 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # ApiToken.us
         """The communities the user's organisation covers, read once per user object
         (once per request), for checks made row by row in lists."""
         return frozenset(Region.objects.covered_by(self).communities().values_list("pk", flat=True))
+
+    @cached_property
+    def handling_clearance(self) -> str:
+        """The highest handling level of report content this user may read: coordinators
+        all, others by their organisation's sector (``ewers.choices.SECTOR_CLEARANCE``)."""
+        if self.role == Role.COORDINATOR:
+            return HandlingLevel.COORDINATORS
+        if self.organisation is None:
+            return HandlingLevel.PARTNERS
+        return SECTOR_CLEARANCE.get(self.organisation.sector, HandlingLevel.PARTNERS)
 
     @property
     def is_coordinator(self) -> bool:

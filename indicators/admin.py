@@ -32,7 +32,7 @@ class IndicatorVersionInline(ReadOnlyInline):
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin[Indicator]):
     list_display = ["code", "name", "category", "theme", "polarity", "weight", "half_life_days", "version", "is_active"]
-    list_filter = ["category", "polarity", "theme", "is_active"]
+    list_filter = ["category", "polarity", "theme", "handling_level", "is_active"]
     search_fields = ["code", "name"]
     list_select_related = ["theme"]
     inlines = [IndicatorVersionInline]
@@ -64,6 +64,7 @@ class IndicatorAdmin(admin.ModelAdmin[Indicator]):
             threshold_critical=obj.threshold_critical,
             half_life_days=obj.half_life_days,
             is_active=obj.is_active,
+            handling_level=obj.handling_level,
             changed_by=request.user,  # type: ignore[arg-type]
             reason=gettext("changed in the admin"),
         )

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ewers.choices import HandlingLevel
 from ewers.forms import DATETIME_LOCAL_FORMAT
 from ewers.models import Region
 from indicators.choices import Category, InformationCredibility, Polarity, SourceReliability
@@ -155,6 +156,15 @@ class FieldReportForm(forms.Form):
         help_text=_(
             "Stored encrypted. Shown only to your organisation and to the coordinators covering the community, "
             "never to responders."
+        ),
+    )
+    handling_level = forms.ChoiceField(
+        label=_("Handling level"),
+        required=False,
+        choices=[("", _("As its indicators require")), *HandlingLevel.choices],
+        help_text=_(
+            "Who may read this report's narrative and readings. Its indicators set the lowest level; "
+            "you can only raise it. Everyone still sees the place's score."
         ),
     )
     # One per rendering of the form: a double click or a resend saves one report.

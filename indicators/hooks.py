@@ -39,6 +39,8 @@ class AssessmentRecorded:
     contributions: Sequence[ContributionFact]
     triggered: bool
     indicators: Mapping[int, Indicator]
+    # (indicator id, report id) of the fresh trigger readings at their critical threshold.
+    triggers: Sequence[tuple[int, int]] = ()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 from simple_history.models import HistoricalRecords
 
-from ewers.choices import RegionLevel, RiskLevel, Role
+from ewers.choices import HandlingLevel, RegionLevel, RiskLevel, Role
 from ewers.models import Organisation, Region, Theme, User, code_validator
 from indicators.choices import (
     AssessmentCause,
@@ -55,6 +55,15 @@ class Indicator(models.Model):
         _("half-life (days)"), help_text=_("Days after which a reading counts half as much.")
     )
     version = models.PositiveIntegerField(_("settings version"), default=1, editable=False)
+    # Who may read the narrative and readings of a report that records this indicator; a
+    # report takes the highest level of its indicators, and its analyst may raise it.
+    handling_level = models.CharField(
+        _("handling level"),
+        max_length=16,
+        choices=HandlingLevel.choices,
+        default=HandlingLevel.PARTNERS,
+        help_text=_("Who may read the narrative and readings of reports that record this indicator."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -63,6 +72,9 @@ class Indicator(models.Model):
         verbose_name_plural = _("indicators")
         constraints = [
             models.CheckConstraint(name="indicator_category_valid", condition=Q(category__in=Category.values)),
+            models.CheckConstraint(
+                name="indicator_handling_level_valid", condition=Q(handling_level__in=HandlingLevel.values)
+            ),
             models.CheckConstraint(name="indicator_polarity_valid", condition=Q(polarity__in=Polarity.values)),
             models.CheckConstraint(name="indicator_weight_positive", condition=Q(weight__gt=0)),
             models.CheckConstraint(name="indicator_half_life_positive", condition=Q(half_life_days__gt=0)),
@@ -139,7 +151,11 @@ class FieldReportQuerySet(models.QuerySet["FieldReport"]):
         reference: that is ``FieldReport.source_reference_visible_to``.
         """
         if user.role == Role.ANALYST:
-            return self.filter(organisation=user.organisation_id)
+            # Their own organisation's reports, and (four eyes) those of other organisations
+            # from the communities their organisation covers, which they may verify; the
+            # content of those is subject to the handling level (``content_visible_to``).
+            covered = Region.objects.covered_by(user).values("pk")
+            return self.filter(Q(organisation=user.organisation_id) | Q(community__in=covered))
         if user.role == Role.COORDINATOR:
             return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
         if user.role == Role.RESPONDER:
@@ -172,6 +188,10 @@ class FieldReport(models.Model):
     source_reference = EncryptedCharField(_("source reference"), max_length=500, null=True, blank=True)
     verification = models.CharField(
         _("verification"), max_length=16, choices=Verification.choices, default=Verification.UNVERIFIED
+    )
+    # The highest of its indicators' handling levels, or higher if the analyst raised it.
+    handling_level = models.CharField(
+        _("handling level"), max_length=16, choices=HandlingLevel.choices, default=HandlingLevel.PARTNERS
     )
     status = models.CharField(_("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.RECEIVED)
     scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
@@ -220,6 +240,9 @@ class FieldReport(models.Model):
                 condition=Q(information_credibility__gte=1, information_credibility__lte=6),
             ),
             models.CheckConstraint(name="report_verification_valid", condition=Q(verification__in=Verification.values)),
+            models.CheckConstraint(
+                name="report_handling_level_valid", condition=Q(handling_level__in=HandlingLevel.values)
+            ),
             models.CheckConstraint(name="report_status_valid", condition=Q(status__in=ReportStatus.values)),
             models.CheckConstraint(
                 name="report_scored_has_time",
@@ -244,6 +267,22 @@ class FieldReport(models.Model):
         if user.role == Role.COORDINATOR:
             return self.community_id in user.covered_community_ids
         return False
+
+    def content_visible_to(self, user: User) -> bool:
+        """Whether ``user`` may read this report's narrative and readings (its handling
+        level): the reporting organisation and coordinators always; others when their
+        clearance reaches the level. Everyone else sees "withheld" instead, while the
+        place's score and its explanation by indicator stay visible."""
+        if user.organisation_id is not None and user.organisation_id == self.organisation_id:
+            return True
+        return HandlingLevel.rank(user.handling_clearance) >= HandlingLevel.rank(self.handling_level)
+
+    def reporter_visible_to(self, user: User) -> bool:
+        """The person who logged a report is known to their own organisation and to the
+        coordinators only: in this field a name can identify a field monitor."""
+        if user.role == Role.COORDINATOR:
+            return True
+        return user.organisation_id is not None and user.organisation_id == self.organisation_id
 
     @property
     def grading(self) -> str:

@@ -10,7 +10,10 @@ from ewers.models import User
 from indicators.models import FieldReport
 
 MAY_NOT_LOG_REPORTS = _("Only analysts and coordinators log field reports.")
-MAY_NOT_VERIFY = _("Only the reporting organisation's analysts and the coordinators may do this.")
+MAY_NOT_VERIFY = _(
+    "A report is verified or disputed by someone other than its author: an analyst of an organisation "
+    "covering the community, or a coordinator."
+)
 
 
 def field_report_may_create(*, user: User) -> bool:
@@ -20,10 +23,13 @@ def field_report_may_create(*, user: User) -> bool:
 
 
 def field_report_may_verify(*, report: FieldReport, user: User) -> bool:
-    """Verifying or disputing is for the reporting organisation's analysts and the
-    coordinators covering the community."""
-    if user.role == Role.ANALYST:
-        return user.organisation_id is not None and user.organisation_id == report.organisation_id
+    """Four eyes (PRODUCT.md): never the report's author; an analyst of an organisation
+    covering the community (their own or another, cleared for its handling level), or a
+    coordinator covering it."""
+    if user.pk == report.created_by_id or not user.is_active:
+        return False
+    if report.community_id not in user.covered_community_ids:
+        return False
     if user.role == Role.COORDINATOR:
-        return report.community_id in user.covered_community_ids
-    return False
+        return True
+    return user.role == Role.ANALYST and report.content_visible_to(user)

@@ -166,6 +166,8 @@ class ContributionRow:
     polarity: str
     report_id: int
     amount: float
+    # When the report was observed: tells one indicator's readings from different reports apart.
+    observed_at: datetime | None = None
 
 
 def assessment_contributions(assessment: RiskAssessment) -> list[ContributionRow]:
@@ -177,8 +179,9 @@ def assessment_contributions(assessment: RiskAssessment) -> list[ContributionRow
             polarity=c.indicator.polarity,
             report_id=c.report_id,
             amount=c.amount,
+            observed_at=c.report.observed_at,
         )
-        for c in assessment.contributions.select_related("indicator")
+        for c in assessment.contributions.select_related("indicator", "report")
     ]
     rows.sort(key=lambda row: (-abs(row.amount), row.indicator_code, row.report_id))
     return rows

@@ -88,6 +88,7 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                     narrative=form.cleaned_data["narrative"],
                     source_reference=form.cleaned_data["source_reference"] or None,
                     idempotency_key=form.cleaned_data["idempotency_key"] or None,
+                    handling_level=form.cleaned_data["handling_level"] or None,
                 )
             except ValidationError as error:
                 form.apply_service_errors(error)
@@ -184,9 +185,12 @@ def _reading_lines(report: FieldReport) -> list[ReadingLine]:
 def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     report = selectors.report_get(user, pk)
+    content_visible = report.content_visible_to(user)
     context: dict[str, Any] = {
         "report": report,
-        "readings": _reading_lines(report),
+        # Above the reader's handling level, neither the readings nor the narrative leave the server.
+        "content_visible": content_visible,
+        "readings": _reading_lines(report) if content_visible else [],
         "source_reference_visible": report.source_reference_visible_to(user),
         # Read through the selector, which audits each showing of the protected value.
         "source_reference": selectors.report_source_reference(user, report, request=request),
@@ -221,7 +225,8 @@ def report_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         poll = 0
     panel = _status_panel(request.user, report, poll=poll + 1)
-    return render(request, "indicators/_report_status.html", {"panel": panel})
+    # The header's status badge follows the panel (htmx swaps it out of band).
+    return render(request, "indicators/_report_status.html", {"panel": panel, "oob_badge": True})
 
 
 @login_required

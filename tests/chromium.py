@@ -51,7 +51,8 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
         "request",
         lambda r: (
             outside.append(r.url)
-            if urlparse(r.url).hostname not in LOCAL_HOSTS and not r.url.startswith("data:")
+            # data: and blob: URLs (the map's worker) are made in the page, not fetched.
+            if urlparse(r.url).hostname not in LOCAL_HOSTS and not r.url.startswith(("data:", "blob:"))
             else None
         ),
     )

@@ -25,44 +25,59 @@ from rest_framework.serializers import BaseSerializer
 
 from alerts.api.serializers import (
     AlertDismissInputSerializer,
+    AlertNoteInputSerializer,
+    AlertNoteSerializer,
     AlertResolveInputSerializer,
     AlertSerializer,
     AssignmentCompleteInputSerializer,
     AssignmentDeclineInputSerializer,
     AssignmentSerializer,
+    HandoffDeclineInputSerializer,
+    HandoffInputSerializer,
+    HandoffSerializer,
     MarkedSerializer,
     NotificationSerializer,
     NotificationsReadInputSerializer,
     OrganisationInputSerializer,
 )
 from alerts.filters import AlertFilter, AssignmentFilter, NotificationFilter
-from alerts.models import Alert, Assignment, Notification
+from alerts.models import Alert, Assignment, Handoff, Notification
+from alerts.permissions import MAY_NOT_WRITE_NOTE, alert_may_write_note
 from alerts.selectors import (
     alert_get,
     alert_get_to_manage,
+    alert_notes,
     alerts_visible,
     assignment_get,
     assignment_get_to_manage,
     assignment_get_to_work,
     assignments_visible,
+    handoff_get,
+    handoff_get_to_answer,
+    handoffs_visible,
     notifications_for,
 )
 from alerts.services import (
     alert_assign,
     alert_dismiss,
+    alert_note_add,
     alert_require_open,
     alert_resolve,
     alert_verify,
     assignment_acknowledge,
     assignment_complete,
     assignment_decline,
+    assignment_hand_off,
     assignment_move,
     assignment_start,
+    handoff_accept,
+    handoff_decline,
     notification_mark_read,
 )
 from ewers.api.parsers import LimitedJSONParser
 from ewers.api.viewsets import ShareViewSet
 from ewers.models import User
+from ewers.permissions import permission_require
 
 ALERT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The alert's id.")
 ASSIGNMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The assignment's id.")
@@ -71,6 +86,10 @@ MAY_NOT_MANAGE = OpenApiResponse(description="Only the coordinators covering the
 MAY_NOT_WORK = OpenApiResponse(description="Only the assigned organisation's responders may do this.")
 ALERT_CLOSED = OpenApiResponse(description="The alert is no longer open (or the change is already made).")
 NOT_FROM_STATE = OpenApiResponse(description="The assignment's current state does not allow this step.")
+
+
+def _holds(user: User, alert: Alert) -> bool:
+    return Assignment.objects.held_by(user.organisation_id).filter(alert=alert).exists()
 
 
 def _valid(serializer: BaseSerializer[Any]) -> dict[str, Any]:
@@ -161,9 +180,37 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewSe
     def assign(self, request: Request, pk: str) -> Response:
         alert = self._managed()
         data = _valid(OrganisationInputSerializer(data=request.data))
-        assignment = alert_assign(alert=alert, user=self.user, organisation=data["organisation"])
+        assignment = alert_assign(alert=alert, user=self.user, organisation=data["organisation"], note=data["note"])
         fresh = assignment_get(self.user, assignment.pk)
         return Response(AssignmentSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The notes on the alert addressed to the user, oldest first.",
+        parameters=[ALERT_ID],
+        responses={200: AlertNoteSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Write a note for an audience: organisation, assigned or coordinators; never editable.",
+        request=AlertNoteInputSerializer,
+        parameters=[ALERT_ID],
+        responses={
+            201: AlertNoteSerializer,
+            403: OpenApiResponse(description="Only the coordinators and the organisations on the alert write notes."),
+            409: ALERT_CLOSED,
+        },
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def notes(self, request: Request, pk: str) -> Response:
+        alert = alert_get(self.user, pk)
+        if request.method == "GET":
+            return Response(AlertNoteSerializer(alert_notes(self.user, alert), many=True).data)
+        permission_require(alert_may_write_note(self.user, alert, holds=_holds(self.user, alert)), MAY_NOT_WRITE_NOTE)
+        alert_require_open(alert)  # 409 before the body is read (the service checks again, locked)
+        data = _valid(AlertNoteInputSerializer(data=request.data))
+        note = alert_note_add(alert=alert, user=self.user, text=data["text"], audience=data["audience"])
+        return Response(AlertNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -255,8 +302,79 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareV
     def move(self, request: Request, pk: str) -> Response:
         assignment = assignment_get_to_manage(self.user, pk)
         data = _valid(OrganisationInputSerializer(data=request.data))
-        moved = assignment_move(assignment=assignment, user=self.user, organisation=data["organisation"])
+        moved = assignment_move(
+            assignment=assignment, user=self.user, organisation=data["organisation"], note=data["note"]
+        )
         return self._answer(moved, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Propose to hand the assignment's follow-up to another organisation; it must accept.",
+        request=HandoffInputSerializer,
+        parameters=[ASSIGNMENT_ID],
+        responses={
+            201: HandoffSerializer,
+            403: MAY_NOT_WORK,
+            400: OpenApiResponse(description="Field messages, e.g. an organisation that cannot take the alert."),
+            409: OpenApiResponse(description="Not work taken on, a proposal already waiting, or the alert is closed."),
+        },
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def handoff(self, request: Request, pk: str) -> Response:
+        assignment = self._worked()
+        data = _valid(HandoffInputSerializer(data=request.data))
+        handoff = assignment_hand_off(
+            assignment=assignment, user=self.user, organisation=data["organisation"], note=data["note"]
+        )
+        return Response(HandoffSerializer(handoff_get(self.user, handoff.pk)).data, status=status.HTTP_201_CREATED)
+
+
+HANDOFF_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The handover's id.")
+MAY_NOT_ANSWER = OpenApiResponse(description="Only the responders of the organisation it is proposed to may answer.")
+ALREADY_ANSWERED = OpenApiResponse(description="Already answered, or lapsed (the alert closed, the work ended).")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Handovers proposed by or to the user's organisation (coordinators: their coverage)."),
+    retrieve=extend_schema(summary="One handover.", parameters=[HANDOFF_ID]),
+)
+class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewSet[Handoff]):
+    """Handovers: the proposed organisation's responders accept (it gets the assignment) or
+    decline; the proposer and the coordinators see both."""
+
+    serializer_class = HandoffSerializer
+    queryset = Handoff.objects.none()  # for the schema; get_queryset applies the share
+    parser_classes = [LimitedJSONParser]
+
+    def share(self, user: User) -> QuerySet[Handoff]:
+        return handoffs_visible(user)
+
+    def share_get(self, user: User, ref: str) -> Handoff:
+        return handoff_get(user, ref)
+
+    @extend_schema(
+        summary="Accept: the organisation takes the follow-up over (answers its new assignment).",
+        request=None,
+        parameters=[HANDOFF_ID],
+        responses={200: AssignmentSerializer, 403: MAY_NOT_ANSWER, 409: ALREADY_ANSWERED},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def accept(self, request: Request, pk: str) -> Response:
+        handoff = handoff_get_to_answer(self.user, pk)
+        assignment = handoff_accept(handoff=handoff, user=self.user)
+        return Response(AssignmentSerializer(assignment_get(self.user, assignment.pk)).data)
+
+    @extend_schema(
+        summary="Decline: the proposing organisation keeps the assignment.",
+        request=HandoffDeclineInputSerializer,
+        parameters=[HANDOFF_ID],
+        responses={200: HandoffSerializer, 403: MAY_NOT_ANSWER, 409: ALREADY_ANSWERED},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def decline(self, request: Request, pk: str) -> Response:
+        handoff = handoff_get_to_answer(self.user, pk)
+        data = _valid(HandoffDeclineInputSerializer(data=request.data))
+        handoff_decline(handoff=handoff, user=self.user, note=data.get("note", ""))
+        return Response(HandoffSerializer(handoff_get(self.user, pk)).data)
 
 
 @extend_schema_view(list=extend_schema(summary="The user's own notifications, newest first."))

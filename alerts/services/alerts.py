@@ -14,15 +14,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.choices import (
+    ASSIGNMENT_ACTIVE_STATES,
     AlertEventKind,
     AlertState,
     AssignmentState,
+    HandoffState,
     IncidentOutcome,
 )
-from alerts.models import Alert, AlertEvent, Assignment
+from alerts.models import Alert, AlertEvent, Assignment, Handoff
 from alerts.permissions import MAY_NOT_MANAGE, alert_may_manage
 from alerts.rules import AlertAction, alert_decide
-from alerts.services.routing import alert_route, alert_themes
+from alerts.services.notifications import holders_notify_closed
+from alerts.services.routing import alert_route, alert_routing_themes, alert_theme_shares
 from alerts.services.timeline import audit_add, event_add, text_required
 from ewers.choices import RiskLevel
 from ewers.exceptions import StateConflict
@@ -36,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 # How many contributions an alert keeps as its explanation.
 EXPLANATION_SIZE = 5
+# The organisations told that an alert closed: those that still held it then, or had
+# finished their share on it (not those it was moved or withdrawn from before).
+ASSIGNMENT_HELD_AT_CLOSE = (AssignmentState.CLOSED, AssignmentState.COMPLETED, AssignmentState.DECLINED)
 
 
 def alert_explanation(
@@ -77,8 +83,12 @@ def alert_consider(
     contributions: Sequence[ContributionFact],
     triggered: bool,
     indicators: dict[int, Indicator],
+    triggers: Sequence[tuple[int, int]] = (),
 ) -> Alert | None:
     """Open, escalate or leave the community's alert after a new assessment.
+
+    ``triggers`` are the (indicator, report) of fresh trigger readings at their critical
+    threshold: their themes route whatever their share.
 
     Runs inside the scoring transaction, which holds the community's row lock, so two
     assessments of one community cannot both open an alert (the partial unique index
@@ -115,7 +125,7 @@ def alert_consider(
             alert, AlertEventKind.OPENED, at=at, level=alert.level, note=_score_note(assessment, triggered)
         )
         audit_add(alert, f"opened ({alert.level})", actor=None, at=at)
-        alert_route(alert=alert, at=at, themes=alert_themes(contributions, indicators))
+        _route_assessment(alert, at=at, contributions=contributions, indicators=indicators, triggers=triggers)
         transaction.on_commit(lambda: alert_log_handover(alert=alert, event=event))
         return alert
     if decision.action == AlertAction.ESCALATE and open_alert is not None:
@@ -129,7 +139,7 @@ def alert_consider(
         note = _("From %(previous)s. ") % {"previous": previous} + _score_note(assessment, triggered)
         event = event_add(open_alert, AlertEventKind.ESCALATED, at=at, level=open_alert.level, note=note)
         audit_add(open_alert, f"escalated {previous_code} → {open_alert.level}", actor=None, at=at)
-        alert_route(alert=open_alert, at=at, themes=alert_themes(contributions, indicators))
+        _route_assessment(open_alert, at=at, contributions=contributions, indicators=indicators, triggers=triggers)
         transaction.on_commit(lambda: alert_log_handover(alert=open_alert, event=event))
         return open_alert
     if decision.action == AlertAction.SUPPRESSED:
@@ -140,6 +150,21 @@ def alert_consider(
             cooling[-1],
         )
     return open_alert
+
+
+def _route_assessment(
+    alert: Alert,
+    *,
+    at: datetime,
+    contributions: Sequence[ContributionFact],
+    indicators: dict[int, Indicator],
+    triggers: Sequence[tuple[int, int]],
+) -> None:
+    """Route the alert on the themes of the assessment that opened or escalated it."""
+    alert.theme_shares = alert_theme_shares(contributions, indicators)
+    alert.save(update_fields=["theme_shares"])
+    themes, police_at_once = alert_routing_themes(alert.theme_shares, (i for i, _r in triggers), indicators)
+    alert_route(alert=alert, at=at, themes=themes, police_at_once=police_at_once)
 
 
 def alert_log_handover(*, alert: Alert, event: AlertEvent) -> None:
@@ -170,11 +195,13 @@ def _alert_close(
 ) -> Alert:
     """Resolve (with an incident outcome) or dismiss (a false alarm) an open alert.
 
-    Closing starts the cooldown: the community does not raise again at this level or a
-    lower one for EWERS_ALERT_COOLDOWN_DAYS. Pending assignments are withdrawn (nobody
-    need acknowledge a closed alert); work already under way may still be completed, so
-    its outcome reaches the timeline. Called by ``alert_resolve`` and ``alert_dismiss``
-    only, inside their transaction, with the alert locked, open and the user allowed.
+    Closing the loop (PRODUCT.md, "Trust between sectors"): every live assignment —
+    pending, acknowledged or in progress — ends as ``closed``, open handover proposals
+    lapse, and every organisation that held the alert is told, with the outcome; each keeps
+    a closing summary. Closing starts the cooldown: the community does not raise again at
+    this level or a lower one for EWERS_ALERT_COOLDOWN_DAYS. Called by ``alert_resolve``
+    and ``alert_dismiss`` only, inside their transaction, with the alert locked, open and
+    the user allowed.
     """
     at = at or timezone.now()
     if state not in (AlertState.RESOLVED, AlertState.DISMISSED):
@@ -190,18 +217,29 @@ def _alert_close(
     alert.cooldown_until = at + timedelta(days=settings.EWERS_ALERT_COOLDOWN_DAYS)
     alert._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
     alert.save()
-    for assignment in Assignment.objects.select_for_update().filter(alert=alert, state=AssignmentState.PENDING):
-        assignment.state = AssignmentState.WITHDRAWN
+    assignments = list(
+        Assignment.objects.select_for_update(of=("self",)).select_related("organisation").filter(alert=alert)
+    )
+    for assignment in assignments:
+        if assignment.state not in ASSIGNMENT_ACTIVE_STATES:
+            continue
+        previous = assignment.state
+        assignment.state = AssignmentState.CLOSED
         assignment.finished_at = at
+        assignment._history_user = user  # type: ignore[attr-defined]
         assignment.save(update_fields=["state", "finished_at"])
         # The event names its organisation, so only that organisation (and the
         # coordinators) see it on the timeline.
-        event_add(alert, AlertEventKind.WITHDRAWN, at=at, actor=user, organisation=assignment.organisation_id)
-        audit_add(assignment, "pending → withdrawn", actor=user, at=at)
+        event_add(alert, AlertEventKind.CLOSED, at=at, actor=user, organisation=assignment.organisation_id)
+        audit_add(assignment, f"{previous} → closed (alert {state})", actor=user, at=at)
+    Handoff.objects.filter(assignment__alert=alert, state=HandoffState.PROPOSED).update(
+        state=HandoffState.LAPSED, answered_at=at
+    )
     # Written last, so the timeline ends with the closing and its note.
     kind = AlertEventKind.RESOLVED if state == AlertState.RESOLVED else AlertEventKind.DISMISSED
     event_add(alert, kind, at=at, actor=user, level=alert.level, note=note)
     audit_add(alert, f"open → {state}", actor=user, at=at)
+    holders_notify_closed(alert, [a for a in assignments if a.state in ASSIGNMENT_HELD_AT_CLOSE], at=at)
     return alert
 
 
@@ -211,14 +249,23 @@ def alert_lock(alert: Alert, user: User) -> Alert:
     return Alert.objects.select_for_update().get(pk=alert.pk)
 
 
+def alert_closed_message(alert: Alert) -> str:
+    """What a later action is told about a closed alert: that it was closed, when and by whom."""
+    who = alert.closed_by.get_full_name() or alert.closed_by.get_username() if alert.closed_by else ""
+    values = {
+        "state": alert.get_state_display().lower(),
+        "when": timezone.localtime(alert.closed_at).strftime("%Y-%m-%d %H:%M") if alert.closed_at else "",
+        "who": who,
+    }
+    return _("This alert was %(state)s on %(when)s by %(who)s: it can no longer be changed.") % values
+
+
 def alert_require_open(alert: Alert) -> None:
-    """``StateConflict`` unless the alert is open. Every coordinator action checks it under
-    the alert's lock; the API also checks it first, so a closed alert answers 409 whatever
-    the body."""
+    """``StateConflict`` unless the alert is open (naming when and by whom it was closed).
+    Every action checks it under a lock; the API also checks it first, so a closed alert
+    answers 409 whatever the body."""
     if alert.state != AlertState.OPEN:
-        raise StateConflict(
-            _("This alert is %(state)s: it can no longer be changed.") % {"state": alert.get_state_display().lower()}
-        )
+        raise StateConflict(alert_closed_message(alert))
 
 
 @transaction.atomic
@@ -249,7 +296,7 @@ def alert_resolve(*, alert: Alert, user: User, note: str, outcome: str, at: date
 
 @transaction.atomic
 def alert_dismiss(*, alert: Alert, user: User, note: str, at: datetime | None = None) -> Alert:
-    """Close the alert as a false alarm, with a note; pending assignments are withdrawn."""
+    """Close the alert as a false alarm, with a note; live assignments end with it."""
     alert = alert_lock(alert, user)
     alert_require_open(alert)
     return _alert_close(alert=alert, user=user, state=AlertState.DISMISSED, note=note, at=at)

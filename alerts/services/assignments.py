@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from alerts.choices import (
-    ASSIGNMENT_ACTIVE_STATES,
     AlertEventKind,
     AlertState,
     AssignmentState,
@@ -27,14 +26,19 @@ from alerts.models import Alert, Assignment
 from alerts.permissions import (
     MAY_NOT_WORK,
     assignment_may_move,
-    assignment_may_reopen,
     assignment_may_work,
 )
-from alerts.routing import AssignmentAction, TransitionNotAllowed, acknowledge_due, assignment_next_state
-from alerts.selectors import organisations_assignable
-from alerts.services.alerts import alert_lock, alert_require_open
+from alerts.routing import (
+    AssignmentAction,
+    OrganisationFact,
+    TransitionNotAllowed,
+    acknowledge_due,
+    assignment_next_state,
+)
+from alerts.selectors import assignment_candidates
+from alerts.services.alerts import alert_closed_message, alert_lock, alert_require_open
 from alerts.services.notifications import community_coordinators, coordinators_notify, responders_notify
-from alerts.services.routing import assignment_new
+from alerts.services.routing import alert_tier_raise, assignment_new, organisation_facts
 from alerts.services.timeline import audit_add, event_add, text_required
 from audit.choices import AuditAction
 from ewers.exceptions import StateConflict
@@ -56,21 +60,33 @@ def _conflict(assignment: Assignment, action: str) -> StateConflict:
     )
 
 
-def _assignable_or_invalid(alert: Alert, organisation: Organisation) -> None:
-    """A coordinator may hand an alert to an organisation of ``organisations_assignable``
-    (mandate and lowest level are the coordinator's call)."""
-    if not organisations_assignable(alert).filter(pk=organisation.pk).exists():
+def _give(
+    alert: Alert,
+    organisation: Organisation,
+    *,
+    user: User,
+    at: datetime,
+    kind: str,
+    note: str = "",
+    exclude: int | None = None,
+) -> Assignment:
+    """Make (or re-open, when it declined, was withdrawn or moved) the organisation's
+    assignment, if ``assignment_candidates`` lets the coordinator choose it; a mandate that
+    does not meet the alert's themes needs a note, which goes into the audit trail."""
+    candidate = next(
+        (c for c in assignment_candidates(alert, exclude=exclude) if c.organisation.pk == organisation.pk), None
+    )
+    if candidate is None or candidate.reason is not None:
+        reason = candidate.reason if candidate is not None else _("it is not an active organisation")
         raise ValidationError(
-            {"organisation": [_("Choose an active organisation that covers this community and has responders.")]}
+            {"organisation": [_("This organisation cannot take the alert: %(reason)s.") % {"reason": reason}]}
         )
-
-
-def _give(alert: Alert, organisation: Organisation, *, user: User, at: datetime, kind: str) -> Assignment:
-    """Make (or re-open, when it declined or was withdrawn) the organisation's assignment."""
-    _assignable_or_invalid(alert, organisation)
+    override = ""
+    if not candidate.mandate_fits:
+        override = text_required(
+            note, "note", _("Its mandate does not cover this alert's themes: say why it should take it anyway.")
+        )
     assignment = Assignment.objects.select_for_update().filter(alert=alert, organisation=organisation).first()
-    if assignment is not None and not assignment_may_reopen(assignment):
-        raise ValidationError({"organisation": [_("This organisation already has this alert.")]})
     if assignment is None:
         assignment = assignment_new(alert, organisation, at=at)
         audit_add(
@@ -84,6 +100,7 @@ def _give(alert: Alert, organisation: Organisation, *, user: User, at: datetime,
         previous = assignment.state
         assignment.state = AssignmentState.PENDING
         assignment.level = alert.level
+        assignment.tier = None
         assignment.due_at = acknowledge_due(alert.level, at, settings.EWERS_ACK_HOURS)
         assignment.acknowledged_at = assignment.started_at = assignment.finished_at = None
         assignment.overdue_notified_at = None
@@ -92,56 +109,75 @@ def _give(alert: Alert, organisation: Organisation, *, user: User, at: datetime,
         assignment.save()
         assignment.organisation = organisation  # the same row: its name goes into the message
         audit_add(assignment, f"{previous} → pending (re-assigned)", actor=user, at=at)
-    event_add(alert, AlertEventKind.ASSIGNED, at=at, actor=user, organisation=organisation.pk, level=alert.level)
+    if override:
+        audit_add(assignment, f"mandate override: {override}", actor=user, at=at)
+    event_add(
+        alert,
+        AlertEventKind.ASSIGNED,
+        at=at,
+        actor=user,
+        organisation=organisation.pk,
+        level=alert.level,
+        note=override,
+    )
     responders_notify(assignment, kind, at=at)
     return assignment
 
 
 @transaction.atomic
-def alert_assign(*, alert: Alert, user: User, organisation: Organisation, at: datetime | None = None) -> Assignment:
-    """A coordinator adds an organisation to an open alert."""
+def alert_assign(
+    *, alert: Alert, user: User, organisation: Organisation, note: str = "", at: datetime | None = None
+) -> Assignment:
+    """A coordinator adds an organisation to an open alert (any active organisation that
+    covers the community and has responders; outside its mandate with a note)."""
     at = at or timezone.now()
     alert = alert_lock(alert, user)
     alert_require_open(alert)
-    return _give(alert, organisation, user=user, at=at, kind=NotificationKind.ASSIGNED)
+    return _give(alert, organisation, user=user, at=at, kind=NotificationKind.ASSIGNED, note=note)
 
 
 @transaction.atomic
 def assignment_move(
-    *, assignment: Assignment, user: User, organisation: Organisation, at: datetime | None = None
+    *, assignment: Assignment, user: User, organisation: Organisation, note: str = "", at: datetime | None = None
 ) -> Assignment:
     """A coordinator moves an assignment (declined, or still active) to another organisation.
 
-    The old one is withdrawn (if still active) and points at the new one, which leaves
-    the coordinators' queue of declined assignments. Returns the new assignment.
+    The old one ends as ``moved`` and points at the new one, which leaves the coordinators'
+    queue of declined assignments; its organisation is told (its share ends). Returns the
+    new assignment.
     """
     at = at or timezone.now()
     alert = alert_lock(assignment.alert, user)
     alert_require_open(alert)
-    old = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    old = Assignment.objects.select_for_update().select_related("organisation").get(pk=assignment.pk)
     if not assignment_may_move(old):
         raise StateConflict(
             _("This assignment is %(state)s: it cannot be moved.") % {"state": old.get_state_display().lower()}
         )
     if organisation.pk == old.organisation_id:
         raise ValidationError({"organisation": [_("Choose another organisation.")]})
-    new = _give(alert, organisation, user=user, at=at, kind=NotificationKind.MOVED)
+    new = _give(alert, organisation, user=user, at=at, kind=NotificationKind.MOVED, note=note, exclude=old.pk)
     previous = old.state
-    if old.state in ASSIGNMENT_ACTIVE_STATES:
-        old.state = AssignmentState.WITHDRAWN
-        old.finished_at = at
+    old.state = AssignmentState.MOVED
+    old.finished_at = old.finished_at or at
     old.replaced_by = new
     old.save(update_fields=["state", "finished_at", "replaced_by"])
     # Named with the old organisation only: it need not learn who took over.
     event_add(alert, AlertEventKind.REASSIGNED, at=at, actor=user, organisation=old.organisation_id)
-    audit_add(old, f"{previous} → {old.state} (moved to assignment {new.pk})", actor=user, at=at)
+    audit_add(old, f"{previous} → moved (to assignment {new.pk})", actor=user, at=at)
+    old.alert = alert
+    responders_notify(old, NotificationKind.WITHDRAWN, at=at)
     return new
 
 
 def _transition(assignment: Assignment, user: User, action: str) -> tuple[Assignment, str]:
-    """Check who acts, lock the row, check the state after the lock; return it and the old state."""
+    """Check who acts, lock the row, check the state after the lock; return it and the old state.
+
+    On a closed alert the answer says when and by whom it was closed."""
     permission_require(assignment_may_work(user, assignment), MAY_NOT_WORK)
-    locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    locked = Assignment.objects.select_for_update(of=("self",)).select_related("alert__closed_by").get(pk=assignment.pk)
+    if locked.alert.state != AlertState.OPEN:
+        raise StateConflict(alert_closed_message(locked.alert))
     try:
         next_state = assignment_next_state(locked.state, action)
     except TransitionNotAllowed:
@@ -201,8 +237,9 @@ def assignment_decline(*, assignment: Assignment, user: User, reason: str, at: d
     locked.finished_at = at
     locked.reason = reason
     done = _record(locked, previous, AlertEventKind.DECLINED, user=user, at=at, note=reason)
-    if done.alert.state == AlertState.OPEN:  # a closed alert needs no one else: no queue
-        coordinators_notify(done, NotificationKind.DECLINED, at=at)
+    coordinators_notify(done, NotificationKind.DECLINED, at=at)
+    # The next tier comes in for the themes this organisation answered (once per tier).
+    alert_tier_raise(alert=done.alert, failed=done, at=at)
     return done
 
 
@@ -221,12 +258,19 @@ def assignments_mark_overdue(*, at: datetime | None = None) -> int:
     at = at or timezone.now()
     due = (
         Assignment.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(state=AssignmentState.PENDING, due_at__lt=at, overdue_notified_at__isnull=True)
+        .filter(
+            state=AssignmentState.PENDING,
+            due_at__lt=at,
+            overdue_notified_at__isnull=True,
+            alert__state=AlertState.OPEN,
+        )
         .select_related("alert__community", "organisation")
         .order_by("due_at", "pk")[:OVERDUE_BATCH]
     )
-    # Many overdue assignments share a community: its coordinators are read once a sweep.
+    # Many overdue assignments share a community: its coordinators and the organisations
+    # covering it are read once a sweep.
     coordinators: dict[int, list[User]] = {}
+    facts: dict[int, list[OrganisationFact]] = {}
     marked = 0
     for assignment in due:
         assignment.overdue_notified_at = at
@@ -243,5 +287,9 @@ def assignments_mark_overdue(*, at: datetime | None = None) -> int:
         if community.pk not in coordinators:
             coordinators[community.pk] = community_coordinators(community)
         coordinators_notify(assignment, NotificationKind.OVERDUE, at=at, coordinators=coordinators[community.pk])
+        # A missed deadline brings the next tier in, as a decline does (once per tier).
+        if community.pk not in facts:
+            facts[community.pk] = organisation_facts(community.lineage_ids)
+        alert_tier_raise(alert=assignment.alert, failed=assignment, at=at, facts=facts[community.pk])
         marked += 1
     return marked

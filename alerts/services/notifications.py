@@ -17,20 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from alerts import tasks
-from alerts.choices import (
-    AssignmentState,
-    NotificationKind,
-)
-from alerts.models import Alert, Assignment, Notification
+from alerts.choices import AlertState, AssignmentState, NotificationKind
+from alerts.models import Alert, Assignment, Handoff, Notification
 from alerts.selectors import responders_active
 from ewers.broker import enqueue
 from ewers.choices import Role
-from ewers.models import Region, User
+from ewers.models import Organisation, Region, User
 
 logger = logging.getLogger(__name__)
 
 
-def _responders(organisation_id: int) -> list[User]:
+def organisation_responders(organisation_id: int) -> list[User]:
+    """The active responders of an organisation (who is told on its behalf)."""
     return list(responders_active().filter(organisation=organisation_id).order_by("pk"))
 
 
@@ -60,6 +58,17 @@ _SUBJECTS: dict[str, Promise] = {
         "Alert #%(alert)s (%(level)s), %(community)s: declined by %(organisation)s"
     ),
     NotificationKind.MOVED: gettext_lazy("Alert #%(alert)s (%(level)s), %(community)s: moved to %(organisation)s"),
+    NotificationKind.WITHDRAWN: gettext_lazy(
+        "Alert #%(alert)s (%(level)s), %(community)s: withdrawn from %(organisation)s"
+    ),
+    NotificationKind.CLOSED: gettext_lazy("Alert #%(alert)s (%(level)s), %(community)s: %(closing)s"),
+    NotificationKind.NOTE: gettext_lazy("Alert #%(alert)s (%(level)s), %(community)s: a note from %(organisation)s"),
+    NotificationKind.HANDOFF: gettext_lazy(
+        "Alert #%(alert)s (%(level)s), %(community)s: %(organisation)s proposes to hand follow-up over to you"
+    ),
+    NotificationKind.HANDOFF_ANSWERED: gettext_lazy(
+        "Alert #%(alert)s (%(level)s), %(community)s: the handover to %(organisation)s was %(answer)s"
+    ),
 }
 
 
@@ -67,46 +76,77 @@ def _when(at: datetime) -> str:
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _message(kind: str, alert: Alert, assignment: Assignment | None) -> tuple[str, str]:
+def alert_closing_text(alert: Alert) -> str:
+    """How an alert ended, in a few words: "resolved — an incident followed", "dismissed"."""
+    if alert.state == AlertState.RESOLVED:
+        return _("resolved — %(outcome)s") % {"outcome": str(alert.get_outcome_display()).lower()}
+    return _("dismissed as a false alarm")
+
+
+def _message(
+    kind: str, alert: Alert, assignment: Assignment | None, *, organisation: str = "", answer: str = ""
+) -> tuple[str, str]:
     """Subject and plain-text body: alert, community, level, deadline and a link.
 
-    Never a narrative or a source reference: e-mail leaves the system.
+    Never a narrative, a note's text or a source reference: e-mail leaves the system. The
+    link goes through the notifications page, which says so when the alert has left the
+    reader's share instead of answering 404.
     """
     # Routing and the sweep load the community (and the organisation) with the alert, so
     # a message costs no query; elsewhere the first read caches them on the objects.
     community = alert.community
-    organisation = assignment.organisation.name if assignment is not None else ""
     values = {
         "alert": alert.pk,
         "level": alert.get_level_display(),
         "community": f"{community.name} ({community.code})",
-        "organisation": organisation,
+        "organisation": organisation or (assignment.organisation.name if assignment is not None else ""),
+        "closing": alert_closing_text(alert) if alert.state != AlertState.OPEN else "",
+        "answer": answer,
     }
     subject = "[EWERS] " + (str(_SUBJECTS[kind]) % values)
     lines = [
         _("Alert #%(alert)s — level %(level)s") % values,
         _("Community: %(community)s") % values,
     ]
+    if kind == NotificationKind.CLOSED:
+        lines.append(_("Closed: %(closing)s") % values)
     if assignment is not None:
-        lines.append(_("Organisation: %(organisation)s") % values)
+        lines.append(_("Organisation: %(organisation)s") % {"organisation": assignment.organisation.name})
         lines.append(_("Assignment: %(state)s") % {"state": assignment.get_state_display()})
         if assignment.state == AssignmentState.PENDING:
             lines.append(_("Acknowledge by: %(due)s") % {"due": _when(assignment.due_at)})
-    link = settings.EWERS_SITE_URL + reverse("alerts:detail", args=[alert.pk])
+    link = settings.EWERS_SITE_URL + reverse("notifications:alert", args=[alert.pk])
     lines += ["", _("Open the alert: %(link)s") % {"link": link}, ""]
     lines.append(_("You receive this because your organisation works on this alert in EWERS."))
     return subject[:200], "\n".join(lines) + "\n"
 
 
 def _notify(
-    users: Sequence[User], kind: str, *, alert: Alert, assignment: Assignment | None, at: datetime
+    users: Sequence[User],
+    kind: str,
+    *,
+    alert: Alert,
+    assignment: Assignment | None,
+    at: datetime,
+    handoff: Handoff | None = None,
+    organisation: str = "",
+    answer: str = "",
 ) -> list[Notification]:
     """One in-app notification per user; e-mails to those with an address follow the commit."""
     if not users:
         return []
-    subject, body = _message(kind, alert, assignment)
+    subject, body = _message(kind, alert, assignment, organisation=organisation, answer=answer)
     notifications = Notification.objects.bulk_create(
-        Notification(user=u, kind=kind, alert=alert, assignment=assignment, subject=subject, body=body, created_at=at)
+        Notification(
+            user=u,
+            kind=kind,
+            alert=alert,
+            assignment=assignment,
+            handoff=handoff,
+            subject=subject,
+            body=body,
+            created_at=at,
+        )
         for u in users
     )
     ids = [n.pk for n in notifications if n.pk is not None]
@@ -115,7 +155,9 @@ def _notify(
 
 
 def responders_notify(assignment: Assignment, kind: str, *, at: datetime) -> list[Notification]:
-    return _notify(_responders(assignment.organisation_id), kind, alert=assignment.alert, assignment=assignment, at=at)
+    return _notify(
+        organisation_responders(assignment.organisation_id), kind, alert=assignment.alert, assignment=assignment, at=at
+    )
 
 
 def coordinators_notify(
@@ -126,6 +168,45 @@ def coordinators_notify(
     if coordinators is None:
         coordinators = community_coordinators(alert.community)
     return _notify(coordinators, kind, alert=alert, assignment=assignment, at=at)
+
+
+def holders_notify_closed(alert: Alert, assignments: Sequence[Assignment], *, at: datetime) -> list[Notification]:
+    """Tell every organisation that held the alert that it closed, and how (closing the loop)."""
+    sent: list[Notification] = []
+    for assignment in assignments:
+        assignment.alert = alert
+        sent += _notify(
+            organisation_responders(assignment.organisation_id),
+            NotificationKind.CLOSED,
+            alert=alert,
+            assignment=assignment,
+            at=at,
+        )
+    return sent
+
+
+def note_notify(
+    alert: Alert, readers: Sequence[User], *, organisation: Organisation, at: datetime
+) -> list[Notification]:
+    """Tell a note's audience (the author excluded by the caller) that it was written."""
+    return _notify(readers, NotificationKind.NOTE, alert=alert, assignment=None, at=at, organisation=organisation.name)
+
+
+def handoff_notify(
+    handoff: Handoff, kind: str, users: Sequence[User], *, at: datetime, organisation: str, answer: str = ""
+) -> list[Notification]:
+    """Tell the proposed organisation of a handover, or the proposer and coordinators of its answer."""
+    assignment = handoff.assignment
+    return _notify(
+        users,
+        kind,
+        alert=assignment.alert,
+        assignment=None,
+        at=at,
+        handoff=handoff,
+        organisation=organisation,
+        answer=answer,
+    )
 
 
 def _queue_emails(ids: list[int]) -> None:

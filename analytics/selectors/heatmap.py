@@ -47,7 +47,7 @@ from alerts.choices import AlertState
 from alerts.selectors import alerts_visible
 from analytics import heatmap
 from analytics.choices import AreaLevel
-from ewers.choices import RegionLevel
+from ewers.choices import RegionLevel, RiskLevel
 from ewers.models import Region, RegionQuerySet, Theme, User
 from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
 from indicators.selectors import (
@@ -178,14 +178,19 @@ def heatmap_build(
     cells = list(_weekly_cells(user, query, communities, start, end, config.saturation))
     matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
 
+    # An area's level: its highest community's (hysteresis and triggers included) by
+    # default, or the band of its mean score; with a theme or category filter, the band of
+    # the filtered score (no assessment has that level).
+    highest = heatmap.area_levels(
+        {row["pk"]: row["latest_level"] for row in community_rows}, membership, area_ids, RiskLevel.values
+    )
     areas = []
     for row in area_rows:
         score = scores[row["pk"]]
-        if query.level == AreaLevel.COMMUNITY and not query.filters_indicators:
-            # A community's level is its assessment's (with hysteresis and triggers).
-            level = row["latest_level"]
-        else:
+        if query.filters_indicators or query.stat == heatmap.STAT_MEAN:
             level = heatmap.level_of(score.score, config.bands)
+        else:
+            level = highest[row["pk"]]
         areas.append(
             HeatmapArea(
                 pk=row["pk"],

@@ -11,19 +11,24 @@ from typing import Any, cast
 
 from django.db.models import (
     Count,
+    Exists,
     F,
     FloatField,
     OuterRef,
+    Q,
+    QuerySet,
     Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import ALERT_LEVELS, AlertState, AssignmentState, IncidentOutcome
-from alerts.models import Assignment
+from alerts.models import Alert, Assignment
 from alerts.selectors import alerts_visible
 from analytics.selectors.heatmap import communities_covered
+from ewers.choices import Sector
 from ewers.models import Region, RegionQuerySet, User
 from indicators.models import RiskAssessment
 from indicators.selectors import (
@@ -81,6 +86,30 @@ class AlertQuality:
         return None if share is None else round(100 * share)
 
 
+@dataclass(frozen=True)
+class PoliceShare:
+    """Of the alerts opened in a region over the period: how many reached the police, and
+    how many were handled without them (least coercive first: the second should dominate)."""
+
+    region_code: str
+    region_name: str
+    alerts: int
+    reached_police: int
+
+    @property
+    def without_police(self) -> int:
+        return self.alerts - self.reached_police
+
+    @property
+    def police_percent(self) -> int | None:
+        return None if self.alerts == 0 else round(100 * self.reached_police / self.alerts)
+
+    @property
+    def without_percent(self) -> int | None:
+        share = self.police_percent
+        return None if share is None else 100 - share
+
+
 @dataclass
 class Overview:
     rising: dict[int, list[RisingCommunity]]
@@ -88,6 +117,26 @@ class Overview:
     alerts_by_region: list[tuple[str, str, int]]
     performance: list[OrganisationPerformance]
     quality: AlertQuality
+    police: list[PoliceShare]
+
+
+def police_shares(alerts: QuerySet[Alert], *, since: datetime) -> list[PoliceShare]:
+    """Per region, the alerts opened since ``since`` and how many had an assignment (in any
+    state) for a police-sector organisation: two aggregate queries' worth, one SQL statement."""
+    police = Assignment.objects.filter(alert=OuterRef("pk"), organisation__sector=Sector.POLICE)
+    rows = (
+        alerts.filter(opened_at__gte=since)
+        .annotate(police=Exists(police))
+        .values_list("community__region__code", "community__region__name")
+        .annotate(n=Count("id"), reached=Count("id", filter=Q(police=True)))
+        .order_by("community__region__code")
+    )
+    shares = [PoliceShare(code or "", name or "", n, reached) for code, name, n, reached in rows]
+    if len(shares) > 1:
+        shares.append(
+            PoliceShare("", str(_("All regions")), sum(s.alerts for s in shares), sum(s.reached_police for s in shares))
+        )
+    return shares
 
 
 def rising_communities(
@@ -197,7 +246,7 @@ def overview_build(user: User, *, days: int, region: Region | None = None, now: 
     assignments = Assignment.objects.visible_to(user).filter(alert__in=alerts.values("pk"))
     assignment_rows = (
         assignments.filter(created_at__gte=since)
-        .exclude(state=AssignmentState.WITHDRAWN)
+        .exclude(state__in=[AssignmentState.WITHDRAWN, AssignmentState.MOVED])
         .order_by()
         .values("organisation_id", "organisation__name", "state", "created_at", "acknowledged_at", "finished_at")
     )
@@ -224,4 +273,5 @@ def overview_build(user: User, *, days: int, region: Region | None = None, now: 
         alerts_by_region=[(code or "", name or "", n) for code, name, n in by_region],
         performance=response_performance(assignment_rows, overdue=overdue),
         quality=quality,
+        police=police_shares(alerts, since=since),
     )

@@ -35,6 +35,11 @@ EWERS_ALERT_LEVEL = env.str("EWERS_ALERT_LEVEL", default="high").strip().lower()
 if EWERS_ALERT_LEVEL not in {"moderate", "high", "critical"}:
     raise ImproperlyConfigured(f"EWERS_ALERT_LEVEL must be moderate, high or critical, got {EWERS_ALERT_LEVEL!r}.")
 EWERS_ALERT_COOLDOWN_DAYS = env_float("EWERS_ALERT_COOLDOWN_DAYS", 7.0)
+# A theme routes an alert only when it carries at least this share (0–1) of the alert's
+# positive contribution, or a trigger at its critical threshold (docs/routing.md).
+EWERS_ROUTE_MIN_SHARE = env_float("EWERS_ROUTE_MIN_SHARE", 0.2)
+if not 0 <= EWERS_ROUTE_MIN_SHARE <= 1:
+    raise ImproperlyConfigured("EWERS_ROUTE_MIN_SHARE must be a share between 0 and 1, e.g. 0.2.")
 # Hours an organisation has to acknowledge an assignment, per alert level.
 EWERS_ACK_HOURS = {
     "critical": env_float("EWERS_ACK_HOURS_CRITICAL", 1.0, minimum=0.01),

@@ -36,6 +36,7 @@ ADMINISTRATOR_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "ewers": {
         "region": ("view", "add", "change"),
         "theme": ("view", "add", "change"),
+        "themetier": ("view", "add", "change", "delete"),
         "organisation": ("view", "add", "change"),
         "user": ("view", "add", "change"),
         "apitoken": ("view", "delete"),

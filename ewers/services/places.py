@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from ewers.choices import PARENT_LEVEL, RegionLevel, RiskLevel, Sector
 from ewers.geometry import boundary_outline
-from ewers.models import Organisation, Region, Theme
+from ewers.models import Organisation, Region, Theme, ThemeTier
 
 
 def region_placement_check(*, level: str, parent: Region | None, existing: Region | None = None) -> None:
@@ -217,8 +217,26 @@ def regions_upsert_many(*, level: str, rows: Sequence[RegionRow]) -> RegionCount
     return RegionCounts(created=len(created), updated=len(updated) + len(realigned) + len(moved), unchanged=unchanged)
 
 
-def theme_upsert(*, code: str, name: str, description: str = "") -> Theme:
-    theme, _created = Theme.objects.update_or_create(code=code, defaults={"name": name, "description": description})
+def theme_upsert(
+    *,
+    code: str,
+    name: str,
+    description: str = "",
+    police_at_once: bool = False,
+    tiers: Mapping[str, int] | None = None,
+) -> Theme:
+    """Create or update a theme; ``tiers`` (sector → response tier) replaces its tiers when
+    given (sectors it leaves out keep ``ewers.choices.DEFAULT_TIERS``)."""
+    theme, _created = Theme.objects.update_or_create(
+        code=code, defaults={"name": name, "description": description, "police_at_once": police_at_once}
+    )
+    if tiers is not None:
+        unknown = set(tiers) - set(Sector.values)
+        if unknown or any(not 1 <= tier <= 9 for tier in tiers.values()):
+            raise ValidationError({"tiers": _("Tiers are 1 to 9, for known sectors.")})
+        ThemeTier.objects.filter(theme=theme).exclude(sector__in=list(tiers)).delete()
+        for sector, tier in tiers.items():
+            ThemeTier.objects.update_or_create(theme=theme, sector=sector, defaults={"tier": tier})
     return theme
 
 
@@ -232,12 +250,19 @@ def organisation_upsert(
     mandate: Iterable[Theme],
     min_alert_level: str = RiskLevel.HIGH,
     contact_email: str = "",
+    shown_to_co_responders: bool = True,
 ) -> Organisation:
     """Create or update an organisation with exactly the given coverage and mandate."""
     if sector not in Sector.values:
         raise ValidationError({"sector": _("Unknown sector %(sector)s.") % {"sector": sector}})
     organisation = Organisation.objects.filter(code=code).first() or Organisation(code=code)
-    values = {"name": name, "sector": sector, "min_alert_level": min_alert_level, "contact_email": contact_email}
+    values = {
+        "name": name,
+        "sector": sector,
+        "min_alert_level": min_alert_level,
+        "contact_email": contact_email,
+        "shown_to_co_responders": shown_to_co_responders,
+    }
     # Saved only when something changed, so an unchanged upsert leaves no history entry.
     if organisation.pk is None or any(getattr(organisation, k) != v for k, v in values.items()):
         for key, value in values.items():

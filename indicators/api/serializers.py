@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from ewers.api.fields import AwareDateTimeField, CodeOrIdField, FieldErrorsField, StrictFloatField, TextField
 from ewers.api.serializers import RegionRefSerializer
-from ewers.choices import RiskLevel
+from ewers.choices import HandlingLevel, RiskLevel
 from ewers.models import Region, Theme, User
 from indicators.choices import Polarity, SourceReliability
 from indicators.csv_import import ImportResult
@@ -112,11 +112,25 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
 
     community = RegionRefSerializer(read_only=True)
     organisation = serializers.CharField(source="organisation.code", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
-    readings = ReadingSerializer(many=True, read_only=True)
-    grading = serializers.CharField(read_only=True, help_text=_("The Admiralty grade, e.g. B2."))
-    source_reference = serializers.CharField(
+    created_by = serializers.CharField(
+        source="created_by.username",
         read_only=True,
+        allow_null=True,
+        help_text=_("Who logged it: only for the reporting organisation and coordinators; otherwise null."),
+    )
+    narrative = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("Null when withheld by the handling level.")
+    )
+    readings = ReadingSerializer(many=True, read_only=True, help_text=_("Empty when withheld by the handling level."))
+    handling_level = serializers.ChoiceField(choices=HandlingLevel.choices, read_only=True)
+    withheld = serializers.BooleanField(
+        read_only=True, default=False, help_text=_("The narrative and readings are above the reader's handling level.")
+    )
+    grading = serializers.CharField(read_only=True, help_text=_("The Admiralty grade, e.g. B2."))
+    # Not read-only, so that the schema says what is true: the key is absent for a reader not
+    # entitled to it (drf-spectacular makes every read-only field required). The serializer
+    # serves answers only; nothing is ever written through it.
+    source_reference = serializers.CharField(
         allow_null=True,
         required=False,
         help_text=_("Only for the reporting organisation and covering coordinators; otherwise absent."),
@@ -140,6 +154,8 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
             "organisation",
             "created_by",
             "readings",
+            "handling_level",
+            "withheld",
         ]
         read_only_fields = fields
         list_serializer_class = ReportListSerializer
@@ -148,6 +164,15 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
         data: dict[str, Any] = super().to_representation(instance)
         request = self.context.get("request")
         user = getattr(request, "user", None)
+        # Need-to-know within a report (PRODUCT.md, "Handling levels"): the reporter's name
+        # for their own organisation and coordinators, the content for those cleared.
+        if not isinstance(user, User) or not instance.reporter_visible_to(user):
+            data["created_by"] = None
+        withheld = not isinstance(user, User) or not instance.content_visible_to(user)
+        data["withheld"] = withheld
+        if withheld:
+            data["narrative"] = None
+            data["readings"] = []
         listed: dict[int, str] | None = self.context.get("source_references")
         if not isinstance(user, User) or not instance.source_reference_visible_to(user):
             data.pop("source_reference", None)
@@ -201,6 +226,13 @@ class ReportInputSerializer(serializers.Serializer[Any]):
     source_reference = TextField(
         required=False, allow_blank=True, allow_null=True, max_length=SOURCE_REFERENCE_MAX_LENGTH
     )
+    handling_level = serializers.ChoiceField(
+        choices=HandlingLevel.choices,
+        required=False,
+        help_text=_(
+            "Raise who may read the narrative and readings above the level its indicators carry (it is never lowered)."
+        ),
+    )
 
     def validate_community(self, value: str | int) -> Any:
         try:
@@ -219,6 +251,7 @@ class ReportInputSerializer(serializers.Serializer[Any]):
             "information_credibility": data["information_credibility"],
             "narrative": data.get("narrative", ""),
             "source_reference": data.get("source_reference") or None,
+            "handling_level": data.get("handling_level"),
         }
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ewers.broker import enqueue
+from ewers.choices import HandlingLevel
 from ewers.models import Theme, User
 from indicators import tasks
 from indicators.choices import (
@@ -51,6 +52,7 @@ def indicator_upsert(
     description: str = "",
     scale_labels: dict[str, str] | None = None,
     is_active: bool = True,
+    handling_level: str = HandlingLevel.PARTNERS,
     changed_by: User | None = None,
     reason: str = "",
 ) -> tuple[Indicator, bool]:
@@ -75,6 +77,7 @@ def indicator_upsert(
     indicator.threshold_critical = threshold_critical
     indicator.half_life_days = half_life_days
     indicator.is_active = is_active
+    indicator.handling_level = handling_level
     meaning_changed = any(meaning_before[name] != getattr(indicator, name) for name in MEANING_FIELDS)
     if not created and meaning_changed and indicator.readings.exists():
         # Stored values were read on the old scale and in the old sense: changing it
@@ -119,6 +122,7 @@ def indicator_update_settings(
         scale_max=indicator.scale_max,
         scale_labels=indicator.scale_labels,
         is_active=indicator.is_active,
+        handling_level=indicator.handling_level,
         changed_by=changed_by,
         reason=reason,
         **values,

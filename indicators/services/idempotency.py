@@ -48,6 +48,8 @@ class ReportRequest:
     information_credibility: int
     narrative: str
     source_reference: str | None
+    # A handling level the analyst raised ("" when the indicators decide it).
+    handling_level: str = ""
 
     def canonical(self, indicator_ids: dict[str, int]) -> str:
         """One text for one request however it was spelt: indicators by id (a code and an
@@ -62,18 +64,19 @@ class ReportRequest:
             key=json.dumps,
         )
         observed = self.observed_at.astimezone(UTC) if self.observed_at.tzinfo else self.observed_at
-        return json.dumps(
-            [
-                self.community.pk,
-                observed.isoformat(),
-                readings,
-                self.source_reliability,
-                self.information_credibility,
-                self.narrative,
-                self.source_reference or "",
-            ],
-            sort_keys=True,
-        )
+        parts: list[object] = [
+            self.community.pk,
+            observed.isoformat(),
+            readings,
+            self.source_reliability,
+            self.information_credibility,
+            self.narrative,
+            self.source_reference or "",
+        ]
+        if self.handling_level:
+            # Only when raised, so the requests stored before handling levels keep their text.
+            parts.append(self.handling_level)
+        return json.dumps(parts, sort_keys=True)
 
 
 def _indicator_id(ref: Indicator | int | str, by_code: dict[str, int]) -> int | str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ewers.broker import enqueue
-from ewers.choices import RegionLevel
+from ewers.choices import HandlingLevel, RegionLevel
 from ewers.models import Region, User
 from ewers.permissions import permission_require
 from indicators import tasks
@@ -189,6 +189,7 @@ def field_report_create(
     idempotency_key: str | None = None,
     received_at: datetime | None = None,
     enqueue_scoring: bool = True,
+    handling_level: str | None = None,
 ) -> tuple[FieldReport, bool]:
     """Save a report with its readings in one transaction; returns (report, created).
 
@@ -209,6 +210,7 @@ def field_report_create(
         information_credibility=information_credibility,
         narrative=narrative,
         source_reference=source_reference,
+        handling_level=handling_level or "",
     )
     # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
     # one is reported by the validation below.
@@ -229,7 +231,13 @@ def field_report_create(
             source_reference=source_reference,
             idempotency_key=idempotency_key,
         )
+        if handling_level is not None and handling_level not in HandlingLevel.values:
+            raise ValidationError({"handling_level": [_("Unknown handling level.")]})
         report = FieldReport(
+            # The highest of its indicators' levels; the analyst may raise it, never lower it.
+            handling_level=HandlingLevel.highest(
+                [i.handling_level for i in indicators.values()] + ([handling_level] if handling_level else [])
+            ),
             community=community,
             observed_at=observed_at,
             received_at=received_at or timezone.now(),

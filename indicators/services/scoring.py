@@ -142,6 +142,7 @@ def community_assess(
                 contributions=result.contributions,
                 triggered=bool(result.triggers),
                 indicators=indicators,
+                triggers=result.triggers,
             )
         )
     return assessment

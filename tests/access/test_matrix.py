@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from alerts.models import Alert, Assignment, Notification
-from ewers.choices import Role
+from alerts.choices import NoteAudience
+from alerts.models import Alert, Assignment, Handoff, Notification
+from alerts.services import alert_note_add, assignment_acknowledge, assignment_hand_off
+from ewers.choices import HandlingLevel, Role
 from ewers.models import Region, User
 from indicators.models import FieldReport
 from indicators.services import report_score
@@ -34,10 +36,28 @@ SECRET_OUT = "SRC-OUT-5512"
 ENTITLED = {SECRET_IN: {"analyst", "coordinator"}, SECRET_OUT: {"other_analyst"}}
 
 
+# Protected by need-to-know within the share (PRODUCT.md, "Trust between sectors"): who may
+# read each marker in a body.
+NARRATIVE_POLICE = "NARR-POLICE-ONLY-6621"  # report_in's narrative, handling level "police only"
+REPORTER = "reporter-ident-4471"  # the username of report_in's author (the analyst)
+NOTE_ORG = "NOTE-CSO-OWN-3318"  # a note of the CSO for its own organisation
+NOTE_COORD = "NOTE-COORD-ONLY-9027"  # a note of the coordinator for the coordinators
+NOTE_ALL = "NOTE-ALL-ON-ALERT-5140"  # a note of the CSO for every organisation on the alert
+WITHHELD_ENTITLED = {
+    NARRATIVE_POLICE: {"analyst", "coordinator"},
+    REPORTER: {"analyst", "coordinator"},
+    NOTE_ORG: {"cso"},
+    NOTE_COORD: {"coordinator"},
+    NOTE_ALL: {"cso", "coordinator"},
+}
+
+
 @dataclass
 class World:
     """The cast, plus one report → alert → assignment chain inside the T tree (routed to the
-    CSO) and one in the U tree (routed to the police)."""
+    CSO) and one in the U tree (routed to the police); each assignment acknowledged and a
+    handover of it proposed (T: the CSO to the police; U: the police to a U-side CSO), and
+    notes of each audience on the T alert."""
 
     cast: Cast
     users: dict[str, User]
@@ -47,6 +67,8 @@ class World:
     alert_out: Alert
     assignment_in: Assignment
     assignment_out: Assignment
+    handoff_in: Handoff
+    handoff_out: Handoff
     c_in: Region
     c_out: Region
     notifications: dict[str, int] = field(default_factory=dict)
@@ -69,6 +91,27 @@ def world(cast: Cast) -> World:
         report_score(report_id=report.pk)
     alert_in = Alert.objects.get(community=c_in)
     alert_out = Alert.objects.get(community=c_out)
+    # Need-to-know within the share: the T report is for the police's eyes (and its own
+    # organisation's and the coordinators'), its author's name for the lab and coordinators.
+    FieldReport.objects.filter(pk=report_in.pk).update(handling_level=HandlingLevel.POLICE, narrative=NARRATIVE_POLICE)
+    User.objects.filter(pk=cast.analyst.pk).update(username=REPORTER)
+    cast.analyst.refresh_from_db()
+    # A U-side partner for the police's handover.
+    peace_u = factories.make_organisation(code="peace-u", sector="cso", coverage=[cast.other_places["country"]])
+    factories.make_user("peace", peace_u, Role.RESPONDER)
+    assignment_in = Assignment.objects.get(alert=alert_in)
+    assignment_out = Assignment.objects.get(alert=alert_out)
+    assignment_acknowledge(assignment=assignment_in, user=cast.cso_user)
+    assignment_acknowledge(assignment=assignment_out, user=cast.police_user)
+    handoff_in = assignment_hand_off(
+        assignment=assignment_in, user=cast.cso_user, organisation=cast.police, note="Weapons seen: yours."
+    )
+    handoff_out = assignment_hand_off(
+        assignment=assignment_out, user=cast.police_user, organisation=peace_u, note="Community follow-up."
+    )
+    alert_note_add(alert=alert_in, user=cast.cso_user, text=NOTE_ORG, audience=NoteAudience.ORGANISATION)
+    alert_note_add(alert=alert_in, user=cast.coordinator, text=NOTE_COORD, audience=NoteAudience.COORDINATORS)
+    alert_note_add(alert=alert_in, user=cast.cso_user, text=NOTE_ALL, audience=NoteAudience.ASSIGNED)
     users = {
         "analyst": cast.analyst,
         "other_analyst": cast.other_analyst,
@@ -84,8 +127,10 @@ def world(cast: Cast) -> World:
         report_out=report_out,
         alert_in=alert_in,
         alert_out=alert_out,
-        assignment_in=Assignment.objects.get(alert=alert_in),
-        assignment_out=Assignment.objects.get(alert=alert_out),
+        assignment_in=Assignment.objects.get(pk=assignment_in.pk),
+        assignment_out=Assignment.objects.get(pk=assignment_out.pk),
+        handoff_in=handoff_in,
+        handoff_out=handoff_out,
         c_in=c_in,
         c_out=c_out,
     )
@@ -109,6 +154,7 @@ def test_it_routes_the_world_as_the_matrix_expects(world):
     assert world.assignment_in.organisation == world.cast.cso
     assert world.assignment_out.organisation == world.cast.police
     assert Assignment.objects.count() == 2
+    assert {world.handoff_in.state, world.handoff_out.state} == {"proposed"}
     assert world.users["coordinator"].role == Role.COORDINATOR
 
 
@@ -182,15 +228,18 @@ def request(world: World, role: str, case: Case, side: str) -> tuple[int, bytes]
 
 
 def leaks(role: str, content: bytes) -> list[str]:
-    """Source references served to a role not entitled to them."""
-    return [secret for secret, entitled in ENTITLED.items() if secret.encode() in content and role not in entitled]
+    """Source references, withheld narratives, reporters' names and notes served to a role
+    not entitled to them."""
+    protected = ENTITLED | WITHHELD_ENTITLED
+    return [secret for secret, entitled in protected.items() if secret.encode() in content and role not in entitled]
 
 
 def _org(code: str) -> Callable[[World, str], dict[str, Any]]:
     def body(world: World, side: str) -> dict[str, Any]:
         from ewers.models import Organisation
 
-        return {"organisation": Organisation.objects.get(code=code).pk}
+        # The police's mandate (weapons) does not meet a tension alert: a note overrides it.
+        return {"organisation": Organisation.objects.get(code=code).pk, "note": "Weapons were seen too."}
 
     return body
 
@@ -245,15 +294,16 @@ CASES: list[Case] = [
     Case(
         "reports:status", {"in": "302 200 404 404 200 200 404", "out": "302 404 200 200 404 404 404"}, target="report"
     ),
+    # Four eyes: the author (the analyst in T, the other analyst in U) may not verify.
     Case(
         "reports:verify",
-        {"in": "302 302 404 404 403 302 404", "out": "302 404 302 403 404 404 404"},
+        {"in": "302 403 404 404 403 302 404", "out": "302 404 403 403 404 404 404"},
         method="post",
         target="report",
     ),
     Case(
         "reports:dispute",
-        {"in": "302 302 404 404 403 302 404", "out": "302 404 302 403 404 404 404"},
+        {"in": "302 403 404 404 403 302 404", "out": "302 404 403 403 404 404 404"},
         method="post",
         target="report",
     ),
@@ -322,6 +372,46 @@ CASES: list[Case] = [
     ),
     Case("notifications:list", {"in": "302 200 200 200 200 200 200"}),
     Case("notifications:read", {"in": "302 302 302 302 302 302 302"}, method="post"),
+    # Told of the T alert by its handover proposal, the police get the page saying it is not
+    # in their share (200); whoever was never told of an alert gets 404.
+    Case(
+        "notifications:alert",
+        {"in": "302 404 404 200 302 302 404", "out": "302 404 404 302 404 404 404"},
+        target="alert",
+    ),
+    Case(
+        "alerts:note",
+        {"in": "302 404 404 404 302 302 404", "out": "302 404 404 302 404 404 404"},
+        method="post",
+        target="alert",
+        body={"text": "Matrix note.", "audience": "assigned"},
+    ),
+    # A second proposal while one waits: a message and back to the alert (302).
+    Case(
+        "assignments:handoff",
+        {"in": "302 404 404 404 302 403 404", "out": "302 404 404 302 404 404 404"},
+        method="post",
+        target="assignment",
+        body=lambda w, side: _org("police" if side == "in" else "peace-u")(w, side),
+    ),
+    Case(
+        "handoffs:detail",
+        {"in": "302 404 404 200 200 200 404", "out": "302 404 404 200 404 404 404"},
+        target="handoff",
+    ),
+    Case(
+        "handoffs:accept",
+        {"in": "302 404 404 302 403 403 404", "out": "302 404 404 403 404 404 404"},
+        method="post",
+        target="handoff",
+    ),
+    Case(
+        "handoffs:decline",
+        {"in": "302 404 404 302 403 403 404", "out": "302 404 404 403 404 404 404"},
+        method="post",
+        target="handoff",
+        body={"note": "Not ours."},
+    ),
     Case("analytics:heatmap", {"in": "302 200 200 200 200 200 200"}),
     Case("analytics:heatmap", {"in": "302 200 200 200 200 200 200"}, query="?level=district"),
     Case("analytics:heatmap-csv", {"in": "302 200 200 200 200 200 200"}),
@@ -373,14 +463,14 @@ CASES: list[Case] = [
     ),
     Case(
         "api-report-verify",
-        {"in": "401 200 404 404 403 200 404", "out": "401 404 200 403 404 404 404"},
+        {"in": "401 403 404 404 403 200 404", "out": "401 404 403 403 404 404 404"},
         method="post",
         api=True,
         target="report",
     ),
     Case(
         "api-report-dispute",
-        {"in": "401 200 404 404 403 200 404", "out": "401 404 200 403 404 404 404"},
+        {"in": "401 403 404 404 403 200 404", "out": "401 404 403 403 404 404 404"},
         method="post",
         api=True,
         target="report",
@@ -418,7 +508,7 @@ CASES: list[Case] = [
         method="post",
         api=True,
         target="alert",
-        body={"organisation": "police"},
+        body={"organisation": "police", "note": "Weapons were seen too."},
     ),
     Case("api-assignment-list", {"in": "401 200 200 200 200 200 200"}),
     Case(
@@ -426,16 +516,18 @@ CASES: list[Case] = [
         {"in": "401 404 404 404 200 200 404", "out": "401 404 404 200 404 404 404"},
         target="assignment",
     ),
+    # The world's assignments are acknowledged (their handovers are proposed): a second
+    # acknowledgement is refused by the state (409), the start allowed.
     Case(
         "api-assignment-acknowledge",
-        {"in": "401 404 404 404 200 403 404", "out": "401 404 404 200 404 404 404"},
+        {"in": "401 404 404 404 409 403 404", "out": "401 404 404 409 404 404 404"},
         method="post",
         api=True,
         target="assignment",
     ),
     Case(
         "api-assignment-start",
-        {"in": "401 404 404 404 409 403 404", "out": "401 404 404 409 404 404 404"},
+        {"in": "401 404 404 404 200 403 404", "out": "401 404 404 200 404 404 404"},
         method="post",
         api=True,
         target="assignment",
@@ -462,7 +554,49 @@ CASES: list[Case] = [
         method="post",
         api=True,
         target="assignment",
-        body={"organisation": "police"},
+        body={"organisation": "police", "note": "Weapons were seen too."},
+    ),
+    Case(
+        "api-alert-notes",
+        {"in": "401 404 404 404 200 200 404", "out": "401 404 404 200 404 404 404"},
+        target="alert",
+    ),
+    Case(
+        "api-alert-notes",
+        {"in": "401 404 404 404 201 201 404", "out": "401 404 404 201 404 404 404"},
+        method="post",
+        api=True,
+        target="alert",
+        body={"text": "Matrix note.", "audience": "assigned"},
+    ),
+    Case(
+        "api-assignment-handoff",
+        {"in": "401 404 404 404 409 403 404", "out": "401 404 404 409 404 404 404"},
+        method="post",
+        api=True,
+        target="assignment",
+        body={"organisation": "police", "note": "Yours."},
+    ),
+    Case("api-handoff-list", {"in": "401 200 200 200 200 200 200"}),
+    Case(
+        "api-handoff-detail",
+        {"in": "401 404 404 200 200 200 404", "out": "401 404 404 200 404 404 404"},
+        target="handoff",
+    ),
+    Case(
+        "api-handoff-accept",
+        {"in": "401 404 404 200 403 403 404", "out": "401 404 404 403 404 404 404"},
+        method="post",
+        api=True,
+        target="handoff",
+    ),
+    Case(
+        "api-handoff-decline",
+        {"in": "401 404 404 200 403 403 404", "out": "401 404 404 403 404 404 404"},
+        method="post",
+        api=True,
+        target="handoff",
+        body={"note": "Not ours."},
     ),
     Case("api-notification-list", {"in": "401 200 200 200 200 200 200"}),
     Case("api-notification-mark-read", {"in": "401 200 200 200 200 200 200"}, method="post", api=True),
@@ -611,8 +745,10 @@ def test_api_lists_hold_exactly_the_permitted_rows(world):
         assert api_rows(w, role, "/api/v1/notifications/") == own, role
         heatmap = client_for(w, role).get("/api/v1/heatmap/", {"level": "community"}).json()
         assert {area["code"] for area in heatmap["areas"]} == expected_communities[role], role
-    # Routing notified the assigned organisations' responders, nobody else.
-    assert {n.user.username for n in Notification.objects.select_related("user")} == {"pol", "cso"}
+    # Routing notified the assigned organisations' responders; the handovers their recipients
+    # (the police, the U-side CSO) and the coordinators covering T; the notes their
+    # audiences (the coordinators of the CSO's note to all). Nobody else.
+    assert {n.user.username for n in Notification.objects.select_related("user")} == {"pol", "cso", "coord", "peace"}
 
 
 def test_page_lists_hold_exactly_the_permitted_rows(world):
@@ -634,3 +770,61 @@ def test_page_lists_hold_exactly_the_permitted_rows(world):
             html = client_for(w, role).get(f"/{page}/").content.decode()
             assert (link_in in html) == (role in inside), (page, role, "T side")
             assert (link_out in html) == (role in outside), (page, role, "U side")
+
+
+def test_handovers_and_notes_list_exactly_the_permitted_rows(world):
+    w = world
+    expected_handoffs = {
+        "analyst": set(),
+        "other_analyst": set(),
+        "police": {w.handoff_in.pk, w.handoff_out.pk},
+        "cso": {w.handoff_in.pk},
+        "coordinator": {w.handoff_in.pk},
+        "admin": set(),
+    }
+    for role in w.users:
+        assert api_rows(w, role, "/api/v1/handoffs/") == expected_handoffs[role], role
+    expected_notes = {"cso": {NOTE_ORG, NOTE_ALL}, "coordinator": {NOTE_COORD, NOTE_ALL}}
+    for role, texts in expected_notes.items():
+        response = client_for(w, role).get(f"/api/v1/alerts/{w.alert_in.pk}/notes/")
+        assert {note["text"] for note in response.json()} == texts, role
+
+
+def test_a_report_above_the_readers_handling_level_is_withheld_but_its_place_is_not(world):
+    w = world
+    cso = client_for(w, "cso")
+    body = cso.get(f"/api/v1/reports/{w.report_in.pk}/").json()
+    assert (body["withheld"], body["narrative"], body["readings"], body["created_by"]) == (True, None, [], None)
+    page = cso.get(f"/reports/{w.report_in.pk}/").content.decode()
+    assert "Withheld (handling level: Police only)" in page
+    # The place's score and its explanation by indicator stay visible.
+    assessment = cso.get(f"/api/v1/communities/{w.c_in.code}/assessment/").json()
+    assert assessment["contributions"] and assessment["score"] > 0
+    coordinator = client_for(w, "coordinator").get(f"/api/v1/reports/{w.report_in.pk}/").json()
+    assert (coordinator["narrative"], coordinator["created_by"], coordinator["withheld"]) == (
+        NARRATIVE_POLICE,
+        REPORTER,
+        False,
+    )
+
+
+def test_a_closed_alert_leaves_its_former_holders_its_closing_summary_only(world):
+    from alerts.services import alert_resolve
+
+    w = world
+    alert_resolve(alert=w.alert_in, user=w.cast.coordinator, note="Calm restored.", outcome="no")
+    cso = client_for(w, "cso")
+    body = cso.get(f"/api/v1/alerts/{w.alert_in.pk}/").json()
+    assert body["summary"] is True and body["explanation"] == [] and body["corroborated_by"] is None
+    assert [a["organisation"] for a in body["assignments"]] == ["cso"]
+    assert body["assignments"][0]["state"] == "closed"
+    assert body["timeline"][-1]["kind"] == "resolved"
+    # Nothing of the conversation or the reports behind it any more.
+    assert cso.get(f"/api/v1/alerts/{w.alert_in.pk}/notes/").json() == []
+    assert api_rows(w, "cso", "/api/v1/reports/") == set()
+    page = cso.get(f"/alerts/{w.alert_in.pk}/").content.decode()
+    assert "Closing summary" in page and "What the field reports say" not in page
+    for marker in (NOTE_ORG, NOTE_ALL, NARRATIVE_POLICE, REPORTER):
+        assert marker not in page
+    # The coordinator still sees the whole alert.
+    assert client_for(w, "coordinator").get(f"/api/v1/alerts/{w.alert_in.pk}/").json()["summary"] is False

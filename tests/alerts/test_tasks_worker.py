@@ -156,3 +156,101 @@ def test_the_database_refuses_to_change_or_delete_audit_rows(cast, routed):
             attempt()
     row.refresh_from_db()
     assert row.detail == "opened (high)"
+
+
+# --- Least coercive first, and closing the loop, on the real parts ------------------------
+
+
+@pytest.fixture
+def tiers(cast):
+    """Beside the CSO (tier 1, tension) a second CSO in the same village, and the agency
+    (government: tier 2) for tension across the country, each with a responder."""
+    from ewers.choices import Sector
+
+    tension = cast.indicator.theme
+    second = factories.make_organisation(
+        code="cso2", sector=Sector.CSO, coverage=[cast.places["c1"]], mandate=[tension]
+    )
+    agency = factories.make_organisation(
+        code="unity", sector=Sector.GOVERNMENT, coverage=[cast.places["country"]], mandate=[tension]
+    )
+    return {
+        "cso2": second,
+        "cso2_user": factories.make_user("cso2-r", second, Role.RESPONDER),
+        "agency": agency,
+        "agency_user": factories.make_user("unity-r", agency, Role.RESPONDER),
+    }
+
+
+@pytest.fixture
+def tiered(cast, strong, tiers, celery_app, celery_worker):
+    """A report scored by the worker into a high tension alert, routed to its first tier:
+    both CSOs, not the agency (tier 2) nor the police (weapons only)."""
+    submit(cast, strong)
+    assert wait_for(lambda: Assignment.objects.count() == 2)
+    return Alert.objects.get()
+
+
+def test_a_missed_deadline_brings_the_next_tier_in_once_through_the_worker(cast, tiers, tiered):
+    alert = tiered
+    assert {a.organisation.code for a in alert.assignments.all()} == {"cso", "cso2"}
+    Assignment.objects.filter(alert=alert).update(due_at=timezone.now() - timedelta(minutes=5))
+    first = tasks.overdue_sweep.apply_async(ignore_result=False)
+    second = tasks.overdue_sweep.apply_async(ignore_result=False)
+    assert sorted([first.get(timeout=WAIT_SECONDS), second.get(timeout=WAIT_SECONDS)]) == [0, 2]
+    # Both tier-1 organisations were late: the agency (tier 2) is brought in once.
+    assert Assignment.objects.filter(alert=alert, organisation=tiers["agency"]).count() == 1
+    assert AlertEvent.objects.filter(alert=alert, kind=AlertEventKind.TIER_RAISED).count() == 1
+    assert Alert.objects.get().routing["reached"] == {cast.indicator.theme.code: 2}
+    assert not Assignment.objects.filter(alert=alert, organisation=cast.police).exists()
+
+
+def test_concurrent_declines_of_one_tier_bring_the_next_tier_in_exactly_once(cast, tiers, tiered):
+    from alerts.services import assignment_decline
+
+    alert = tiered
+    mine = Assignment.objects.get(alert=alert, organisation=cast.cso)
+    theirs = Assignment.objects.get(alert=alert, organisation=tiers["cso2"])
+    results = run_at_once(
+        lambda: assignment_decline(assignment=mine, user=cast.cso_user, reason="Away."),
+        lambda: assignment_decline(assignment=theirs, user=tiers["cso2_user"], reason="No one free."),
+    )
+    assert all(isinstance(r, Assignment) for r in results), results
+    agency = Assignment.objects.filter(alert=alert, organisation=tiers["agency"])
+    assert agency.count() == 1 and agency.get().tier == 2
+    assert AlertEvent.objects.filter(alert=alert, kind=AlertEventKind.TIER_RAISED).count() == 1
+    # The agency is told by e-mail through the worker, once.
+    tiers["agency_user"].email = "unity@example.org"
+    tiers["agency_user"].save(update_fields=["email"])
+    tasks.notifications_email.apply_async(ignore_result=False).get(timeout=WAIT_SECONDS)
+    assert len([m for m in mail.outbox if m.to == ["unity@example.org"]]) == 1
+
+
+def test_closing_ends_every_live_assignment_and_later_actions_are_409(cast, tiers, tiered):
+    from rest_framework.test import APIClient
+
+    from alerts.services import assignment_start
+
+    alert = tiered
+    mine = Assignment.objects.get(alert=alert, organisation=cast.cso)
+    assignment_acknowledge(assignment=mine, user=cast.cso_user)
+    assignment_start(assignment=mine, user=cast.cso_user)
+    coordinator = APIClient()
+    coordinator.force_authenticate(cast.coordinator)
+    closed = coordinator.post(f"/api/v1/alerts/{alert.pk}/resolve/", {"note": "Calm.", "outcome": "no"}, format="json")
+    assert closed.status_code == 200, closed.content
+    states = dict(Assignment.objects.filter(alert=alert).values_list("organisation__code", "state"))
+    assert states == {"cso": "closed", "cso2": "closed"}
+    assert set(Notification.objects.filter(kind=NotificationKind.CLOSED).values_list("user__username", flat=True)) == {
+        "cso",
+        "cso2-r",
+    }
+    responder = APIClient()
+    responder.force_authenticate(cast.cso_user)
+    for action, body in (("complete", {"outcome": "Done."}), ("decline", {"reason": "Late."})):
+        response = responder.post(f"/api/v1/assignments/{mine.pk}/{action}/", body, format="json")
+        assert response.status_code == 409, response.content
+        assert "was resolved on" in response.json()["detail"]
+    # The former holder keeps its closing summary.
+    summary = responder.get(f"/api/v1/alerts/{alert.pk}/").json()
+    assert (summary["summary"], summary["state"], summary["outcome"]) == (True, "resolved", "no")

@@ -101,9 +101,11 @@ def test_a_responder_sees_the_alerts_assigned_to_their_organisation(cast, alerts
     response = client.get(detail(alerts["inside"]))
     page = response.content.decode()
     assert response.status_code == 200
-    # Its own organisation's share only.
-    assert [a.organisation for a in response.context["assignments"]] == [cast.cso]
-    assert "Organisation police" not in page
+    # Its own organisation's share in full; the police, also on the alert, by name, state
+    # and deadline only (under "Also working on this alert").
+    assert [row.assignment.organisation for row in response.context["assignment_rows"]] == [cast.cso]
+    assert [a.organisation for a in response.context["co_responders"]] == [cast.police]
+    assert "Also working on this alert" in page and "Organisation police" in page
     assert 'class="badge badge-overdue"' in page
     assert client.get(detail(alerts["outside"])).status_code == 404
 
@@ -216,10 +218,15 @@ def test_it_shows_the_coordinator_the_coordinating_actions_and_no_responder_butt
     assert act(raised["assignment"], "acknowledge") not in page
     assert NARRATIVE in page
     assert SECRET not in page  # read (and logged) on the report's own page only
-    # The move form offers the police (covers the country, has a responder), not the
-    # organisation that already holds the assignment, nor one without responders.
+    # The move form lists every active organisation: the police may be chosen (they cover
+    # the country and have a responder; outside their mandate, with a note); the others
+    # are shown disabled with the reason.
     move = client.get(detail(raised["alert"])).context["assignment_rows"][0].move_form
-    assert [label for value, label in move.fields["organisation"].choices if value] == ["Organisation police"]
+    options = [label for value, label in move.fields["organisation"].choices if value]
+    assert options[0] == "Organisation police — outside its mandate: add a note"
+    assert "Organisation desk — it has no active responders" in options
+    assert "Organisation other-lab — outside its coverage" in options
+    assert "disabled" in str(move["organisation"])
 
 
 @pytest.mark.parametrize("who", ["analyst", "other_analyst", "admin", "police_user"])
@@ -316,11 +323,17 @@ def test_the_responder_declines_with_a_reason_and_the_coordinator_moves_it(cast,
     home = client.get(reverse("home"))
     assert [a.pk for a in home.context["summary"].declined] == [assignment.pk]
     assert "Our team is away this week." in home.content.decode()
-    # Moving to an organisation not on offer is a form error, not a 500.
+    # Moving to an organisation that cannot take it is a form error, not a 500.
     response = client.post(act(assignment, "move"), {"organisation": cast.lab.pk})
     assert response.status_code == 400
-    assert "Select a valid choice" in response.content.decode()
-    response = client.post(act(assignment, "move"), {"organisation": cast.police.pk}, follow=True)
+    assert "This organisation cannot take the alert." in response.content.decode()
+    # Outside its mandate, the police need a note.
+    response = client.post(act(assignment, "move"), {"organisation": cast.police.pk})
+    assert response.status_code == 400
+    assert "say why it should take it anyway" in response.content.decode()
+    response = client.post(
+        act(assignment, "move"), {"organisation": cast.police.pk, "note": "A weapon was seen."}, follow=True
+    )
     assert messages_of(response) == ["The assignment is moved."]
     old = Assignment.objects.get(pk=assignment.pk)
     assert old.replaced_by is not None and old.replaced_by.organisation == cast.police
@@ -352,7 +365,7 @@ def test_the_coordinator_resolves_with_an_outcome(cast, raised, client):
     response = client.post(
         manage(alert, "resolve"), {"note": "Calm again after mediation.", "outcome": "no"}, follow=True
     )
-    assert messages_of(response) == [f"Alert #{alert.pk} is resolved."]
+    assert messages_of(response) == [f"Alert #{alert.pk} is resolved; every organisation that held it is told."]
     alert.refresh_from_db()
     assert (alert.state, alert.outcome, alert.close_note) == (AlertState.RESOLVED, "no", "Calm again after mediation.")
     page = response.content.decode()
@@ -360,23 +373,28 @@ def test_the_coordinator_resolves_with_an_outcome(cast, raised, client):
     assert manage(alert, "resolve") not in page  # a closed alert offers nothing more
     # A late second submission (another tab) is a conflict message, not a change.
     response = client.post(manage(alert, "dismiss"), {"note": "false alarm"}, follow=True)
-    assert messages_of(response) == ["This alert is resolved: it can no longer be changed."]
+    [message] = messages_of(response)
+    assert message.startswith("This alert was resolved on ") and message.endswith(
+        "by coord: it can no longer be changed."
+    )
     assert Alert.objects.get(pk=alert.pk).state == AlertState.RESOLVED
 
 
-def test_the_coordinator_dismisses_and_pending_assignments_are_withdrawn(cast, raised, client):
+def test_the_coordinator_dismisses_and_live_assignments_end_as_closed(cast, raised, client):
     client.force_login(cast.coordinator)
     response = client.post(manage(raised["alert"], "dismiss"), {"note": ""})
     assert response.status_code == 400
     client.post(manage(raised["alert"], "dismiss"), {"note": "A wedding, not a mob."})
     assert Alert.objects.get(pk=raised["alert"].pk).state == AlertState.DISMISSED
-    assert Assignment.objects.get(pk=raised["assignment"].pk).state == AssignmentState.WITHDRAWN
+    assert Assignment.objects.get(pk=raised["assignment"].pk).state == AssignmentState.CLOSED
 
 
 def test_the_coordinator_adds_an_organisation(cast, raised, client):
     client.force_login(cast.coordinator)
     assert client.post(manage(raised["alert"], "assign"), {"organisation": "nonsense"}).status_code == 400
-    response = client.post(manage(raised["alert"], "assign"), {"organisation": cast.police.pk}, follow=True)
+    response = client.post(
+        manage(raised["alert"], "assign"), {"organisation": cast.police.pk, "note": "A weapon was seen."}, follow=True
+    )
     assert messages_of(response) == [f"The organisation is assigned to alert #{raised['alert'].pk}."]
     police = Assignment.objects.get(alert=raised["alert"], organisation=cast.police)
     assert police.state == AssignmentState.PENDING

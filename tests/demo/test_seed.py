@@ -188,21 +188,25 @@ def test_seeding_twice_gives_the_same_data(seeded, settings):
 
 def test_the_partners_have_taken_up_the_older_alerts(seeded):
     """Routing ran while the reports were scored; the older alerts' assignments are under
-    way, the newest wait and are marked overdue once, with the coordinators told."""
+    way; the newest went to its first tier, which missed its deadline: the sweep marked it
+    overdue once, told the coordinators and brought the next tier in."""
     assignments = Assignment.objects.select_related("alert", "organisation")
     assert assignments.exists()
     newest = Alert.objects.order_by("-opened_at").first()
-    for assignment in assignments:
-        if assignment.alert_id == newest.pk:
-            assert assignment.state == AssignmentState.PENDING
-            assert assignment.overdue_notified_at is not None
-        else:
-            assert assignment.state == AssignmentState.IN_PROGRESS, assignment
-            assert assignment.acknowledged_at < assignment.due_at
+    for assignment in assignments.exclude(alert=newest):
+        assert assignment.state == AssignmentState.IN_PROGRESS, assignment
+        assert assignment.acknowledged_at < assignment.due_at
+    first, second = assignments.filter(alert=newest).order_by("tier")
+    assert (first.organisation.code, first.tier, first.state) == ("jaringan-damai", 1, AssignmentState.PENDING)
+    assert first.overdue_notified_at is not None
+    assert (second.organisation.code, second.tier, second.state) == ("national-unity", 2, AssignmentState.PENDING)
+    assert second.overdue_notified_at is None
     overdue = AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE)
-    assert overdue.count() == assignments.filter(alert=newest).count()
-    # The routed organisations are the ones whose mandate and coverage fit.
-    assert {a.organisation.code for a in assignments.filter(alert=newest)} == {"national-unity", "jaringan-damai"}
+    assert overdue.count() == 1
+    assert AlertEvent.objects.filter(alert=newest, kind=AlertEventKind.TIER_RAISED).count() == 1
+    # Least coercive first: no alert of the demo reached the police but those of travel.
+    for alert in Alert.objects.filter(assignments__organisation__sector="police").distinct():
+        assert "travel-conflict-zones" in alert.routing["police_at_once"]
     seed_demo(now=timezone.now() + timedelta(hours=3))
     assert AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE).count() == overdue.count()
 

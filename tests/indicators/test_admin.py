@@ -36,6 +36,7 @@ def indicator_form(theme_id: int, *, versions: int = 0, **values: str) -> dict[s
         "threshold_high": "3",
         "threshold_critical": "4",
         "half_life_days": "21",
+        "handling_level": "partners",
         "is_active": "on",
         "versions-TOTAL_FORMS": "0",
         "versions-INITIAL_FORMS": str(versions),

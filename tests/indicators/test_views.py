@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from alerts.choices import AlertState
 from alerts.models import Alert
-from ewers.choices import RiskLevel
+from ewers.choices import RiskLevel, Role
 from indicators.choices import Category, Polarity, ReportStatus, Verification
 from indicators.models import FieldReport
 from indicators.services import report_score
@@ -335,8 +335,9 @@ def test_submitting_the_form_with_eager_tasks_lands_on_a_scored_report(
 @pytest.mark.parametrize(
     ("who", "action", "status", "verification"),
     [
-        ("analyst", "verify", 302, Verification.VERIFIED),
-        ("analyst", "dispute", 302, Verification.DISPUTED),
+        # Four eyes: the author sees the report but may not judge it.
+        ("analyst", "verify", 403, Verification.UNVERIFIED),
+        ("analyst", "dispute", 403, Verification.UNVERIFIED),
         ("coordinator", "verify", 302, Verification.VERIFIED),
         ("coordinator", "dispute", 302, Verification.DISPUTED),
         ("other_analyst", "verify", 404, Verification.UNVERIFIED),
@@ -359,7 +360,10 @@ def test_verify_and_dispute_answer_each_role(cast, client, who, action, status, 
 
 def test_the_verify_buttons_show_for_those_who_may_verify(cast, client):
     report = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
-    client.force_login(cast.analyst)
+    client.force_login(cast.analyst)  # the author: no buttons
+    page = client.get(detail(report)).content.decode()
+    assert reverse("reports:verify", args=[report.pk]) not in page
+    client.force_login(factories.make_user("ana2", cast.lab, Role.ANALYST))  # a colleague
     page = client.get(detail(report)).content.decode()
     assert reverse("reports:verify", args=[report.pk]) in page
     assert reverse("reports:dispute", args=[report.pk]) in page
@@ -384,8 +388,8 @@ def test_the_list_holds_exactly_the_reports_each_role_may_see(cast, client):
     outside = factories.make_report(cast.other_analyst, cast.other_places["c1"], cast.indicator)
     desk = factories.make_report(cast.coordinator, cast.places["c2"], cast.indicator)
 
-    client.force_login(cast.analyst)
-    assert listed(client.get(LIST)) == {mine.pk, other_village.pk}
+    client.force_login(cast.analyst)  # and (four eyes) the desk's report in the lab's coverage
+    assert listed(client.get(LIST)) == {mine.pk, other_village.pk, desk.pk}
     client.force_login(cast.other_analyst)
     assert listed(client.get(LIST)) == {outside.pk}
     client.force_login(cast.coordinator)

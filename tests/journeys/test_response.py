@@ -84,7 +84,9 @@ def test_the_cso_works_its_assignment_and_the_coordinator_resolves(browser, live
     page.fill("#id_resolve_note", "The CSO mediated; calm returned.")
     page.screenshot(path=str(ARTIFACTS / "coordinator-alert-actions.png"), full_page=True)
     page.click("button:has-text('Resolve alert')")
-    expect(page.locator(".message-success")).to_have_text(f"Alert #{alert.pk} is resolved.")
+    expect(page.locator(".message-success")).to_have_text(
+        f"Alert #{alert.pk} is resolved; every organisation that held it is told."
+    )
     expect(page.locator(".badge.alert-state-resolved")).to_be_visible()
     timeline = page.locator(".timeline")
     for step in ("Opened", "Assigned", "Acknowledged", "Work started", "Completed", "Resolved"):

@@ -207,12 +207,12 @@ def test_a_coordinator_resolves_with_an_outcome(cast, work):
     )
 
 
-def test_a_coordinator_dismisses_and_pending_assignments_are_withdrawn(cast, work):
+def test_a_coordinator_dismisses_and_live_assignments_end_as_closed(cast, work):
     response = post(cast.coordinator, "api-alert-dismiss", work["t"].pk, {"note": "A false rumour."})
     assert response.status_code == 200, response.content
     assert (response.json()["state"], response.json()["outcome"]) == ("dismissed", None)
     states = set(Assignment.objects.filter(alert=work["t"]).values_list("state", flat=True))
-    assert states == {"withdrawn"}
+    assert states == {"closed"}
 
 
 @pytest.mark.parametrize(
@@ -236,7 +236,13 @@ def test_acting_on_a_closed_alert_is_a_409(cast, work, name, body):
 
 
 def test_a_coordinator_adds_an_organisation(cast, work, agency):
-    response = post(cast.coordinator, "api-alert-assign", work["t"].pk, {"organisation": "agency"})
+    # The agency's mandate does not meet the alert's themes: a note overrides it (audited).
+    refused = post(cast.coordinator, "api-alert-assign", work["t"].pk, {"organisation": "agency"})
+    assert refused.status_code == 400
+    assert "mandate" in refused.json()["note"][0]
+    response = post(
+        cast.coordinator, "api-alert-assign", work["t"].pk, {"organisation": "agency", "note": "Local mediators."}
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     assignment = Assignment.objects.get(alert=work["t"], organisation=agency["organisation"])
@@ -247,7 +253,12 @@ def test_a_coordinator_adds_an_organisation(cast, work, agency):
         work["t"].pk,
     )
     assert assignment_ids(agency["user"]) == [assignment.pk]
-    by_id = post(cast.coordinator, "api-alert-assign", work["t2"].pk, {"organisation": agency["organisation"].pk})
+    by_id = post(
+        cast.coordinator,
+        "api-alert-assign",
+        work["t2"].pk,
+        {"organisation": agency["organisation"].pk, "note": "Local mediators."},
+    )
     assert by_id.status_code == 201, by_id.content
 
 
@@ -359,14 +370,16 @@ def test_assignment_work_is_the_assigned_organisations_only(cast, work, agency, 
 
 
 def test_a_coordinator_moves_an_assignment(cast, work, agency):
-    response = post(cast.coordinator, "api-assignment-move", work["t_cso"].pk, {"organisation": "agency"})
+    response = post(
+        cast.coordinator, "api-assignment-move", work["t_cso"].pk, {"organisation": "agency", "note": "Mediators."}
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     new = Assignment.objects.get(alert=work["t"], organisation=agency["organisation"])
     assert (data["id"], data["organisation"], data["state"]) == (new.pk, "agency", "pending")
     old = Assignment.objects.get(pk=work["t_cso"].pk)
     assert old.replaced_by == new
-    assert old.state != "pending"
+    assert old.state == "moved"
     assert assignment_ids(agency["user"]) == [new.pk]
 
 
@@ -606,11 +619,35 @@ def test_an_alert_carries_its_explanation_timeline_and_assignments(cast, alerts)
     assert data["assignments"][0]["overdue"] is False
 
 
-def test_a_responder_sees_only_its_own_organisations_assignment(cast, alerts):
+def test_a_responder_sees_its_own_assignment_in_full_and_co_responders_in_brief(cast, alerts):
+    data = get(cast.cso_user, reverse("api-alert-detail", args=[alerts["t"].pk]))
+    own, other = data["assignments"]
+    assert (own["organisation"], own["co_responder"]) == ("cso", False)
+    assert own["id"] is not None
+    # The police are also on the alert: only their organisation, state and deadline.
+    assert (other["organisation"], other["state"], other["co_responder"]) == ("police", "pending", True)
+    assert other["due_at"] is not None
+    assert [k for k, v in other.items() if v is not None] == [
+        "organisation",
+        "organisation_name",
+        "state",
+        "due_at",
+        "co_responder",
+    ]
+    # Their steps stay theirs: the timeline leaves them out.
+    assert [(e["kind"], e["organisation"]) for e in data["timeline"]] == [("opened", None), ("assigned", "cso")]
+
+
+def test_an_organisation_may_choose_not_to_be_shown_to_co_responders(cast, alerts):
+    from ewers.models import Organisation
+
+    Organisation.objects.filter(pk=cast.police.pk).update(shown_to_co_responders=False)
     data = get(cast.cso_user, reverse("api-alert-detail", args=[alerts["t"].pk]))
     assert [a["organisation"] for a in data["assignments"]] == ["cso"]
-    assert [(e["kind"], e["organisation"]) for e in data["timeline"]] == [("opened", None), ("assigned", "cso")]
     assert "police" not in str(data)
+    # Coordinators always see every assignment.
+    everyone = get(cast.coordinator, reverse("api-alert-detail", args=[alerts["t"].pk]))
+    assert sorted(a["organisation"] for a in everyone["assignments"]) == ["cso", "police"]
 
 
 def test_an_alert_outside_the_share_is_a_404(cast, alerts):

@@ -13,8 +13,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from alerts.choices import AlertEventKind, AlertState, AssignmentState, IncidentOutcome
-from alerts.models import Alert
+from alerts.choices import AlertEventKind, AlertState, AssignmentState, IncidentOutcome, NotificationKind
+from alerts.models import Alert, Notification
 from alerts.permissions import alert_may_manage
 from alerts.services import (
     alert_assign,
@@ -153,39 +153,52 @@ def test_a_coordinator_verifies_an_alert_once(cast, raised):
     assert audit_details("alert", alert.pk) == ["opened (high)", "unverified → verified"]
 
 
-def test_resolving_withdraws_pending_assignments_but_lets_work_under_way_finish(cast, raised):
+def test_resolving_ends_every_live_assignment_and_tells_every_holder(cast, raised, mailoutbox):
     alert, assignment = raised
-    police = alert_assign(alert=alert, user=cast.coordinator, organisation=cast.police)
+    police = alert_assign(alert=alert, user=cast.coordinator, organisation=cast.police, note="Weapons seen too.")
     assignment_acknowledge(assignment=assignment, user=cast.cso_user)
+    assignment_start(assignment=assignment, user=cast.cso_user)
     for bad in ({"note": "", "outcome": IncidentOutcome.NO}, {"note": "Calm", "outcome": "maybe"}):
         with pytest.raises(ValidationError):
             alert_resolve(alert=alert, user=cast.coordinator, **bad)
     resolved = alert_resolve(alert=alert, user=cast.coordinator, note="Calm again", outcome=IncidentOutcome.NO)
     assert (resolved.state, resolved.outcome) == (AlertState.RESOLVED, IncidentOutcome.NO)
-    police.refresh_from_db()
-    assert police.state == AssignmentState.WITHDRAWN
+    # Pending and in progress alike end as "closed", with who and when.
+    for held in (police, assignment):
+        held.refresh_from_db()
+        assert (held.state, held.finished_at) == (AssignmentState.CLOSED, resolved.closed_at)
     assert alert.events.last().kind == AlertEventKind.RESOLVED
-    assignment_start(assignment=assignment, user=cast.cso_user)
-    assignment_complete(assignment=assignment, user=cast.cso_user, outcome="Dialogue held")
+    closing = alert.events.filter(kind=AlertEventKind.CLOSED).values_list("organisation__code", "actor__username")
+    assert sorted(closing) == [("cso", "coord"), ("police", "coord")]
+    # Every organisation that held it is told, with the outcome.
+    told = Notification.objects.filter(kind=NotificationKind.CLOSED).values_list("user__username", flat=True)
+    assert sorted(told) == ["cso", "pol"]
+    subject = Notification.objects.filter(kind=NotificationKind.CLOSED).first().subject
+    assert "resolved" in subject and "no incident followed" in subject
+    # Any later action is refused, saying when and by whom the alert was closed.
     for act in (
+        lambda: assignment_complete(assignment=assignment, user=cast.cso_user, outcome="Dialogue held"),
         lambda: alert_resolve(alert=alert, user=cast.coordinator, note="x", outcome=IncidentOutcome.NO),
         lambda: alert_dismiss(alert=alert, user=cast.coordinator, note="x"),
         lambda: alert_verify(alert=alert, user=cast.coordinator),
         lambda: alert_assign(alert=alert, user=cast.coordinator, organisation=cast.police),
     ):
-        with pytest.raises(StateConflict):
+        with pytest.raises(StateConflict) as refused:
             act()
+        assert "was resolved on" in str(refused.value)
+        assert str(refused.value).endswith("by coord: it can no longer be changed.")
     assert audit_details("alert", alert.pk) == ["opened (high)", "open → resolved"]
-    assert audit_details("assignment", police.pk)[-1] == "pending → withdrawn"
+    assert audit_details("assignment", police.pk)[-1] == "pending → closed (alert resolved)"
+    assert audit_details("assignment", assignment.pk)[-1] == "in_progress → closed (alert resolved)"
 
 
-def test_dismissing_withdraws_pending_assignments(cast, raised):
+def test_dismissing_ends_live_assignments_as_closed(cast, raised):
     alert, assignment = raised
     dismissed = alert_dismiss(alert=alert, user=cast.coordinator, note="False alarm: a film shoot")
     assignment.refresh_from_db()
     assert (dismissed.state, dismissed.outcome) == (AlertState.DISMISSED, None)
-    assert assignment.state == AssignmentState.WITHDRAWN
+    assert assignment.state == AssignmentState.CLOSED
     assert list(alert.events.values_list("kind", flat=True))[-2:] == [
-        AlertEventKind.WITHDRAWN,
+        AlertEventKind.CLOSED,
         AlertEventKind.DISMISSED,
     ]

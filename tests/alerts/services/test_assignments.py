@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from alerts.choices import AlertEventKind, AssignmentState, NotificationKind
 from alerts.models import AlertEvent, Assignment, Notification
 from alerts.permissions import assignment_actions, assignment_may_work
-from alerts.selectors import assignment_get, assignments_visible, organisations_assignable
+from alerts.selectors import assignment_candidates, assignment_get, assignments_visible
 from alerts.services import (
     alert_assign,
     assignment_acknowledge,
@@ -50,7 +50,7 @@ def test_a_responder_works_an_assignment_through_to_its_outcome(cast, raised):
         (AlertEventKind.COMPLETED, "cso", "Met the elders; calm."),
     ]
     assert audit_details("assignment", assignment.pk) == [
-        "routed → pending",
+        "routed at tier 1 → pending",
         "pending → acknowledged",
         "acknowledged → in_progress",
         "in_progress → completed",
@@ -130,15 +130,25 @@ def test_a_declined_assignment_goes_to_the_coordinators_queue_and_can_be_moved(
     assert told.user == cast.coordinator
     assert mailoutbox[-1].to == ["coord@example.org"]
     assert "declined" in mailoutbox[-1].subject
-    # The police cover the country: a coordinator may hand them the alert (mandate is their call).
-    assert list(organisations_assignable(alert)) == [cast.cso, cast.police]
+    # The police cover the country: a coordinator may hand them the alert, outside their
+    # mandate with a note (audited).
+    choosable = [c for c in assignment_candidates(alert) if c.reason is None]
+    assert [(c.organisation, c.mandate_fits) for c in choosable] == [(cast.cso, True), (cast.police, False)]
+    with pytest.raises(ValidationError) as refused:
+        assignment_move(assignment=assignment, user=cast.coordinator, organisation=cast.police)
+    assert "mandate" in refused.value.message_dict["note"][0]
     with django_capture_on_commit_callbacks(execute=True):
-        moved = assignment_move(assignment=assignment, user=cast.coordinator, organisation=cast.police)
+        moved = assignment_move(
+            assignment=assignment, user=cast.coordinator, organisation=cast.police, note="Armed threat reported."
+        )
     assignment.refresh_from_db()
-    assert (assignment.state, assignment.replaced_by) == (AssignmentState.DECLINED, moved)
+    assert (assignment.state, assignment.replaced_by) == (AssignmentState.MOVED, moved)
+    assert assignment.reason == "No staff in the area this week"  # the decline stays on record
     assert (moved.organisation, moved.state, moved.level) == (cast.police, AssignmentState.PENDING, alert.level)
     assert not Assignment.objects.declined_queue().exists()
     assert Notification.objects.get(kind=NotificationKind.MOVED).user == cast.police_user
+    # The organisation it was moved from is told its share ended.
+    assert Notification.objects.get(kind=NotificationKind.WITHDRAWN).user == cast.cso_user
     # Police may see and work it; the CSO still sees its own declined one.
     assert assignment_get(cast.police_user, moved.pk) == moved
     # Moved away, the declined assignment (and the alert) leave the CSO's share.
@@ -149,15 +159,14 @@ def test_a_declined_assignment_goes_to_the_coordinators_queue_and_can_be_moved(
         assignment_move(assignment=assignment, user=cast.coordinator, organisation=cast.police)
 
 
-def test_moving_an_active_assignment_withdraws_it(cast, raised):
+def test_moving_an_active_assignment_ends_it_as_moved(cast, raised):
     _, assignment = raised
     assignment_acknowledge(assignment=assignment, user=cast.cso_user)
-    moved = assignment_move(assignment=assignment, user=cast.coordinator, organisation=cast.police)
+    moved = assignment_move(assignment=assignment, user=cast.coordinator, organisation=cast.police, note="Armed.")
     assignment.refresh_from_db()
-    assert (assignment.state, assignment.replaced_by) == (AssignmentState.WITHDRAWN, moved)
-    assert (
-        audit_details("assignment", assignment.pk)[-1] == f"acknowledged → withdrawn (moved to assignment {moved.pk})"
-    )
+    assert (assignment.state, assignment.replaced_by) == (AssignmentState.MOVED, moved)
+    assert audit_details("assignment", assignment.pk)[-1] == f"acknowledged → moved (to assignment {moved.pk})"
+    assert audit_details("assignment", moved.pk)[-1] == "mandate override: Armed."
     with pytest.raises(StateConflict):
         assignment_start(assignment=assignment, user=cast.cso_user)
 
@@ -181,7 +190,7 @@ def test_a_coordinator_adds_an_organisation_and_re_opens_a_declined_one(
     cast, raised, django_capture_on_commit_callbacks
 ):
     alert, assignment = raised
-    added = alert_assign(alert=alert, user=cast.coordinator, organisation=cast.police)
+    added = alert_assign(alert=alert, user=cast.coordinator, organisation=cast.police, note="Weapons seen too.")
     assert (added.organisation, added.state) == (cast.police, AssignmentState.PENDING)
     assert Notification.objects.filter(user=cast.police_user, kind=NotificationKind.ASSIGNED).count() == 1
     assignment_decline(assignment=assignment, user=cast.cso_user, reason="Not our area")
@@ -238,7 +247,8 @@ def test_the_overdue_sweep_reads_a_communitys_coordinators_once_however_many_row
     overdue(6)
     marked, many = _sweep_reads(assignment.due_at + timedelta(minutes=2))
     assert marked == 6
-    # The coordinators (and the community) are read once a community, not once a row.
+    # The coordinators, the organisations covering the community (for the next tier) and
+    # the community are read once a community, not once a row.
     assert many == few
-    assert few["ewers_user"] == 1
+    assert few["ewers_user"] == 2
     assert Notification.objects.filter(kind=NotificationKind.OVERDUE, user=cast.coordinator).count() == 8

@@ -33,7 +33,8 @@ def test_it_notifies_every_active_responder_and_emails_those_with_an_address(cas
         assert community.name in text
         assert community.code in text
         assert "High" in text
-    assert f"http://127.0.0.1:8000/alerts/{alert.pk}/" in mail.body
+    # Through the notifications page: the alert, or a page saying it left the share, never a 404.
+    assert f"http://127.0.0.1:8000/notifications/alerts/{alert.pk}/" in mail.body
     assert "Acknowledge by" in mail.body
     for secret in (NARRATIVE, SOURCE):
         assert secret not in mail.subject + mail.body + notification.body

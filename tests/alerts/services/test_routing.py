@@ -67,7 +67,7 @@ def test_an_escalation_tightens_the_deadline_and_routes_newly_qualifying_organis
         ("cri", NotificationKind.ASSIGNED),
     }
     assert "Critical" in mailoutbox[-1].subject
-    assert audit_details("assignment", assignment.pk) == ["routed → pending", "level high → critical"]
+    assert audit_details("assignment", assignment.pk) == ["routed at tier 1 → pending", "level high → critical"]
 
 
 def test_an_escalation_keeps_an_earlier_deadline(cast, raised, strong, django_capture_on_commit_callbacks, settings):
@@ -110,10 +110,12 @@ def test_an_inactive_organisation_gets_no_assignment(cast, people, strong, djang
     assert timezone.now()  # the alert stands for the coordinators regardless
 
 
-def test_routing_reads_every_theme_that_raised_the_score_not_only_the_explanation(cast):
+def test_routing_weighs_every_contribution_and_routes_only_themes_with_a_real_share(cast, settings):
     """Six tension readings outweigh one small weapons reading: the explanation keeps the
-    top five, but the police (weapons mandate) are concerned all the same."""
-    from alerts.services import alert_explanation, alert_themes
+    top five, the shares count every contribution, and the weapons theme (under 1% of the
+    score) does not bring the police in; a trigger of it would."""
+    from alerts.services import alert_explanation, alert_theme_shares
+    from alerts.services.routing import alert_routing_themes
     from indicators.scoring import ContributionFact
 
     weapons = factories.make_indicator("W09", theme=factories.make_theme("weapons"))
@@ -124,4 +126,8 @@ def test_routing_reads_every_theme_that_raised_the_score_not_only_the_explanatio
         ContributionFact(cast.indicator.pk, 1, 1, -1.0),  # resilience lowers the score: not a driver
     ]
     assert {row["theme"] for row in alert_explanation(contributions, indicators)} == {"tension"}
-    assert alert_themes(contributions, indicators) == {"tension", "weapons"}
+    shares = alert_theme_shares(contributions, indicators)
+    assert shares == {"tension": round(12 / 12.1, 4), "weapons": round(0.1 / 12.1, 4)}
+    settings.EWERS_ROUTE_MIN_SHARE = 0.2
+    assert alert_routing_themes(shares, [], indicators) == ({"tension"}, set())
+    assert alert_routing_themes(shares, [weapons.pk], indicators) == ({"tension", "weapons"}, set())

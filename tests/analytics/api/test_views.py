@@ -16,7 +16,7 @@ def api(client, user, **params):
 
 
 def test_it_answers_the_api_with_the_hand_computed_numbers(client, cast, tree):
-    response = api(client, cast.coordinator, level="district", weeks=3)
+    response = api(client, cast.coordinator, level="district", weeks=3, stat="mean")
     assert response.status_code == 200
     body = response.json()
     assert (body["level"], body["weeks"], body["stat"]) == ("district", 3, "mean")

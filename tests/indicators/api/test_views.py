@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.models import Alert
-from ewers.choices import RegionLevel
+from ewers.choices import RegionLevel, Role
 from ewers.services import region_upsert
 from indicators.choices import Verification
 from indicators.csv_import import reports_import
@@ -349,7 +349,8 @@ def listed(user: Any, query: str = "") -> list[int]:
 
 
 def test_each_role_lists_exactly_the_reports_it_may_see(cast, reports):
-    assert listed(cast.analyst) == [reports["lab"].pk]
+    # Analysts: their organisation's, and (four eyes) other organisations' in their coverage.
+    assert listed(cast.analyst) == sorted([reports["lab"].pk, reports["desk"].pk])
     assert listed(cast.other_analyst) == [reports["other"].pk]
     assert listed(cast.coordinator) == sorted([reports["lab"].pk, reports["desk"].pk])
     # No alert is assigned to them, so responders see no reports; administrators see none.
@@ -361,7 +362,6 @@ def test_retrieving_a_report_outside_the_share_is_a_404(cast, reports):
     assert as_user(cast.analyst).get(detail(reports["lab"])).status_code == 200
     for user, report in [
         (cast.analyst, reports["other"]),
-        (cast.analyst, reports["desk"]),
         (cast.coordinator, reports["other"]),
         (cast.police_user, reports["lab"]),
         (cast.admin, reports["lab"]),
@@ -416,8 +416,13 @@ def test_the_list_filters_and_pages(cast, reports):
 # --- Verify and dispute ------------------------------------------------------------------------
 
 
-def test_the_reporting_analyst_verifies_and_disputes(cast, reports):
-    client = as_user(cast.analyst)
+def test_the_author_may_not_verify_but_a_colleague_may(cast, reports):
+    # Four eyes: the author sees the refusal's reason; an analyst of the same organisation may.
+    refused = as_user(cast.analyst).post(reverse("api-report-verify", args=[reports["lab"].pk]))
+    assert refused.status_code == 403
+    assert "someone other than its author" in refused.json()["detail"]
+    colleague = factories.make_user("ana2", cast.lab, Role.ANALYST)
+    client = as_user(colleague)
     response = client.post(reverse("api-report-verify", args=[reports["lab"].pk]))
     assert response.status_code == 200
     assert response.json()["verification"] == "verified"
@@ -667,3 +672,15 @@ def test_a_code_made_of_digits_names_its_own_community_everywhere(api, cast):
     assert FieldReport.objects.filter(community=numeric).count() == 2
     listed = api.get("/api/v1/reports/?community=4242").json()["results"]
     assert [r["community"]["code"] for r in listed] == ["4242", "4242"]
+
+
+def test_an_analyst_of_another_organisation_covering_the_community_verifies_it(cast, reports):
+    # The coordinator's report in T: the lab's analyst (covering T) may verify it.
+    response = as_user(cast.analyst).post(reverse("api-report-verify", args=[reports["desk"].pk]))
+    assert response.status_code == 200
+    reports["desk"].refresh_from_db()
+    assert reports["desk"].verification == Verification.VERIFIED
+    # But not read its author's name, nor its source.
+    data = as_user(cast.analyst).get(detail(reports["desk"])).json()
+    assert data["created_by"] is None and "source_reference" not in data
+    assert data["organisation"] == "desk"

@@ -140,7 +140,7 @@ def test_verifying_or_disputing_rescores_the_community(cast, strong, django_capt
         saved = report(cast, strong)
     scored = RiskAssessment.objects.get().score
     with django_capture_on_commit_callbacks(execute=True):
-        field_report_verify(report=saved, user=cast.analyst, verification=Verification.VERIFIED)
+        field_report_verify(report=saved, user=cast.coordinator, verification=Verification.VERIFIED)
     verified = RiskAssessment.objects.latest()
     assert (verified.cause, verified.score > scored) == (AssessmentCause.VERIFICATION, True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -156,12 +156,12 @@ def test_verifying_or_disputing_rescores_the_community(cast, strong, django_capt
     assert saved.history.first().history_user == cast.coordinator
 
 
-def test_only_the_reporting_organisation_and_coordinators_verify(cast, strong):
+def test_four_eyes_the_author_and_those_outside_the_community_may_not_verify(cast, strong):
     saved = report(cast, strong)
-    for user in (cast.other_analyst, cast.police_user, cast.admin):
+    for user in (saved.created_by, cast.other_analyst, cast.police_user, cast.admin):
         with pytest.raises(PermissionDenied):
             field_report_verify(report=saved, user=user, verification=Verification.VERIFIED)
     with pytest.raises(ValidationError):
-        field_report_verify(report=saved, user=cast.analyst, verification="true")
+        field_report_verify(report=saved, user=cast.coordinator, verification="true")
     saved.refresh_from_db()
     assert saved.verification == Verification.UNVERIFIED
