@@ -267,6 +267,7 @@ REPORT_COLUMNS = (
     "information_credibility",
     "narrative",
     "verification",
+    "handling_level",
     "status",
     "scored_at",
     "scoring_attempts",
@@ -305,6 +306,7 @@ def reports_write(
     returns (reports, readings, each community's two latest reports)."""
     from bench.seed import VALUE_WEIGHTS, VALUES
     from demo.reports import GRADE_WEIGHTS, GRADES
+    from ewers.choices import HandlingLevel
     from indicators.choices import Category, ReportStatus, Verification
     from indicators.models import FieldReport, Reading
 
@@ -321,6 +323,9 @@ def reports_write(
             observed_at = now - timedelta(days=rng.uniform(0.05, DAYS))
             received_at = min(now, observed_at + timedelta(minutes=rng.uniform(5, 240)))
             reliability, credibility = rng.choices(GRADES, weights=GRADE_WEIGHTS)[0]
+            sampled = rng.sample(indicators, READINGS_PER_REPORT)
+            # As a report filed through the service: its indicators' highest handling level.
+            handling = HandlingLevel.highest([i.handling_level for i in sampled])
             reports.append(
                 (
                     report_id,
@@ -331,6 +336,7 @@ def reports_write(
                     credibility,
                     rng.choice(NARRATIVES).format(n=READINGS_PER_REPORT),
                     rng.choices(verifications, weights=(90, 8, 2))[0],
+                    handling,
                     ReportStatus.SCORED.value,
                     received_at,
                     1,
@@ -339,7 +345,7 @@ def reports_write(
                 )
             )
             seen = []
-            for indicator in rng.sample(indicators, READINGS_PER_REPORT):
+            for indicator in sampled:
                 # A trigger seen in the past is "rumoured": below its critical threshold.
                 if indicator.category == Category.TRIGGER:
                     value = indicator.scale_min + 1

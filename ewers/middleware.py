@@ -11,10 +11,12 @@ write is one transaction, which the cut rolls back.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -106,16 +108,34 @@ def database_unavailable_response(request: HttpRequest, exc: BaseException) -> H
     return response
 
 
+def _note_database_error(sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+    """``got_request_exception`` receiver: Django turns an error raised by a middleware
+    inside this one (a session or user read, the second-factor check) into a response
+    before it gets here, a debug page with DEBUG on. The request is marked so that
+    ``DatabaseUnavailableMiddleware`` answers the 503 in its place."""
+    exc = sys.exc_info()[1]
+    if request is not None and isinstance(exc, TRANSIENT_ERRORS):
+        request.database_error = exc  # type: ignore[attr-defined]
+
+
+got_request_exception.connect(_note_database_error, dispatch_uid="ewers.middleware.database_error")
+
+
 class DatabaseUnavailableMiddleware:
     """Answers 503 for a view (or its template) that met an unreachable database, a
-    statement timeout or a failover (``ewers.broker.TRANSIENT_ERRORS``). Anything raised
-    outside a view reaches ``config.views.server_error``, which answers the same."""
+    statement timeout or a failover (``ewers.broker.TRANSIENT_ERRORS``), also when a
+    middleware after this one met it. Anything raised outside the middleware reaches
+    ``config.views.server_error``, which answers the same."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        return self.get_response(request)
+        response = self.get_response(request)
+        exc = getattr(request, "database_error", None)
+        if exc is not None:
+            return database_unavailable_response(request, exc)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, TRANSIENT_ERRORS):

@@ -45,7 +45,8 @@ NOTE_COORD = "NOTE-COORD-ONLY-9027"  # a note of the coordinator for the coordin
 NOTE_ALL = "NOTE-ALL-ON-ALERT-5140"  # a note of the CSO for every organisation on the alert
 WITHHELD_ENTITLED = {
     NARRATIVE_POLICE: {"analyst", "coordinator"},
-    REPORTER: {"analyst", "coordinator"},
+    # Administrators manage the accounts (the admin lists every username), never reports.
+    REPORTER: {"analyst", "coordinator", "admin"},
     NOTE_ORG: {"cso"},
     NOTE_COORD: {"coordinator"},
     NOTE_ALL: {"cso", "coordinator"},

@@ -99,5 +99,5 @@ def test_the_web_server_runs_threaded_workers_from_its_config_file():
         "timeout": "60",
     }
     compose = (ROOT / "docker-compose.yml").read_text()
-    assert "gunicorn --config gunicorn.conf.py" in compose
+    assert '"gunicorn", "--config", "gunicorn.conf.py"' in compose
     assert '"gunicorn", "--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()

@@ -45,7 +45,14 @@ def own_redis(settings) -> Iterator[RedisServer]:
     with redis_server() as server:
         settings.REDIS_URL = server.url
         settings.CACHES = {
-            "default": settings.CACHES["default"] | {"LOCATION": server.url},
+            "default": {
+                "BACKEND": "ewers.cache.FailOpenRedisCache",
+                "LOCATION": server.url,
+                "OPTIONS": {
+                    "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
+                    "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+                },
+            },
         }
         saved = app.conf.broker_url, app.conf.task_always_eager
         _connect(server.url, eager=False)
