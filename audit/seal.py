@@ -92,7 +92,7 @@ POSTGRESQL_PURGE = [
         END IF;
         PERFORM pg_advisory_xact_lock({CHAIN_LOCK});
         PERFORM set_config('ewers.audit_purge_refused', 'on', true);
-        DELETE FROM {TABLE} WHERE id = ANY(ids) AND action = 'access_denied' AND at < cutoff;
+        DELETE FROM {TABLE} WHERE id = ANY(ids) AND action = 'access_denied' AND at <= cutoff;
         GET DIAGNOSTICS removed = ROW_COUNT;
         PERFORM set_config('ewers.audit_purge_refused', 'off', true);
         RETURN removed;

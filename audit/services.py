@@ -87,8 +87,8 @@ def audit_record(
 
 
 def audit_refused_due(*, cutoff: datetime, batch: int) -> list[int]:
-    """The ids of the refused-access rows older than ``cutoff``, oldest first, at most ``batch``."""
-    rows = AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED, at__lt=cutoff).order_by("id")
+    """The ids of the refused-access rows made at or before ``cutoff``, oldest first, at most ``batch``."""
+    rows = AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED, at__lte=cutoff).order_by("id")
     return list(rows.values_list("id", flat=True)[:batch])
 
 
@@ -105,7 +105,7 @@ def _links(ids: list[int]) -> tuple[str, list[LinkRow]]:
 
 @transaction.atomic
 def audit_purge_refused(*, cutoff: datetime, batch: int, now: datetime | None = None) -> int:
-    """Remove the refused-access rows older than ``cutoff`` (at most ``batch``, oldest
+    """Remove the refused-access rows made at or before ``cutoff`` (at most ``batch``, oldest
     first), keeping the chain verifiable: a gap for each run of removed rows and a seal row
     carrying their digest, all in one transaction holding the chain's lock. Returns how
     many rows went. Never a row of another action, nor one younger than
@@ -125,7 +125,9 @@ def audit_purge_refused(*, cutoff: datetime, batch: int, now: datetime | None = 
             removed = int(cursor.fetchone()[0])
     else:
         with purging_refused():
-            removed, _ = AuditEvent.objects.filter(id__in=ids, action=AuditAction.ACCESS_DENIED, at__lt=cutoff).delete()
+            removed, _ = AuditEvent.objects.filter(
+                id__in=ids, action=AuditAction.ACCESS_DENIED, at__lte=cutoff
+            ).delete()
     if removed != len(ids):  # the lock held, nothing else removes rows: never, unless tampered with
         raise RuntimeError(f"expected to remove {len(ids)} refused-access rows, removed {removed}")
     digest = gaps_digest(gaps)
