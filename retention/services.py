@@ -23,6 +23,7 @@ from alerts.choices import AlertState
 from alerts.models import Alert, Notification
 from audit.choices import AuditAction
 from audit.services import audit_purge_refused, audit_record, audit_refused_due
+from ewers.models import Region
 from indicators.models import FieldReport
 from retention.models import RetentionRun
 from retention.policy import KINDS, RetentionPolicy
@@ -117,6 +118,13 @@ def retention_purge(*, now: datetime | None = None, policy: RetentionPolicy | No
     policy = policy or retention_policy()
     due = retention_due(now=now, policy=policy)
     counts = dict.fromkeys(KINDS, 0)
+    if report_ids := {*due.ids["narratives"], *due.ids["source_references"]}:
+        # Hold the reports' communities as scoring does (indicators.services.scoring), so an
+        # alert cannot open on one between the check for open alerts and the removal: it
+        # is either committed, and the statements below see it and keep the report, or waits.
+        communities = FieldReport.objects.filter(pk__in=report_ids).values("community")
+        locked = Region.objects.select_for_update(no_key=True).filter(pk__in=communities).order_by("pk")
+        list(locked.values_list("pk", flat=True))
     if ids := due.ids["narratives"]:
         counts["narratives"] = _narratives_purge(ids, now)
     if ids := due.ids["source_references"]:
