@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -42,9 +42,11 @@ def retention_policy() -> RetentionPolicy:
 
 @dataclass
 class RetentionDue:
-    """The ids of what would go, per kind (retention.policy.KINDS)."""
+    """The ids of what would go, per kind (retention.policy.KINDS); and of the reports
+    without a narrative whose request fingerprint goes with the narratives (not counted)."""
 
     ids: dict[str, list[int]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
+    fingerprints: list[int] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {kind: len(self.ids[kind]) for kind in KINDS}
@@ -82,10 +84,10 @@ def retention_due(*, now: datetime, policy: RetentionPolicy) -> RetentionDue:
     """What the policy no longer keeps at ``now``, each kind at most ``policy.batch``, oldest first."""
     due = RetentionDue()
     if (cutoff := policy.cutoff("narratives", now)) is not None:
-        held = reports_counted_from(cutoff).filter(
-            Q(narrative_purged_at__isnull=True), ~Q(narrative="") | Q(idempotency_fingerprint__isnull=False)
-        )
+        held = reports_counted_from(cutoff).filter(narrative_purged_at__isnull=True).exclude(narrative="")
         due.ids["narratives"] = list(held.values_list("id", flat=True)[: policy.batch])
+        bare = reports_counted_from(cutoff).filter(narrative="", idempotency_fingerprint__isnull=False)
+        due.fingerprints = list(bare.values_list("id", flat=True)[: policy.batch])
     if (cutoff := policy.cutoff("source_references", now)) is not None:
         held = reports_counted_from(cutoff).filter(source_reference__isnull=False)
         due.ids["source_references"] = list(held.values_list("id", flat=True)[: policy.batch])
@@ -101,15 +103,6 @@ def retention_due(*, now: datetime, policy: RetentionPolicy) -> RetentionDue:
     return due
 
 
-def _narratives_purge(ids: list[int], now: datetime) -> int:
-    """Empty the narratives (``narrative_purged_at`` set) and drop the request's keyed
-    fingerprint; a report without a narrative loses only its fingerprint. Counts narratives."""
-    reports = FieldReport.objects.filter(pk__in=ids).exclude(community__in=_open_communities())
-    purged = reports.exclude(narrative="").update(narrative="", idempotency_fingerprint=None, narrative_purged_at=now)
-    reports.filter(narrative="").update(idempotency_fingerprint=None)
-    return purged
-
-
 @transaction.atomic
 def retention_purge(*, now: datetime | None = None, policy: RetentionPolicy | None = None) -> RetentionRun:
     """Remove what the policy no longer keeps at ``now`` (at most ``policy.batch`` of each
@@ -118,15 +111,21 @@ def retention_purge(*, now: datetime | None = None, policy: RetentionPolicy | No
     policy = policy or retention_policy()
     due = retention_due(now=now, policy=policy)
     counts = dict.fromkeys(KINDS, 0)
-    if report_ids := {*due.ids["narratives"], *due.ids["source_references"]}:
+    if report_ids := {*due.ids["narratives"], *due.ids["source_references"], *due.fingerprints}:
         # Hold the reports' communities as scoring does (indicators.services.scoring), so an
         # alert cannot open on one between the check for open alerts and the removal: it
         # is either committed, and the statements below see it and keep the report, or waits.
         communities = FieldReport.objects.filter(pk__in=report_ids).values("community")
         locked = Region.objects.select_for_update(no_key=True).filter(pk__in=communities).order_by("pk")
         list(locked.values_list("pk", flat=True))
+    # The narrative emptied, ``narrative_purged_at`` set, the request's keyed fingerprint
+    # dropped (and that of a report that had no narrative, uncounted).
     if ids := due.ids["narratives"]:
-        counts["narratives"] = _narratives_purge(ids, now)
+        reports = FieldReport.objects.filter(pk__in=ids).exclude(community__in=_open_communities())
+        counts["narratives"] = reports.update(narrative="", idempotency_fingerprint=None, narrative_purged_at=now)
+    if ids := due.fingerprints:
+        reports = FieldReport.objects.filter(pk__in=ids).exclude(community__in=_open_communities())
+        reports.update(idempotency_fingerprint=None)
     if ids := due.ids["source_references"]:
         reports = FieldReport.objects.filter(pk__in=ids).exclude(community__in=_open_communities())
         counts["source_references"] = reports.update(source_reference=None)

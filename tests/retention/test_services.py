@@ -216,3 +216,11 @@ def test_what_would_go_is_what_goes(cast):
     due = retention_due(now=T0 + 400 * DAY, policy=POLICY)
     assert due.ids["narratives"] == [report.pk] and due.ids["source_references"] == [report.pk]
     assert retention_due(now=T0 + 364 * DAY, policy=POLICY).ids["narratives"] == []
+
+
+def test_a_report_without_a_narrative_loses_only_its_fingerprint_uncounted(cast):
+    report = scored_report(cast, narrative="")
+    run = retention_purge(now=report.scored_at + 365 * DAY, policy=POLICY)
+    report.refresh_from_db()
+    assert (report.idempotency_fingerprint, report.narrative_purged_at) == (None, None)
+    assert run.narratives == 0
