@@ -224,3 +224,62 @@ def test_a_report_without_a_narrative_loses_only_its_fingerprint_uncounted(cast)
     report.refresh_from_db()
     assert (report.idempotency_fingerprint, report.narrative_purged_at) == (None, None)
     assert run.narratives == 0
+
+
+def test_the_database_selects_what_the_pure_rule_says(cast):
+    """Random reports and alerts across three communities: the narratives the queries find
+    due are exactly those retention.policy.report_counted_from and is_due name."""
+    import random
+
+    from django.db import transaction
+
+    from retention.policy import is_due, report_counted_from
+
+    rng = random.Random(14)
+    communities = [cast.places["c1"], cast.places["c2"], cast.other_places["c1"]]
+    base = factories.make_report(cast.analyst, communities[0], cast.indicator, narrative=NARRATIVE)
+    due_seen = kept_seen = 0
+    for _ in range(12):
+        with transaction.atomic():
+            reports = []
+            for _ in range(4):
+                received = T0 + rng.randint(0, 300) * DAY
+                scored = None if rng.random() < 0.2 else received + timedelta(hours=rng.randint(0, 48))
+                report = FieldReport.objects.get(pk=base.pk)
+                report.pk = None
+                report.community = rng.choice(communities)
+                report.received_at, report.scored_at = received, scored
+                report.status = "received" if scored is None else "scored"
+                report.save()
+                reports.append(report)
+            alerts = []
+            for community in communities:
+                opened = T0
+                for _ in range(rng.randint(0, 3)):
+                    opened += rng.randint(1, 150) * DAY
+                    closed = opened + rng.randint(1, 60) * DAY
+                    alerts.append(closed_alert(community, opened=opened, closed=closed))
+                    opened = closed
+                if rng.random() < 0.3:
+                    Alert.objects.create(community=community, level=RiskLevel.HIGH, opened_at=opened + DAY)
+            now = T0 + rng.randint(300, 900) * DAY
+            expected = {
+                r.pk
+                for r in reports
+                if is_due(
+                    report_counted_from(
+                        received_at=r.received_at,
+                        scored_at=r.scored_at,
+                        closes=[a.closed_at for a in alerts if a.community_id == r.community_id],
+                        open_alert=Alert.objects.filter(community=r.community, state=AlertState.OPEN).exists(),
+                    ),
+                    now,
+                    POLICY.narrative_days,
+                )
+            }
+            found = set(retention_due(now=now, policy=POLICY).ids["narratives"]) - {base.pk}
+            assert found == expected
+            due_seen += len(expected)
+            kept_seen += len(reports) - len(expected)
+            transaction.set_rollback(True)
+    assert due_seen > 5 and kept_seen > 5  # the cases cover both
