@@ -190,3 +190,25 @@ def test_the_database_refuses_any_other_removal(db):
     ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             attempt()
+
+
+def test_the_admin_verification_says_what_retention_removed(cast):
+    from django.test import Client
+
+    now = timezone.now()
+    trail(now)
+    audit_purge_refused(cutoff=now - timedelta(days=365), batch=100, now=now)
+    client = Client()
+    client.force_login(cast.admin)
+    page = client.get("/admin/audit/auditevent/verify/").content.decode()
+    assert "The audit trail is intact" in page and "Retention removed 5 refused-access events" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_database_flush_empties_the_gaps_too():
+    now = timezone.now()
+    trail(now)
+    audit_purge_refused(cutoff=now - timedelta(days=365), batch=100, now=now)
+    assert AuditGap.objects.exists()
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditGap.objects.exists() and not AuditEvent.objects.exists()
