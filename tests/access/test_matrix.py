@@ -632,6 +632,7 @@ CASES: list[Case] = [
     Case("admin:ewers_apitoken_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_verify", {"in": "302 302 302 302 302 302 200"}),
+    Case("admin:retention_retentionrun_changelist", {"in": "302 302 302 302 302 302 200"}),
 ]
 
 
