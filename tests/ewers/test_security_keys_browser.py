@@ -102,9 +102,15 @@ def test_a_new_coordinator_adds_a_key_then_signs_in_with_it(browser: Browser, li
     page.goto(f"{base}/")
     assert page.locator("h1").inner_text() == HOME
 
-    # The keys' page lists it; it can be renamed.
-    page.goto(f"{base}/accounts/2fa/webauthn/")
+    # Account → Two-factor sign-in counts it; Security keys lists it, and it can be renamed.
+    page.click("a.account-link")
+    page.click("nav.account-nav >> text=Two-factor sign-in")
+    page.wait_for_selector("main .panel")
+    assert "1 security key" in page.locator("main").inner_text()
+    page.click("nav.account-nav >> text=Security keys")
+    page.wait_for_selector("main table")
     assert "Blue USB key" in page.locator("main table").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "security-keys.png"), full_page=True)
     page.click("text=Rename")
     page.fill("input[name=name]", "Office key")
     page.click("form.form button[type=submit]")
