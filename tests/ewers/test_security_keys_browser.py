@@ -111,11 +111,6 @@ def test_a_new_coordinator_adds_a_key_then_signs_in_with_it(browser: Browser, li
     page.wait_for_selector("main table")
     assert "Blue USB key" in page.locator("main table").inner_text()
     page.screenshot(path=str(ARTIFACTS / "security-keys.png"), full_page=True)
-    page.click("text=Rename")
-    page.fill("input[name=name]", "Office key")
-    page.click("form.form button[type=submit]")
-    page.wait_for_selector("main table")
-    assert "Office key" in page.locator("main table").inner_text()
 
     # Signing in again: the password, then the key.
     sign_out(page)
@@ -127,6 +122,19 @@ def test_a_new_coordinator_adds_a_key_then_signs_in_with_it(browser: Browser, li
     assert page.locator("h1").inner_text() == HOME
     stored.refresh_from_db()
     assert stored.last_used_at is not None
+
+    # Renaming a key asks to confirm it is you (allauth): the key will do.
+    page.goto(f"{base}/accounts/2fa/webauthn/")
+    page.click("text=Rename")
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    page.click("main a:has-text('Use a security key')")
+    page.wait_for_selector("button[data-security-key=authenticate]")
+    page.click("button[data-security-key=authenticate]")
+    page.wait_for_selector("input[name=name]")
+    page.fill("input[name=name]", "Office key")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("main table")
+    assert "Office key" in page.locator("main table").inner_text()
 
     # Without the key (another device, none plugged in) the second step does not pass.
     sign_out(page)
