@@ -65,6 +65,9 @@ class IndicatorAdmin(admin.ModelAdmin[Indicator]):
             half_life_days=obj.half_life_days,
             is_active=obj.is_active,
             handling_level=obj.handling_level,
+            name_ms=obj.name_ms,
+            description_ms=obj.description_ms,
+            scale_labels_ms=obj.scale_labels_ms,
             changed_by=request.user,  # type: ignore[arg-type]
             reason=gettext("changed in the admin"),
         )
