@@ -9,7 +9,7 @@ everything and rolls it back, so its counts and refusals are the real run's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,9 +173,20 @@ def framework_import(
 
 
 def framework_export(
-    *, name: str = "", name_ms: str = "", description: str = "", description_ms: str = ""
+    *,
+    name: str = "",
+    name_ms: str = "",
+    description: str = "",
+    description_ms: str = "",
+    codes: Iterable[str] | None = None,
 ) -> Framework:
-    """Every theme and indicator of the database (retired indicators marked inactive), by code."""
+    """Every theme and indicator of the database (retired indicators marked inactive), by
+    code; with ``codes``, only those indicators and the themes they belong to."""
+    chosen = Indicator.objects.select_related("theme").order_by("code")
+    themes_chosen = Theme.objects.order_by("code")
+    if codes is not None:
+        chosen = chosen.filter(code__in=list(codes))
+        themes_chosen = themes_chosen.filter(indicators__in=chosen).distinct()
     tiers: dict[int, dict[str, int]] = {}
     for theme_id, sector, tier in ThemeTier.objects.values_list("theme_id", "sector", "tier"):
         tiers.setdefault(theme_id, {})[sector] = tier
@@ -189,7 +200,7 @@ def framework_export(
             police_at_once=theme.police_at_once,
             tiers=tiers.get(theme.pk, {}),
         )
-        for theme in Theme.objects.order_by("code")
+        for theme in themes_chosen
     ]
     indicators = [
         IndicatorSpec(
@@ -213,7 +224,7 @@ def framework_export(
             handling_level=indicator.handling_level,
             active=indicator.is_active,
         )
-        for indicator in Indicator.objects.select_related("theme").order_by("code")
+        for indicator in chosen
     ]
     return Framework(
         name=name or _("EWERS indicator framework"),
