@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indicators.frameworks import (
     STARTER_FRAMEWORK,
@@ -113,3 +115,49 @@ def test_it_refuses_text_with_a_nul_and_json_that_is_not_json():
     assert "indicators[0] (S01).name_ms: holds a control character" in problems(data)
     with pytest.raises(FrameworkError, match="not JSON: Expecting value at line 1, column 1"):
         framework_load(b"not json")
+
+
+# --- Properties -------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+INDICATOR_FIELDS = sorted(json.loads(STARTER_FRAMEWORK.read_text(encoding="utf-8"))["indicators"][0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(field=st.sampled_from([*INDICATOR_FIELDS, "unknown"]), value=json_values)
+def test_any_value_in_any_field_is_read_or_refused_with_messages(field, value):
+    data = starter()
+    data["indicators"][0][field] = value
+    try:
+        framework = framework_parse(data)
+    except FrameworkError as refused:
+        assert refused.messages[-1] == "Nothing was imported."
+        assert all(message.startswith("indicators[0]") for message in refused.messages[:-1])
+    else:
+        assert framework_json(framework)["indicators"][1:] == data["indicators"][1:]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    low=st.integers(-10, 10),
+    span=st.integers(1, 20),
+    cuts=st.lists(st.floats(0, 1), min_size=3, max_size=3),
+    weight=st.floats(0.01, 100),
+    half_life=st.floats(0.5, 1000),
+)
+def test_every_valid_indicator_reads_back_as_written(low, span, cuts, weight, half_life):
+    moderate, high, critical = (low + span * cut for cut in sorted(cuts))
+    data = starter()
+    data["indicators"][0] |= {
+        "weight": weight,
+        "half_life_days": half_life,
+        "scale": {"min": low, "max": low + span, "labels": {str(low): "none"}, "labels_ms": {str(low): "tiada"}},
+        "thresholds": {"moderate": moderate, "high": high, "critical": critical},
+    }
+    written = framework_json(framework_parse(data))
+    assert framework_json(framework_parse(written)) == written
+    assert written["indicators"][0]["thresholds"] == pytest.approx(data["indicators"][0]["thresholds"])
