@@ -212,8 +212,10 @@ def _organisation_state(organisation: Organisation | None) -> tuple[object, ...]
     )
 
 
-def _write_organisations(source: CsvSource, result: DirectoryImportResult, problems: list[str]) -> None:
+def _write_organisations(source: CsvSource, result: DirectoryImportResult, problems: list[str]) -> set[str]:
+    """Write each good row; returns the codes of the rows refused (their users are not blamed twice)."""
     seen: dict[str, str] = {}
+    refused: set[str] = set()
     for where, row in _rows(
         source, what="organisations", required=ORGANISATION_COLUMNS, optional=ORGANISATION_OPTIONAL
     ):
@@ -227,6 +229,7 @@ def _write_organisations(source: CsvSource, result: DirectoryImportResult, probl
         seen[code] = where
         values = _organisation_row(row, problems, where)
         if values is None:
+            refused.add(code)
             continue
         existing = Organisation.objects.filter(code=code).first()
         before = _organisation_state(existing)
@@ -235,6 +238,7 @@ def _write_organisations(source: CsvSource, result: DirectoryImportResult, probl
                 organisation = organisation_upsert(**values)  # type: ignore[arg-type]
         except ValidationError as exc:
             problems.extend(f"{where}: {message}" for message in _messages(exc))
+            refused.add(code)
             continue
         after = _organisation_state(organisation)
         if before is None:
@@ -243,6 +247,7 @@ def _write_organisations(source: CsvSource, result: DirectoryImportResult, probl
             result.organisations_unchanged += 1
         else:
             result.organisations_updated += 1
+    return refused
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -252,7 +257,12 @@ def _messages(exc: ValidationError) -> list[str]:
 
 
 def _write_users(
-    source: CsvSource, result: DirectoryImportResult, problems: list[str], *, password: str | None
+    source: CsvSource,
+    result: DirectoryImportResult,
+    problems: list[str],
+    *,
+    password: str | None,
+    refused_organisations: set[str],
 ) -> None:
     seen: dict[str, str] = {}
     for where, row in _rows(source, what="users", required=USER_COLUMNS, optional=USER_OPTIONAL):
@@ -272,6 +282,12 @@ def _write_users(
         if role not in Role.values:
             problems.append(f"{where}: role: " + _choice_problem(role, list(Role.values)))
         organisation = Organisation.objects.filter(code=org_code).first() if org_code else None
+        if org_code in refused_organisations:
+            problems.append(
+                f"{where}: organisation: "
+                + _("%(code)s was refused in the organisations file") % {"code": repr(org_code)}
+            )
+            continue
         if organisation is None:
             problems.append(
                 f"{where}: organisation: " + _("no organisation has the code %(code)s") % {"code": repr(org_code)}
@@ -339,10 +355,11 @@ def directory_import(
     problems: list[str] = []
     try:
         with transaction.atomic():
+            refused: set[str] = set()
             if organisations is not None:
-                _write_organisations(organisations, result, problems)
+                refused = _write_organisations(organisations, result, problems)
             if users is not None:
-                _write_users(users, result, problems, password=password)
+                _write_users(users, result, problems, password=password, refused_organisations=refused)
             if problems:
                 raise DirectoryImportError([*problems, _("Nothing was imported.")])
             if dry_run:

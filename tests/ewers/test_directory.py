@@ -77,6 +77,7 @@ def test_it_reports_each_bad_row_and_saves_nothing_from_the_files(tree):
         "t.x,t-nowhere,boss,x@,,\n"  # line 4
         "t.cso,t-cso,responder,,,\n"  # line 5
         ",t-cso,analyst,,,\n"  # line 6
+        "t.bad,t-bad,analyst,,,\n"  # line 7
     )
     found = problems(organisations=organisations, users=users)
     assert "organisations, line 4: sector: 'army' is not one of police, government, cso, academia, media, other" in (
@@ -92,7 +93,8 @@ def test_it_reports_each_bad_row_and_saves_nothing_from_the_files(tree):
     assert "users, line 4: email: x@ is not an e-mail address" in found
     assert "users, line 5: username: also on users, line 3; usernames must be unique" in found
     assert "users, line 6: username: required" in found
-    assert len(found) == 11
+    assert "users, line 7: organisation: 't-bad' was refused in the organisations file" in found
+    assert len(found) == 12
     assert directory() == []  # the good rows were not saved either
 
 

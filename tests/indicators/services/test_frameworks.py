@@ -39,7 +39,7 @@ def test_it_loads_the_starter_framework_in_both_languages():
     assert (result.themes.created, result.indicators.created) == (8, 18)
     p02 = Indicator.objects.get(code="P02")
     assert p02.name == "Recruiters or closed study circles active"
-    assert p02.name_ms == "Perekrut atau kumpulan kajian tertutup aktif"
+    assert p02.name_ms == "Perekrut atau kumpulan kajian tertutup yang aktif"
     assert p02.theme.name_ms == "Perekrutan"
     assert p02.scale_labels_ms["4"] == "teruk"
     assert Indicator.objects.get(code="T02").handling_level == "police"
