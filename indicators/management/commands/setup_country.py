@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from ewers.boundaries import BoundaryImportError, BoundarySource, boundaries_import
 from ewers.choices import RegionLevel
-from ewers.models import Region
+from ewers.models import Region, User
 from ewers.services import DirectoryImportError, directory_import, region_upsert
 from indicators.frameworks import FrameworkError
 from indicators.management.commands.framework_import import framework_path, framework_summary
@@ -134,6 +134,14 @@ class Command(BaseCommand):
                 )
                 % {"count": len(without_password), "names": ", ".join(without_password)}
             )
+            no_address = list(
+                User.objects.filter(username__in=without_password, email="").values_list("username", flat=True)
+            )
+            if no_address:
+                self.stdout.write(
+                    _("%(names)s have no e-mail address: give them one, or a password, in Administration → Users.")
+                    % {"names": ", ".join(sorted(no_address))}
+                )
         if not options["dry_run"]:
             self.stdout.write(self.style.SUCCESS(_("%(name)s is set up.") % {"name": options["name"]}))
 

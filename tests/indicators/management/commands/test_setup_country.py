@@ -196,3 +196,13 @@ def test_a_second_run_changes_nothing(capsys):
     assert "Users: 0 created, 6 unchanged." in out
     assert "Organisations: 0 created, 0 updated, 5 unchanged." in out
     assert everything() == before
+
+
+def test_it_names_the_new_users_who_cannot_reset_a_password_by_e_mail(tmp_path, capsys):
+    users = tmp_path / "users.csv"
+    users.write_text((SAMPLES / "users.csv").read_text().replace("damai@example.org", ""))
+    args = setup_args()
+    args[args.index(str(SAMPLES / "users.csv"))] = str(users)
+    call_command("setup_country", *args)
+    out = capsys.readouterr().out
+    assert "nc.damai have no e-mail address: give them one, or a password, in Administration → Users." in out
