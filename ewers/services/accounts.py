@@ -234,6 +234,24 @@ def gateway_token_issue(
 
 
 @transaction.atomic
+def gateway_token_sign(*, token: GatewayToken, actor: User | None = None, secret: str | None = None) -> str:
+    """Give the gateway a new signing secret (256 random bits unless ``secret`` fixes it):
+    from now on each of its requests must carry the signature (``ewers.auth``). The
+    secret is returned to be shown once; it is kept encrypted."""
+    secret = secret or secrets.token_urlsafe(32)
+    token.signing_secret = secret
+    token.save(update_fields=["signing_secret"])
+    audit_record(
+        action=AuditAction.ACCOUNT_CHANGE,
+        actor=actor,
+        object_type="gateway_token",
+        object_id=token.pk,
+        detail=f"new signing secret for {token.name}",
+    )
+    return secret
+
+
+@transaction.atomic
 def gateway_tokens_revoke(*, tokens: Iterable[GatewayToken], actor: User | None = None) -> int:
     """Revoke gateway tokens for good (they stay listed, with their last use)."""
     revoked = 0

@@ -625,6 +625,14 @@ CASES: list[Case] = [
     Case("mfa_generate_recovery_codes", {"in": "302 302 302 302 302 302 302"}),
     Case("mfa_download_recovery_codes", {"in": "302 404 404 404 404 302 302"}),
     Case("api-logout", {"in": "401 401 401 401 401 401 401"}, method="post", api=True),
+    # The SMS gateway: a gateway's named token only (tests/intake/api/test_gateway.py), never a user
+    Case(
+        "api-gateway-sms",
+        {"in": "401 403 403 403 403 403 403"},
+        method="post",
+        api=True,
+        body={"from": "+60111222333", "text": "T-1-1-1 P01 2 B2", "id": "matrix-1"},
+    ),
     # The admin's token and audit pages: administrators only (others go to the sign-in,
     # which refuses a signed-in user who is not staff: tests/ewers/test_security_two_factor.py)
     Case("admin:ewers_gatewaytoken_changelist", {"in": "302 302 302 302 302 302 200"}),
