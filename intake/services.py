@@ -47,12 +47,9 @@ NOT_A_NUMBER = gettext_lazy("Not a phone number: give it in international form, 
 # --- Registered numbers ----------------------------------------------------------------
 
 
-@transaction.atomic
-def sender_number_register(
-    *, user: User, number: str, language: str = replies.DEFAULT_LANGUAGE, actor: User | None = None
-) -> SenderNumber:
-    """Register ``number`` on ``user``'s profile: their messages become their reports.
-    Only the keyed hash and the mask are kept; the audit row names the mask."""
+def sender_number_validate(*, user: User, number: str) -> str:
+    """The number, normalised, if it may be registered on ``user``'s profile; otherwise
+    ValidationError (whose messages never repeat the number)."""
     normalised = phone_normalise(number)
     if normalised is None:
         raise ValidationError({"number": [NOT_A_NUMBER]})
@@ -60,6 +57,16 @@ def sender_number_register(
         raise ValidationError({"user": [_("Only analysts and coordinators send reports by SMS.")]})
     if SenderNumber.objects.filter(digest__in=sender_digests(normalised)).exists():
         raise ValidationError({"number": [_("This number is already registered.")]})
+    return normalised
+
+
+@transaction.atomic
+def sender_number_register(
+    *, user: User, number: str, language: str = replies.DEFAULT_LANGUAGE, actor: User | None = None
+) -> SenderNumber:
+    """Register ``number`` on ``user``'s profile: their messages become their reports.
+    Only the keyed hash and the mask are kept; the audit row names the mask."""
+    normalised = sender_number_validate(user=user, number=number)
     row = SenderNumber.objects.create(
         user=user,
         digest=sender_digest(normalised),

@@ -43,6 +43,8 @@ ADMINISTRATOR_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gatewaytoken": ("view", "add", "change"),
     },
     "indicators": {"indicator": ("view", "add", "change"), "indicatorversion": ("view",)},
+    # Monitors' phone numbers for SMS reports (registered and removed, never shown in clear).
+    "intake": {"sendernumber": ("view", "add", "delete")},
     "axes": {"accessattempt": ("view", "delete"), "accessfailurelog": ("view",), "accesslog": ("view",)},
 }
 
