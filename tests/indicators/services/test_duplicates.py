@@ -62,3 +62,7 @@ def test_the_report_page_shows_the_flag_to_the_coordinator(cast, client):
     page = client.get(f"/reports/{again.pk}/").content.decode()
     assert "Possible duplicate" in page and f"/reports/{first.pk}/" in page
     assert "Possible duplicate" not in client.get(f"/reports/{first.pk}/").content.decode()
+    assert client.get(f"/api/v1/reports/{again.pk}/").json()["possible_duplicate_of"] == first.pk
+    # Not for those who may not know who reported (it says "the same person").
+    client.force_login(cast.cso_user)
+    assert "Possible duplicate" not in client.get(f"/reports/{again.pk}/").content.decode()
