@@ -128,17 +128,22 @@ def _code_key_sql(field: str) -> Func:
     return expression
 
 
-def _community_resolve(key: str, monitor: User | None) -> Region:
-    """The one community ``key`` names (within the monitor's coverage, if one is known)."""
+def _community_resolve(code: str, monitor: User | None) -> Region:
+    """The one community ``code`` names (within the monitor's coverage, if one is known):
+    compared without case or separators; among look-alikes, the exact code."""
+    key = syntax.code_key(code)
     communities = Region.objects.communities().annotate(sms_key=_code_key_sql("code")).filter(sms_key=key)
     if monitor is not None:
         # Outside the monitor's coverage a community is "unknown": its existence is not confirmed.
         communities = communities.filter(pk__in=Region.objects.covered_by(monitor).values("pk"))
-    found = list(communities[:2])
+    found = list(communities[:20])
+    exact = [c for c in found if c.code.upper() == code]
+    if len(exact) == 1:
+        return exact[0]
     if not found:
-        raise _Refused(replies.UNKNOWN_COMMUNITY, community=key)
+        raise _Refused(replies.UNKNOWN_COMMUNITY, community=code)
     if len(found) > 1:
-        raise _Refused(replies.AMBIGUOUS_COMMUNITY, community=key)
+        raise _Refused(replies.AMBIGUOUS_COMMUNITY, community=code)
     return found[0]
 
 

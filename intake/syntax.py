@@ -81,7 +81,9 @@ def _echo(word: str) -> str:
 
 @dataclass(frozen=True)
 class ParsedMessage:
-    """A report as a message states it: codes in their compared form (``code_key``)."""
+    """A report as a message states it: the community's code as typed, in upper case (a full
+    code that matches one exactly wins over a look-alike without separators), the
+    indicators' in their compared form (``code_key``)."""
 
     community: str
     readings: tuple[tuple[str, float], ...]
@@ -141,7 +143,7 @@ def message_parse(text: str) -> ParsedMessage:
         raise MessageError(BAD_GRADE, grade=grade)
     narrative = _narrative_after(text, len(words) - len(rest) + grade_at + 1)
     return ParsedMessage(
-        community=code_key(community),
+        community=community.upper(),
         readings=tuple(readings),
         source_reliability=grade[0],
         information_credibility=int(grade[1]),

@@ -20,7 +20,8 @@ def test_it_parses_the_documented_example():
 def test_it_tolerates_case_spacing_and_full_codes():
     text = "  hm-01-01-02\tp03   4\n\np05 3.5   a2   leaflets  at the\nmarket  "
     parsed = message_parse(text)
-    assert parsed.community == "HM010102"
+    assert parsed.community == "HM-01-01-02"
+    assert code_key(parsed.community) == "HM010102"
     assert parsed.readings == (("P03", 4.0), ("P05", 3.5))
     assert (parsed.source_reliability, parsed.information_credibility) == ("A", 2)
     assert parsed.narrative == "leaflets  at the\nmarket"
@@ -106,7 +107,11 @@ def test_spacing_and_case_do_not_change_what_a_message_says(message, gap, lower)
     text = gap + gap.join(words) + gap
     text = text.lower() if lower else text
     parsed = message_parse(text)
-    assert (parsed.community, parsed.readings, parsed.grade) == (message.community, message.readings, message.grade)
+    assert (code_key(parsed.community), parsed.readings, parsed.grade) == (
+        message.community,
+        message.readings,
+        message.grade,
+    )
 
 
 @given(st.text(max_size=300))
@@ -119,7 +124,7 @@ def test_any_text_either_parses_or_is_refused_with_a_message(text):
         assert all(len(str(v)) <= syntax.ECHO_MAX for v in exc.params.values())
     else:
         assert parsed.readings and parsed.source_reliability in syntax.RELIABILITY_GRADES
-        assert code_key(parsed.community) == parsed.community
+        assert parsed.community == parsed.community.upper()
 
 
 @given(codes)

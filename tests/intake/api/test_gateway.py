@@ -124,6 +124,19 @@ def test_bad_input_gets_a_reply_saying_what_is_wrong_and_saves_nothing(sms, text
     assert AuditEvent.objects.count() == audited
 
 
+def test_a_short_code_that_names_two_communities_asks_for_the_full_code(cast, sms):
+    from ewers.services import region_upsert
+
+    region_upsert(code="T-1-11", name="Look-alike", level="community", parent=cast.places["district"])
+    cast.lab.coverage.add(cast.places["district"])
+    body = sms.send("T111 P01 3 B2").json()
+    assert body["status"] == "refused" and body["reply"].startswith("Not saved: T111 names several communities")
+    assert FieldReport.objects.count() == 0
+    # The full code names one of them exactly.
+    report = FieldReport.objects.get(pk=sms.send("t-1-1-1 P01 3 B2", id="m-2").json()["report"])
+    assert report.community == cast.places["c1"]
+
+
 def test_a_time_in_the_future_is_refused_in_words(sms):
     body = sms.send("T111 P01 3 B2", received_at="2099-01-01T00:00:00Z").json()
     assert body["status"] == "refused" and "future" in body["reply"]
@@ -232,6 +245,11 @@ def test_a_flood_from_one_number_is_cut_off_and_told_so(sms):
     assert "Retry-After" in response
     # Another number through the same gateway is not held back.
     assert sms.send("T111 P01 3 B2", sender=STRANGER_NUMBER, id="f-4").status_code == 200
+    # Counted by the number's keyed hash, never by the number.
+    from django.core.cache import cache
+
+    keys = [key for key in cache._cache if "sms_sender" in key]  # LocMemCache (config/settings_test.py)
+    assert len(keys) == 2 and not any(digits in key for key in keys for digits in CLEAR)
 
 
 # --- The number is never in clear ------------------------------------------------------
