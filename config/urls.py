@@ -61,6 +61,7 @@ urlpatterns = [
     path("assignments/", include((alert_urls.assignment_urlpatterns, "assignments"))),
     path("notifications/", include((alert_urls.notification_urlpatterns, "notifications"))),
     path("handoffs/", include((alert_urls.handoff_urlpatterns, "handoffs"))),
+    path("triage/", include("intake.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ewers.api.urls")),

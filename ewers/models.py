@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
@@ -348,6 +349,9 @@ class GatewayToken(models.Model):
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    # A gateway that signs its requests (docs/sms.md, "Signature"): the HMAC key, which
+    # must be kept itself to check a signature, so encrypted at rest; shown once when set.
+    signing_secret = EncryptedCharField(_("signing secret"), max_length=128, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -360,3 +364,7 @@ class GatewayToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def signs(self) -> bool:
+        return bool(self.signing_secret)

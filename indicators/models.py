@@ -227,6 +227,19 @@ class FieldReport(models.Model):
         _("idempotency fingerprint"), max_length=64, null=True, blank=True, editable=False
     )
 
+    # Set when the report was saved if the same author had already reported the same
+    # community and readings within EWERS_DUPLICATE_WINDOW_MINUTES of its observation (an
+    # SMS and a web form for one visit, say): a flag for the coordinator, nothing is merged.
+    possible_duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("possible duplicate of"),
+    )
+
     history = HistoricalRecords(excluded_fields=["source_reference", "narrative", "idempotency_fingerprint"])
 
     objects = FieldReportQuerySet.as_manager()

@@ -48,6 +48,9 @@ EWERS_ACK_HOURS = {
 }
 # The address of this site, for the links in notification e-mails.
 EWERS_SITE_URL = env.str("EWERS_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A report with the same monitor, community and readings as another observed within this
+# many minutes of it is flagged as a possible duplicate (an SMS and a web form, say).
+EWERS_DUPLICATE_WINDOW_MINUTES = env_int("EWERS_DUPLICATE_WINDOW_MINUTES", 120, minimum=0)
 # CSV import limits (page and API).
 EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
 EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)

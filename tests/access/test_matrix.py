@@ -24,8 +24,11 @@ from alerts.models import Alert, Assignment, Handoff, Notification
 from alerts.services import alert_note_add, assignment_acknowledge, assignment_hand_off
 from ewers.choices import HandlingLevel, Role
 from ewers.models import Region, User
+from ewers.services import gateway_token_issue
 from indicators.models import FieldReport
 from indicators.services import report_score
+from intake.models import TriageItem
+from intake.services import sender_number_register, sms_receive
 from tests import factories
 from tests.conftest import Cast
 from tests.securitykey import SoftKey
@@ -59,6 +62,11 @@ WITHHELD_ENTITLED = {
     KEY_COORD: {"coordinator"},
     KEY_POLICE: {"police"},
 }
+# Phone numbers are never shown in clear to anyone (issue 15): the digits after the country
+# code of the analyst's registered number and of an unregistered sender's.
+PHONE_REGISTERED, PHONE_STRANGER = "+60123456789", "+60198765432"
+NOBODY: set[str] = set()
+PHONES_CLEAR = {"123456789": NOBODY, "198765432": NOBODY}
 
 
 @dataclass
@@ -81,6 +89,8 @@ class World:
     # Security keys are no share's: "in" is the coordinator's, "out" the police responder's.
     key_in: Authenticator
     key_out: Authenticator
+    triage_in: TriageItem
+    triage_out: TriageItem
     c_in: Region
     c_out: Region
     notifications: dict[str, int] = field(default_factory=dict)
@@ -124,6 +134,17 @@ def world(cast: Cast) -> World:
     alert_note_add(alert=alert_in, user=cast.cso_user, text=NOTE_ORG, audience=NoteAudience.ORGANISATION)
     alert_note_add(alert=alert_in, user=cast.coordinator, text=NOTE_COORD, audience=NoteAudience.COORDINATORS)
     alert_note_add(alert=alert_in, user=cast.cso_user, text=NOTE_ALL, audience=NoteAudience.ASSIGNED)
+    # SMS: the analyst's number registered; a message from an unregistered number naming a
+    # community on each side, waiting in the triage queue.
+    gateway, _key = gateway_token_issue(name="matrix-sms", user=cast.coordinator)
+    sender_number_register(user=cast.analyst, number=PHONE_REGISTERED)
+    triage = {
+        side: sms_receive(
+            gateway=gateway, sender=PHONE_STRANGER, text=f"{c.code} P01 2 C3 seen", message_id=f"matrix-{side}"
+        ).triage
+        for side, c in (("in", c_in), ("out", c_out))
+    }
+    triage_in, triage_out = (TriageItem.objects.get(pk=int(str(triage[side])[1:])) for side in ("in", "out"))
     users = {
         "analyst": cast.analyst,
         "other_analyst": cast.other_analyst,
@@ -145,6 +166,8 @@ def world(cast: Cast) -> World:
         handoff_out=handoff_out,
         key_in=security_key_add(cast.coordinator, KEY_COORD),
         key_out=security_key_add(cast.police_user, KEY_POLICE),
+        triage_in=triage_in,
+        triage_out=triage_out,
         c_in=c_in,
         c_out=c_out,
     )
@@ -253,7 +276,7 @@ def request(world: World, role: str, case: Case, side: str) -> tuple[int, bytes]
 def leaks(role: str, content: bytes) -> list[str]:
     """Source references, withheld narratives, reporters' names and notes served to a role
     not entitled to them."""
-    protected = ENTITLED | WITHHELD_ENTITLED
+    protected = ENTITLED | WITHHELD_ENTITLED | PHONES_CLEAR
     return [secret for secret, entitled in protected.items() if secret.encode() in content and role not in entitled]
 
 
@@ -674,12 +697,43 @@ CASES: list[Case] = [
         target="key",
     ),
     Case("api-logout", {"in": "401 401 401 401 401 401 401"}, method="post", api=True),
+    # The triage queue of SMS from unregistered numbers: coordinators covering the community
+    Case("triage:list", {"in": "302 403 403 403 403 200 403"}),
+    Case("triage:list", {"in": "302 403 403 403 403 200 403"}, query="?state=all"),
+    Case(
+        "triage:detail",
+        {"in": "302 404 404 404 404 200 404", "out": "302 404 404 404 404 404 404"},
+        target="triage",
+    ),
+    Case(
+        "triage:accept",
+        {"in": "302 404 404 404 404 302 404", "out": "302 404 404 404 404 404 404"},
+        method="post",
+        target="triage",
+        body={"source_reliability": "B", "information_credibility": "2"},
+    ),
+    Case(
+        "triage:discard",
+        {"in": "302 404 404 404 404 302 404", "out": "302 404 404 404 404 404 404"},
+        method="post",
+        target="triage",
+    ),
+    # The SMS gateway: a gateway's named token only (tests/intake/api/test_gateway.py), never a user
+    Case(
+        "api-gateway-sms",
+        {"in": "401 403 403 403 403 403 403"},
+        method="post",
+        api=True,
+        body={"from": "+60111222333", "text": "T-1-1-1 P01 2 B2", "id": "matrix-1"},
+    ),
     # The admin's token and audit pages: administrators only (others go to the sign-in,
     # which refuses a signed-in user who is not staff: tests/ewers/test_security_two_factor.py)
     Case("admin:ewers_gatewaytoken_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:ewers_gatewaytoken_add", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:ewers_apitoken_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_changelist", {"in": "302 302 302 302 302 302 200"}),
+    Case("admin:intake_sendernumber_changelist", {"in": "302 302 302 302 302 302 200"}),
+    Case("admin:intake_sendernumber_add", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_verify", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:retention_retentionrun_changelist", {"in": "302 302 302 302 302 302 200"}),
 ]
