@@ -6,7 +6,9 @@
 - ``reports``: field reports checked, saved (idempotent per key), verified or disputed;
 - ``scoring``: a community assessed from its recent readings by the pure core
   (``indicators.scoring``), the assessment handed to the alerting layer above
-  (``indicators.hooks``) in the same transaction, the sweep of reports left unscored.
+  (``indicators.hooks``) in the same transaction, the sweep of reports left unscored;
+- ``risk``: each community's current and weekly risk, kept with each assessment for the
+  dashboard, and rebuilt from the assessments when needed.
 
 Who may log or verify reports is ``indicators.permissions``.
 """
@@ -26,6 +28,7 @@ from indicators.services.reports import (
     field_report_validate,
     field_report_verify,
 )
+from indicators.services.risk import risk_rebuild, risk_recompute, risk_record
 from indicators.services.scoring import (
     communities_to_rescore,
     community_assess,
@@ -55,5 +58,8 @@ __all__ = [
     "indicator_upsert",
     "report_score",
     "reports_sweep",
+    "risk_rebuild",
+    "risk_recompute",
+    "risk_record",
     "scoring_config",
 ]
