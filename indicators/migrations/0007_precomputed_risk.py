@@ -42,7 +42,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("ewers", "0004_collaborative_response"),
-        ("indicators", "0004_handling_levels"),
+        ("indicators", "0006_possible_duplicate"),
     ]
 
     operations = [
