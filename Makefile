@@ -43,7 +43,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts analytics audit demo bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts learning analytics audit demo bench
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The pipeline's figures on PostgreSQL and Redis, each beside a baseline of the same run
@@ -58,7 +58,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 typecheck: setup
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts analytics audit demo bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts learning analytics audit demo bench
 
 format: setup
 	$(BIN)/ruff check --fix .

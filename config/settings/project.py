@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "ewers",
     "indicators",
     "alerts",
+    "learning",
     "analytics",
     "audit",
     "demo",

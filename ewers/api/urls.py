@@ -15,5 +15,6 @@ urlpatterns = [
     *router.urls,
     path("", include("indicators.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("learning.api.urls")),
     path("", include("analytics.api.urls")),
 ]
