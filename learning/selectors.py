@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
+from alerts.choices import AlertState
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
 from ewers.models import Region, User
 from learning.models import Incident
+from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
 
 
 def incidents_visible(user: User) -> QuerySet[Incident]:
@@ -40,3 +48,92 @@ def incident_alerts_linkable(user: User) -> QuerySet[Alert]:
     """The alerts the user may link an incident to: those they see (the service also asks
     that the alert be of the incident's community and opened before it)."""
     return alerts_visible(user, with_timeline=False)
+
+
+# --- Alert quality ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Alert quality over a span: overall and per level, indicator and month."""
+
+    since: datetime
+    window_days: int
+    overall: Quality
+    by_level: list[tuple[str, Quality]]
+    by_indicator: list[tuple[str, Quality]]
+    by_period: list[tuple[str, Quality]]
+
+
+def alert_quality_facts(
+    user: User, *, since: datetime, communities: QuerySet[Region] | None = None
+) -> tuple[list[AlertFact], list[IncidentFact]]:
+    """The alerts opened and the incidents that occurred since ``since`` in the user's
+    share (in ``communities`` when given), as plain facts for ``learning.quality``."""
+    alerts = Alert.objects.visible_to(user).filter(opened_at__gte=since)
+    incidents = Incident.objects.visible_to(user).filter(occurred_at__gte=since)
+    if communities is not None:
+        alerts = alerts.filter(community__in=communities.values("pk"))
+        incidents = incidents.filter(community__in=communities.values("pk"))
+    alert_facts = [
+        AlertFact(
+            id=row["pk"],
+            community=row["community_id"],
+            opened_at=row["opened_at"],
+            level=row["level"],
+            indicators=tuple(dict.fromkeys(str(c.get("indicator", "")) for c in row["explanation"] or [])),
+            dismissed=row["state"] == AlertState.DISMISSED,
+            outcome=row["outcome"],
+        )
+        for row in alerts.order_by().values(
+            "pk", "community_id", "opened_at", "level", "state", "outcome", "explanation"
+        )
+    ]
+    links: dict[int, set[int]] = defaultdict(set)
+    through = Incident.alerts.through.objects.filter(incident__in=incidents.values("pk"))
+    for incident_id, alert_id in through.values_list("incident_id", "alert_id"):
+        links[incident_id].add(alert_id)
+    incident_facts = [
+        IncidentFact(id=pk, community=community, occurred_at=at, alerts=frozenset(links.get(pk, ())))
+        for pk, community, at in incidents.order_by().values_list("pk", "community_id", "occurred_at")
+    ]
+    return alert_facts, incident_facts
+
+
+def alert_quality_report(
+    user: User,
+    *,
+    since: datetime,
+    now: datetime | None = None,
+    communities: QuerySet[Region] | None = None,
+    level: str | None = None,
+    indicator: str | None = None,
+    period: str | None = None,
+) -> QualityReport:
+    """Alert quality in the user's share since ``since``, matched within
+    ``EWERS_OUTCOME_DAYS``; ``level``, ``indicator`` and ``period`` (a month, "2026-03")
+    narrow the alerts (and, for the period, the incidents) measured."""
+    now = now or timezone.now()
+    window = timedelta(days=settings.EWERS_OUTCOME_DAYS)
+    alerts, incidents = alert_quality_facts(user, since=since, communities=communities)
+    pool_incidents = incidents
+    if level:
+        alerts = [a for a in alerts if a.level == level]
+    if indicator:
+        alerts = [a for a in alerts if indicator in a.indicators]
+    # The alerts that may have warned: of the level and indicator asked, in any month.
+    pool_alerts = alerts
+    if period:
+        alerts = [a for a in alerts if month_of(a.opened_at) == period]
+        incidents = [i for i in incidents if month_of(i.occurred_at) == period]
+    overall = quality_measure(
+        alerts, incidents, window=window, now=now, alerts_pool=pool_alerts, incidents_pool=pool_incidents
+    )
+    return QualityReport(
+        since=since,
+        window_days=settings.EWERS_OUTCOME_DAYS,
+        overall=overall,
+        by_level=quality_by(alerts, incidents, by="level", window=window, now=now),
+        by_indicator=quality_by(alerts, incidents, by="indicator", window=window, now=now),
+        by_period=quality_by(alerts, incidents, by="period", window=window, now=now),
+    )

@@ -665,6 +665,7 @@ CASES: list[Case] = [
         {"in": "401 404 404 404 200 200 404", "out": "401 404 404 200 404 404 404"},
         target="incident",
     ),
+    Case("api-alert-quality", {"in": "401 403 403 403 403 200 403"}),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}, query="?level=district&weeks=12"),
     # Signing in and out, accounts and two-factor pages (issue 12)
