@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from alerts.choices import AlertState
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
-from ewers.models import Region, User
+from ewers.models import Region, Theme, User
+from indicators.choices import Polarity, Verification
+from indicators.models import FieldReport, Reading
 from learning.models import Incident
 from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
+from learning.surges import BASELINE_WEEKS, RECENT_DAYS, Surge, is_stale, surge_assess
 
 
 def incidents_visible(user: User) -> QuerySet[Incident]:
@@ -137,3 +141,113 @@ def alert_quality_report(
         by_indicator=quality_by(alerts, incidents, by="indicator", window=window, now=now),
         by_period=quality_by(alerts, incidents, by="period", window=window, now=now),
     )
+
+
+# --- Surges and silence -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurgeRow:
+    """A community and theme whose last 7 days of readings surged over its baseline."""
+
+    community_id: int
+    community_code: str
+    community_name: str
+    theme_code: str
+    theme_name: str
+    surge: Surge
+
+
+def _weekly_counts(at: str, now: datetime, recent_days: int) -> dict[str, Count]:
+    """Counts of the rows whose ``at`` falls in the recent span (``recent``) and in each
+    of the BASELINE_WEEKS weeks before it (``w1`` the nearest)."""
+    recent_start = now - timedelta(days=recent_days)
+    counts = {"recent": Count("id", filter=Q(**{f"{at}__gt": recent_start, f"{at}__lte": now}))}
+    for week in range(1, BASELINE_WEEKS + 1):
+        end = recent_start - timedelta(weeks=week - 1)
+        counts[f"w{week}"] = Count("id", filter=Q(**{f"{at}__gt": end - timedelta(weeks=1), f"{at}__lte": end}))
+    return counts
+
+
+def _baseline(row: dict[str, Any]) -> list[int]:
+    return [int(row[f"w{week}"]) for week in range(1, BASELINE_WEEKS + 1)]
+
+
+def surges_build(
+    user: User, *, now: datetime | None = None, communities: QuerySet[Region] | None = None
+) -> list[SurgeRow]:
+    """The surges in the user's coverage (in ``communities`` when given), largest first.
+
+    Counts the readings of risk indicators above their scale's minimum (something was
+    seen) from reports not disputed, per community and theme: an aggregate over every
+    organisation's reports, like the risk score the coverage already sees."""
+    now = now or timezone.now()
+    if communities is None:
+        communities = Region.objects.visible_to(user).communities()
+    start = now - timedelta(days=RECENT_DAYS) - timedelta(weeks=BASELINE_WEEKS)
+    rows = (
+        Reading.objects.filter(
+            report__community__in=communities.values("pk"),
+            report__observed_at__gt=start,
+            report__observed_at__lte=now,
+            indicator__polarity=Polarity.RISK,
+            value__gt=F("indicator__scale_min"),
+        )
+        .exclude(report__verification=Verification.DISPUTED)
+        .order_by()
+        .values("report__community", "indicator__theme")
+        .annotate(**_weekly_counts("report__observed_at", now, RECENT_DAYS))
+    )
+    flagged: list[tuple[int, int | None, Surge]] = []
+    for row in rows:
+        surge = surge_assess(
+            int(row["recent"]),
+            _baseline(row),
+            multiple=settings.EWERS_SURGE_MULTIPLE,
+            floor=settings.EWERS_SURGE_MIN_READINGS,
+        )
+        if surge.flagged:
+            flagged.append((row["report__community"], row["indicator__theme"], surge))
+    if not flagged:
+        return []
+    places = Region.objects.in_bulk([c for c, _t, _s in flagged])
+    themes = Theme.objects.in_bulk([t for _c, t, _s in flagged if t is not None])
+    result = []
+    for community_id, theme_id, surge in flagged:
+        place = places[community_id]
+        theme = themes.get(theme_id) if theme_id is not None else None
+        result.append(
+            SurgeRow(
+                community_id=community_id,
+                community_code=place.code,
+                community_name=place.name,
+                theme_code=theme.code if theme else "",
+                theme_name=theme.name if theme else "",
+                surge=surge,
+            )
+        )
+    return sorted(result, key=lambda r: (-(r.surge.recent - r.surge.baseline), r.community_code, r.theme_code))
+
+
+def stale_community_ids(
+    user: User, *, now: datetime | None = None, communities: QuerySet[Region] | None = None
+) -> set[int]:
+    """The communities of the user's coverage whose usual reporting stopped: none in the
+    last EWERS_STALE_DAYS, after a weekly mean of at least EWERS_STALE_MIN_WEEKLY_REPORTS
+    over the 8 weeks before (``learning.surges.is_stale``)."""
+    now = now or timezone.now()
+    if communities is None:
+        communities = Region.objects.visible_to(user).communities()
+    days = settings.EWERS_STALE_DAYS
+    start = now - timedelta(days=days) - timedelta(weeks=BASELINE_WEEKS)
+    rows = (
+        FieldReport.objects.filter(community__in=communities.values("pk"), observed_at__gt=start, observed_at__lte=now)
+        .order_by()
+        .values("community")
+        .annotate(**_weekly_counts("observed_at", now, days))
+    )
+    return {
+        row["community"]
+        for row in rows
+        if is_stale(int(row["recent"]), _baseline(row), min_weekly=settings.EWERS_STALE_MIN_WEEKLY_REPORTS)
+    }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from learning.api import views
@@ -7,4 +8,7 @@ from learning.api import views
 router = SimpleRouter()
 router.register("incidents", views.IncidentViewSet, basename="api-incident")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("surges/", views.SurgesView.as_view(), name="api-surges"),
+    *router.urls,
+]

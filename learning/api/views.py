@@ -6,7 +6,11 @@ through ``learning.services``; the serializers only translate.
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -18,12 +22,12 @@ from rest_framework.views import APIView
 
 from ewers.api.parsers import LimitedJSONParser
 from ewers.api.viewsets import ShareViewSet
-from ewers.models import User
+from ewers.models import Region, User
 from learning.api.serializers import IncidentInputSerializer, IncidentSerializer
 from learning.filters import IncidentFilter
 from learning.models import Incident
 from learning.permissions import MAY_NOT_RECORD, incident_may_record
-from learning.selectors import incident_get, incidents_visible
+from learning.selectors import incident_get, incidents_visible, stale_community_ids, surges_build
 from learning.services import incident_record
 
 INCIDENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident's id.")
@@ -78,3 +82,38 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareVie
         incident = incident_record(user=self.user, **serializer.service_arguments())
         fresh = incident_get(self.user, incident.pk)
         return Response(IncidentSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class SurgesView(APIView):
+    """Surges and silent communities in the user's coverage (docs/learning.md)."""
+
+    @extend_schema(
+        summary="Communities and themes whose last 7 days of readings exceed their 8-week baseline, "
+        "and communities whose usual reporting has stopped (stale).",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        now = timezone.now()
+        surges = surges_build(user, now=now)
+        stale = Region.objects.filter(pk__in=stale_community_ids(user, now=now)).order_by("code")
+        return Response(
+            {
+                "at": now.isoformat(),
+                "multiple": settings.EWERS_SURGE_MULTIPLE,
+                "min_readings": settings.EWERS_SURGE_MIN_READINGS,
+                "results": [
+                    {
+                        "community": row.community_code,
+                        "community_name": row.community_name,
+                        "theme": row.theme_code,
+                        "theme_name": row.theme_name,
+                        "recent": row.surge.recent,
+                        "baseline": row.surge.baseline,
+                        "ratio": row.surge.ratio,
+                    }
+                    for row in surges
+                ],
+                "stale": [{"community": c.code, "community_name": c.name} for c in stale],
+            }
+        )

@@ -666,6 +666,7 @@ CASES: list[Case] = [
         target="incident",
     ),
     Case("api-alert-quality", {"in": "401 403 403 403 403 200 403"}),
+    Case("api-surges", {"in": "401 200 200 200 200 200 200"}),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}, query="?level=district&weeks=12"),
     # Signing in and out, accounts and two-factor pages (issue 12)
