@@ -77,6 +77,7 @@ SPECTACULAR_SETTINGS = {
         "RegionLevelEnum": "ewers.choices.RegionLevel",
         "AlertStateEnum": "alerts.choices.AlertState",
         "AssignmentStateEnum": "alerts.choices.AssignmentState",
+        "IncidentKindEnum": "learning.choices.IncidentKind",
     },
 }
 

@@ -63,7 +63,7 @@ EWERS_SURGE_MULTIPLE = env_float("EWERS_SURGE_MULTIPLE", 2.0, minimum=1.0)
 EWERS_SURGE_MIN_READINGS = env_int("EWERS_SURGE_MIN_READINGS", 5, minimum=1)
 # Silence: a community that usually reports (at least this many reports a week on average
 # over the 8 weeks before) and sent none for EWERS_STALE_DAYS is shown stale, not low.
-EWERS_STALE_MIN_WEEKLY_REPORTS = env_float("EWERS_STALE_MIN_WEEKLY_REPORTS", 1.0, minimum=0.01)
+EWERS_STALE_MIN_WEEKLY_REPORTS = env_float("EWERS_STALE_MIN_WEEKLY_REPORTS", 1.5, minimum=0.01)
 EWERS_STALE_DAYS = env_int("EWERS_STALE_DAYS", 14, minimum=1)
 # Boundary import (docs/boundaries.md): the largest GeoJSON file, and the simplification
 # tolerance in degrees of the drawn outline per level: country, region, district, community.
