@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,10 +27,19 @@ def incidents_visible(user: User) -> QuerySet[Incident]:
     """Incidents the user may see, latest first, each with its community, recorder and
     the linked alerts the user may see (a responder does not learn of other alerts)."""
     linked = Alert.objects.visible_to(user).order_by("opened_at", "id")
+    # An alert of its community opened within EWERS_OUTCOME_DAYS before it warned of it too
+    # (learning.quality.warned), linked or not; only alerts the user sees are looked at.
+    window = timedelta(days=settings.EWERS_OUTCOME_DAYS)
+    nearby = Alert.objects.visible_to(user).filter(
+        community=OuterRef("community"),
+        opened_at__lte=OuterRef("occurred_at"),
+        opened_at__gte=ExpressionWrapper(OuterRef("occurred_at") - window, output_field=DateTimeField()),
+    )
     return (
         Incident.objects.visible_to(user)
         .select_related("community__district", "organisation", "recorded_by")
         .prefetch_related(Prefetch("alerts", queryset=linked))
+        .annotate(alert_nearby=Exists(nearby))
         .order_by("-occurred_at", "-id")
     )
 

@@ -46,9 +46,9 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
         return [alert.pk for alert in incident.alerts.all()]
 
     def get_preceded_by_alert(self, incident: Incident) -> bool:
-        """Whether the recorder linked an alert that warned of it (the register's word;
-        alert quality also matches by place and time: docs/learning.md)."""
-        return bool(incident.alerts.all())
+        """Whether an alert warned of it: one linked, or one of its community opened within
+        EWERS_OUTCOME_DAYS before it (``incidents_visible``; docs/learning.md)."""
+        return bool(incident.alerts.all()) or bool(getattr(incident, "alert_nearby", False))
 
 
 class IncidentInputSerializer(serializers.Serializer[Any]):

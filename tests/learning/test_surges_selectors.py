@@ -77,6 +77,7 @@ def test_a_community_whose_reporting_stopped_is_stale_not_low(cast, client, sett
     client.force_login(cast.coordinator)
     html = client.get(f"/communities/{c1.code}/").content.decode()
     assert "Stale" in html and "read it as unknown, not low" in html
+    assert "signal-stale" in html and "badge-large level-low" not in html
     assert "Stale" not in client.get(f"/communities/{c2.code}/").content.decode()
     body = APIClient()
     body.force_authenticate(cast.coordinator)

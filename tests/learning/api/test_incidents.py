@@ -80,3 +80,14 @@ def test_bad_input_answers_400_by_field_and_saves_nothing(cast, overrides, field
 def test_analysts_may_not_record(cast):
     assert client_of(cast.analyst).post(URL, body(), format="json").status_code == 403
     assert client_of(cast.analyst).get(URL).json()["count"] == 0
+
+
+def test_an_alert_of_its_community_shortly_before_counts_as_a_warning_without_a_link(raised, cast, client):
+    now = timezone.now().isoformat()
+    after = client_of(cast.coordinator).post(URL, body(occurred_at=now), format="json").json()
+    before = client_of(cast.coordinator).post(URL, body(occurred_at="2026-01-02T09:00:00+08:00"), format="json").json()
+    assert (after["alerts"], after["preceded_by_alert"]) == ([], True)  # the rule of learning.quality.warned
+    assert before["preceded_by_alert"] is False  # long before the alert opened
+    client.force_login(cast.coordinator)
+    page = client.get("/incidents/").content.decode()
+    assert "An alert of its community came before it" in page and "No alert before it" in page
