@@ -155,6 +155,10 @@ class Theme(models.Model):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # The Malay texts, named as django-modeltranslation would name them, so that a later
+    # move to it keeps these columns (indicator frameworks carry both languages).
+    name_ms = models.CharField(_("name (Malay)"), max_length=200, blank=True)
+    description_ms = models.TextField(_("description (Malay)"), blank=True)
     # Weapons, specific threats, travel to fight: the police are assigned at once, whatever
     # the tiers say; for other themes they are the reserve a decline or a missed deadline
     # brings in (alerts.routing).

@@ -36,6 +36,10 @@ class Indicator(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # The Malay texts (named as django-modeltranslation would name them): an indicator
+    # framework (indicators.frameworks) carries both languages.
+    name_ms = models.CharField(_("name (Malay)"), max_length=200, blank=True)
+    description_ms = models.TextField(_("description (Malay)"), blank=True)
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
     theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("theme"))
     polarity = models.CharField(_("polarity"), max_length=16, choices=Polarity.choices, default=Polarity.RISK)
@@ -47,6 +51,12 @@ class Indicator(models.Model):
         default=dict,
         blank=True,
         help_text=_('What each value means, e.g. {"0": "none", "4": "severe"}.'),
+    )
+    scale_labels_ms = models.JSONField(
+        _("value labels (Malay)"),
+        default=dict,
+        blank=True,
+        help_text=_('The same in Malay, e.g. {"0": "tiada", "4": "teruk"}.'),
     )
     threshold_moderate = models.FloatField(_("moderate threshold"))
     threshold_high = models.FloatField(_("high threshold"))

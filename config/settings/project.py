@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "learning",
     "analytics",
     "audit",
+    "retention",
     "demo",
 ]
 

@@ -1,5 +1,6 @@
-"""Writes of the core domain: places and organisations (``places``), and accounts with
-their passwords and tokens (``accounts``)."""
+"""Writes of the core domain: places and organisations (``places``), accounts with
+their passwords and tokens (``accounts``), and organisations with their users from CSV
+files (``directory``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ewers.services.accounts import (
     user_tokens_revoke,
     user_upsert,
 )
+from ewers.services.directory import DirectoryImportError, DirectoryImportResult, directory_import
 from ewers.services.places import (
     REGION_BATCH,
     REGION_READ_CHUNK,
@@ -39,6 +41,8 @@ __all__ = [
     "GATEWAY_TOKEN_PREFIX",
     "REGION_BATCH",
     "REGION_READ_CHUNK",
+    "DirectoryImportError",
+    "DirectoryImportResult",
     "RegionCounts",
     "RegionRow",
     "_regions_read",
@@ -46,6 +50,7 @@ __all__ = [
     "api_token_issue",
     "api_token_revoke",
     "api_tokens_clear_expired",
+    "directory_import",
     "gateway_token_issue",
     "gateway_tokens_revoke",
     "organisation_tokens_revoke",
