@@ -140,7 +140,7 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: s
                 [
                     a.name,
                     "\u2014" if a.score is None else f"{a.score:.0f}",
-                    labels.get(a.level, not_assessed),
+                    labels.get(a.level, not_assessed) + (f" \u2014 {a.signals}" if a.signals else ""),
                     a.open_alerts,
                     link,
                     # The score itself (the colour is the level): what the page's numbers are checked by.

@@ -31,7 +31,9 @@ from analytics.forms import HEATMAP_DEFAULTS, HeatmapForm, OverviewForm, form_da
 from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
 from ewers.api.throttling import throttled_page
 from ewers.http import AuthenticatedHttpRequest
+from ewers.models import Region
 from indicators.selectors import assessment_latest, community_get
+from learning.selectors import SurgeRow, stale_community_ids, surges_build
 
 HEATMAP_FIELDS = ["level", "region", "theme", "category", "weeks", "stat"]
 AREAS_PER_PAGE = 50
@@ -104,6 +106,14 @@ def _map_legend(query: HeatmapQuery) -> str:
     return str(_("Level of the highest community"))
 
 
+def _signals_text(surges: list[SurgeRow], stale: bool) -> str:
+    """The map's hover line for a community's surges and silence."""
+    parts = [_("Surge: %(theme)s") % {"theme": surge.theme_name} for surge in surges]
+    if stale:
+        parts.append(_("Stale: its usual reporting stopped"))
+    return "; ".join(parts)
+
+
 @login_required
 @require_GET
 def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -118,7 +128,24 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     links = _area_links(data.areas, query)
     order = _by_score(data)
     shown = order[:MATRIX_ROWS]
-    rows = [{"area": data.areas[i], "link": links[i]} for i in order]
+    surges: dict[int, list[SurgeRow]] = {}
+    stale: set[int] = set()
+    if query.level == AreaLevel.COMMUNITY:
+        # Two aggregate queries over the coverage, whatever the number of communities.
+        for surge in surges_build(request.user):
+            surges.setdefault(surge.community_id, []).append(surge)
+        stale = stale_community_ids(request.user)
+        for area in data.areas:
+            area.signals = _signals_text(surges.get(area.pk, []), area.pk in stale)
+    rows = [
+        {
+            "area": data.areas[i],
+            "link": links[i],
+            "surges": surges.get(data.areas[i].pk, []),
+            "stale": data.areas[i].pk in stale,
+        }
+        for i in order
+    ]
     context.update(
         {
             "query": query,
@@ -186,6 +213,8 @@ def community_page(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
         "explanation_figure": figures.community_explanation(shares) if shares else None,
         "trend_days": TREND_DAYS,
         "district_linked": selectors.community_district_visible(user, community),
+        "surges": surges_build(user, communities=Region.objects.filter(pk=community.pk)),
+        "stale": community.pk in stale_community_ids(user, communities=Region.objects.filter(pk=community.pk)),
     }
     return render(request, "analytics/community.html", context)
 

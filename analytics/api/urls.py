@@ -6,4 +6,5 @@ from analytics.api import views
 
 urlpatterns = [
     path("heatmap/", views.HeatmapView.as_view(), name="api-heatmap"),
+    path("alert-quality/", views.AlertQualityView.as_view(), name="api-alert-quality"),
 ]

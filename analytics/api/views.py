@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import timedelta
+from typing import Any, cast
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alerts.choices import ALERT_LEVELS
 from analytics.api.serializers import HeatmapSerializer
 from analytics.choices import AreaLevel, Stat
 from analytics.forms import HeatmapForm, form_data
 from analytics.selectors import heatmap_build
+from analytics.selectors.quality import quality_table
 from ewers.models import User
 from indicators.choices import Category
+from learning.permissions import MAY_NOT_READ_QUALITY, alert_quality_may_read
 
 PARAMETERS = [
     OpenApiParameter(
@@ -102,3 +108,53 @@ class HeatmapView(APIView):
 
 def _float(value: float | None) -> float | None:
     return None if value is None else float(value)
+
+
+class AlertQualityQuerySerializer(serializers.Serializer[Any]):
+    """The query of ``GET /api/v1/alert-quality/``."""
+
+    months = serializers.IntegerField(min_value=1, max_value=36, default=12)
+    level = serializers.ChoiceField(choices=[(level, level) for level in ALERT_LEVELS], required=False)
+    indicator = serializers.CharField(max_length=64, required=False)
+    period = serializers.RegexField(
+        r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        error_messages={"invalid": _("A month such as 2026-03.")},
+    )
+
+
+class AlertQualityView(APIView):
+    """Coordinators: how often their alerts were right (docs/learning.md)."""
+
+    @extend_schema(
+        summary="Alert quality: precision, recall, median lead time and dismissed share, overall and "
+        "per level, indicator and month; figures resting on fewer than k alerts or incidents are null.",
+        parameters=[
+            OpenApiParameter("months", OpenApiTypes.INT, description=_("Months back, 1–36 (default 12).")),
+            OpenApiParameter(
+                "level", OpenApiTypes.STR, enum=list(ALERT_LEVELS), description=_("Alerts of this level.")
+            ),
+            OpenApiParameter("indicator", OpenApiTypes.STR, description=_("Alerts whose explanation names it (code).")),
+            OpenApiParameter("period", OpenApiTypes.STR, description=_("One month, e.g. 2026-03.")),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 403: OpenApiResponse(description="Coordinators only.")},
+    )
+    def get(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        if not alert_quality_may_read(user):
+            raise PermissionDenied(MAY_NOT_READ_QUALITY)
+        query = AlertQualityQuerySerializer(
+            data=form_data(request.query_params, list(AlertQualityQuerySerializer().fields))
+        )
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        now = timezone.now()
+        table = quality_table(
+            user,
+            since=now - timedelta(days=30 * data["months"]),
+            now=now,
+            level=data.get("level"),
+            indicator=data.get("indicator"),
+            period=data.get("period"),
+        )
+        return Response(table.as_dict())

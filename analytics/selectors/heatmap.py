@@ -96,6 +96,8 @@ class HeatmapArea:
     reports_current: int = 0
     reports_by_week: list[int] = field(default_factory=list)
     score_weeks: list[int] = field(default_factory=list)
+    # Pages only: the community's surges and silence in words (learning.selectors), for the map's hover.
+    signals: str = ""
 
 
 @dataclass

@@ -28,6 +28,7 @@ from alerts.choices import ALERT_LEVELS, AlertState, AssignmentState, IncidentOu
 from alerts.models import Alert, Assignment
 from alerts.selectors import alerts_visible
 from analytics.selectors.heatmap import communities_covered
+from analytics.selectors.quality import QUALITY_SPAN_DAYS, QualityTable, quality_table
 from ewers.choices import Sector
 from ewers.models import Region, RegionQuerySet, User
 from indicators.models import RiskAssessment
@@ -63,12 +64,17 @@ class OrganisationPerformance:
 
 @dataclass(frozen=True)
 class AlertQuality:
+    """The closings of the period (the coordinators' answers to "did an incident follow?")
+    and, measured against the incident register over a year, precision, recall, lead time
+    and the dismissed share (``measured``: docs/learning.md)."""
+
     closed: int
     resolved: int
     dismissed: int
     incident_yes: int
     incident_no: int
     incident_unknown: int
+    measured: QualityTable | None = None
 
     @property
     def known(self) -> int:
@@ -266,6 +272,12 @@ def overview_build(user: User, *, days: int, region: Region | None = None, now: 
         incident_yes=closed.get(IncidentOutcome.YES, 0),
         incident_no=closed.get(IncidentOutcome.NO, 0),
         incident_unknown=closed.get(IncidentOutcome.UNKNOWN, 0),
+        measured=quality_table(
+            user,
+            since=now - timedelta(days=QUALITY_SPAN_DAYS),
+            now=now,
+            communities=communities_covered(user, region),
+        ),
     )
     return Overview(
         rising={d: rising_communities(user, days=d, region=region, now=now) for d in (7, 30)},

@@ -79,6 +79,7 @@ SPECTACULAR_SETTINGS = {
         "RegionLevelEnum": "ewers.choices.RegionLevel",
         "AlertStateEnum": "alerts.choices.AlertState",
         "AssignmentStateEnum": "alerts.choices.AssignmentState",
+        "IncidentKindEnum": "learning.choices.IncidentKind",
     },
 }
 

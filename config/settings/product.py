@@ -56,6 +56,18 @@ EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
 EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)
 # Heatmap CSV export: a cell backed by fewer reports than this is left blank (do no harm).
 EWERS_EXPORT_MIN_REPORTS = env_int("EWERS_EXPORT_MIN_REPORTS", 5, minimum=1)
+# Learning (docs/learning.md): an alert is "followed by an incident" when one happens in its
+# community within this many days of its opening; the same lead time counts an incident as
+# "preceded by an alert" (precision and recall of the alerts).
+EWERS_OUTCOME_DAYS = env_int("EWERS_OUTCOME_DAYS", 30, minimum=1)
+# Surges: a community's readings of a theme over the last 7 days are a surge when they exceed
+# this multiple of their weekly average over the 8 weeks before, and number at least the floor.
+EWERS_SURGE_MULTIPLE = env_float("EWERS_SURGE_MULTIPLE", 2.0, minimum=1.0)
+EWERS_SURGE_MIN_READINGS = env_int("EWERS_SURGE_MIN_READINGS", 5, minimum=1)
+# Silence: a community that usually reports (at least this many reports a week on average
+# over the 8 weeks before) and sent none for EWERS_STALE_DAYS is shown stale, not low.
+EWERS_STALE_MIN_WEEKLY_REPORTS = env_float("EWERS_STALE_MIN_WEEKLY_REPORTS", 1.5, minimum=0.01)
+EWERS_STALE_DAYS = env_int("EWERS_STALE_DAYS", 14, minimum=1)
 # Boundary import (docs/boundaries.md): the largest GeoJSON file, and the simplification
 # tolerance in degrees of the drawn outline per level: country, region, district, community.
 EWERS_BOUNDARY_MAX_BYTES = env_int("EWERS_BOUNDARY_MAX_BYTES", 200_000_000, minimum=1)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "indicators",
     "alerts",
     "intake",
+    "learning",
     "analytics",
     "audit",
     "retention",

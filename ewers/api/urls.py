@@ -15,6 +15,7 @@ urlpatterns = [
     *router.urls,
     path("", include("indicators.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("learning.api.urls")),
     path("", include("analytics.api.urls")),
     path("", include("intake.api.urls")),
 ]

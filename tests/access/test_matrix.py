@@ -29,6 +29,8 @@ from indicators.models import FieldReport
 from indicators.services import report_score
 from intake.models import TriageItem
 from intake.services import sender_number_register, sms_receive
+from learning.models import Incident
+from learning.services import incident_record
 from tests import factories
 from tests.conftest import Cast
 from tests.securitykey import SoftKey
@@ -49,6 +51,7 @@ REPORTER = "reporter-ident-4471"  # the username of report_in's author (the anal
 NOTE_ORG = "NOTE-CSO-OWN-3318"  # a note of the CSO for its own organisation
 NOTE_COORD = "NOTE-COORD-ONLY-9027"  # a note of the coordinator for the coordinators
 NOTE_ALL = "NOTE-ALL-ON-ALERT-5140"  # a note of the CSO for every organisation on the alert
+INCIDENT_IN = "INCIDENT-T-CLASH-2207"  # the T incident's description
 KEY_COORD = "KEY-COORD-7781"  # the name of the coordinator's security key
 KEY_POLICE = "KEY-POLICE-3392"  # the name of the police responder's security key
 WITHHELD_ENTITLED = {
@@ -58,6 +61,8 @@ WITHHELD_ENTITLED = {
     NOTE_ORG: {"cso"},
     NOTE_COORD: {"coordinator"},
     NOTE_ALL: {"cso", "coordinator"},
+    # The coordinators covering T, and the CSO, which holds the alert it is linked to.
+    INCIDENT_IN: {"cso", "coordinator"},
     # A security key is its owner's alone, administrators' included.
     KEY_COORD: {"coordinator"},
     KEY_POLICE: {"police"},
@@ -94,6 +99,8 @@ class World:
     c_in: Region
     c_out: Region
     notifications: dict[str, int] = field(default_factory=dict)
+    incident_in: Incident | None = None
+    incident_out: Incident | None = None
 
 
 @pytest.fixture
@@ -170,6 +177,26 @@ def world(cast: Cast) -> World:
         triage_out=triage_out,
         c_in=c_in,
         c_out=c_out,
+    )
+    # An incident in each tree: the coordinator's in T (warned by the T alert), the police's
+    # in U (warned by the U alert).
+    world.incident_in = incident_record(
+        user=cast.coordinator,
+        community=c_in,
+        occurred_at=alert_in.opened_at,
+        kind="clash",
+        severity="high",
+        description=INCIDENT_IN,
+        alert_ids=[alert_in.pk],
+    )
+    world.incident_out = incident_record(
+        user=cast.police_user,
+        community=c_out,
+        occurred_at=alert_out.opened_at,
+        kind="attack",
+        severity="critical",
+        description="Shots fired at the U market.",
+        alert_ids=[alert_out.pk],
     )
     world.notifications = {
         name: Notification.objects.filter(user=user).values_list("pk", flat=True).first() or 0
@@ -320,6 +347,28 @@ def _csv_body(world: World, side: str) -> str:
     return f"{header}\n{community.code},2026-01-01T10:00:00Z,B,2,2\n"
 
 
+def _incident_body(world: World, side: str) -> dict[str, Any]:
+    community = world.c_in if side == "in" else world.c_out
+    return {
+        "community": community.code,
+        "occurred_at": "2026-01-01T10:00:00Z",
+        "kind": "clash",
+        "severity": "moderate",
+        "description": "Matrix probe.",
+    }
+
+
+def _page_incident_body(world: World, side: str) -> dict[str, Any]:
+    community = world.c_in if side == "in" else world.c_out
+    return {
+        "community": community.pk,
+        "occurred_at": "2026-01-01T10:00",
+        "kind": "clash",
+        "severity": "moderate",
+        "description": "Matrix probe.",
+    }
+
+
 NOTE = {"note": "Reviewed by the desk."}
 # Statuses in the order of ROLES:
 #              anonymous analyst other_analyst police cso coordinator admin
@@ -457,6 +506,14 @@ CASES: list[Case] = [
         method="post",
         target="handoff",
         body={"note": "Not ours."},
+    ),
+    Case("incidents:list", {"in": "302 200 200 200 200 200 200"}),
+    Case("incidents:new", {"in": "302 403 403 200 200 200 403"}),
+    Case("incidents:new", {"in": "302 403 403 302 302 302 403"}, method="post", body=_page_incident_body),
+    Case(
+        "incidents:detail",
+        {"in": "302 404 404 404 200 200 404", "out": "302 404 404 200 404 404 404"},
+        target="incident",
     ),
     Case("analytics:heatmap", {"in": "302 200 200 200 200 200 200"}),
     Case("analytics:heatmap", {"in": "302 200 200 200 200 200 200"}, query="?level=district"),
@@ -646,6 +703,15 @@ CASES: list[Case] = [
     ),
     Case("api-notification-list", {"in": "401 200 200 200 200 200 200"}),
     Case("api-notification-mark-read", {"in": "401 200 200 200 200 200 200"}, method="post", api=True),
+    Case("api-incident-list", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-incident-list", {"in": "401 403 403 201 201 201 403"}, method="post", api=True, body=_incident_body),
+    Case(
+        "api-incident-detail",
+        {"in": "401 404 404 404 200 200 404", "out": "401 404 404 200 404 404 404"},
+        target="incident",
+    ),
+    Case("api-alert-quality", {"in": "401 403 403 403 403 200 403"}),
+    Case("api-surges", {"in": "401 200 200 200 200 200 200"}),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}, query="?level=district&weeks=12"),
     # Signing in and out, accounts and two-factor pages (issue 12)
@@ -854,6 +920,25 @@ def test_api_lists_hold_exactly_the_permitted_rows(world):
     # (the police, the U-side CSO) and the coordinators covering T; the notes their
     # audiences (the coordinators of the CSO's note to all). Nobody else.
     assert {n.user.username for n in Notification.objects.select_related("user")} == {"pol", "cso", "coord", "peace"}
+
+
+def test_incident_lists_hold_exactly_the_permitted_rows(world):
+    w = world
+    assert w.incident_in is not None and w.incident_out is not None
+    expected = {
+        "analyst": set(),
+        "other_analyst": set(),
+        # The police recorded the U incident; the T one is linked to an alert the CSO holds.
+        "police": {w.incident_out.pk},
+        "cso": {w.incident_in.pk},
+        "coordinator": {w.incident_in.pk},
+        "admin": set(),
+    }
+    for role in w.users:
+        assert api_rows(w, role, "/api/v1/incidents/") == expected[role], role
+        html = client_for(w, role).get("/incidents/").content.decode()
+        for pk in (w.incident_in.pk, w.incident_out.pk):
+            assert (f"/incidents/{pk}/" in html) == (pk in expected[role]), (role, pk)
 
 
 def test_page_lists_hold_exactly_the_permitted_rows(world):

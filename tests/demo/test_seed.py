@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 from shapely.geometry import shape
 
-from alerts.choices import AlertEventKind, AssignmentState
+from alerts.choices import AlertEventKind, AlertState, AssignmentState
 from alerts.models import Alert, AlertEvent, Assignment
 from demo.partners import DEMO_PASSWORD
 from demo.places import plan_places
@@ -208,8 +208,11 @@ def test_the_partners_have_taken_up_the_older_alerts(seeded):
     assignments = Assignment.objects.select_related("alert", "organisation")
     assert assignments.exists()
     newest = Alert.objects.order_by("-opened_at").first()
-    for assignment in assignments.exclude(alert=newest):
+    for assignment in assignments.exclude(alert=newest).filter(alert__state=AlertState.OPEN):
         assert assignment.state == AssignmentState.IN_PROGRESS, assignment
+    # The older alerts the demo closed (demo.learning) ended their work with them.
+    for assignment in assignments.exclude(alert__state=AlertState.OPEN):
+        assert assignment.state == AssignmentState.CLOSED, assignment
         assert assignment.acknowledged_at < assignment.due_at
     first, second = assignments.filter(alert=newest).order_by("tier")
     assert (first.organisation.code, first.tier, first.state) == ("jaringan-damai", 1, AssignmentState.PENDING)
@@ -233,3 +236,29 @@ def test_every_demo_place_has_a_valid_outline(seeded):
         validate_boundary(place.outline)
         assert shape(place.outline).is_valid, place.code
         assert shape(place.outline).area == pytest.approx(shape(place.boundary).area, rel=0.01), place.code
+
+
+def test_it_shows_a_register_with_hits_and_misses_one_surge_and_one_stale_community(seeded):
+    """docs/learning.md: the register's incidents, the alert quality they give, the planted
+    surge and the community that fell silent."""
+    from analytics.selectors.quality import quality_table
+    from demo.learning import STALE_COMMUNITY, SURGE_COMMUNITY
+    from learning.models import Incident
+    from learning.selectors import stale_community_ids, surges_build
+
+    coordinator = User.objects.get(username="coordinator")
+    incidents = Incident.objects.all()
+    assert incidents.count() == 6
+    assert incidents.filter(alerts__isnull=False).distinct().count() == 2  # linked by the recorder
+    closed = Alert.objects.exclude(state=AlertState.OPEN)
+    assert sorted(closed.values_list("state", flat=True)) == ["dismissed", "resolved", "resolved"]
+    table = quality_table(coordinator, since=timezone.now() - timedelta(days=365))
+    overall = table.overall
+    assert (overall.alerts, overall.followed, overall.pending, overall.dismissed) == (4, 3, 2, 1)
+    assert (overall.incidents, overall.preceded) == (6, 3)  # three hits, three misses
+    assert overall.precision == 0.75 and overall.recall == 0.5 and overall.suppressed == []
+    surges = {(row.community_code, row.theme_code) for row in surges_build(coordinator)}
+    assert (SURGE_COMMUNITY, "intercommunal-tension") in surges
+    assert not any(code == "HM-01-01-01" for code, _theme in surges)  # a calm one, flat
+    stale = Region.objects.filter(pk__in=stale_community_ids(coordinator))
+    assert [place.code for place in stale] == [STALE_COMMUNITY]

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from learning.api import views
+
+router = SimpleRouter()
+router.register("incidents", views.IncidentViewSet, basename="api-incident")
+
+urlpatterns = [
+    path("surges/", views.SurgesView.as_view(), name="api-surges"),
+    *router.urls,
+]

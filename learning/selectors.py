@@ -1,0 +1,262 @@
+"""Reads of the learning app; every one starts from ``visible_to(user)`` (404 outside it)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from alerts.choices import AlertState
+from alerts.models import Alert
+from alerts.selectors import alerts_visible
+from ewers.models import Region, Theme, User
+from indicators.choices import Polarity, Verification
+from indicators.models import FieldReport, Reading
+from learning.models import Incident
+from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
+from learning.surges import BASELINE_WEEKS, RECENT_DAYS, Surge, is_stale, surge_assess
+
+
+def incidents_visible(user: User) -> QuerySet[Incident]:
+    """Incidents the user may see, latest first, each with its community, recorder and
+    the linked alerts the user may see (a responder does not learn of other alerts)."""
+    linked = Alert.objects.visible_to(user).order_by("opened_at", "id")
+    # An alert of its community opened within EWERS_OUTCOME_DAYS before it warned of it too
+    # (learning.quality.warned), linked or not; only alerts the user sees are looked at.
+    window = timedelta(days=settings.EWERS_OUTCOME_DAYS)
+    nearby = Alert.objects.visible_to(user).filter(
+        community=OuterRef("community"),
+        opened_at__lte=OuterRef("occurred_at"),
+        opened_at__gte=ExpressionWrapper(OuterRef("occurred_at") - window, output_field=DateTimeField()),
+    )
+    return (
+        Incident.objects.visible_to(user)
+        .select_related("community__district", "organisation", "recorded_by")
+        .prefetch_related(Prefetch("alerts", queryset=linked))
+        .annotate(alert_nearby=Exists(nearby))
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def incident_get(user: User, pk: int | str) -> Incident:
+    """One incident the user may see; 404 otherwise."""
+    try:
+        return incidents_visible(user).get(pk=int(pk))
+    except (Incident.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such incident.") from None
+
+
+def incident_communities(user: User) -> QuerySet[Region]:
+    """The communities the user may record an incident in: those their organisation covers."""
+    return Region.objects.covered_by(user).communities().select_related("district").order_by("code")
+
+
+def incident_alerts_linkable(user: User) -> QuerySet[Alert]:
+    """The alerts the user may link an incident to: those they see (the service also asks
+    that the alert be of the incident's community and opened before it)."""
+    return alerts_visible(user, with_timeline=False)
+
+
+# --- Alert quality ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Alert quality over a span: overall and per level, indicator and month."""
+
+    since: datetime
+    window_days: int
+    overall: Quality
+    by_level: list[tuple[str, Quality]]
+    by_indicator: list[tuple[str, Quality]]
+    by_period: list[tuple[str, Quality]]
+
+
+def alert_quality_facts(
+    user: User, *, since: datetime, communities: QuerySet[Region] | None = None
+) -> tuple[list[AlertFact], list[IncidentFact]]:
+    """The alerts opened and the incidents that occurred since ``since`` in the user's
+    share (in ``communities`` when given), as plain facts for ``learning.quality``."""
+    alerts = Alert.objects.visible_to(user).filter(opened_at__gte=since)
+    incidents = Incident.objects.visible_to(user).filter(occurred_at__gte=since)
+    if communities is not None:
+        alerts = alerts.filter(community__in=communities.values("pk"))
+        incidents = incidents.filter(community__in=communities.values("pk"))
+    alert_facts = [
+        AlertFact(
+            id=row["pk"],
+            community=row["community_id"],
+            opened_at=row["opened_at"],
+            level=row["level"],
+            indicators=tuple(dict.fromkeys(str(c.get("indicator", "")) for c in row["explanation"] or [])),
+            dismissed=row["state"] == AlertState.DISMISSED,
+            outcome=row["outcome"],
+        )
+        for row in alerts.order_by().values(
+            "pk", "community_id", "opened_at", "level", "state", "outcome", "explanation"
+        )
+    ]
+    links: dict[int, set[int]] = defaultdict(set)
+    through = Incident.alerts.through.objects.filter(incident__in=incidents.values("pk"))
+    for incident_id, alert_id in through.values_list("incident_id", "alert_id"):
+        links[incident_id].add(alert_id)
+    incident_facts = [
+        IncidentFact(id=pk, community=community, occurred_at=at, alerts=frozenset(links.get(pk, ())))
+        for pk, community, at in incidents.order_by().values_list("pk", "community_id", "occurred_at")
+    ]
+    return alert_facts, incident_facts
+
+
+def alert_quality_report(
+    user: User,
+    *,
+    since: datetime,
+    now: datetime | None = None,
+    communities: QuerySet[Region] | None = None,
+    level: str | None = None,
+    indicator: str | None = None,
+    period: str | None = None,
+) -> QualityReport:
+    """Alert quality in the user's share since ``since``, matched within
+    ``EWERS_OUTCOME_DAYS``; ``level``, ``indicator`` and ``period`` (a month, "2026-03")
+    narrow the alerts (and, for the period, the incidents) measured."""
+    now = now or timezone.now()
+    window = timedelta(days=settings.EWERS_OUTCOME_DAYS)
+    alerts, incidents = alert_quality_facts(user, since=since, communities=communities)
+    pool_incidents = incidents
+    if level:
+        alerts = [a for a in alerts if a.level == level]
+    if indicator:
+        alerts = [a for a in alerts if indicator in a.indicators]
+    # The alerts that may have warned: of the level and indicator asked, in any month.
+    pool_alerts = alerts
+    if period:
+        alerts = [a for a in alerts if month_of(a.opened_at) == period]
+        incidents = [i for i in incidents if month_of(i.occurred_at) == period]
+    overall = quality_measure(
+        alerts, incidents, window=window, now=now, alerts_pool=pool_alerts, incidents_pool=pool_incidents
+    )
+    return QualityReport(
+        since=since,
+        window_days=settings.EWERS_OUTCOME_DAYS,
+        overall=overall,
+        by_level=quality_by(alerts, incidents, by="level", window=window, now=now),
+        by_indicator=quality_by(alerts, incidents, by="indicator", window=window, now=now),
+        by_period=quality_by(alerts, incidents, by="period", window=window, now=now),
+    )
+
+
+# --- Surges and silence -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurgeRow:
+    """A community and theme whose last 7 days of readings surged over its baseline."""
+
+    community_id: int
+    community_code: str
+    community_name: str
+    theme_code: str
+    theme_name: str
+    surge: Surge
+
+
+def _weekly_counts(at: str, now: datetime, recent_days: int) -> dict[str, Count]:
+    """Counts of the rows whose ``at`` falls in the recent span (``recent``) and in each
+    of the BASELINE_WEEKS weeks before it (``w1`` the nearest)."""
+    recent_start = now - timedelta(days=recent_days)
+    counts = {"recent": Count("id", filter=Q(**{f"{at}__gt": recent_start, f"{at}__lte": now}))}
+    for week in range(1, BASELINE_WEEKS + 1):
+        end = recent_start - timedelta(weeks=week - 1)
+        counts[f"w{week}"] = Count("id", filter=Q(**{f"{at}__gt": end - timedelta(weeks=1), f"{at}__lte": end}))
+    return counts
+
+
+def _baseline(row: dict[str, Any]) -> list[int]:
+    return [int(row[f"w{week}"]) for week in range(1, BASELINE_WEEKS + 1)]
+
+
+def surges_build(
+    user: User, *, now: datetime | None = None, communities: QuerySet[Region] | None = None
+) -> list[SurgeRow]:
+    """The surges in the user's coverage (in ``communities`` when given), largest first.
+
+    Counts the readings of risk indicators above their scale's minimum (something was
+    seen) from reports not disputed, per community and theme: an aggregate over every
+    organisation's reports, like the risk score the coverage already sees."""
+    now = now or timezone.now()
+    if communities is None:
+        communities = Region.objects.visible_to(user).communities()
+    start = now - timedelta(days=RECENT_DAYS) - timedelta(weeks=BASELINE_WEEKS)
+    rows = (
+        Reading.objects.filter(
+            report__community__in=communities.values("pk"),
+            report__observed_at__gt=start,
+            report__observed_at__lte=now,
+            indicator__polarity=Polarity.RISK,
+            value__gt=F("indicator__scale_min"),
+        )
+        .exclude(report__verification=Verification.DISPUTED)
+        .order_by()
+        .values("report__community", "indicator__theme")
+        .annotate(**_weekly_counts("report__observed_at", now, RECENT_DAYS))
+    )
+    flagged: list[tuple[int, int | None, Surge]] = []
+    for row in rows:
+        surge = surge_assess(
+            int(row["recent"]),
+            _baseline(row),
+            multiple=settings.EWERS_SURGE_MULTIPLE,
+            floor=settings.EWERS_SURGE_MIN_READINGS,
+        )
+        if surge.flagged:
+            flagged.append((row["report__community"], row["indicator__theme"], surge))
+    if not flagged:
+        return []
+    places = Region.objects.in_bulk([c for c, _t, _s in flagged])
+    themes = Theme.objects.in_bulk([t for _c, t, _s in flagged if t is not None])
+    result = []
+    for community_id, theme_id, surge in flagged:
+        place = places[community_id]
+        theme = themes.get(theme_id) if theme_id is not None else None
+        result.append(
+            SurgeRow(
+                community_id=community_id,
+                community_code=place.code,
+                community_name=place.name,
+                theme_code=theme.code if theme else "",
+                theme_name=theme.name if theme else "",
+                surge=surge,
+            )
+        )
+    return sorted(result, key=lambda r: (-(r.surge.recent - r.surge.baseline), r.community_code, r.theme_code))
+
+
+def stale_community_ids(
+    user: User, *, now: datetime | None = None, communities: QuerySet[Region] | None = None
+) -> set[int]:
+    """The communities of the user's coverage whose usual reporting stopped: none in the
+    last EWERS_STALE_DAYS, after a weekly mean of at least EWERS_STALE_MIN_WEEKLY_REPORTS
+    over the 8 weeks before (``learning.surges.is_stale``)."""
+    now = now or timezone.now()
+    if communities is None:
+        communities = Region.objects.visible_to(user).communities()
+    days = settings.EWERS_STALE_DAYS
+    start = now - timedelta(days=days) - timedelta(weeks=BASELINE_WEEKS)
+    rows = (
+        FieldReport.objects.filter(community__in=communities.values("pk"), observed_at__gt=start, observed_at__lte=now)
+        .order_by()
+        .values("community")
+        .annotate(**_weekly_counts("observed_at", now, days))
+    )
+    return {
+        row["community"]
+        for row in rows
+        if is_stale(int(row["recent"]), _baseline(row), min_weekly=settings.EWERS_STALE_MIN_WEEKLY_REPORTS)
+    }
