@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,18 @@ from django.utils.translation import gettext as _
 
 from ewers.choices import HandlingLevel, Sector
 from indicators.choices import Category, Polarity
+from indicators.framework_checks import (
+    Problems,
+    a_list,
+    an_object,
+    choice,
+    flag,
+    has_control,
+    number,
+    plain,
+    text,
+    unknown_keys,
+)
 
 FORMAT = "ewers-indicator-framework"
 FORMAT_VERSION = 1
@@ -153,100 +164,10 @@ def framework_load(source: Path | bytes | str | Mapping[str, Any]) -> Any:
 # --- Checking -----------------------------------------------------------------------------
 
 
-class _Problems:
-    """Problems gathered while checking, each prefixed by where it is."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.messages.append(f"{where}: {message}")
-
-
-def _has_control(value: str) -> bool:
-    # Control characters (NUL among them) and lone surrogates: PostgreSQL cannot store NUL,
-    # and none belongs in a name or a description.
-    return any(unicodedata.category(c) in {"Cc", "Cs"} and c not in "\n\t" for c in value)
-
-
-def _text(
-    data: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool, max_length: int | None
-) -> str:
-    value = data.get(key)
-    if value is None:
-        if required:
-            problems.add(f"{where}.{key}", _("required"))
-        return ""
-    if not isinstance(value, str):
-        problems.add(f"{where}.{key}", _("must be text"))
-        return ""
-    value = value.strip()
-    if required and not value:
-        problems.add(f"{where}.{key}", _("must not be empty"))
-    elif max_length is not None and len(value) > max_length:
-        problems.add(f"{where}.{key}", _("at most %(max)d characters") % {"max": max_length})
-    elif _has_control(value):
-        problems.add(f"{where}.{key}", _("holds a control character"))
-    return value
-
-
-def _number(data: Mapping[str, Any], key: str, where: str, problems: _Problems, *, positive: bool = False) -> float:
-    value = data.get(key)
-    if value is None:
-        problems.add(f"{where}.{key}", _("required"))
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.add(f"{where}.{key}", _("must be a number"))
-        return math.nan
-    if positive and value <= 0:
-        problems.add(f"{where}.{key}", _("must be greater than 0"))
-    return float(value)
-
-
-def _choice(
-    data: Mapping[str, Any], key: str, where: str, problems: _Problems, choices: list[str], default: str | None
-) -> str:
-    value = data.get(key, default)
-    if value is None:
-        problems.add(f"{where}.{key}", _("required"))
-        return ""
-    if value not in choices:
-        problems.add(
-            f"{where}.{key}",
-            _("%(value)s is not one of %(choices)s") % {"value": json.dumps(value), "choices": ", ".join(choices)},
-        )
-        return ""
-    return str(value)
-
-
-def _flag(data: Mapping[str, Any], key: str, where: str, problems: _Problems, default: bool) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        problems.add(f"{where}.{key}", _("must be true or false"))
-        return default
-    return value
-
-
-def _unknown_keys(data: Mapping[str, Any], allowed: set[str], where: str, problems: _Problems) -> None:
-    # A misspelt key ("treshold") would otherwise be silently ignored.
-    for key in sorted(set(data) - allowed):
-        problems.add(
-            f"{where}.{key}" if where else key,
-            _("unknown key; expected one of %(keys)s") % {"keys": ", ".join(sorted(allowed))},
-        )
-
-
-def _object(value: Any, where: str, problems: _Problems) -> Mapping[str, Any] | None:
-    if not isinstance(value, dict):
-        problems.add(where, _("must be an object"))
-        return None
-    return value
-
-
-def _tiers(data: Mapping[str, Any], where: str, problems: _Problems) -> dict[str, int] | None:
+def _tiers(data: Mapping[str, Any], where: str, problems: Problems) -> dict[str, int] | None:
     if data.get("tiers") is None:
         return None
-    tiers = _object(data["tiers"], f"{where}.tiers", problems)
+    tiers = an_object(data["tiers"], f"{where}.tiers", problems)
     if tiers is None:
         return None
     result: dict[str, int] = {}
@@ -263,133 +184,142 @@ def _tiers(data: Mapping[str, Any], where: str, problems: _Problems) -> dict[str
     return result
 
 
-def _theme(raw: Any, index: int, problems: _Problems) -> ThemeSpec | None:
+def _theme(raw: Any, index: int, problems: Problems) -> ThemeSpec | None:
     where = f"themes[{index}]"
-    data = _object(raw, where, problems)
+    data = an_object(raw, where, problems)
     if data is None:
         return None
     code = data.get("code")
     if isinstance(code, str) and code:
         where = f"themes[{index}] ({code})"
     count = len(problems.messages)
-    _unknown_keys(data, THEME_KEYS, where, problems)
-    code = _text(data, "code", where, problems, required=True, max_length=THEME_CODE_MAX)
+    unknown_keys(data, THEME_KEYS, where, problems)
+    code = text(data, "code", where, problems, required=True, max_length=THEME_CODE_MAX)
     if code and not THEME_CODE.match(code):
         problems.add(f"{where}.code", _("use letters, digits, '-' and '_' only"))
     spec = ThemeSpec(
         code=code,
-        name=_text(data, "name", where, problems, required=True, max_length=NAME_MAX),
-        name_ms=_text(data, "name_ms", where, problems, required=False, max_length=NAME_MAX),
-        description=_text(data, "description", where, problems, required=False, max_length=None),
-        description_ms=_text(data, "description_ms", where, problems, required=False, max_length=None),
-        police_at_once=_flag(data, "police_at_once", where, problems, False),
+        name=text(data, "name", where, problems, required=True, max_length=NAME_MAX),
+        name_ms=text(data, "name_ms", where, problems, required=False, max_length=NAME_MAX),
+        description=text(data, "description", where, problems, required=False, max_length=None),
+        description_ms=text(data, "description_ms", where, problems, required=False, max_length=None),
+        police_at_once=flag(data, "police_at_once", where, problems, False),
         tiers=_tiers(data, where, problems),
     )
     return spec if len(problems.messages) == count else None
 
 
 def _labels(
-    scale: Mapping[str, Any], key: str, where: str, problems: _Problems, low: float, high: float
+    scale: Mapping[str, Any], key: str, where: str, problems: Problems, low: float, high: float
 ) -> dict[str, str]:
     raw = scale.get(key)
     if raw is None:
         return {}
-    labels = _object(raw, f"{where}.{key}", problems)
+    labels = an_object(raw, f"{where}.{key}", problems)
     if labels is None:
         return {}
     result: dict[str, str] = {}
     for value, label in labels.items():
         try:
-            number = float(value)
+            point = float(value)
         except ValueError:
-            number = math.nan
-        if not math.isfinite(number) or (math.isfinite(low) and math.isfinite(high) and not low <= number <= high):
+            point = math.nan
+        if not math.isfinite(point) or (math.isfinite(low) and math.isfinite(high) and not low <= point <= high):
             problems.add(
                 f"{where}.{key}.{value}",
                 _("a label must name a value of the scale (%(low)s to %(high)s)")
-                % {"low": _plain(low), "high": _plain(high)},
+                % {"low": plain(low), "high": plain(high)},
             )
-        elif not isinstance(label, str) or not label.strip() or len(label) > NAME_MAX or _has_control(label):
+        elif not isinstance(label, str) or not label.strip() or len(label) > NAME_MAX or has_control(label):
             problems.add(f"{where}.{key}.{value}", _("must be text of 1 to %(max)d characters") % {"max": NAME_MAX})
         else:
             result[value] = label.strip()
     return result
 
 
-def _plain(number: float) -> int | float:
-    """A number as it is best written: 4, not 4.0."""
-    return int(number) if math.isfinite(number) and number.is_integer() else number
-
-
-def _indicator(raw: Any, index: int, theme_codes: set[str], problems: _Problems) -> IndicatorSpec | None:
-    where = f"indicators[{index}]"
-    data = _object(raw, where, problems)
-    if data is None:
-        return None
-    code = data.get("code")
-    if isinstance(code, str) and code:
-        where = f"indicators[{index}] ({code})"
-    count = len(problems.messages)
-    _unknown_keys(data, INDICATOR_KEYS, where, problems)
-    code = _text(data, "code", where, problems, required=True, max_length=INDICATOR_CODE_MAX)
-    if code and not INDICATOR_CODE.match(code):
-        problems.add(f"{where}.code", _("use letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
-    theme = _text(data, "theme", where, problems, required=True, max_length=THEME_CODE_MAX)
-    if theme and theme not in theme_codes:
-        problems.add(f"{where}.theme", _("%(theme)s is not a theme of this file") % {"theme": json.dumps(theme)})
-    scale = _object(data.get("scale"), f"{where}.scale", problems) if "scale" in data else None
+def _scale(
+    data: Mapping[str, Any], where: str, problems: Problems
+) -> tuple[float, float, dict[str, str], dict[str, str]]:
+    """An indicator's scale: its lowest and highest values and their labels in both languages."""
+    scale = an_object(data.get("scale"), f"{where}.scale", problems) if "scale" in data else None
     if "scale" not in data:
         problems.add(f"{where}.scale", _("required"))
     low = high = math.nan
     labels: dict[str, str] = {}
     labels_ms: dict[str, str] = {}
     if scale is not None:
-        _unknown_keys(scale, SCALE_KEYS, f"{where}.scale", problems)
-        low = _number(scale, "min", f"{where}.scale", problems)
-        high = _number(scale, "max", f"{where}.scale", problems)
+        unknown_keys(scale, SCALE_KEYS, f"{where}.scale", problems)
+        low = number(scale, "min", f"{where}.scale", problems)
+        high = number(scale, "max", f"{where}.scale", problems)
         if low >= high:
             problems.add(f"{where}.scale.max", _("must be greater than the lowest value"))
         labels = _labels(scale, "labels", f"{where}.scale", problems, low, high)
         labels_ms = _labels(scale, "labels_ms", f"{where}.scale", problems, low, high)
-    thresholds = _object(data.get("thresholds"), f"{where}.thresholds", problems) if "thresholds" in data else None
+    return low, high, labels, labels_ms
+
+
+def _thresholds(data: Mapping[str, Any], where: str, problems: Problems, low: float, high: float) -> list[float]:
+    """An indicator's moderate, high and critical thresholds, in order and within its scale."""
+    thresholds = an_object(data.get("thresholds"), f"{where}.thresholds", problems) if "thresholds" in data else None
     if "thresholds" not in data:
         problems.add(f"{where}.thresholds", _("required"))
     levels = [math.nan, math.nan, math.nan]
     if thresholds is not None:
-        _unknown_keys(thresholds, set(THRESHOLD_KEYS), f"{where}.thresholds", problems)
-        levels = [_number(thresholds, key, f"{where}.thresholds", problems) for key in THRESHOLD_KEYS]
+        unknown_keys(thresholds, set(THRESHOLD_KEYS), f"{where}.thresholds", problems)
+        levels = [number(thresholds, key, f"{where}.thresholds", problems) for key in THRESHOLD_KEYS]
         moderate, high_threshold, critical = levels
         if math.isfinite(low) and moderate < low:
             problems.add(
                 f"{where}.thresholds.moderate",
-                _("must be at least the lowest value of the scale (%(low)s)") % {"low": _plain(low)},
+                _("must be at least the lowest value of the scale (%(low)s)") % {"low": plain(low)},
             )
         if high_threshold < moderate:
             problems.add(
                 f"{where}.thresholds.high",
-                _("must be at least the moderate threshold (%(value)s)") % {"value": _plain(moderate)},
+                _("must be at least the moderate threshold (%(value)s)") % {"value": plain(moderate)},
             )
         if critical < high_threshold:
             problems.add(
                 f"{where}.thresholds.critical",
-                _("must be at least the high threshold (%(value)s)") % {"value": _plain(high_threshold)},
+                _("must be at least the high threshold (%(value)s)") % {"value": plain(high_threshold)},
             )
         if math.isfinite(high) and critical > high:
             problems.add(
                 f"{where}.thresholds.critical",
-                _("must be at most the highest value of the scale (%(high)s)") % {"high": _plain(high)},
+                _("must be at most the highest value of the scale (%(high)s)") % {"high": plain(high)},
             )
+    return levels
+
+
+def _indicator(raw: Any, index: int, theme_codes: set[str], problems: Problems) -> IndicatorSpec | None:
+    where = f"indicators[{index}]"
+    data = an_object(raw, where, problems)
+    if data is None:
+        return None
+    code = data.get("code")
+    if isinstance(code, str) and code:
+        where = f"indicators[{index}] ({code})"
+    count = len(problems.messages)
+    unknown_keys(data, INDICATOR_KEYS, where, problems)
+    code = text(data, "code", where, problems, required=True, max_length=INDICATOR_CODE_MAX)
+    if code and not INDICATOR_CODE.match(code):
+        problems.add(f"{where}.code", _("use letters, digits, '.', '_' and '-' only, starting with a letter or digit"))
+    theme = text(data, "theme", where, problems, required=True, max_length=THEME_CODE_MAX)
+    if theme and theme not in theme_codes:
+        problems.add(f"{where}.theme", _("%(theme)s is not a theme of this file") % {"theme": json.dumps(theme)})
+    low, high, labels, labels_ms = _scale(data, where, problems)
+    levels = _thresholds(data, where, problems, low, high)
     spec = IndicatorSpec(
         code=code,
-        name=_text(data, "name", where, problems, required=True, max_length=NAME_MAX),
-        name_ms=_text(data, "name_ms", where, problems, required=False, max_length=NAME_MAX),
-        description=_text(data, "description", where, problems, required=False, max_length=None),
-        description_ms=_text(data, "description_ms", where, problems, required=False, max_length=None),
-        category=_choice(data, "category", where, problems, list(Category.values), None),
+        name=text(data, "name", where, problems, required=True, max_length=NAME_MAX),
+        name_ms=text(data, "name_ms", where, problems, required=False, max_length=NAME_MAX),
+        description=text(data, "description", where, problems, required=False, max_length=None),
+        description_ms=text(data, "description_ms", where, problems, required=False, max_length=None),
+        category=choice(data, "category", where, problems, list(Category.values), None),
         theme=theme,
-        polarity=_choice(data, "polarity", where, problems, list(Polarity.values), Polarity.RISK),
-        weight=_number(data, "weight", where, problems, positive=True),
-        half_life_days=_number(data, "half_life_days", where, problems, positive=True),
+        polarity=choice(data, "polarity", where, problems, list(Polarity.values), Polarity.RISK),
+        weight=number(data, "weight", where, problems, positive=True),
+        half_life_days=number(data, "half_life_days", where, problems, positive=True),
         scale_min=low,
         scale_max=high,
         scale_labels=labels,
@@ -397,23 +327,12 @@ def _indicator(raw: Any, index: int, theme_codes: set[str], problems: _Problems)
         threshold_moderate=levels[0],
         threshold_high=levels[1],
         threshold_critical=levels[2],
-        handling_level=_choice(
+        handling_level=choice(
             data, "handling_level", where, problems, list(HandlingLevel.values), HandlingLevel.PARTNERS
         ),
-        active=_flag(data, "active", where, problems, True),
+        active=flag(data, "active", where, problems, True),
     )
     return spec if len(problems.messages) == count else None
-
-
-def _list(data: Mapping[str, Any], key: str, problems: _Problems) -> list[Any]:
-    value = data.get(key)
-    if value is None:
-        problems.add(key, _("required"))
-        return []
-    if not isinstance(value, list):
-        problems.add(key, _("must be a list"))
-        return []
-    return value
 
 
 def _refuse(messages: list[str]) -> FrameworkError:
@@ -426,20 +345,20 @@ def _refuse(messages: list[str]) -> FrameworkError:
 
 def framework_parse(data: Any) -> Framework:
     """The framework ``data`` (parsed JSON) describes; FrameworkError lists every problem."""
-    problems = _Problems()
+    problems = Problems()
     if not isinstance(data, dict):
         raise _refuse([_("The file must hold a JSON object, the framework.")])
     if data.get("format") != FORMAT:
         problems.add("format", _("must be %(format)s") % {"format": json.dumps(FORMAT)})
     if data.get("version") != FORMAT_VERSION or isinstance(data.get("version"), bool):
         problems.add("version", _("must be %(version)d") % {"version": FORMAT_VERSION})
-    _unknown_keys(data, TOP_KEYS, "", problems)
-    name = _text(data, "name", "framework", problems, required=True, max_length=NAME_MAX)
-    name_ms = _text(data, "name_ms", "framework", problems, required=False, max_length=NAME_MAX)
-    description = _text(data, "description", "framework", problems, required=False, max_length=None)
-    description_ms = _text(data, "description_ms", "framework", problems, required=False, max_length=None)
-    raw_themes = _list(data, "themes", problems)
-    raw_indicators = _list(data, "indicators", problems)
+    unknown_keys(data, TOP_KEYS, "", problems)
+    name = text(data, "name", "framework", problems, required=True, max_length=NAME_MAX)
+    name_ms = text(data, "name_ms", "framework", problems, required=False, max_length=NAME_MAX)
+    description = text(data, "description", "framework", problems, required=False, max_length=None)
+    description_ms = text(data, "description_ms", "framework", problems, required=False, max_length=None)
+    raw_themes = a_list(data, "themes", problems)
+    raw_indicators = a_list(data, "indicators", problems)
     if "indicators" in data and isinstance(data["indicators"], list) and not raw_indicators:
         problems.add("indicators", _("must hold at least one indicator"))
     themes: list[ThemeSpec] = []
@@ -519,18 +438,18 @@ def framework_json(framework: Framework) -> dict[str, Any]:
                 "category": spec.category,
                 "theme": spec.theme,
                 "polarity": spec.polarity,
-                "weight": _plain(spec.weight),
-                "half_life_days": _plain(spec.half_life_days),
+                "weight": plain(spec.weight),
+                "half_life_days": plain(spec.half_life_days),
                 "scale": {
-                    "min": _plain(spec.scale_min),
-                    "max": _plain(spec.scale_max),
+                    "min": plain(spec.scale_min),
+                    "max": plain(spec.scale_max),
                     "labels": spec.scale_labels,
                     "labels_ms": spec.scale_labels_ms,
                 },
                 "thresholds": {
-                    "moderate": _plain(spec.threshold_moderate),
-                    "high": _plain(spec.threshold_high),
-                    "critical": _plain(spec.threshold_critical),
+                    "moderate": plain(spec.threshold_moderate),
+                    "high": plain(spec.threshold_high),
+                    "critical": plain(spec.threshold_critical),
                 },
                 "handling_level": spec.handling_level,
                 "active": spec.active,

@@ -232,13 +232,8 @@ def field_report_create(
             source_reference=source_reference,
             idempotency_key=idempotency_key,
         )
-        if handling_level is not None and handling_level not in HandlingLevel.values:
-            raise ValidationError({"handling_level": [_("Unknown handling level.")]})
         report = FieldReport(
-            # The highest of its indicators' levels; the analyst may raise it, never lower it.
-            handling_level=HandlingLevel.highest(
-                [i.handling_level for i in indicators.values()] + ([handling_level] if handling_level else [])
-            ),
+            handling_level=_handling_level(indicators, handling_level),
             community=community,
             observed_at=observed_at,
             received_at=received_at or timezone.now(),
@@ -263,6 +258,13 @@ def field_report_create(
             report_id = report.pk
             transaction.on_commit(lambda: enqueue(tasks.report_score, report_id))
     return report, True
+
+
+def _handling_level(indicators: dict[int, Indicator], asked: str | None) -> str:
+    """The highest of the report's indicators' levels: the analyst may raise it, never lower it."""
+    if asked is not None and asked not in HandlingLevel.values:
+        raise ValidationError({"handling_level": [_("Unknown handling level.")]})
+    return HandlingLevel.highest([i.handling_level for i in indicators.values()] + ([asked] if asked else []))
 
 
 def _report_insert(
