@@ -62,6 +62,9 @@ urlpatterns = [
     path("notifications/", include((alert_urls.notification_urlpatterns, "notifications"))),
     path("handoffs/", include((alert_urls.handoff_urlpatterns, "handoffs"))),
     path("healthz", views.healthz, name="healthz"),
+    # The installable report form (docs/offline.md): at the root, so the worker's scope is the site.
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ewers.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

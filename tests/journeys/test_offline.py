@@ -1,0 +1,253 @@
+"""The report form with no connection, in headless Chromium (docs/offline.md).
+
+An analyst signs in (the service worker keeps the form), the network goes off, the form
+still opens and a report saved there waits in the outbox (IndexedDB) with its own
+Idempotency-Key; the network comes back and it is sent, once. A refusal coming back is
+shown with the server's field messages; signing out warns about unsent reports and clears
+the device.
+
+``context.set_offline`` cuts the service worker's requests too (Playwright routes and
+emulates a service worker's network since 1.5x; older ones did not).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from ewers.models import Region
+from indicators.models import FieldReport
+from tests import factories
+from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
+
+require_chromium()
+
+from playwright.sync_api import BrowserContext, Page, expect  # noqa: E402
+
+FORM = "/reports/new/"
+SOURCE = "Contact 9, ferry landing"
+
+
+def network(context: BrowserContext, *, on: bool) -> None:
+    """The connection off or on, for the pages and (Playwright 1.5x+) the service worker."""
+    context.set_offline(not on)
+
+
+def in_flight(context: BrowserContext) -> set[Any]:
+    """The requests of the pages and the service worker on their way, kept up to date."""
+    pending: set[Any] = set()
+    context.on("request", lambda r: pending.add(r))
+    context.on("requestfinished", lambda r: pending.discard(r))
+    context.on("requestfailed", lambda r: pending.discard(r))
+    return pending
+
+
+def settle(page: Page, pending: set[Any]) -> None:
+    """Wait until no request has been on its way for half a second."""
+    quiet = 0
+    for _ in range(100):
+        page.wait_for_timeout(100)
+        quiet = quiet + 1 if not pending else 0
+        if quiet >= 5:
+            return
+
+
+def open_form_kept(context: BrowserContext, base: str) -> Page:
+    """Sign in as the cast's analyst, open the form and wait until the worker keeps it."""
+    pending = in_flight(context)
+    page = context.new_page()
+    sign_in(page, base, "ana", factories.PASSWORD)
+    page.goto(base + FORM)
+    expect(page.locator("h1")).to_have_text("New field report")
+    kept = page.evaluate(
+        """async ([form, data]) => {
+          for (let i = 0; i < 300; i += 1) {
+            if (navigator.serviceWorker.controller) {
+              for (const name of await caches.keys()) {
+                const cache = await caches.open(name);
+                if (await cache.match(form) && await cache.match(data)) { return true; }
+              }
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          return false;
+        }""",
+        [FORM, "/reports/offline.json"],
+    )
+    if not kept:
+        state = page.evaluate("""async () => {
+          const out = {controller: !!navigator.serviceWorker.controller, caches: {}};
+          const reg = await navigator.serviceWorker.getRegistration();
+          out.reg = reg ? {active: !!reg.active, installing: !!reg.installing, waiting: !!reg.waiting} : null;
+          for (const name of await caches.keys()) {
+            out.caches[name] = (await (await caches.open(name)).keys()).map((r) => r.url);
+          }
+          return out;
+        }""")
+        pytest.fail(f"the service worker did not keep the form: {state}")
+    settle(page, pending)  # the worker's refresh of the form, asked for by each signed-in page
+    return page
+
+
+def fill(page: Page, community: str, *, observed: str | None = None) -> None:
+    page.fill("#id_community", community)
+    if observed is not None:
+        page.fill("#id_observed_at", observed)
+    page.select_option("#id_reading_P01", "3")
+    page.check("#id_source_reliability_1")  # B
+    page.check("#id_information_credibility_1")  # 2
+    page.fill("#id_narrative", "Leaflets at the market calling for a boycott.")
+    page.fill("#id_source_reference", SOURCE)
+
+
+def outbox_records(page: Page) -> list[dict[str, Any]]:
+    return page.evaluate("window.EwersOutbox.all()")  # type: ignore[no-any-return]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_saved_offline_is_sent_once_when_the_connection_returns(browser, live_server, cast):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = open_form_kept(context, live_server.url)
+    outside, _errors = watch(page)
+
+    # What the server would answer now differs from the kept copy: the copy is what opens.
+    c1 = cast.places["c1"]
+    Region.objects.filter(pk=c1.pk).update(name="Renamed while offline")
+    network(context, on=False)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect(page.locator("h1")).to_have_text("New field report")
+    expect(page.locator("#offline-notice")).to_be_visible()
+    assert (
+        page.locator(f"#community-options option[value='{c1.code}']").text_content()
+        == f"{c1.name} ({c1.code}) — T district"
+    )
+    assert page.evaluate("fetch('/healthz').then(() => 'reached', () => 'cut')") == "cut"
+    fill(page, c1.code)
+    page.click("form.report-form button[type=submit]")
+
+    waiting = page.locator(".outbox-item")
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_have_attribute("data-state", "waiting")
+    expect(waiting).to_contain_text("Waiting to be sent")
+    expect(page.locator("#outbox-status")).to_contain_text("Saved on this device")
+    page.screenshot(path=str(ARTIFACTS / "offline-outbox-waiting.png"), full_page=True)
+    assert FieldReport.objects.count() == 0
+    [record] = outbox_records(page)
+    assert record["body"]["source_reference"] == SOURCE
+    assert record["body"]["observed_at"].endswith("+08:00")  # the site's zone, Asia/Kuala_Lumpur
+
+    # Closing the tab loses nothing: a new tab, still offline, shows it waiting.
+    page.close()
+    page = context.new_page()
+    page.goto(live_server.url + FORM)
+    expect(page.locator(".outbox-item[data-state=waiting]")).to_have_count(1)
+
+    network(context, on=True)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # the browser's own may come first
+    sent = page.locator(".outbox-item[data-state=sent]")
+    expect(sent).to_have_count(1, timeout=10_000)
+    report = FieldReport.objects.get()
+    expect(sent.locator("a")).to_have_text(f"Sent as report #{report.pk}")
+    expect(sent.locator("a")).to_have_attribute("href", f"/reports/{report.pk}/")
+    assert report.idempotency_key == record["key"]
+    assert report.source_reference == SOURCE
+    assert report.community == cast.places["c1"] and report.grading == "B2"
+    page.screenshot(path=str(ARTIFACTS / "offline-outbox-sent.png"), full_page=True)
+    # Nothing kept on the device names the source once the report has left.
+    assert SOURCE not in json.dumps(outbox_records(page))
+
+    # A resend (a lost answer, another tab) with the record's key makes no second report.
+    status = page.evaluate(
+        """async ([key, body]) => {
+          const me = await (await fetch('/reports/offline.json', {cache: 'no-store'})).json();
+          const response = await fetch('/api/v1/reports/', {
+            method: 'POST', body: JSON.stringify(body),
+            headers: {'Content-Type': 'application/json', 'X-CSRFToken': me.csrf_token, 'Idempotency-Key': key},
+          });
+          return [response.status, (await response.json()).id];
+        }""",
+        [record["key"], record["body"]],
+    )
+    assert status == [200, report.pk]
+    assert FieldReport.objects.count() == 1
+    assert outside == []
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_for_a_queued_report_shows_the_servers_field_messages(browser, live_server, cast):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = open_form_kept(context, live_server.url)
+
+    network(context, on=False)
+    page.reload()
+    tomorrow = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    fill(page, cast.places["c1"].code, observed=tomorrow)
+    page.click("form.report-form button[type=submit]")
+    expect(page.locator(".outbox-item[data-state=waiting]")).to_have_count(1)
+
+    network(context, on=True)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    refused = page.locator(".outbox-item[data-state=refused]")
+    expect(refused).to_have_count(1, timeout=10_000)
+    expect(refused).to_contain_text("Refused by the server")
+    expect(refused.locator(".errorlist")).to_contain_text("Observed at: ")
+    expect(refused.locator(".errorlist")).to_contain_text("future")
+    page.screenshot(path=str(ARTIFACTS / "offline-outbox-refused.png"), full_page=True)
+    assert FieldReport.objects.count() == 0
+    assert SOURCE not in json.dumps(outbox_records(page))
+
+    # Removed from the device by the person who read it.
+    refused.locator("button").click()
+    expect(page.locator(".outbox-item")).to_have_count(0)
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_out_warns_about_unsent_reports_and_clears_the_device(browser, live_server, cast):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = open_form_kept(context, live_server.url)
+    network(context, on=False)
+    page.reload()
+    fill(page, cast.places["c1"].code)
+    page.click("form.report-form button[type=submit]")
+    expect(page.locator(".outbox-item[data-state=waiting]")).to_have_count(1)
+    # Back online, but the report cannot get through yet: it stays unsent.
+    context.route("**/api/v1/reports/", lambda route: route.abort("connectionrefused"))
+    network(context, on=True)
+    page.goto(live_server.url + "/")
+
+    messages: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        messages.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, accept=False))
+    page.click(".logout-form button[type=submit]")
+    for _ in range(50):  # the warning comes once the outbox has been read
+        if messages:
+            break
+        page.wait_for_timeout(100)
+    assert messages and "not yet sent: 1" in messages[0]
+    expect(page.locator(".user-name")).to_be_visible()  # still signed in
+    assert len(outbox_records(page)) == 1
+
+    page.once("dialog", lambda d: answer(d, accept=True))
+    page.click(".logout-form button[type=submit]")
+    page.wait_for_url("**/login/**")
+    left = page.evaluate(
+        """async () => ({
+          databases: (await indexedDB.databases()).map((d) => d.name),
+          caches: await caches.keys(),
+          workers: (await navigator.serviceWorker.getRegistrations()).length,
+        })"""
+    )
+    assert left == {"databases": [], "caches": [], "workers": 0}
+    assert FieldReport.objects.count() == 0
+    context.close()
