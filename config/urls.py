@@ -52,8 +52,9 @@ urlpatterns = [
     # sign-out, each under the name EWERS uses and the one allauth reverses.
     path("login/", account_views.login, name="login"),
     path("login/", account_views.login, name="account_login"),
-    path("logout/", account_views.logout, name="logout"),
-    path("logout/", account_views.logout, name="account_logout"),
+    # Signing out also clears what the offline report form kept on the device (docs/offline.md).
+    path("logout/", views.sign_out, name="logout"),
+    path("logout/", views.sign_out, name="account_logout"),
     path("accounts/", include(account_urlpatterns)),
     path("reports/", include("indicators.urls")),
     path("alerts/", include("alerts.urls")),

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from allauth.account import views as account_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.db import DatabaseError
@@ -29,6 +30,18 @@ from ewers.middleware import database_unavailable_response
 
 # The installed app's colour (the header's).
 THEME_COLOUR = "#1d3048"
+
+
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """allauth's sign-out; once it is done, the browser is also told to delete what the site
+    stored on this device (the offline form's outbox, caches and service worker:
+    docs/offline.md). offline.js deletes them first, after warning about unsent reports;
+    the header covers a page whose script did not get to run."""
+    was_signed_in = request.user.is_authenticated
+    response: HttpResponse = account_views.logout(request)
+    if request.method == "POST" and was_signed_in and not request.user.is_authenticated:
+        response["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @login_required

@@ -151,3 +151,19 @@ def test_it_gives_the_form_its_outbox_with_translated_texts_and_no_inline_script
     # Scripts are files of the site; the only <script> without src is JSON data.
     for tag in content.split("<script")[1:]:
         assert ' src="/static/' in tag.split(">", 1)[0] or 'type="application/json"' in tag.split(">", 1)[0]
+
+
+# --- Signing out ----------------------------------------------------------------------------
+
+
+def test_it_tells_the_browser_to_clear_the_device_once_signed_out(cast):
+    client = signed_in(cast.analyst)
+    assert "Clear-Site-Data" not in client.get(reverse("logout"))  # the confirmation page
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"storage"'
+    assert client.get(reverse("home")).status_code == 302  # signed out indeed
+
+
+def test_it_clears_nothing_for_a_stranger(client):
+    assert "Clear-Site-Data" not in client.post(reverse("logout"))

@@ -13,6 +13,7 @@ emulates a service worker's network since 1.5x; older ones did not).
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 from django.utils import timezone
 
 from ewers.models import Region
-from indicators.models import FieldReport
+from indicators.models import FieldReport, Indicator
 from tests import factories
 from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
 
@@ -176,6 +177,12 @@ def test_a_report_saved_offline_is_sent_once_when_the_connection_returns(browser
     assert status == [200, report.pk]
     assert FieldReport.objects.count() == 1
     assert outside == []
+
+    # Installable: Chromium's only objection is the test's private (incognito-like) profile.
+    devtools = context.new_cdp_session(page)
+    problems = devtools.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    devtools.detach()
+    assert [p["errorId"] for p in problems] == ["in-incognito"]
     context.close()
 
 
@@ -205,6 +212,18 @@ def test_a_refusal_for_a_queued_report_shows_the_servers_field_messages(browser,
     # Removed from the device by the person who read it.
     refused.locator("button").click()
     expect(page.locator(".outbox-item")).to_have_count(0)
+
+    # An indicator retired while a report naming it waited: refused, the reading named.
+    network(context, on=False)
+    fill(page, cast.places["c1"].code)
+    page.click("form.report-form button[type=submit]")
+    expect(page.locator(".outbox-item[data-state=waiting]")).to_have_count(1)
+    Indicator.objects.filter(pk=cast.indicator.pk).update(is_active=False)
+    network(context, on=True)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(refused).to_have_count(1, timeout=10_000)
+    expect(refused.locator(".errorlist")).to_contain_text("Indicator readings")
+    assert FieldReport.objects.count() == 0
     context.close()
 
 
@@ -250,4 +269,63 @@ def test_signing_out_warns_about_unsent_reports_and_clears_the_device(browser, l
     )
     assert left == {"databases": [], "caches": [], "workers": 0}
     assert FieldReport.objects.count() == 0
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readme_reporting_without_a_connection(browser, live_server, settings):
+    """README's "Reporting without a connection", step by step, on a freshly seeded demo."""
+    from demo.partners import DEMO_PASSWORD
+    from demo.seed import seed_demo
+
+    settings.DEBUG = True
+    seed_demo()
+    before = FieldReport.objects.count()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pending = in_flight(context)
+    page = context.new_page()
+    outside, _errors = watch(page)
+    base = live_server.url
+
+    # 1. Sign in as analyst and open New report once.
+    sign_in(page, base, "analyst", DEMO_PASSWORD)
+    page.click("nav.site-nav >> text=New report")
+    expect(page.locator("h1")).to_have_text("New field report")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
+    settle(page, pending)
+
+    # 2. Cut the connection, reload /reports/new/: the form opens, with its notice.
+    network(context, on=False)
+    page.reload()
+    expect(page.locator("h1")).to_have_text("New field report")
+    expect(page.locator("#offline-notice")).to_contain_text("No connection")
+
+    # 3. HM-01-01-02, P01 at 3, grade B2, Save report: waiting in the Outbox.
+    page.fill("#id_community", "HM-01-01-02")
+    page.select_option("select[name=reading_P01]", "3")
+    page.check("#id_source_reliability_1")  # B
+    page.check("#id_information_credibility_1")  # 2
+    page.click("button:has-text('Save report')")
+    expect(page.locator("#outbox h2")).to_have_text("Outbox: reports saved on this device")
+    expect(page.locator(".outbox-item")).to_contain_text("Waiting to be sent")
+    page.screenshot(path=str(ARTIFACTS / "readme-offline-3-waiting.png"), full_page=True)
+
+    # 4. Reconnect: sent by itself as report #N, a link to it.
+    network(context, on=True)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    link = page.locator(".outbox-item[data-state=sent] a")
+    expect(link).to_have_text(re.compile(r"Sent as report #\d+"), timeout=10_000)
+    report = FieldReport.objects.latest("pk")
+    assert FieldReport.objects.count() == before + 1
+    assert report.community.code == "HM-01-01-02" and report.grading == "B2"
+    link.click()
+    page.wait_for_url(f"**/reports/{report.pk}/")
+    page.screenshot(path=str(ARTIFACTS / "readme-offline-4-sent.png"), full_page=True)
+
+    # 5. Sign out clears the device (nothing unsent: no warning).
+    page.click(".logout-form button")
+    page.wait_for_url("**/login/**")
+    assert page.evaluate("caches.keys()") == []
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then((r) => r.length)") == 0
+    assert outside == []
     context.close()
