@@ -42,6 +42,30 @@
     return Math.round((asUtc - ms) / 60000);
   }
 
+  // Now, as the form's time box shows it in the site's zone ("2026-12-05T18:30").
+  function nowLocal() {
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone: app.timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit"
+      }).formatToParts(new Date()).forEach(function (part) { parts[part.type] = part.value; });
+    } catch (error) {
+      return "";
+    }
+    return parts.year + "-" + parts.month + "-" + parts.day + "T" + (+parts.hour % 24 < 10 ? "0" : "") +
+      (+parts.hour % 24) + ":" + parts.minute;
+  }
+
+  // A copy of the page kept for hours still says the time it was drawn: start from now.
+  function timeFromNow() {
+    var input = form.elements.namedItem("observed_at");
+    var now = nowLocal();
+    if (input && now) {
+      input.value = now;
+    }
+  }
+
   // "2026-12-05T18:30" as the server's zone reads it (what the form means), with its offset.
   function withZone(local) {
     var m = LOCAL_TIME.exec(local);
@@ -146,6 +170,7 @@
     window.EwersOutbox.add(record).then(function () {
       form.reset();
       freshKey();
+      timeFromNow();
       say(text("saved"));
       render().then(function () { section.scrollIntoView(); status.focus(); });
       askForSync();
@@ -294,6 +319,9 @@
     status = document.getElementById("outbox-status");
     notice = document.getElementById("offline-notice");
     freshKey();
+    if (!document.getElementById("error-summary")) {
+      timeFromNow();  // not over a time the person typed and the server sent back
+    }
     form.addEventListener("submit", save);
     window.addEventListener("online", function () { showConnection(); send(); });
     window.addEventListener("offline", showConnection);

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -128,6 +128,9 @@ def test_a_report_saved_offline_is_sent_once_when_the_connection_returns(browser
         == f"{c1.name} ({c1.code}) — T district"
     )
     assert page.evaluate("fetch('/healthz').then(() => 'reached', () => 'cut')") == "cut"
+    # The time box starts from now in the site's zone, however old the kept copy.
+    shown = datetime.strptime(page.input_value("#id_observed_at"), "%Y-%m-%dT%H:%M")
+    assert abs(timezone.make_naive(timezone.now()) - shown) < timedelta(minutes=2)
     fill(page, c1.code)
     page.click("form.report-form button[type=submit]")
 
