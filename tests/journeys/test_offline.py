@@ -190,6 +190,52 @@ def test_a_report_saved_offline_is_sent_once_when_the_connection_returns(browser
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_service_workers_sync_sends_the_outbox_with_no_form_open(browser, live_server, cast):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = open_form_kept(context, live_server.url)
+    network(context, on=False)
+    page.reload()
+    fill(page, cast.places["c1"].code)
+    page.click("form.report-form button[type=submit]")
+    expect(page.locator(".outbox-item[data-state=waiting]")).to_have_count(1)
+    blank = context.new_page()
+    page.close()  # no page left to send it: only the worker can
+    network(context, on=True)
+
+    devtools = context.new_cdp_session(blank)
+    registrations: list[dict[str, Any]] = []
+    devtools.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    devtools.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        blank.wait_for_timeout(100)
+    [registration] = [r for r in registrations if not r["isDeleted"]]
+    devtools.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live_server.url,
+            "registrationId": registration["registrationId"],
+            "tag": "ewers-outbox",
+            "lastChance": False,
+        },
+    )
+    for _ in range(100):
+        if FieldReport.objects.exists():
+            break
+        blank.wait_for_timeout(100)
+    report = FieldReport.objects.get()
+    devtools.send("ServiceWorker.disable")
+    devtools.detach()
+
+    page = context.new_page()
+    page.goto(live_server.url + FORM)
+    expect(page.locator(".outbox-item[data-state=sent] a")).to_have_text(f"Sent as report #{report.pk}")
+    assert FieldReport.objects.count() == 1
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_refusal_for_a_queued_report_shows_the_servers_field_messages(browser, live_server, cast):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = open_form_kept(context, live_server.url)
