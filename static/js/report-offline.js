@@ -256,6 +256,9 @@
       var mine = records.filter(function (r) { return r.user === app.user; });
       list.textContent = "";
       mine.forEach(function (record) { list.appendChild(item(record)); });
+      if (status.textContent === text("saved") && !mine.some(function (r) { return r.state === "waiting"; })) {
+        status.textContent = "";  // sent since: the list says so
+      }
       section.hidden = !mine.length && !status.textContent;
       return mine;
     }).catch(function () { return []; });

@@ -15,7 +15,9 @@
   var outbox = self.EwersOutbox;
   var CACHE = outbox.CACHE_PREFIX + config.version;
   var REFRESH_MS = 5 * 60 * 1000;
-  var refreshed = { user: null, at: 0 };
+  // When the form was last refreshed and for whom, kept beside it (the worker itself is
+  // stopped whenever it is idle, and would forget).
+  var REFRESHED = "/__ewers-offline-refreshed";
 
   function usable(response) {
     return response && response.ok && response.type === "basic" && !response.redirected;
@@ -111,11 +113,20 @@
   self.addEventListener("message", function (event) {
     var data = event.data || {};
     if (data.type === "refresh") {
-      var now = Date.now();
-      if (data.user !== refreshed.user || now - refreshed.at > REFRESH_MS) {
-        refreshed = { user: data.user, at: now };
-        event.waitUntil(refreshUserData().catch(function () {}));
-      }
+      event.waitUntil(caches.open(CACHE).then(function (cache) {
+        return cache.match(REFRESHED).then(function (hit) {
+          return hit ? hit.json() : {};
+        }).then(function (last) {
+          var now = Date.now();
+          if (last.user === data.user && now - last.at < REFRESH_MS) {
+            return null;
+          }
+          var mark = new Response(JSON.stringify({ user: data.user, at: now }), {
+            headers: { "Content-Type": "application/json" }
+          });
+          return cache.put(REFRESHED, mark).then(refreshUserData);
+        });
+      }).catch(function () {}));
     }
   });
 
