@@ -208,6 +208,41 @@
     return lines.length ? lines : [text("refused-no-reason")];
   }
 
+  function setField(name, value) {
+    var input = form.elements.namedItem(name);
+    if (input && "value" in input) {
+      input.value = value === undefined || value === null ? "" : String(value);
+    }
+  }
+
+  function setChoice(name, value) {
+    var input = form.querySelector("input[name='" + name + "'][value='" + String(value) + "']");
+    if (input) {
+      input.checked = true;
+    }
+  }
+
+  // A refused report back in the form, to be corrected and saved again (with a new key;
+  // the source reference was not kept and must be typed again).
+  function putBack(record) {
+    var report = record.body;
+    form.reset();
+    freshKey();
+    setField("community", report.community);
+    setField("observed_at", record.summary.observed.replace(" ", "T"));
+    (report.readings || []).forEach(function (reading) {
+      setField("reading_" + reading.indicator, reading.value);
+    });
+    setChoice("source_reliability", report.source_reliability);
+    setChoice("information_credibility", report.information_credibility);
+    setField("narrative", report.narrative);
+    setField("handling_level", report.handling_level);
+    window.EwersOutbox.remove(record.key).then(render).then(function () {
+      say(text("put-back"));
+      form.scrollIntoView();
+    });
+  }
+
   function item(record) {
     var li = document.createElement("li");
     li.className = "outbox-item outbox-" + record.state;
@@ -237,6 +272,14 @@
         errors.appendChild(entry);
       });
       li.appendChild(errors);
+    }
+    if (record.state === "refused" && record.body) {
+      var edit = document.createElement("button");
+      edit.type = "button";
+      edit.className = "button";
+      edit.textContent = text("edit");
+      edit.addEventListener("click", function () { putBack(record); });
+      li.appendChild(edit);
     }
     if (record.state === "sent" || record.state === "refused") {
       var remove = document.createElement("button");

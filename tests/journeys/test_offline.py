@@ -258,13 +258,20 @@ def test_a_refusal_for_a_queued_report_shows_the_servers_field_messages(browser,
     assert FieldReport.objects.count() == 0
     assert SOURCE not in json.dumps(outbox_records(page))
 
-    # Removed from the device by the person who read it.
-    refused.locator("button").click()
+    # Put back in the form to be corrected (the source reference was not kept).
+    refused.locator("button", has_text="Put back in the form").click()
     expect(page.locator(".outbox-item")).to_have_count(0)
+    expect(page.locator("#id_community")).to_have_value(cast.places["c1"].code)
+    expect(page.locator("#id_observed_at")).to_have_value(tomorrow)
+    expect(page.locator("#id_reading_P01")).to_have_value("3")
+    expect(page.locator("#id_source_reliability_1")).to_be_checked()
+    expect(page.locator("#id_narrative")).to_have_value("Leaflets at the market calling for a boycott.")
+    expect(page.locator("#id_source_reference")).to_have_value("")
 
     # An indicator retired while a report naming it waited: refused, the reading named.
     network(context, on=False)
-    fill(page, cast.places["c1"].code)
+    an_hour_ago = timezone.localtime(timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    fill(page, cast.places["c1"].code, observed=an_hour_ago)
     page.click("form.report-form button[type=submit]")
     expect(page.locator(".outbox-item[data-state=waiting]")).to_have_count(1)
     Indicator.objects.filter(pk=cast.indicator.pk).update(is_active=False)
@@ -273,6 +280,9 @@ def test_a_refusal_for_a_queued_report_shows_the_servers_field_messages(browser,
     expect(refused).to_have_count(1, timeout=10_000)
     expect(refused.locator(".errorlist")).to_contain_text("Indicator readings")
     assert FieldReport.objects.count() == 0
+    # Removed from the device by the person who read it.
+    refused.locator("button", has_text="Remove from this device").click()
+    expect(page.locator(".outbox-item")).to_have_count(0)
     context.close()
 
 
