@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# pytest in two processes (pytest-xdist), a whole test module to each: module-scoped
+# fixtures (a browser, a seeded demo) stay one per module. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup lint format typecheck lock check-python clean
 
@@ -43,8 +46,8 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts analytics audit demo bench
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts intake analytics audit retention demo bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The pipeline's figures on PostgreSQL and Redis, each beside a baseline of the same run
 # (README "Benchmarks"). Its own database ewers_bench, dropped and re-created each run.
@@ -58,7 +61,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 typecheck: setup
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts analytics audit demo bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts intake analytics audit retention demo bench
 
 format: setup
 	$(BIN)/ruff check --fix .

@@ -1,9 +1,9 @@
 """Plotly figures of the analytics pages, as plain JSON for a static script to draw.
 
 Handed to the page through ``json_script``; the page's static JS calls
-``Plotly.newPlot``. The heatmap's figures are plain dicts in plotly's keys (its pages
-carry thousands of areas, too many to validate in Python); the others are built with
-plotly's graph_objects. Maps are ``Choroplethmap`` on the
+``Plotly.newPlot``. The heatmap's and the community page's figures are plain dicts in
+plotly's keys (validating thousands of areas, or even one trend, in Python cost more than
+reading them); the overview's bar charts are built with plotly's graph_objects. Maps are ``Choroplethmap`` on the
 "white-bg" style with no text layer: nothing is fetched from the internet.
 """
 
@@ -128,12 +128,14 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: s
     hover = _map_hover()
     labels = {level: level_label(level) for level in [*RiskLevel.values, None]}
     not_assessed = labels[None]
+    # A level's rank plus a half, so each level sits in the middle of its colour (looked up
+    # once: ``RiskLevel.values`` is rebuilt on each access, thousands of times a map).
+    ranks: dict[str | None, float] = {level: RiskLevel.rank(level) + 0.5 for level in RiskLevel.values}
 
     def columns(rows: Sequence[tuple[HeatmapArea, str]]) -> dict[str, Any]:
         return {
             "locations": [a.code for a, _link in rows],
-            # The level's rank plus a half, so each level sits in the middle of its colour.
-            "z": [RiskLevel.rank(a.level) + 0.5 if a.level in RiskLevel.values else 0.0 for a, _link in rows],
+            "z": [ranks.get(a.level, 0.0) for a, _link in rows],
             "customdata": [
                 [
                     a.name,
@@ -153,8 +155,8 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: s
     # in Python cost more than the rest of the page.
     outline = {"line": {"color": "#ffffff", "width": 1}, "opacity": 0.85}
     traces: list[dict[str, Any]] = []
-    assessed = [(a, link) for a, link in drawn if a.level in RiskLevel.values]
-    unassessed = [(a, link) for a, link in drawn if a.level not in RiskLevel.values]
+    assessed = [(a, link) for a, link in drawn if a.level in ranks]
+    unassessed = [(a, link) for a, link in drawn if a.level not in ranks]
     if assessed:
         traces.append(
             {
@@ -249,17 +251,20 @@ def heatmap_matrix(
 
 
 def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[AlertMark]) -> dict[str, Any]:
-    """The score over time with the level bands behind it and alert events as markers."""
-    traces: list[Any] = [
-        go.Scatter(
-            x=[a.assessed_at.isoformat() for a in assessments],
-            y=[a.score for a in assessments],
-            mode="lines+markers",
-            line={"color": "#1f4e70", "width": 2, "shape": "hv"},
-            marker={"size": 5},
-            name=_("Score"),
-            hovertemplate="%{x|%d %b %Y %H:%M}<br>" + _("Score") + ": %{y:.0f}<extra></extra>",
-        )
+    """The score over time with the level bands behind it and alert events as markers
+    (a plain dict: what plotly's graph_objects give, without their validation, which cost
+    more than the rest of the community page)."""
+    traces: list[dict[str, Any]] = [
+        {
+            "hovertemplate": "%{x|%d %b %Y %H:%M}<br>" + _("Score") + ": %{y:.0f}<extra></extra>",
+            "line": {"color": "#1f4e70", "shape": "hv", "width": 2},
+            "marker": {"size": 5},
+            "mode": "lines+markers",
+            "name": _("Score"),
+            "x": [a.assessed_at.isoformat() for a in assessments],
+            "y": [a.score for a in assessments],
+            "type": "scatter",
+        }
     ]
     symbols = {"opened": "triangle-up", "escalated": "diamond", "closed": "circle-open"}
     names = {"opened": _("Alert opened"), "escalated": _("Alert escalated"), "closed": _("Alert closed")}
@@ -267,53 +272,70 @@ def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[Alert
         chosen = [m for m in marks if m.kind == kind]
         if chosen:
             traces.append(
-                go.Scatter(
-                    x=[m.at.isoformat() for m in chosen],
-                    y=[100] * len(chosen),
-                    mode="markers",
-                    marker={"symbol": symbol, "size": 12, "color": "#b42318"},
-                    name=str(names[kind]),
-                    customdata=[[f"#{m.alert_id}", level_label(m.level)] for m in chosen],
-                    hovertemplate=str(names[kind]) + " %{customdata[0]} (%{customdata[1]})<br>%{x|%d %b %Y %H:%M}"
-                    "<extra></extra>",
-                )
+                {
+                    "customdata": [[f"#{m.alert_id}", level_label(m.level)] for m in chosen],
+                    "hovertemplate": str(names[kind])
+                    + " %{customdata[0]} (%{customdata[1]})<br>%{x|%d %b %Y %H:%M}<extra></extra>",
+                    "marker": {"color": "#b42318", "size": 12, "symbol": symbol},
+                    "mode": "markers",
+                    "name": str(names[kind]),
+                    "x": [m.at.isoformat() for m in chosen],
+                    "y": [100] * len(chosen),
+                    "type": "scatter",
+                }
             )
-    figure = go.Figure(traces)
     edges = [0, *settings.EWERS_LEVEL_BANDS, 100]
-    for i, colour in enumerate(LEVEL_COLOURS):
-        figure.add_hrect(y0=edges[i], y1=edges[i + 1], fillcolor=colour, opacity=0.12, line_width=0, layer="below")
-    figure.update_layout(
-        height=340,
-        margin={"l": 40, "r": 10, "t": 10, "b": 40},
-        font=FONT,
-        yaxis={"range": [0, 104], "title": {"text": _("Score")}},
-        legend={"orientation": "h", "y": -0.2},
-        plot_bgcolor="#ffffff",
-    )
-    return _plain(figure)
+    shapes = [
+        {
+            "fillcolor": colour,
+            "layer": "below",
+            "line": {"width": 0},
+            "opacity": 0.12,
+            "type": "rect",
+            "x0": 0,
+            "x1": 1,
+            "xref": "x domain",
+            "y0": edges[i],
+            "y1": edges[i + 1],
+            "yref": "y",
+        }
+        for i, colour in enumerate(LEVEL_COLOURS)
+    ]
+    layout = {
+        "template": _template(),
+        "shapes": shapes,
+        "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
+        "font": FONT,
+        "yaxis": {"title": {"text": _("Score")}, "range": [0, 104]},
+        "legend": {"orientation": "h", "y": -0.2},
+        "height": 340,
+        "plot_bgcolor": "#ffffff",
+    }
+    return {"data": traces, "layout": layout}
 
 
 def community_explanation(shares: Sequence[IndicatorShare]) -> dict[str, Any]:
-    """Each indicator's part of the raw score: risk to the right, resilience to the left."""
+    """Each indicator's part of the raw score: risk to the right, resilience to the left
+    (a plain dict, as ``community_trend``)."""
     ordered = list(reversed(shares))
-    figure = go.Figure(
-        go.Bar(
-            x=[s.amount for s in ordered],
-            y=[f"{s.name} ({s.code})" for s in ordered],
-            orientation="h",
-            marker={"color": ["#b42318" if s.amount > 0 else "#2f7d4f" for s in ordered]},
-            hovertemplate="%{y}: %{x:+.2f}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        height=max(180, 60 + 28 * len(ordered)),
-        margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        font=FONT,
-        yaxis={"automargin": True},
-        xaxis={"zeroline": True, "title": {"text": _("Contribution to the raw score")}},
-        plot_bgcolor="#ffffff",
-    )
-    return _plain(figure)
+    trace = {
+        "hovertemplate": "%{y}: %{x:+.2f}<extra></extra>",
+        "marker": {"color": ["#b42318" if s.amount > 0 else "#2f7d4f" for s in ordered]},
+        "orientation": "h",
+        "x": [s.amount for s in ordered],
+        "y": [f"{s.name} ({s.code})" for s in ordered],
+        "type": "bar",
+    }
+    layout = {
+        "template": _template(),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 30},
+        "font": FONT,
+        "yaxis": {"automargin": True},
+        "xaxis": {"title": {"text": _("Contribution to the raw score")}, "zeroline": True},
+        "height": max(180, 60 + 28 * len(ordered)),
+        "plot_bgcolor": "#ffffff",
+    }
+    return {"data": [trace], "layout": layout}
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[float], colours: Sequence[str] | str) -> dict[str, Any]:

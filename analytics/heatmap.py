@@ -129,6 +129,36 @@ def matrix_values(
     return [[_cell(gathered, stat) for gathered in cells_of_area] for cells_of_area in grid]
 
 
+def matrix_from_weekly(
+    weekly: Mapping[int, Mapping[str, float]],
+    membership: Mapping[int, int],
+    areas: Sequence[int],
+    weeks: Sequence[date],
+    stat: str,
+) -> list[list[float | None]]:
+    """The same matrix as ``matrix_values``, from each community's weekly rollup (the
+    Monday's ISO date → the community's highest score that week) instead of one row per
+    cell: one dictionary look-up per community and week, and a community's row as it is
+    when it is alone in its area (every row of a map of communities)."""
+    keys = [week.isoformat() for week in weeks]
+    row = {area: i for i, area in enumerate(areas)}
+    members: list[list[list[float | None]]] = [[] for _area in areas]
+    for community, by_week in weekly.items():
+        r = row.get(membership.get(community))  # type: ignore[arg-type]
+        if r is not None:
+            members[r].append([by_week.get(key) for key in keys])
+    matrix: list[list[float | None]] = []
+    for rows in members:
+        if not rows:
+            matrix.append([None] * len(keys))
+        elif len(rows) == 1:
+            # What ``_cell`` gives for one value (``v != v``: NaN), without a list per cell.
+            matrix.append([None if v is None or v != v else round(float(v), 2) for v in rows[0]])
+        else:
+            matrix.append([_cell([v for r in rows if (v := r[j]) is not None] or None, stat) for j in range(len(keys))])
+    return matrix
+
+
 def _cell(values: list[float] | None, stat: str) -> float | None:
     """A matrix cell from its values: what ``summarise`` gives, rounded; one value (every
     cell of a community map) is itself, unless it is NaN."""

@@ -13,3 +13,7 @@ class AuditAction(models.TextChoices):
     ACCESS_DENIED = "access_denied", _("Access denied")
     # Accounts: created, role, organisation or activity changed, password changed, tokens.
     ACCOUNT_CHANGE = "account_change", _("Account change")
+    # Retention (docs/operations.md): what one run removed, by count; and the seal of the
+    # gaps its removal of old refused-access rows left in the chain.
+    RETENTION_PURGE = "retention_purge", _("Retention purge")
+    AUDIT_SEAL = "audit_seal", _("Audit trail gaps sealed")

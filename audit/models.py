@@ -62,3 +62,26 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         who = self.actor_username or "-"
         return f"{self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} {self.object_type} {self.object_id}"
+
+
+class AuditGap(models.Model):
+    """A run of refused-access rows retention removed (audit.chain.Gap): the hash of the
+    kept row before them and the hash the next kept row chains to, under the seal row
+    (an audit event) whose digest covers every gap of its removal. Append-only (audit.seal)."""
+
+    seal = models.ForeignKey(
+        AuditEvent, on_delete=models.PROTECT, related_name="gaps", verbose_name=_("seal"), editable=False
+    )
+    before_hash = models.CharField(_("hash before"), max_length=64, editable=False)
+    after_hash = models.CharField(_("hash after"), max_length=64, editable=False)
+    removed = models.PositiveIntegerField(_("rows removed"), editable=False)
+    first_id = models.BigIntegerField(_("first row removed"), editable=False)
+    last_id = models.BigIntegerField(_("last row removed"), editable=False)
+
+    class Meta:
+        ordering = ["first_id"]
+        verbose_name = _("audit gap")
+        verbose_name_plural = _("audit gaps")
+
+    def __str__(self) -> str:
+        return f"{self.removed} rows {self.first_id}–{self.last_id}"

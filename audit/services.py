@@ -1,19 +1,22 @@
-"""Writes of the audit trail: one function, append only, each row chained to the last."""
+"""Writes of the audit trail: append only, each row chained to the last; and the one
+removal retention may make, of old refused-access rows, with its gaps sealed."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
-from audit.chain import GENESIS, row_hash
-from audit.models import AuditEvent
+from audit.chain import GENESIS, LinkRow, gaps_digest, gaps_find, row_hash
+from audit.choices import AuditAction
+from audit.models import AuditEvent, AuditGap
+from audit.seal import CHAIN_LOCK, REFUSED_ACCESS_FLOOR_DAYS, purging_refused
 from ewers.models import User
 
-# The key of the PostgreSQL advisory lock that serialises appends to the chain ("AUDT").
-CHAIN_LOCK = 0x41554454
+__all__ = ["CHAIN_LOCK", "audit_purge_refused", "audit_record", "audit_refused_due"]
 
 
 def _clip(value: str, size: int) -> str:
@@ -81,3 +84,68 @@ def audit_record(
     event.hash = row_hash(event.prev_hash, event)
     event.save(force_insert=True)
     return event
+
+
+def audit_refused_due(*, cutoff: datetime, batch: int) -> list[int]:
+    """The ids of the refused-access rows made at or before ``cutoff``, oldest first, at most ``batch``."""
+    rows = AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED, at__lte=cutoff).order_by("id")
+    return list(rows.values_list("id", flat=True)[:batch])
+
+
+def _links(ids: list[int]) -> tuple[str, list[LinkRow]]:
+    """The hash of the row before the first of ``ids``, and every row from it to the first
+    row after the last of them: what ``gaps_find`` walks."""
+    link = ("id", "prev_hash", "hash")
+    before = AuditEvent.objects.filter(id__lt=ids[0]).order_by("-id").values_list("hash", flat=True).first()
+    span = AuditEvent.objects.filter(id__gte=ids[0], id__lte=ids[-1]).order_by("id").values_list(*link)
+    after = AuditEvent.objects.filter(id__gt=ids[-1]).order_by("id").values_list(*link)[:1]
+    rows = [LinkRow(pk, prev, own) for pk, prev, own in [*span.iterator(chunk_size=5000), *after]]
+    return before or GENESIS, rows
+
+
+@transaction.atomic
+def audit_purge_refused(*, cutoff: datetime, batch: int, now: datetime | None = None) -> int:
+    """Remove the refused-access rows made at or before ``cutoff`` (at most ``batch``, oldest
+    first), keeping the chain verifiable: a gap for each run of removed rows and a seal row
+    carrying their digest, all in one transaction holding the chain's lock. Returns how
+    many rows went. Never a row of another action, nor one younger than
+    REFUSED_ACCESS_FLOOR_DAYS (PostgreSQL's function refuses that too)."""
+    now = now or timezone.now()
+    if cutoff > now - timedelta(days=REFUSED_ACCESS_FLOOR_DAYS):
+        raise ValueError(f"refused-access rows are kept at least {REFUSED_ACCESS_FLOOR_DAYS} days")
+    _chain_lock()
+    ids = audit_refused_due(cutoff=cutoff, batch=batch)
+    if not ids:
+        return 0
+    before, rows = _links(ids)
+    gaps = gaps_find(rows, set(ids), before)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_purge_refused(%s::bigint[], %s)", [ids, cutoff])
+            removed = int(cursor.fetchone()[0])
+    else:
+        with purging_refused():
+            removed, _ = AuditEvent.objects.filter(
+                id__in=ids, action=AuditAction.ACCESS_DENIED, at__lte=cutoff
+            ).delete()
+    if removed != len(ids):  # the lock held, nothing else removes rows: never, unless tampered with
+        raise RuntimeError(f"expected to remove {len(ids)} refused-access rows, removed {removed}")
+    digest = gaps_digest(gaps)
+    seal = audit_record(
+        action=AuditAction.AUDIT_SEAL,
+        object_type="audit_gap",
+        object_id=digest,
+        detail=f"removed {removed} refused-access rows before {cutoff:%Y-%m-%d}; gaps sha256 {digest}",
+    )
+    AuditGap.objects.bulk_create(
+        AuditGap(
+            seal=seal,
+            before_hash=gap.before_hash,
+            after_hash=gap.after_hash,
+            removed=gap.removed,
+            first_id=gap.first_id,
+            last_id=gap.last_id,
+        )
+        for gap in gaps
+    )
+    return removed

@@ -40,6 +40,9 @@ LEVELS = ("community", "district")
 # show the highest community by default).
 PAGE_URL = "/heatmap/?level={level}&stat=mean"
 API_URL = "/api/v1/heatmap/?level={level}&stat=mean&weeks=" + str(WEEKS)
+# The page of the country's highest community (an open alert, the most to explain).
+COMMUNITY_URL = "/communities/{code}/"
+COMMUNITY = "community page"  # its key among the series and the raw baselines
 
 
 # --- The same numbers, by hand -----------------------------------------------------
@@ -87,6 +90,19 @@ UNION ALL
 SELECT 'cell', area, week, avg(value) FROM weekly GROUP BY area, week
 """
 RAW_SQL = {"community": RAW_SQL_COMMUNITY, "district": RAW_SQL_DISTRICT}
+# The community page's numbers in one statement: its assessments of the trend's 180 days
+# and its latest assessment's contributions summed by indicator.
+RAW_SQL_COMMUNITY_PAGE = """
+WITH latest AS (
+    SELECT id FROM indicators_riskassessment WHERE community_id = %(community)s
+    ORDER BY assessed_at DESC, id DESC LIMIT 1
+)
+SELECT 'trend', NULL::bigint, assessed_at, score FROM indicators_riskassessment
+WHERE community_id = %(community)s AND assessed_at >= now() - interval '180 days'
+UNION ALL
+SELECT 'share', c.indicator_id, NULL::timestamptz, sum(c.amount)
+FROM indicators_contribution c JOIN latest ON c.assessment_id = latest.id GROUP BY c.indicator_id
+"""
 
 # (kind, area id, week start or None) → value
 Numbers = dict[tuple[str, int, date | None], float]
@@ -269,6 +285,37 @@ def raw_series(connect: Callable[[], Any], level: str, *, country_id: int, since
     return Series(ms=ms, queries=1)
 
 
+def raw_community_series(connect: Callable[[], Any], *, community_id: int, requests: int) -> Series:
+    """The community page's numbers in one statement over its own connection."""
+    conn = connect()
+    try:
+        with conn.cursor() as cursor:
+            ms = []
+            for i in range(WARM_UPS + requests):
+                started = time.perf_counter()
+                cursor.execute(RAW_SQL_COMMUNITY_PAGE, {"community": community_id})
+                cursor.fetchall()
+                if i >= WARM_UPS:
+                    ms.append((time.perf_counter() - started) * 1000)
+        conn.rollback()
+    finally:
+        conn.close()
+    return Series(ms=ms, queries=1)
+
+
+def community_highest(country: Country) -> Any:
+    """The country's community with the highest current score (ties: the lowest code)."""
+    from django.db.models import F
+
+    from ewers.models import Region
+
+    return (
+        Region.objects.filter(country=country.country, level="community")
+        .order_by(F("current_risk__score").desc(nulls_last=True), "code")
+        .first()
+    )
+
+
 def expected_numbers(level: str, *, country_id: int, since: datetime) -> Numbers:
     """What the page must show: the raw SQL's on PostgreSQL, the Python reference elsewhere."""
     from django.db import connection
@@ -308,6 +355,9 @@ def measure(results: Results, *, requests: int, now: datetime, connect: Callable
             results.raw[level] = raw_series(
                 connect, level, country_id=results.large.country.pk, since=since, requests=requests
             )
+        highest = community_highest(results.large)
+        if highest is not None:
+            results.raw[COMMUNITY] = raw_community_series(connect, community_id=highest.pk, requests=requests)
     if results.failures:  # the pages are missing
         return
     for size, country in (("large", results.large), ("small", results.small)):
@@ -330,6 +380,15 @@ def measure(results: Results, *, requests: int, now: datetime, connect: Callable
                     results.checked += agreement.agreed
                 except DashboardError as error:
                     results.failures.append(str(error))
+        community = community_highest(country)
+        if community is None:
+            results.failures.append(f"{country.code}: no community to show.")
+            continue
+        try:
+            url = COMMUNITY_URL.format(code=community.code)
+            results.series[size, "page", COMMUNITY] = series_take(by_kind["page"], url, requests)
+        except DashboardError as error:
+            results.failures.append(str(error))
 
 
 def seed(sizes: Sizes, *, now: datetime) -> tuple[Country, Country]:
@@ -357,13 +416,13 @@ def statistics_refresh() -> None:
 
     from alerts.models import Alert
     from ewers.models import Region
-    from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
+    from indicators.models import Contribution, CurrentRisk, FieldReport, Reading, RiskAssessment
 
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     tables = ", ".join(
         connection.ops.quote_name(m._meta.db_table)
-        for m in (Region, FieldReport, Reading, RiskAssessment, Contribution, Alert)
+        for m in (Region, FieldReport, Reading, RiskAssessment, Contribution, Alert, CurrentRisk)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")
@@ -387,18 +446,29 @@ def rows_make(results: Results, sizes: Sizes) -> list[Row]:
                         raw.p(q) if raw else None,
                     )
                 )
-    for kind in ("page", "api"):
-        for level in LEVELS:
-            large, small = results.series.get(("large", kind, level)), results.series.get(("small", kind, level))
-            rows.append(
-                Row(
-                    f"{names[kind]}, {level}: SQL queries",
-                    large.queries if large else None,
-                    "queries",
-                    f"same at {sizes.dashboard_small:,} communities",
-                    small.queries if small else None,
-                )
+    series, raw = results.series.get(("large", "page", COMMUNITY)), results.raw.get(COMMUNITY)
+    for q in (50, 95):
+        rows.append(
+            Row(
+                f"{COMMUNITY} p{q}",
+                series.p(q) if series else None,
+                "ms",
+                f"raw SQL, trend + explanation p{q}",
+                raw.p(q) if raw else None,
             )
+        )
+    counted = [(kind, level) for kind in ("page", "api") for level in LEVELS] + [("page", COMMUNITY)]
+    for kind, level in counted:
+        large, small = results.series.get(("large", kind, level)), results.series.get(("small", kind, level))
+        rows.append(
+            Row(
+                f"{COMMUNITY}: SQL queries" if level == COMMUNITY else f"{names[kind]}, {level}: SQL queries",
+                large.queries if large else None,
+                "queries",
+                f"same at {sizes.dashboard_small:,} communities",
+                small.queries if small else None,
+            )
+        )
     return rows
 
 

@@ -101,6 +101,31 @@ def ingest_single(token: str, payloads: Sequence[dict[str, Any]]) -> float:
     return seconds
 
 
+def ingest_bare(token: str, payloads: Sequence[dict[str, Any]]) -> float:
+    """Seconds to POST each report alone to the bare DRF endpoint (bench.bare), mounted
+    for this measurement only; every one must answer 201 and be written."""
+    from django.test.utils import override_settings
+
+    from bench.bare import BARE_URL
+
+    client = _api_client(token)
+    before = _report_count()
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        # Untimed: the first requests pay for the new URL configuration and imports.
+        for payload in payloads[:WARM_UP_REPORTS]:
+            client.post(BARE_URL, data=json.dumps(payload), content_type="application/json")
+        timed = payloads[WARM_UP_REPORTS:]
+        started = time.monotonic()
+        for payload in timed:
+            response = client.post(BARE_URL, data=json.dumps(payload), content_type="application/json")
+            if response.status_code != 201:
+                raise _refused(response, f"POST {BARE_URL}")
+        seconds = time.monotonic() - started
+    if (created := _report_count() - before) != len(payloads):
+        raise BenchError(f"POST {BARE_URL}: {len(payloads)} accepted but {created} reports written.")
+    return seconds
+
+
 def ingest_batch(token: str, payloads: Sequence[dict[str, Any]]) -> float:
     """Seconds to POST the reports ``BATCH_SIZE`` per request; all must be written."""
     client = _api_client(token)
@@ -127,16 +152,20 @@ def raw_insert(database_url: str, payloads: Sequence[dict[str, Any]], *, reporte
     from django.utils.dateparse import parse_datetime
     from psycopg2.extras import execute_values  # type: ignore[import-untyped]
 
+    from ewers.choices import HandlingLevel
     from ewers.models import Region
     from indicators.choices import ReportStatus, Verification
     from indicators.models import FieldReport, Indicator, Reading
 
     communities = dict(Region.objects.values_list("code", "pk"))
     indicators = dict(Indicator.objects.values_list("code", "pk"))
+    handling = dict(Indicator.objects.values_list("code", "handling_level"))
     now = timezone.now()
     reports = [
         (
             communities[p["community"]],
+            # What the service stores: the highest handling level of the report's indicators.
+            HandlingLevel.highest([handling[r["indicator"]] for r in p["readings"]]),
             parse_datetime(p["observed_at"]),
             now,
             p["source_reliability"],
@@ -151,9 +180,9 @@ def raw_insert(database_url: str, payloads: Sequence[dict[str, Any]], *, reporte
         for p in payloads
     ]
     report_sql = (
-        f"INSERT INTO {FieldReport._meta.db_table} (community_id, observed_at, received_at, source_reliability, "  # noqa: S608
-        "information_credibility, narrative, verification, status, scoring_attempts, created_by_id, "
-        "organisation_id) VALUES %s RETURNING id"
+        f"INSERT INTO {FieldReport._meta.db_table} (community_id, handling_level, observed_at, received_at, "  # noqa: S608
+        "source_reliability, information_credibility, narrative, verification, status, scoring_attempts, "
+        "created_by_id, organisation_id) VALUES %s RETURNING id"
     )
     reading_sql = f"INSERT INTO {Reading._meta.db_table} (report_id, indicator_id, value) VALUES %s"  # noqa: S608
     conn = psycopg2.connect(database_url)

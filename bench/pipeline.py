@@ -28,7 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 from bench import environment
 from bench.config import BATCH_SIZE, BenchError, ConfigError, Sizes
-from bench.ingest import API_MODE, WARM_UP_REPORTS, api_check, ingest_batch, ingest_single, payloads_make, raw_insert
+from bench.ingest import (
+    API_MODE,
+    WARM_UP_REPORTS,
+    api_check,
+    ingest_bare,
+    ingest_batch,
+    ingest_single,
+    payloads_make,
+    raw_insert,
+)
 from bench.stats import Row, format_table, percentile, rate, say, timed
 from bench.worker import (
     POLL_SECONDS,
@@ -163,6 +172,7 @@ def alert_latency(seeded: Seeded, community: Region, *, timeout: float = SAMPLE_
 @dataclass
 class Figures:
     single_seconds: float | None = None
+    bare_seconds: float | None = None  # the bare DRF endpoint, as many reports as single
     batch_seconds: float | None = None
     raw_seconds: float | None = None
     scoring_seconds: float | None = None
@@ -187,9 +197,16 @@ def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
             "API ingest, single",
             per_second(sizes.single, figures.single_seconds),
             "reports/s",
+            "bare DRF endpoint, same rows",
+            per_second(sizes.single, figures.bare_seconds),
+            figures.api_note,
+        ),
+        Row(
+            "API ingest, single",
+            per_second(sizes.single, figures.single_seconds),
+            "reports/s",
             raw_name,
             raw,
-            figures.api_note,
         ),
         Row(
             f"API ingest, batch of {BATCH_SIZE}",
@@ -242,6 +259,9 @@ def header_lines(
         f"communities, {FieldReport.objects.count():,} reports, {Reading.objects.count():,} readings "
         f"(history: {seeded.history_readings:,} readings in {seeded.history_reports:,} reports)",
         f"API: {API_MODE}; worker: celery prefork -c {WORKER_CONCURRENCY} on queue {queue}",
+        f"bare baseline: {sizes.single:,} other reports posted one per request to a bare DRF endpoint (bench/bare.py: "
+        "the same token authentication, a ModelSerializer, the report and its readings in one transaction; no "
+        f"throttle, audit, idempotency or task), after {WARM_UP_REPORTS} warm-ups",
         f"raw baseline: psycopg2 execute_values of the {sizes.single + sizes.batch:,} ingest reports and their "
         f"readings, one transaction, product tables, rolled back; median of {RAW_REPEATS}",
         f"alert baseline: trivial Celery task (publish -> worker -> row visible), interleaved with the "
@@ -286,6 +306,13 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
     except BenchError as error:
         failures.append(str(error))
         figures.api_note = str(error)
+    try:
+        # The same number of other reports of the same kind, through the bare endpoint.
+        bare = payloads_make(seeded.work_communities, seeded.indicators, WARM_UP_REPORTS + sizes.single, rng)
+        with timed(f"bare DRF endpoint, {sizes.single} single"):
+            figures.bare_seconds = ingest_bare(seeded.token, bare)
+    except BenchError as error:
+        failures.append(str(error))
     # The API queued a scoring task per report; no worker ran, and they are not measured.
     say(f"purged {queue_purge(queue)} scoring tasks queued by the API ingest")
     with timed("raw insert baseline"):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from alerts.selectors import notifications_unread_count
 from ewers.choices import Role
 from indicators.permissions import field_report_may_create
+from intake.permissions import triage_may_see_queue
 
 
 def _item(label: Any, view_name: str, *, section: str | None = None) -> dict[str, Any]:
@@ -37,6 +38,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(_item(_("Heatmap"), "analytics:heatmap", section="analytics"))
     if role == Role.COORDINATOR and not user.is_administrator:
         items.append(_item(_("Overview"), "analytics:overview"))
+    if triage_may_see_queue(user=user):
+        items.append(_item(_("SMS triage"), "triage:list", section="triage"))
     if not user.is_administrator:
         # One cheap count a page (an index on user, read_at); the list is one click away.
         notifications = _item(_("Notifications"), "notifications:list", section="notifications")

@@ -62,6 +62,7 @@ urlpatterns = [
     path("assignments/", include((alert_urls.assignment_urlpatterns, "assignments"))),
     path("notifications/", include((alert_urls.notification_urlpatterns, "notifications"))),
     path("handoffs/", include((alert_urls.handoff_urlpatterns, "handoffs"))),
+    path("triage/", include("intake.urls")),
     path("healthz", views.healthz, name="healthz"),
     # The installable report form (docs/offline.md): at the root, so the worker's scope is the site.
     path("sw.js", views.service_worker, name="service-worker"),

@@ -126,6 +126,8 @@ USERS = [
     UserSpec("desk.belia", "suara-belia", Role.RESPONDER, "Arif", "Zain", login=False),
     UserSpec("desk.wanita", "wanita-aman", Role.RESPONDER, "Lee", "Hui Min", login=False),
     UserSpec("desk.youth", "youth-office", Role.RESPONDER, "Kavitha", "Raj", login=False),
+    # The account the demo SMS gateway's token acts for (demo/sms.py); not a demo login.
+    UserSpec("sms.gateway", "coordination-desk", Role.ANALYST, "SMS", "Gateway", login=False),
 ]
 
 

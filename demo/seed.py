@@ -22,6 +22,7 @@ from demo.catalogue import seed_catalogue
 from demo.partners import seed_organisations, seed_users
 from demo.places import plan_places, seed_places
 from demo.reports import plan_reports, seed_reports, seed_scores
+from demo.sms import seed_sms
 from ewers.choices import Role
 from ewers.models import User
 from indicators.models import FieldReport
@@ -93,6 +94,7 @@ def seed_demo(*, now: datetime | None = None) -> SeedResult:
     created = seed_reports(plan_reports(place_plan, now=now), places, indicators, users)
     seed_scores(places, now=now)
     seed_response(now=now)
+    seed_sms(users)
     return SeedResult(
         regions=len(places),
         indicators=len(indicators),

@@ -4,7 +4,9 @@ Rules stated once and enforced here for the sign-in page and the API alike:
 - accounts are issued, never signed up for (``AccountAdapter.is_open_for_signup``);
 - wrong passwords and wrong second-factor codes count towards the same lockout, per
   username AND client address (django-axes): nobody can lock someone out from elsewhere;
-- a user with a second factor gives a code with every sign-in; coordinators and
+- a user with a second factor gives it with every sign-in: on the page a code or their
+  security key, in the API a code (an app's or a recovery code; a key cannot sign an API
+  request, so a user with only a key is told to add an app); coordinators and
   administrators cannot sign in to the API before they have one;
 - a successful sign-in clears the failures counted for that username and address;
 - TOTP secrets are stored encrypted (``SecondFactorAdapter``), never in clear.
@@ -40,6 +42,11 @@ LOCKED_OUT = _("Too many failed sign-in attempts. Try again later or ask your ad
 WRONG_CREDENTIALS = _("The username or password is not right. Both are case-sensitive.")
 CODE_NEEDED = _("Give the code of your authenticator app (or a recovery code) as otp.")
 WRONG_CODE = _("The code is not right, or was used already.")
+KEY_CANNOT_SIGN_IN_TO_API = _(
+    "Your second factor is a security key, which the API cannot use. Give one of your "
+    "recovery codes as otp, or add an authenticator app on the two-factor page "
+    "(/accounts/2fa/) and give its code."
+)
 # What a second factor is: an app's codes or a security key (recovery codes back them up).
 SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 _ENCRYPTED = "fernet:"
@@ -94,6 +101,10 @@ class SecondFactorAdapter(DefaultMFAAdapter):  # type: ignore[misc]
 def second_factor_enrolled(user: User) -> bool:
     """Whether the user has an authenticator app or a security key."""
     return bool(Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exists())
+
+
+def _has_authenticator_app(user: User) -> bool:
+    return bool(Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists())
 
 
 @transaction.atomic
@@ -160,12 +171,16 @@ def token_sign_in(*, request: HttpRequest, username: str, password: str, otp: st
             return TokenSignIn(status=429, detail=str(LOCKED_OUT))
         return TokenSignIn(status=400, detail=str(WRONG_CREDENTIALS))
     if second_factor_enrolled(user):
+        # A security key signs a challenge in the browser; the API takes codes only.
+        key_only = not _has_authenticator_app(user)
         if not otp.strip():
-            return TokenSignIn(status=401, detail=str(CODE_NEEDED), otp_required=True)
+            missing = str(KEY_CANNOT_SIGN_IN_TO_API) if key_only else str(CODE_NEEDED)
+            return TokenSignIn(status=401, detail=missing, otp_required=True)
         if not second_factor_verify(request, user, otp):
             if getattr(request, "axes_locked_out", False):
                 return TokenSignIn(status=429, detail=str(LOCKED_OUT))
-            return TokenSignIn(status=401, detail=str(WRONG_CODE), otp_required=True)
+            wrong = f"{WRONG_CODE} {KEY_CANNOT_SIGN_IN_TO_API}" if key_only else str(WRONG_CODE)
+            return TokenSignIn(status=401, detail=wrong, otp_required=True)
     elif user_needs_second_factor(user):
         return TokenSignIn(status=401, detail=str(SECOND_FACTOR_REQUIRED), otp_required=True)
     # Clears the failures of this username and address (AXES_RESET_ON_SUCCESS) and

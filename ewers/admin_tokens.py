@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from ewers.models import ApiToken, GatewayToken, User
-from ewers.services import gateway_token_issue, gateway_tokens_revoke
+from ewers.services import gateway_token_issue, gateway_token_sign, gateway_tokens_revoke
 
 
 @admin.register(ApiToken)
@@ -35,6 +35,12 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
 
 class GatewayTokenForm(forms.ModelForm[GatewayToken]):
+    signed = forms.BooleanField(
+        label=_("Signs its requests"),
+        required=False,
+        help_text=_("Give it a signing secret too (shown once): each request must then carry an HMAC signature."),
+    )
+
     class Meta:
         model = GatewayToken
         fields = ["name", "user"]
@@ -55,7 +61,7 @@ class GatewayTokenAdmin(admin.ModelAdmin[GatewayToken]):
     keeps every token with its last use."""
 
     form = GatewayTokenForm
-    list_display = ["name", "prefix", "user", "created_at", "created_by", "last_used_at", "revoked_at"]
+    list_display = ["name", "prefix", "user", "signs", "created_at", "created_by", "last_used_at", "revoked_at"]
     list_select_related = ["user", "created_by"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username"]
@@ -64,10 +70,14 @@ class GatewayTokenAdmin(admin.ModelAdmin[GatewayToken]):
     def get_readonly_fields(self, request: HttpRequest, obj: GatewayToken | None = None) -> list[str]:
         if obj is None:
             return []
-        return ["name", "user", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+        return ["name", "user", "prefix", "signs", "created_at", "created_by", "last_used_at", "revoked_at"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("signs its requests"), boolean=True)
+    def signs(self, obj: GatewayToken) -> bool:
+        return obj.signs
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None) -> Any:
         if request.method != "POST" or not self.has_add_permission(request):
@@ -77,6 +87,7 @@ class GatewayTokenAdmin(admin.ModelAdmin[GatewayToken]):
             return super().add_view(request, form_url, extra_context)
         actor = request.user if isinstance(request.user, User) else None
         token, key = gateway_token_issue(name=form.cleaned_data["name"], user=form.cleaned_data["user"], actor=actor)
+        secret = gateway_token_sign(token=token, actor=actor) if form.cleaned_data.get("signed") else None
         self.log_addition(request, token, [{"added": {}}])
         # Shown here, once, in the answer to the POST (never stored, never in a message
         # cookie or a redirect): the page is not cached (ewers.middleware.NoStoreMiddleware).
@@ -85,6 +96,7 @@ class GatewayTokenAdmin(admin.ModelAdmin[GatewayToken]):
             "opts": self.opts,
             "token": token,
             "key": key,
+            "signing_secret": secret,
             "title": _("Gateway token issued"),
         }
         return TemplateResponse(request, "admin/ewers/gatewaytoken/issued.html", context)

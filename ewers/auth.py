@@ -8,12 +8,15 @@
   page, a reset link, the admin, a command), as Django's own check voids other sessions.
 - A gateway's named token authenticates as the account it acts for, with the token as
   ``request.auth``; ``ewers.api.permissions.GatewayScope`` keeps it to the endpoints that
-  accept gateways.
+  accept gateways. A gateway given a signing secret must sign every request
+  (``gateway_signature_check``, docs/sms.md): a stolen token alone is then not enough.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import time
 from datetime import timedelta
 from hmac import compare_digest
 from typing import Any
@@ -73,6 +76,39 @@ class MemberTokenAuthentication(TokenAuthentication):  # type: ignore[misc]
         return user, auth_token
 
 
+# The signature headers of a signing gateway (docs/sms.md): the Unix time of the request,
+# and ``sha256=`` + the hex HMAC-SHA256, under the gateway's signing secret, of the bytes
+# ``<timestamp>.<raw body>``. A request more than this far from the server's clock is refused,
+# so a captured request cannot be replayed later.
+SIGNATURE_HEADER = "X-EWERS-Signature"
+TIMESTAMP_HEADER = "X-EWERS-Timestamp"
+SIGNATURE_TOLERANCE_SECONDS = 300
+BAD_SIGNATURE = _("The request's signature is missing, stale or wrong.")
+
+
+def gateway_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The value of the signature header for ``body`` sent at ``timestamp``."""
+    signed = timestamp.encode("ascii") + b"." + body
+    return "sha256=" + hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+
+
+def gateway_signature_check(token: GatewayToken, request: Request, *, now: float | None = None) -> None:
+    """Refuse (401) a signing gateway's request whose signature is missing, stale or wrong."""
+    secret = token.signing_secret
+    if not secret:
+        return
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    sent = request.headers.get(SIGNATURE_HEADER, "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise exceptions.AuthenticationFailed(BAD_SIGNATURE)
+    if abs((now if now is not None else time.time()) - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        raise exceptions.AuthenticationFailed(BAD_SIGNATURE)
+    # The raw body, as sent (Django keeps it for the parsers that follow).
+    expected = gateway_signature(str(secret), timestamp, request._request.body)
+    if not compare_digest(expected.encode(), sent.encode("utf-8", "replace")):
+        raise exceptions.AuthenticationFailed(BAD_SIGNATURE)
+
+
 def gateway_token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -103,6 +139,7 @@ class GatewayTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This gateway token has been revoked."))
         if not user_may_sign_in(token.user):
             raise exceptions.AuthenticationFailed(INACTIVE_MESSAGE)
+        gateway_signature_check(token, request)
         now = timezone.now()
         if token.last_used_at is None or token.last_used_at < now - LAST_USE_PRECISION:
             # One conditional write a minute at most, whatever the request rate.

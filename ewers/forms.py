@@ -8,10 +8,16 @@ from typing import Any
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.core import context
 from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.webauthn.forms import AuthenticateWebAuthnForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ewers.accounts import LOCKED_OUT, sign_in_failed, sign_in_locked
+
+KEY_REFUSED = _(
+    "The security key was not accepted: it is not one you added, or its answer was not "
+    "for this sign-in. Try again with your key, or give a code."
+)
 
 # What <input type="datetime-local"> sends and shows.
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -49,6 +55,24 @@ class SecondFactorForm(AuthenticateForm):  # type: ignore[misc]
             sign_in_failed(request, username)
             raise
         return code
+
+
+class SecurityKeyForm(AuthenticateWebAuthnForm):  # type: ignore[misc]
+    """The second step of signing in with a security key: the key's signature over the
+    challenge the page was given (WebAuthn). A signature that does not verify (another
+    key, a forged or replayed answer) counts towards the same lockout as a wrong code;
+    while locked out no signature is checked at all."""
+
+    def clean_credential(self) -> Any:
+        request = context.request
+        username = self.user.get_username()
+        if sign_in_locked(request, username):
+            raise forms.ValidationError(LOCKED_OUT)
+        try:
+            return super().clean_credential()
+        except forms.ValidationError as refused:
+            sign_in_failed(request, username)
+            raise forms.ValidationError(KEY_REFUSED) from refused
 
 
 def filter_form_prepare(form: forms.Form) -> None:

@@ -30,13 +30,16 @@ from ewers.permissions import SECOND_FACTOR_REQUIRED, user_needs_second_factor
 
 logger = logging.getLogger(__name__)
 
-# What a user who must enrol may still reach: the enrolment pages (an authenticator app,
-# then the recovery codes), re-entering their password for them, signing out, and
-# the language switch.
+# What a user who must enrol may still reach: the enrolment pages (an authenticator app
+# or a security key, then the recovery codes), re-entering their password for them,
+# signing out, and the language switch.
 ENROLMENT_VIEWS = frozenset(
     {
         "mfa_index",
         "mfa_activate_totp",
+        "mfa_add_webauthn",
+        "mfa_list_webauthn",
+        "mfa_reauthenticate_webauthn",
         "mfa_view_recovery_codes",
         "mfa_generate_recovery_codes",
         "mfa_download_recovery_codes",

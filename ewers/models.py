@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
@@ -155,6 +156,10 @@ class Theme(models.Model):
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # The Malay texts, named as django-modeltranslation would name them, so that a later
+    # move to it keeps these columns (indicator frameworks carry both languages).
+    name_ms = models.CharField(_("name (Malay)"), max_length=200, blank=True)
+    description_ms = models.TextField(_("description (Malay)"), blank=True)
     # Weapons, specific threats, travel to fight: the police are assigned at once, whatever
     # the tiers say; for other themes they are the reserve a decline or a missed deadline
     # brings in (alerts.routing).
@@ -344,6 +349,9 @@ class GatewayToken(models.Model):
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    # A gateway that signs its requests (docs/sms.md, "Signature"): the HMAC key, which
+    # must be kept itself to check a signature, so encrypted at rest; shown once when set.
+    signing_secret = EncryptedCharField(_("signing secret"), max_length=128, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -356,3 +364,7 @@ class GatewayToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def signs(self) -> bool:
+        return bool(self.signing_secret)

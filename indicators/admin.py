@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
-from django.utils.translation import gettext
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext, gettext_lazy
 
 from ewers.admin import NeedToKnowAdmin
+from indicators.frameworks import framework_dumps
 from indicators.models import Contribution, FieldReport, Indicator, IndicatorVersion, Reading, RiskAssessment
-from indicators.services import MEANING_FIELDS, VERSIONED_FIELDS, indicator_upsert
+from indicators.services import MEANING_FIELDS, VERSIONED_FIELDS, framework_export, indicator_upsert
 
 
 class ReadOnlyInline(admin.TabularInline[Any, Any]):
@@ -29,9 +31,22 @@ class IndicatorVersionInline(ReadOnlyInline):
     fields = readonly_fields = ("version", *VERSIONED_FIELDS, "changed_at", "changed_by", "reason")
 
 
+@admin.action(description=gettext_lazy("Export as an indicator framework (JSON)"), permissions=["view"])
+def framework_export_action(
+    modeladmin: admin.ModelAdmin[Indicator], request: HttpRequest, queryset: QuerySet[Indicator]
+) -> HttpResponse:
+    """The chosen indicators and their themes as a framework file, for a partner to adapt
+    and load with ``manage.py framework_import`` (docs/frameworks.md)."""
+    framework = framework_export(codes=list(queryset.values_list("code", flat=True)))
+    response = HttpResponse(framework_dumps(framework), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="indicator-framework.json"'
+    return response
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin[Indicator]):
     list_display = ["code", "name", "category", "theme", "polarity", "weight", "half_life_days", "version", "is_active"]
+    actions = [framework_export_action]
     list_filter = ["category", "polarity", "theme", "handling_level", "is_active"]
     search_fields = ["code", "name"]
     list_select_related = ["theme"]
@@ -65,6 +80,9 @@ class IndicatorAdmin(admin.ModelAdmin[Indicator]):
             half_life_days=obj.half_life_days,
             is_active=obj.is_active,
             handling_level=obj.handling_level,
+            name_ms=obj.name_ms,
+            description_ms=obj.description_ms,
+            scale_labels_ms=obj.scale_labels_ms,
             changed_by=request.user,  # type: ignore[arg-type]
             reason=gettext("changed in the admin"),
         )

@@ -36,6 +36,10 @@ class Indicator(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # The Malay texts (named as django-modeltranslation would name them): an indicator
+    # framework (indicators.frameworks) carries both languages.
+    name_ms = models.CharField(_("name (Malay)"), max_length=200, blank=True)
+    description_ms = models.TextField(_("description (Malay)"), blank=True)
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
     theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("theme"))
     polarity = models.CharField(_("polarity"), max_length=16, choices=Polarity.choices, default=Polarity.RISK)
@@ -47,6 +51,12 @@ class Indicator(models.Model):
         default=dict,
         blank=True,
         help_text=_('What each value means, e.g. {"0": "none", "4": "severe"}.'),
+    )
+    scale_labels_ms = models.JSONField(
+        _("value labels (Malay)"),
+        default=dict,
+        blank=True,
+        help_text=_('The same in Malay, e.g. {"0": "tiada", "4": "teruk"}.'),
     )
     threshold_moderate = models.FloatField(_("moderate threshold"))
     threshold_high = models.FloatField(_("high threshold"))
@@ -217,6 +227,19 @@ class FieldReport(models.Model):
         _("idempotency fingerprint"), max_length=64, null=True, blank=True, editable=False
     )
 
+    # Set when the report was saved if the same author had already reported the same
+    # community and readings within EWERS_DUPLICATE_WINDOW_MINUTES of its observation (an
+    # SMS and a web form for one visit, say): a flag for the coordinator, nothing is merged.
+    possible_duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("possible duplicate of"),
+    )
+
     history = HistoricalRecords(excluded_fields=["source_reference", "narrative", "idempotency_fingerprint"])
 
     objects = FieldReportQuerySet.as_manager()
@@ -384,3 +407,52 @@ class Contribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} from report {self.report_id}: {self.amount:+.3f}"
+
+
+class CurrentRiskQuerySet(models.QuerySet["CurrentRisk"]):
+    def visible_to(self, user: User) -> CurrentRiskQuerySet:
+        """The same rule as the assessments it copies: the communities the user covers."""
+        return self.filter(community__in=Region.objects.visible_to(user).values("pk"))
+
+
+# The weeks a community's weekly rollup keeps before the week of its latest assessment:
+# more than the heatmap's longest matrix (52 weeks, the current one included).
+KEPT_WEEKS = 53
+
+
+class CurrentRisk(models.Model):
+    """A community's current risk (its latest assessment: newest ``assessed_at``, then the
+    highest id) and its weekly rollup (the highest score of each UTC week).
+
+    Kept by ``indicators.services.risk`` in the transaction that stores each assessment,
+    so the dashboard reads one row per community instead of looking for the latest one
+    among all its assessments and aggregating them by week on every request.
+    ``risk_rebuild`` recomputes it from the assessments.
+    """
+
+    community = models.OneToOneField(
+        Region, on_delete=models.CASCADE, primary_key=True, related_name="current_risk", verbose_name=_("community")
+    )
+    assessment = models.OneToOneField(
+        RiskAssessment, on_delete=models.CASCADE, related_name="+", verbose_name=_("assessment")
+    )
+    assessed_at = models.DateTimeField(_("assessed at"))
+    score = models.FloatField(_("score"))
+    level = models.CharField(_("level"), max_length=16, choices=RiskLevel.choices)
+    weekly = models.JSONField(
+        _("highest score by week"),
+        default=dict,
+        help_text=_(
+            "The Monday (UTC, ISO date) of each week with an assessment → the highest score that week; "
+            "the 53 weeks before the latest assessment's week are kept."
+        ),
+    )
+
+    objects = CurrentRiskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("current risk")
+        verbose_name_plural = _("current risks")
+
+    def __str__(self) -> str:
+        return f"{self.community_id}: {self.score:.1f} ({self.level})"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -230,6 +231,7 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "source_reference": selectors.report_source_reference(user, report, request=request),
         "may_verify": field_report_may_verify(report=report, user=user),
         "panel": _status_panel(user, report),
+        "duplicate_window_minutes": settings.EWERS_DUPLICATE_WINDOW_MINUTES,
     }
     return render(request, "indicators/report_detail.html", context)
 

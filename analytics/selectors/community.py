@@ -7,17 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import (
-    Q,
-)
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
 from ewers.models import Region, User
-from indicators.models import RiskAssessment
+from indicators.models import Contribution, RiskAssessment
 from indicators.selectors import (
-    assessment_contributions,
     assessment_history,
     reports_visible,
 )
@@ -49,15 +46,17 @@ def community_trend(community: Region, *, days: int = 180) -> list[RiskAssessmen
 
 
 def community_explanation(assessment: RiskAssessment) -> list[IndicatorShare]:
-    """The latest assessment's contributions summed by indicator, largest first."""
-    totals: dict[str, list[Any]] = {}
-    for row in assessment_contributions(assessment):
-        entry = totals.setdefault(row.indicator_code, [row.indicator_name, row.polarity, 0.0, set()])
-        entry[2] += row.amount
-        entry[3].add(row.report_id)
+    """The latest assessment's contributions summed by indicator, largest first: one
+    aggregate query, one row per indicator however many readings the window holds."""
+    rows = (
+        Contribution.objects.filter(assessment=assessment)
+        .order_by()
+        .values_list("indicator__code", "indicator__name", "indicator__polarity")
+        .annotate(amount=Sum("amount"), reports=Count("report", distinct=True))
+    )
     shares = [
-        IndicatorShare(code=code, name=name, polarity=polarity, amount=round(amount, 4), reports=len(reports))
-        for code, (name, polarity, amount, reports) in totals.items()
+        IndicatorShare(code=code, name=name, polarity=polarity, amount=round(amount, 4), reports=reports)
+        for code, name, polarity, amount, reports in rows
     ]
     return sorted(shares, key=lambda s: (-abs(s.amount), s.code))
 

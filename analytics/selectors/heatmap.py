@@ -1,15 +1,20 @@
 """Reads of the heatmap (map, matrix and CSV export).
 
 Every read starts from the user's share: places from ``Region.objects.visible_to``,
-risk from ``RiskAssessment.objects.visible_to``, alerts from ``alerts_visible`` and
-reports from ``reports_visible``. The heatmap reads precomputed assessments, never
-readings, in a fixed number of queries whatever the number of communities:
+risk from ``CurrentRisk``/``RiskAssessment.objects.visible_to``, alerts from
+``alerts_visible`` and reports from ``reports_visible``. The heatmap reads the risk the
+scorer precomputed (``indicators.services.risk``: per community, its latest assessment
+and its highest score of each UTC week, kept in the assessment's transaction), never
+readings and, without a theme or category, never the assessments themselves, in a fixed
+number of queries whatever the number of communities:
 
-1. the communities in the share with their latest assessment (correlated subqueries on
-   the (community, -assessed_at) index);
+1. the communities in the share joined to their current risk and weekly rollup (one row
+   each; the matrix without a filter is made from these);
 2. the areas (districts or regions) when the map is not of communities;
 3. the open alerts counted per community;
-4. the matrix: the highest score per community per UTC week (TruncWeek + Max);
+4. with a theme or category only, the matrix: each assessment of those weeks rescored
+   from its matching contributions, the highest per community per UTC week (TruncWeek +
+   Max: dearer, see docs/heatmap.md);
 5. with a theme or category: the matching contributions of the latest assessments;
 6. for the CSV export only: the distinct reports behind each latest assessment, and the
    reports counted per community per week.
@@ -29,6 +34,7 @@ from django.db.models import (
     Count,
     DateField,
     Exists,
+    F,
     FloatField,
     JSONField,
     Max,
@@ -49,10 +55,7 @@ from analytics import heatmap
 from analytics.choices import AreaLevel
 from ewers.choices import RegionLevel, RiskLevel
 from ewers.models import Region, RegionQuerySet, Theme, User
-from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
-from indicators.selectors import (
-    assessments_latest_first,
-)
+from indicators.models import Contribution, CurrentRisk, FieldReport, Reading, RiskAssessment
 from indicators.services import scoring_config
 
 
@@ -103,8 +106,9 @@ class Heatmap:
     matrix: list[list[float | None]]
 
 
-def _latest(field_name: str) -> Subquery:
-    return Subquery(assessments_latest_first().values(field_name)[:1])
+def _latest_ids(communities: QuerySet[Region]) -> QuerySet[CurrentRisk, Any]:
+    """The ids of the communities' latest assessments (their current risk rows)."""
+    return CurrentRisk.objects.filter(community__in=communities.values("pk")).values("assessment_id")
 
 
 def _geometry() -> Cast:
@@ -175,8 +179,21 @@ def heatmap_build(
 
     weeks = heatmap.week_window(now, query.weeks)
     start, end = heatmap.monday_midnight(weeks[0]), heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
-    cells = list(_weekly_cells(user, query, communities, start, end, config.saturation))
-    matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
+    cells: list[tuple[int, date, float]] = []  # (community, week, value): the CSV's report counts
+    if query.filters_indicators:
+        cells = _filtered_weekly_cells(user, query, communities, start, end, config.saturation)
+        matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
+    else:
+        weekly = {row["pk"]: row["weekly"] for row in community_rows if row["weekly"]}
+        matrix = heatmap.matrix_from_weekly(weekly, membership, area_ids, weeks, query.stat)
+        if with_report_counts:
+            columns = {week.isoformat(): week for week in weeks}
+            cells = [
+                (community, columns[key], value)
+                for community, by_week in weekly.items()
+                for key, value in by_week.items()
+                if key in columns
+            ]
 
     # An area's level: its highest community's (hysteresis and triggers included) by
     # default, or the band of its mean score; with a theme or category filter, the band of
@@ -221,6 +238,7 @@ def _community_rows(communities: RegionQuerySet, *, with_geometry: bool) -> list
         "latest_score",
         "latest_level",
         "latest_at",
+        "weekly",
     ]
     listed = communities
     if with_geometry:
@@ -228,10 +246,11 @@ def _community_rows(communities: RegionQuerySet, *, with_geometry: bool) -> list
         fields.append("geometry")
     return list(
         listed.annotate(
-            latest_id=_latest("pk"),
-            latest_score=_latest("score"),
-            latest_level=_latest("level"),
-            latest_at=_latest("assessed_at"),
+            latest_id=F("current_risk__assessment_id"),
+            latest_score=F("current_risk__score"),
+            latest_level=F("current_risk__level"),
+            latest_at=F("current_risk__assessed_at"),
+            weekly=F("current_risk__weekly"),
         )
         .order_by("code")
         .values(*fields)
@@ -245,9 +264,8 @@ def _current_scores(
     filter, recomputed from the matching contributions of that assessment."""
     if not query.filters_indicators:
         return {row["pk"]: row["latest_score"] for row in community_rows}
-    latest_ids = communities.annotate(latest_id=_latest("pk")).values("latest_id")
     sums = dict(
-        Contribution.objects.filter(_indicator_filter(query), assessment__in=latest_ids)
+        Contribution.objects.filter(_indicator_filter(query), assessment__in=_latest_ids(communities))
         .order_by()
         .values_list("assessment_id")
         .annotate(total=Sum("amount"))
@@ -275,39 +293,34 @@ def _open_alerts_by_area(user: User, communities: RegionQuerySet, membership: Ma
     return open_alerts
 
 
-def _weekly_cells(
+def _filtered_weekly_cells(
     user: User,
     query: HeatmapQuery,
     communities: QuerySet[Region],
     start: datetime,
     end: datetime,
     saturation: float,
-) -> Iterable[tuple[int, date, float]]:
-    """(community, week, the community's highest score that week), one aggregate query.
-
-    With a theme or category each assessment's score is recomputed from its matching
-    contributions (a correlated sum per assessment: dearer, see docs/heatmap.md). The
-    saturation mapping rises with the sum, so the week's highest sum gives its highest score.
-    """
+) -> list[tuple[int, date, float]]:
+    """(community, week, the community's highest score that week from the indicators of
+    the theme or category), one aggregate query: each assessment's score recomputed from
+    its matching contributions (a correlated sum per assessment: dearer, see
+    docs/heatmap.md). The saturation mapping rises with the sum, so the week's highest sum
+    gives its highest score."""
     assessments = RiskAssessment.objects.visible_to(user).filter(
         community__in=communities.values("pk"), assessed_at__gte=start, assessed_at__lt=end
     )
     assessments = assessments.annotate(week=_week_of("assessed_at"))
-    if query.filters_indicators:
-        matching = (
-            Contribution.objects.filter(_indicator_filter(query), assessment=OuterRef("pk"))
-            .order_by()
-            .values("assessment")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        )
-        assessments = assessments.annotate(part=Coalesce(Subquery(matching), Value(0.0), output_field=FloatField()))
-        # "week" is an annotation, which the stubs do not know.
-        rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("part"))  # type: ignore[misc]
-        return [(c, w, heatmap.filtered_score([top], saturation)) for c, w, top in rows]
+    matching = (
+        Contribution.objects.filter(_indicator_filter(query), assessment=OuterRef("pk"))
+        .order_by()
+        .values("assessment")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    assessments = assessments.annotate(part=Coalesce(Subquery(matching), Value(0.0), output_field=FloatField()))
     # "week" is an annotation, which the stubs do not know.
-    rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("score"))  # type: ignore[misc]
-    return list(rows)
+    rows = assessments.order_by().values_list("community_id", "week").annotate(top=Max("part"))  # type: ignore[misc]
+    return [(c, w, heatmap.filtered_score([top], saturation)) for c, w, top in rows]
 
 
 def _week_of(field_name: str) -> Cast:
@@ -337,9 +350,8 @@ def _count_reports(
     count is never shown. An area keeps, per value, its weakest member's count, so an
     aggregate never shows what its communities would withhold (docs/heatmap.md).
     """
-    latest_ids = communities.annotate(latest_id=_latest("pk")).values("latest_id")
     by_score = dict(
-        Contribution.objects.filter(_indicator_filter(query), assessment__in=latest_ids)
+        Contribution.objects.filter(_indicator_filter(query), assessment__in=_latest_ids(communities))
         .order_by()
         .values_list("assessment__community_id")
         .annotate(n=Count("report", distinct=True))

@@ -44,6 +44,8 @@ REST_FRAMEWORK = {
         "import": _rate("import", 10),
         "export": _rate("export", 20),
         "heatmap": _rate("heatmap", 60),
+        # Messages from one phone number through the SMS gateway (keyed by its hash).
+        "sms_sender": _rate("sms_sender", 10),
     },
     # drf-spectacular's, plus the error answers each operation can give (ewers/api/schema.py).
     "DEFAULT_SCHEMA_CLASS": "ewers.api.schema.EwersAutoSchema",

@@ -48,6 +48,9 @@ EWERS_ACK_HOURS = {
 }
 # The address of this site, for the links in notification e-mails.
 EWERS_SITE_URL = env.str("EWERS_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A report with the same monitor, community and readings as another observed within this
+# many minutes of it is flagged as a possible duplicate (an SMS and a web form, say).
+EWERS_DUPLICATE_WINDOW_MINUTES = env_int("EWERS_DUPLICATE_WINDOW_MINUTES", 120, minimum=0)
 # CSV import limits (page and API).
 EWERS_IMPORT_MAX_BYTES = env_int("EWERS_IMPORT_MAX_BYTES", 2_000_000, minimum=1)
 EWERS_IMPORT_MAX_ROWS = env_int("EWERS_IMPORT_MAX_ROWS", 5_000, minimum=1)
@@ -73,5 +76,15 @@ if len(EWERS_OUTLINE_TOLERANCE) != 4 or not all(0 <= t < 1 for t in EWERS_OUTLIN
     raise ImproperlyConfigured(
         "EWERS_OUTLINE_TOLERANCE must be four numbers of degrees in 0..1 (country, region, district, community)."
     )
+# Retention (docs/operations.md, "Retention"): days each kind is kept, 0 for ever; and the
+# most rows of each kind one run removes. Refused-access rows are kept at least 30 days
+# (audit.seal.REFUSED_ACCESS_FLOOR_DAYS: the database refuses less).
+EWERS_RETAIN_NARRATIVE_DAYS = env_int("EWERS_RETAIN_NARRATIVE_DAYS", 365)
+EWERS_RETAIN_SOURCE_REFERENCE_DAYS = env_int("EWERS_RETAIN_SOURCE_REFERENCE_DAYS", 90)
+EWERS_RETAIN_NOTIFICATION_DAYS = env_int("EWERS_RETAIN_NOTIFICATION_DAYS", 180)
+EWERS_RETAIN_REFUSED_ACCESS_DAYS = env_int("EWERS_RETAIN_REFUSED_ACCESS_DAYS", 365)
+if 0 < EWERS_RETAIN_REFUSED_ACCESS_DAYS < 30:
+    raise ImproperlyConfigured("EWERS_RETAIN_REFUSED_ACCESS_DAYS must be 0 (for ever) or at least 30.")
+EWERS_RETENTION_BATCH = env_int("EWERS_RETENTION_BATCH", 5000, minimum=1)
 # Request bodies (API JSON, forms) above this answer 413; uploads go through the import limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)

@@ -41,8 +41,10 @@ INSTALLED_APPS = [
     "ewers",
     "indicators",
     "alerts",
+    "intake",
     "analytics",
     "audit",
+    "retention",
     "demo",
 ]
 

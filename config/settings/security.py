@@ -74,10 +74,27 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_FORMS = {"login": "ewers.forms.LoginForm"}
 MFA_ADAPTER = "ewers.accounts.SecondFactorAdapter"
-MFA_FORMS = {"authenticate": "ewers.forms.SecondFactorForm"}
-# An authenticator app with recovery codes. allauth also offers security keys (WebAuthn):
-# add "webauthn" here once they are tested end to end in the browser suite.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_FORMS = {
+    "authenticate": "ewers.forms.SecondFactorForm",
+    "authenticate_webauthn": "ewers.forms.SecurityKeyForm",
+}
+# The second factor is an authenticator app (TOTP) or a security key (WebAuthn), either
+# backed by single-use recovery codes (made with the first of them). The API's token
+# sign-in takes codes only (ewers.accounts.token_sign_in): a user with only a key adds an
+# app, or spends a recovery code, to sign in to the API.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# A key is a second factor after the password, never a way in alone: no passkey sign-in
+# or signup (the sign-in page asks for the password first, whoever you are).
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_PASSKEY_SIGNUP_ENABLED = False
+# The password is the first factor, so the key is asked for presence (a touch), not for
+# its PIN or fingerprint, as for every two-factor key (ASVS 2.9: single-factor device).
+MFA_WEBAUTHN_USER_VERIFICATION = "discouraged"
+# The relying party is the host name the browser asked for (allauth's default), and the
+# origin must be that host over HTTPS, or http://localhost (a secure context browsers
+# accept); browsers refuse keys on a bare IP address such as 127.0.0.1. Never true in
+# production: a key's signature would be accepted from any origin.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 MFA_TOTP_ISSUER = "EWERS"
 MFA_TOTP_PERIOD = 30
 MFA_TOTP_DIGITS = 6

@@ -88,5 +88,7 @@ CELERY_BEAT_SCHEDULE = {
     # Marks assignments past their deadline (notifying the coordinators once) and sends
     # notification e-mails a broker outage left unsent.
     "assignments-overdue": {"task": "alerts.tasks.overdue_sweep", "schedule": timedelta(seconds=60)},
+    # Forgets on time what the retention policy no longer keeps (docs/operations.md, "Retention").
+    "retention-purge": {"task": "retention.tasks.retention_purge", "schedule": timedelta(hours=24)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")

@@ -49,6 +49,11 @@ class _Counted(throttling.SimpleRateThrottle):
         return client_address(request)
 
 
+class CountedThrottle(_Counted):
+    """The base of a view's own limit keyed by something else than the user or the address
+    (the SMS gateway's sender, say): ``scope`` names its rate, ``get_cache_key`` its key."""
+
+
 class ThrottleFirst(BasePermission):
     """Checks the limits before the other permissions: DRF checks them after, so a client
     refused for want of credentials (401) would never be throttled."""

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("indicators.api.urls")),
     path("", include("alerts.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("intake.api.urls")),
 ]

@@ -1,5 +1,6 @@
-"""Writes of the core domain: places and organisations (``places``), and accounts with
-their passwords and tokens (``accounts``)."""
+"""Writes of the core domain: places and organisations (``places``), accounts with
+their passwords and tokens (``accounts``), and organisations with their users from CSV
+files (``directory``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ewers.services.accounts import (
     api_token_revoke,
     api_tokens_clear_expired,
     gateway_token_issue,
+    gateway_token_sign,
     gateway_tokens_revoke,
     organisation_tokens_revoke,
     sessions_clear_expired,
@@ -19,6 +21,7 @@ from ewers.services.accounts import (
     user_tokens_revoke,
     user_upsert,
 )
+from ewers.services.directory import DirectoryImportError, DirectoryImportResult, directory_import
 from ewers.services.places import (
     REGION_BATCH,
     REGION_READ_CHUNK,
@@ -39,6 +42,8 @@ __all__ = [
     "GATEWAY_TOKEN_PREFIX",
     "REGION_BATCH",
     "REGION_READ_CHUNK",
+    "DirectoryImportError",
+    "DirectoryImportResult",
     "RegionCounts",
     "RegionRow",
     "_regions_read",
@@ -46,7 +51,9 @@ __all__ = [
     "api_token_issue",
     "api_token_revoke",
     "api_tokens_clear_expired",
+    "directory_import",
     "gateway_token_issue",
+    "gateway_token_sign",
     "gateway_tokens_revoke",
     "organisation_tokens_revoke",
     "organisation_upsert",

@@ -43,6 +43,8 @@ ADMINISTRATOR_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "gatewaytoken": ("view", "add", "change"),
     },
     "indicators": {"indicator": ("view", "add", "change"), "indicatorversion": ("view",)},
+    # Monitors' phone numbers for SMS reports (registered and removed, never shown in clear).
+    "intake": {"sendernumber": ("view", "add", "delete")},
     "axes": {"accessattempt": ("view", "delete"), "accessfailurelog": ("view",), "accesslog": ("view",)},
 }
 
@@ -231,6 +233,24 @@ def gateway_token_issue(
         detail=f"issued to {name}, acting as {user.username}",
     )
     return token, key
+
+
+@transaction.atomic
+def gateway_token_sign(*, token: GatewayToken, actor: User | None = None, secret: str | None = None) -> str:
+    """Give the gateway a new signing secret (256 random bits unless ``secret`` fixes it):
+    from now on each of its requests must carry the signature (``ewers.auth``). The
+    secret is returned to be shown once; it is kept encrypted."""
+    secret = secret or secrets.token_urlsafe(32)
+    token.signing_secret = secret
+    token.save(update_fields=["signing_secret"])
+    audit_record(
+        action=AuditAction.ACCOUNT_CHANGE,
+        actor=actor,
+        object_type="gateway_token",
+        object_id=token.pk,
+        detail=f"new signing secret for {token.name}",
+    )
+    return secret
 
 
 @transaction.atomic

@@ -224,12 +224,18 @@ def theme_upsert(
     description: str = "",
     police_at_once: bool = False,
     tiers: Mapping[str, int] | None = None,
+    name_ms: str | None = None,
+    description_ms: str | None = None,
 ) -> Theme:
     """Create or update a theme; ``tiers`` (sector → response tier) replaces its tiers when
-    given (sectors it leaves out keep ``ewers.choices.DEFAULT_TIERS``)."""
-    theme, _created = Theme.objects.update_or_create(
-        code=code, defaults={"name": name, "description": description, "police_at_once": police_at_once}
-    )
+    given (sectors it leaves out keep ``ewers.choices.DEFAULT_TIERS``). The Malay texts
+    change only when given."""
+    defaults: dict[str, Any] = {"name": name, "description": description, "police_at_once": police_at_once}
+    if name_ms is not None:
+        defaults["name_ms"] = name_ms
+    if description_ms is not None:
+        defaults["description_ms"] = description_ms
+    theme, _created = Theme.objects.update_or_create(code=code, defaults=defaults)
     if tiers is not None:
         unknown = set(tiers) - set(Sector.values)
         if unknown or any(not 1 <= tier <= 9 for tier in tiers.values()):

@@ -127,6 +127,16 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
         read_only=True, default=False, help_text=_("The narrative and readings are above the reader's handling level.")
     )
     grading = serializers.CharField(read_only=True, help_text=_("The Admiralty grade, e.g. B2."))
+    possible_duplicate_of = serializers.IntegerField(
+        source="possible_duplicate_of_id",
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "An earlier report by the same person with the same community and readings, observed within "
+            "EWERS_DUPLICATE_WINDOW_MINUTES (another channel, perhaps). Only for the reporting organisation "
+            "and coordinators; otherwise null."
+        ),
+    )
     # Not read-only, so that the schema says what is true: the key is absent for a reader not
     # entitled to it (drf-spectacular makes every read-only field required). The serializer
     # serves answers only; nothing is ever written through it.
@@ -156,6 +166,7 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
             "readings",
             "handling_level",
             "withheld",
+            "possible_duplicate_of",
         ]
         read_only_fields = fields
         list_serializer_class = ReportListSerializer
@@ -168,6 +179,7 @@ class ReportSerializer(serializers.ModelSerializer[FieldReport]):
         # for their own organisation and coordinators, the content for those cleared.
         if not isinstance(user, User) or not instance.reporter_visible_to(user):
             data["created_by"] = None
+            data["possible_duplicate_of"] = None
         withheld = not isinstance(user, User) or not instance.content_visible_to(user)
         data["withheld"] = withheld
         if withheld:

@@ -1,10 +1,14 @@
 """Writes of the indicators app: the catalogue (versioned), field reports, and scoring.
 
 - ``catalogue``: indicators created and changed, each change of a scoring setting versioned;
+- ``frameworks``: indicator frameworks (themes and indicators) imported from and exported
+  as JSON (the file's checks are the pure ``indicators.frameworks``);
 - ``reports``: field reports checked, saved (idempotent per key), verified or disputed;
 - ``scoring``: a community assessed from its recent readings by the pure core
   (``indicators.scoring``), the assessment handed to the alerting layer above
-  (``indicators.hooks``) in the same transaction, the sweep of reports left unscored.
+  (``indicators.hooks``) in the same transaction, the sweep of reports left unscored;
+- ``risk``: each community's current and weekly risk, kept with each assessment for the
+  dashboard, and rebuilt from the assessments when needed.
 
 Who may log or verify reports is ``indicators.permissions``.
 """
@@ -12,6 +16,7 @@ Who may log or verify reports is ``indicators.permissions``.
 from __future__ import annotations
 
 from indicators.services.catalogue import MEANING_FIELDS, VERSIONED_FIELDS, indicator_update_settings, indicator_upsert
+from indicators.services.frameworks import FrameworkImportResult, framework_export, framework_import
 from indicators.services.reports import (
     CLOCK_SKEW_TOLERANCE,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -23,6 +28,7 @@ from indicators.services.reports import (
     field_report_validate,
     field_report_verify,
 )
+from indicators.services.risk import risk_rebuild, risk_recompute, risk_record
 from indicators.services.scoring import (
     communities_to_rescore,
     community_assess,
@@ -39,15 +45,21 @@ __all__ = [
     "NARRATIVE_MAX_LENGTH",
     "SOURCE_REFERENCE_MAX_LENGTH",
     "VERSIONED_FIELDS",
+    "FrameworkImportResult",
     "ReadingInput",
     "communities_to_rescore",
     "community_assess",
     "field_report_create",
     "field_report_validate",
     "field_report_verify",
+    "framework_export",
+    "framework_import",
     "indicator_update_settings",
     "indicator_upsert",
     "report_score",
     "reports_sweep",
+    "risk_rebuild",
+    "risk_recompute",
+    "risk_record",
     "scoring_config",
 ]

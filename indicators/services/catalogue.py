@@ -53,10 +53,14 @@ def indicator_upsert(
     scale_labels: dict[str, str] | None = None,
     is_active: bool = True,
     handling_level: str = HandlingLevel.PARTNERS,
+    name_ms: str | None = None,
+    description_ms: str | None = None,
+    scale_labels_ms: dict[str, str] | None = None,
     changed_by: User | None = None,
     reason: str = "",
 ) -> tuple[Indicator, bool]:
-    """Create or update an indicator; a change to a versioned setting records a new version."""
+    """Create or update an indicator; a change to a versioned setting records a new version.
+    The Malay texts change only when given."""
     indicator = Indicator.objects.select_for_update().filter(code=code).first()
     created = indicator is None
     if indicator is None:
@@ -71,6 +75,12 @@ def indicator_upsert(
     indicator.scale_min = scale_min
     indicator.scale_max = scale_max
     indicator.scale_labels = scale_labels or {}
+    if name_ms is not None:
+        indicator.name_ms = name_ms
+    if description_ms is not None:
+        indicator.description_ms = description_ms
+    if scale_labels_ms is not None:
+        indicator.scale_labels_ms = scale_labels_ms
     indicator.weight = weight
     indicator.threshold_moderate = threshold_moderate
     indicator.threshold_high = threshold_high

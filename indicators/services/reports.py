@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -276,11 +277,41 @@ def _report_insert(
     if keyed_request is not None:
         by_code = {r.indicator: indicators[i].pk for i, r in enumerate(readings) if isinstance(r.indicator, str)}
         report.idempotency_fingerprint = request_fingerprint(keyed_request, indicator_ids=by_code)
+    report.possible_duplicate_of_id = _possible_duplicate(
+        report, {(indicators[i].pk, float(r.value)) for i, r in enumerate(readings)}
+    )
     with transaction.atomic():
         report.save()
         Reading.objects.bulk_create(
             Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)
         )
+
+
+def _possible_duplicate(report: FieldReport, readings: set[tuple[int, float]]) -> int | None:
+    """The latest report by the same author for the same community with the same readings,
+    observed within EWERS_DUPLICATE_WINDOW_MINUTES of this one (whatever channel sent
+    either: form, API, CSV, SMS), or None."""
+    window = timedelta(minutes=settings.EWERS_DUPLICATE_WINDOW_MINUTES)
+    if not window:
+        return None
+    candidates = list(
+        FieldReport.objects.filter(
+            created_by=report.created_by_id,
+            community=report.community_id,
+            observed_at__gte=report.observed_at - window,
+            observed_at__lte=report.observed_at + window,
+        )
+        .order_by("-observed_at", "-id")
+        .values_list("pk", flat=True)[:20]
+    )
+    if not candidates:
+        return None
+    by_report: dict[int, set[tuple[int, float]]] = {}
+    for report_id, indicator_id, value in Reading.objects.filter(report__in=candidates).values_list(
+        "report", "indicator", "value"
+    ):
+        by_report.setdefault(report_id, set()).add((indicator_id, value))
+    return next((pk for pk in candidates if by_report.get(pk) == readings), None)
 
 
 def field_report_verify(*, report: FieldReport, user: User, verification: str) -> FieldReport:

@@ -21,6 +21,7 @@ from indicators.choices import (
 from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
+from indicators.services.risk import risk_record
 
 
 def scoring_config() -> scoring.ScoringConfig:
@@ -135,6 +136,7 @@ def community_assess(
             )
             for c in result.contributions
         )
+        risk_record(assessment=assessment)
         alerting().assessment_recorded(
             AssessmentRecorded(
                 assessment=assessment,

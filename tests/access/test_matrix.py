@@ -10,11 +10,13 @@ here fails ``test_it_covers_every_url``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.test import Client
 
 from alerts.choices import NoteAudience
@@ -22,10 +24,14 @@ from alerts.models import Alert, Assignment, Handoff, Notification
 from alerts.services import alert_note_add, assignment_acknowledge, assignment_hand_off
 from ewers.choices import HandlingLevel, Role
 from ewers.models import Region, User
+from ewers.services import gateway_token_issue
 from indicators.models import FieldReport
 from indicators.services import report_score
+from intake.models import TriageItem
+from intake.services import sender_number_register, sms_receive
 from tests import factories
 from tests.conftest import Cast
+from tests.securitykey import SoftKey
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +49,8 @@ REPORTER = "reporter-ident-4471"  # the username of report_in's author (the anal
 NOTE_ORG = "NOTE-CSO-OWN-3318"  # a note of the CSO for its own organisation
 NOTE_COORD = "NOTE-COORD-ONLY-9027"  # a note of the coordinator for the coordinators
 NOTE_ALL = "NOTE-ALL-ON-ALERT-5140"  # a note of the CSO for every organisation on the alert
+KEY_COORD = "KEY-COORD-7781"  # the name of the coordinator's security key
+KEY_POLICE = "KEY-POLICE-3392"  # the name of the police responder's security key
 WITHHELD_ENTITLED = {
     NARRATIVE_POLICE: {"analyst", "coordinator"},
     # Administrators manage the accounts (the admin lists every username), never reports.
@@ -50,7 +58,15 @@ WITHHELD_ENTITLED = {
     NOTE_ORG: {"cso"},
     NOTE_COORD: {"coordinator"},
     NOTE_ALL: {"cso", "coordinator"},
+    # A security key is its owner's alone, administrators' included.
+    KEY_COORD: {"coordinator"},
+    KEY_POLICE: {"police"},
 }
+# Phone numbers are never shown in clear to anyone (issue 15): the digits after the country
+# code of the analyst's registered number and of an unregistered sender's.
+PHONE_REGISTERED, PHONE_STRANGER = "+60123456789", "+60198765432"
+NOBODY: set[str] = set()
+PHONES_CLEAR = {"123456789": NOBODY, "198765432": NOBODY}
 
 
 @dataclass
@@ -70,6 +86,11 @@ class World:
     assignment_out: Assignment
     handoff_in: Handoff
     handoff_out: Handoff
+    # Security keys are no share's: "in" is the coordinator's, "out" the police responder's.
+    key_in: Authenticator
+    key_out: Authenticator
+    triage_in: TriageItem
+    triage_out: TriageItem
     c_in: Region
     c_out: Region
     notifications: dict[str, int] = field(default_factory=dict)
@@ -113,6 +134,17 @@ def world(cast: Cast) -> World:
     alert_note_add(alert=alert_in, user=cast.cso_user, text=NOTE_ORG, audience=NoteAudience.ORGANISATION)
     alert_note_add(alert=alert_in, user=cast.coordinator, text=NOTE_COORD, audience=NoteAudience.COORDINATORS)
     alert_note_add(alert=alert_in, user=cast.cso_user, text=NOTE_ALL, audience=NoteAudience.ASSIGNED)
+    # SMS: the analyst's number registered; a message from an unregistered number naming a
+    # community on each side, waiting in the triage queue.
+    gateway, _key = gateway_token_issue(name="matrix-sms", user=cast.coordinator)
+    sender_number_register(user=cast.analyst, number=PHONE_REGISTERED)
+    triage = {
+        side: sms_receive(
+            gateway=gateway, sender=PHONE_STRANGER, text=f"{c.code} P01 2 C3 seen", message_id=f"matrix-{side}"
+        ).triage
+        for side, c in (("in", c_in), ("out", c_out))
+    }
+    triage_in, triage_out = (TriageItem.objects.get(pk=int(str(triage[side])[1:])) for side in ("in", "out"))
     users = {
         "analyst": cast.analyst,
         "other_analyst": cast.other_analyst,
@@ -132,6 +164,10 @@ def world(cast: Cast) -> World:
         assignment_out=Assignment.objects.get(pk=assignment_out.pk),
         handoff_in=handoff_in,
         handoff_out=handoff_out,
+        key_in=security_key_add(cast.coordinator, KEY_COORD),
+        key_out=security_key_add(cast.police_user, KEY_POLICE),
+        triage_in=triage_in,
+        triage_out=triage_out,
         c_in=c_in,
         c_out=c_out,
     )
@@ -140,6 +176,15 @@ def world(cast: Cast) -> World:
         for name, user in users.items()
     }
     return world
+
+
+def security_key_add(user: User, name: str) -> Authenticator:
+    """A security key of ``user``'s (a key in software, added as the add-a-key page would)."""
+    from allauth.mfa.webauthn.internal.auth import WebAuthn
+
+    options = {"publicKey": {"challenge": "bWF0cml4", "rp": {"id": "testserver"}}}
+    credential = json.loads(SoftKey().register(options, origin="http://testserver"))
+    return WebAuthn.add(user, name, credential).instance
 
 
 def client_for(world: World, role: str) -> Client:
@@ -231,7 +276,7 @@ def request(world: World, role: str, case: Case, side: str) -> tuple[int, bytes]
 def leaks(role: str, content: bytes) -> list[str]:
     """Source references, withheld narratives, reporters' names and notes served to a role
     not entitled to them."""
-    protected = ENTITLED | WITHHELD_ENTITLED
+    protected = ENTITLED | WITHHELD_ENTITLED | PHONES_CLEAR
     return [secret for secret, entitled in protected.items() if secret.encode() in content and role not in entitled]
 
 
@@ -629,14 +674,73 @@ CASES: list[Case] = [
     Case("mfa_view_recovery_codes", {"in": "302 404 404 404 404 302 302"}),
     Case("mfa_generate_recovery_codes", {"in": "302 302 302 302 302 302 302"}),
     Case("mfa_download_recovery_codes", {"in": "302 404 404 404 404 302 302"}),
+    # Security keys: each user lists their own; adding, renaming and removing one asks for
+    # the password or a second factor again first (owner or not: a stranger's key is a 404
+    # after that, tests/ewers/test_security_keys.py).
+    Case("mfa_list_webauthn", {"in": "302 200 200 200 200 200 200"}),
+    Case("mfa_add_webauthn", {"in": "302 302 302 302 302 302 302"}),
+    Case("mfa_add_webauthn", {"in": "302 302 302 302 302 302 302"}, method="post", body={"name": "Probe"}),
+    # Confirming with a key: for those who have one (the others are sent to another way).
+    Case("mfa_reauthenticate_webauthn", {"in": "302 302 302 200 302 200 302"}),
+    Case(
+        "mfa_edit_webauthn", {"in": "302 302 302 302 302 302 302", "out": "302 302 302 302 302 302 302"}, target="key"
+    ),
+    Case(
+        "mfa_edit_webauthn",
+        {"in": "302 302 302 302 302 302 302", "out": "302 302 302 302 302 302 302"},
+        method="post",
+        target="key",
+        body={"name": "Renamed"},
+    ),
+    Case(
+        "mfa_remove_webauthn", {"in": "302 302 302 302 302 302 302", "out": "302 302 302 302 302 302 302"}, target="key"
+    ),
+    Case(
+        "mfa_remove_webauthn",
+        {"in": "302 302 302 302 302 302 302", "out": "302 302 302 302 302 302 302"},
+        method="post",
+        target="key",
+    ),
     Case("api-logout", {"in": "401 401 401 401 401 401 401"}, method="post", api=True),
+    # The triage queue of SMS from unregistered numbers: coordinators covering the community
+    Case("triage:list", {"in": "302 403 403 403 403 200 403"}),
+    Case("triage:list", {"in": "302 403 403 403 403 200 403"}, query="?state=all"),
+    Case(
+        "triage:detail",
+        {"in": "302 404 404 404 404 200 404", "out": "302 404 404 404 404 404 404"},
+        target="triage",
+    ),
+    Case(
+        "triage:accept",
+        {"in": "302 404 404 404 404 302 404", "out": "302 404 404 404 404 404 404"},
+        method="post",
+        target="triage",
+        body={"source_reliability": "B", "information_credibility": "2"},
+    ),
+    Case(
+        "triage:discard",
+        {"in": "302 404 404 404 404 302 404", "out": "302 404 404 404 404 404 404"},
+        method="post",
+        target="triage",
+    ),
+    # The SMS gateway: a gateway's named token only (tests/intake/api/test_gateway.py), never a user
+    Case(
+        "api-gateway-sms",
+        {"in": "401 403 403 403 403 403 403"},
+        method="post",
+        api=True,
+        body={"from": "+60111222333", "text": "T-1-1-1 P01 2 B2", "id": "matrix-1"},
+    ),
     # The admin's token and audit pages: administrators only (others go to the sign-in,
     # which refuses a signed-in user who is not staff: tests/ewers/test_security_two_factor.py)
     Case("admin:ewers_gatewaytoken_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:ewers_gatewaytoken_add", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:ewers_apitoken_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_changelist", {"in": "302 302 302 302 302 302 200"}),
+    Case("admin:intake_sendernumber_changelist", {"in": "302 302 302 302 302 302 200"}),
+    Case("admin:intake_sendernumber_add", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_verify", {"in": "302 302 302 302 302 302 200"}),
+    Case("admin:retention_retentionrun_changelist", {"in": "302 302 302 302 302 302 200"}),
 ]
 
 

@@ -15,6 +15,7 @@ from ewers.choices import RegionLevel, RiskLevel
 from ewers.models import Region
 from ewers.services import region_upsert
 from indicators.models import RiskAssessment
+from indicators.services import risk_record
 from tests import factories
 
 # --- A small tree with known assessments --------------------------------------------------
@@ -25,13 +26,16 @@ def monday() -> datetime:
 
 
 def assess(community: Region, score: float, at: datetime, level: str | None = None) -> RiskAssessment:
-    return RiskAssessment.objects.create(
+    """An assessment with a known score, kept in the precomputed risk as the scorer does."""
+    assessment = RiskAssessment.objects.create(
         community=community,
         score=score,
         raw_score=score / 10,
         level=level or heatmap.level_of(score, (25, 50, 75)),
         assessed_at=at,
     )
+    risk_record(assessment=assessment)
+    return assessment
 
 
 @pytest.fixture

@@ -91,3 +91,33 @@ def test_it_fills_the_matrix_like_summarising_each_cell(rows, stat):
         for area in (10, 20)
     ]
     assert heatmap.matrix_values(cells, membership, [10, 20], weeks, stat) == expected
+
+
+@given(
+    st.dictionaries(
+        st.integers(1, 6),  # community
+        st.dictionaries(st.integers(-1, 4), st.floats(min_value=0, max_value=100), max_size=6),  # week → top
+        max_size=6,
+    ),
+    st.sampled_from(heatmap.STATS),
+    st.booleans(),
+)
+def test_it_fills_the_matrix_from_weekly_rollups_as_from_cells(rollups, stat, by_area):
+    """The precomputed path (one rollup per community) gives the matrix the cells give,
+    for a map of communities (each alone in its row) and of areas; weeks outside the
+    window and communities outside the areas count for nothing."""
+    first = date(2026, 1, 5)
+    weeks = [first + timedelta(weeks=i) for i in range(3)]
+    membership = {1: 10, 2: 10, 3: 20, 4: 30, 5: 10} if by_area else {c: c for c in range(1, 6)}
+    areas = [10, 20] if by_area else [1, 2, 3, 4]
+    weekly = {
+        community: {(first + timedelta(weeks=w)).isoformat(): top for w, top in by_week.items()}
+        for community, by_week in rollups.items()
+    }
+    cells = [
+        (community, first + timedelta(weeks=w), top)
+        for community, by_week in rollups.items()
+        for w, top in by_week.items()
+    ]
+    expected = heatmap.matrix_values(cells, membership, areas, weeks, stat)
+    assert heatmap.matrix_from_weekly(weekly, membership, areas, weeks, stat) == expected

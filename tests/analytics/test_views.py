@@ -149,6 +149,27 @@ def test_it_reads_a_community_page_in_the_same_queries_whatever_the_coverage(cli
     assert count() == before
 
 
+def test_it_reads_a_community_page_in_the_same_queries_whatever_its_history(client, cast, community_story):
+    client.force_login(cast.coordinator)
+    c1 = cast.places["c1"]
+    url = reverse("analytics:community", args=[c1.code])
+    before = count_queries(client, url)
+    # Many more assessments in the trend, and a latest one explained by many readings.
+    now = timezone.now()
+    for day in range(1, 40):
+        assess(c1, 10 + day, now - timedelta(days=day, minutes=30))
+    latest = assess(c1, 70, now - timedelta(minutes=1), level=RiskLevel.HIGH)
+    for i in range(12):
+        report = factories.make_report(cast.analyst, c1, cast.indicator, enqueue_scoring=False)
+        Contribution.objects.create(
+            assessment=latest, indicator=cast.indicator, indicator_version=1, report=report, amount=0.5 + i
+        )
+    response = client.get(url)
+    assert [(s.code, s.reports) for s in response.context["shares"]] == [("P01", 12)]
+    assert response.context["shares"][0].amount == pytest.approx(sum(0.5 + i for i in range(12)))
+    assert count_queries(client, url) == before
+
+
 def test_it_shows_the_overview_page(client, cast, response_story):
     client.force_login(cast.coordinator)
     response = client.get(reverse("analytics:overview"), {"period": "30"})
@@ -199,6 +220,8 @@ def grow(cast, count: int) -> None:
     ("url", "params"),
     [
         ("analytics:heatmap", {"level": "community"}),
+        ("analytics:heatmap", {"level": "district"}),
+        ("api-heatmap", {"level": "community"}),
         ("analytics:heatmap", {"level": "district", "theme": "tension"}),
         ("api-heatmap", {"level": "district"}),
         ("api-heatmap", {"level": "community", "category": "proximate"}),

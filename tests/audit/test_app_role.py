@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from audit.models import AuditEvent
 from audit.services import audit_record
 from tests.conftest import requires_real_services
 
@@ -99,3 +100,42 @@ def test_the_command_prints_its_statements():
     sql = out.getvalue()
     assert 'GRANT SELECT, INSERT ON "audit_auditevent" TO "ewers_app_printed"' in sql
     assert "NOSUPERUSER" in sql
+
+
+def test_the_app_role_removes_only_old_refusals_through_the_function(app_role):
+    """Retention's one removal (audit.seal): old refused-access rows, nothing else, never
+    a recent one; the gaps table only to read and append to."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit.services import audit_purge_refused
+
+    old = timezone.now() - timedelta(days=400)
+    rows = [audit_record(action=a, object_id=i, at=old) for i, a in enumerate(["access_denied", "state_change"])]
+    recent = audit_record(action="access_denied", object_id=9, at=timezone.now() - timedelta(days=10))
+    ids = [r.pk for r in (*rows, recent)]
+    with app_role.cursor() as cursor:
+        cursor.execute("SELECT audit_purge_refused(%s::bigint[], now() - interval '365 days')", [ids])
+        assert cursor.fetchone() == (1,)
+        with pytest.raises(psycopg2.Error, match="kept at least 30 days"):
+            cursor.execute("SELECT audit_purge_refused(%s::bigint[], now())", [ids])
+        cursor.execute("SELECT count(*) FROM audit_auditevent")
+        assert cursor.fetchone() == (2,)
+    # The service seals what it removes; the role may not touch the gaps.
+    more = audit_record(action="access_denied", object_id=10, at=old)
+    audit_record(action="state_change", object_id=11)
+    assert audit_purge_refused(cutoff=timezone.now() - timedelta(days=365), batch=10) == 1
+    with app_role.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_auditgap")
+        assert cursor.fetchone() == (1,)
+        # It appends gaps as the service does (the worker runs as this role).
+        cursor.execute(
+            "INSERT INTO audit_auditgap (seal_id, before_hash, after_hash, removed, first_id, last_id)"
+            " SELECT seal_id, before_hash, after_hash, removed, first_id, last_id FROM audit_auditgap"
+        )
+        for statement in ("UPDATE audit_auditgap SET removed = 0", "DELETE FROM audit_auditgap"):
+            with pytest.raises(psycopg2.Error) as refused:
+                cursor.execute(statement)
+            assert refused.value.pgcode == "42501", statement
+    assert not AuditEvent.objects.filter(pk=more.pk).exists()

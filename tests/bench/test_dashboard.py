@@ -13,7 +13,8 @@ from bench import dashboard, dashboard_seed
 from bench.config import Sizes
 from bench.stats import format_table
 from ewers.models import Region
-from indicators.models import Contribution, Reading, RiskAssessment
+from indicators.models import Contribution, CurrentRisk, Reading, RiskAssessment
+from indicators.services import risk_recompute
 
 
 def test_it_starts_the_matrix_on_a_monday_eleven_weeks_back():
@@ -37,6 +38,10 @@ def test_it_runs_the_dashboard_bench_at_a_tiny_size():
     assert communities.count() == 30
     assert Reading.objects.filter(report__community__country=large.country).count() == 400
     assert RiskAssessment.objects.filter(community__country=large.country).count() == 30 * dashboard_seed.DAYS
+    # The precomputed risk was rebuilt after the COPY: one row per community, as a recompute gives.
+    assert CurrentRisk.objects.filter(community__country=large.country).count() == 30
+    kept = sorted(CurrentRisk.objects.values_list("community_id", "assessment_id", "score", "weekly"))
+    assert kept == sorted((r.community_id, r.assessment_id, r.score, r.weekly) for r in risk_recompute())
     assert Contribution.objects.filter(assessment__community__country=large.country).exists()
     assert small.communities == 10
 
@@ -52,9 +57,14 @@ def test_it_runs_the_dashboard_bench_at_a_tiny_size():
             large_series = results.series["large", kind, level]
             assert len(large_series.ms) == 5
             assert large_series.queries == results.series["small", kind, level].queries
+    # The community page of each country's highest community, in as many queries at both sizes.
+    community = results.series["large", "page", dashboard.COMMUNITY]
+    assert len(community.ms) == 5
+    assert community.queries == results.series["small", "page", dashboard.COMMUNITY].queries
     table = format_table(dashboard.rows_make(results, sizes))
     assert "heatmap page, community p50" in table
     assert "heatmap API, district: SQL queries" in table
+    assert "community page p95" in table and "community page: SQL queries" in table
 
 
 def test_it_refuses_a_heatmap_whose_numbers_differ_from_the_baseline():

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Count
+from django.test import override_settings
 from django.utils import timezone
 from shapely.geometry import shape
 
@@ -17,7 +20,7 @@ from alerts.models import Alert, AlertEvent, Assignment
 from demo.partners import DEMO_PASSWORD
 from demo.places import plan_places
 from demo.reports import plan_reports
-from demo.seed import seed_demo
+from demo.seed import SeedResult, seed_demo
 from ewers.choices import RegionLevel, Role, Sector
 from ewers.geojson import validate_boundary
 from ewers.models import Organisation, Region, User
@@ -84,10 +87,22 @@ def snapshot() -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker) -> Iterator[SeedResult]:
+    """The demo, seeded once for the module as ``manage.py seed_demo`` seeds it (outside a
+    test's transaction, so after-commit work runs); each test then runs in a transaction
+    rolled back at its end, and the module empties the database when it is done."""
+    with django_db_blocker.unblock(), override_settings(DEBUG=True):
+        result = seed_demo()
+    yield result
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture
-def seeded(settings):
+def seeded(seeded_once, db, settings) -> SeedResult:
     settings.DEBUG = True
-    return seed_demo()
+    return seeded_once
 
 
 def area(ring):
@@ -211,9 +226,7 @@ def test_the_partners_have_taken_up_the_older_alerts(seeded):
     assert AlertEvent.objects.filter(kind=AlertEventKind.OVERDUE).count() == overdue.count()
 
 
-def test_every_demo_place_has_a_valid_outline(db, settings):
-    settings.DEBUG = True
-    seed_demo()
+def test_every_demo_place_has_a_valid_outline(seeded):
     places = Region.objects.all()
     assert places.count() == 77
     for place in places:

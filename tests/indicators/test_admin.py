@@ -3,9 +3,12 @@ are never added, deleted or shown with their source."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
+from indicators.frameworks import framework_parse
 from indicators.models import FieldReport, Indicator
 from tests import factories
 
@@ -81,3 +84,17 @@ def test_reports_cannot_be_added_or_deleted_in_the_admin(superuser_client, cast)
     url = reverse("admin:indicators_fieldreport_delete", args=[report.pk])
     assert superuser_client.post(url).status_code == 403
     assert FieldReport.objects.filter(pk=report.pk).exists()
+
+
+def test_chosen_indicators_export_as_a_framework_with_their_themes(admin_client, cast):
+    other = factories.make_indicator("W01", theme=factories.make_theme("weapons"))
+    factories.make_indicator("W02", theme=other.theme)
+    response = admin_client.post(
+        reverse("admin:indicators_indicator_changelist"),
+        {"action": "framework_export_action", "_selected_action": [cast.indicator.pk, other.pk]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="indicator-framework.json"'
+    framework = framework_parse(json.loads(response.content))  # a file framework_import takes
+    assert [spec.code for spec in framework.indicators] == ["P01", "W01"]
+    assert [theme.code for theme in framework.themes] == ["tension", "weapons"]

@@ -1,4 +1,5 @@
-"""``manage.py audit_verify``: recompute the audit trail's hash chain; exit 1 at a break."""
+"""``manage.py audit_verify``: recompute the audit trail's hash chain; exit 1 at a break that
+no sealed gap of retention bridges."""
 
 from __future__ import annotations
 
@@ -19,4 +20,7 @@ class Command(BaseCommand):
                 f"The audit trail is broken at row {report.broken_id}: {report.reason}. "
                 f"{report.checked - 1} rows before it are intact."
             )
-        self.stdout.write(self.style.SUCCESS(f"The audit trail is intact: {report.checked} rows chained."))
+        removed = ""
+        if report.removed:
+            removed = f" Retention removed {report.removed} refused-access rows; each gap they left is sealed."
+        self.stdout.write(self.style.SUCCESS(f"The audit trail is intact: {report.checked} rows chained.{removed}"))

@@ -1,0 +1,68 @@
+"""Possible duplicates across channels: the same author, community and readings within
+EWERS_DUPLICATE_WINDOW_MINUTES are flagged on the later report (nothing is merged)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from indicators.services import ReadingInput
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _report(cast, *, user=None, community=None, value=3, minutes=0, indicator=None):
+    return factories.make_report(
+        user or cast.analyst,
+        community or cast.places["c1"],
+        indicator or cast.indicator,
+        value=value,
+        observed_at=timezone.now() - timedelta(hours=3) + timedelta(minutes=minutes),
+    )
+
+
+def test_it_flags_the_same_readings_by_the_same_author_within_the_window(cast):
+    first = _report(cast)
+    again = _report(cast, minutes=30)
+    assert first.possible_duplicate_of is None
+    assert again.possible_duplicate_of == first
+
+
+def test_it_does_not_flag_other_readings_places_authors_or_times(cast):
+    first = _report(cast)
+    other_indicator = factories.make_indicator("P02", theme=cast.indicator.theme)
+    assert _report(cast, value=2).possible_duplicate_of is None
+    assert _report(cast, community=cast.places["c2"]).possible_duplicate_of is None
+    assert _report(cast, user=cast.coordinator).possible_duplicate_of is None
+    assert _report(cast, minutes=180).possible_duplicate_of is None
+    two = factories.make_report(
+        cast.analyst,
+        cast.places["c1"],
+        cast.indicator,
+        readings=[ReadingInput(indicator=cast.indicator, value=3), ReadingInput(indicator=other_indicator, value=1)],
+        observed_at=first.observed_at,
+    )
+    assert two.possible_duplicate_of is None
+
+
+@override_settings(EWERS_DUPLICATE_WINDOW_MINUTES=0)
+def test_a_window_of_zero_turns_the_flag_off(cast):
+    _report(cast)
+    assert _report(cast).possible_duplicate_of is None
+
+
+def test_the_report_page_shows_the_flag_to_the_coordinator(cast, client):
+    first = _report(cast)
+    again = _report(cast, minutes=5)
+    client.force_login(cast.coordinator)
+    page = client.get(f"/reports/{again.pk}/").content.decode()
+    assert "Possible duplicate" in page and f"/reports/{first.pk}/" in page
+    assert "Possible duplicate" not in client.get(f"/reports/{first.pk}/").content.decode()
+    assert client.get(f"/api/v1/reports/{again.pk}/").json()["possible_duplicate_of"] == first.pk
+    # Not for those who may not know who reported (it says "the same person").
+    client.force_login(cast.cso_user)
+    assert "Possible duplicate" not in client.get(f"/reports/{again.pk}/").content.decode()
