@@ -1,4 +1,5 @@
-"""Template context shared by every page: the navigation for the user's role."""
+"""Template context shared by every page: the navigation for the user's role, and what the
+offline report form's scripts need to know (docs/offline.md)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,26 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             not exact and item["section"] is not None and item["section"] == namespace
         )
     return {"nav_items": items}
+
+
+def offline_app(request: HttpRequest) -> dict[str, Any]:
+    """For a signed-in user: whether this device keeps the report form for use with no
+    connection (those who log reports), and the sign-out warning about unsent reports.
+    Every signed-in page carries it, so that any sign-out button clears the device."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"offline_app": None}
+    return {
+        "offline_app": {
+            "register": field_report_may_create(user=user),
+            "user": user.get_username(),
+            "worker": reverse("service-worker"),
+            "logout": reverse("logout"),
+            "warning": str(
+                _(
+                    "Reports saved on this device and not yet sent: {count}. "
+                    "Signing out deletes them from this device. Sign out anyway?"
+                )
+            ),
+        }
+    }

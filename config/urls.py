@@ -52,8 +52,9 @@ urlpatterns = [
     # sign-out, each under the name EWERS uses and the one allauth reverses.
     path("login/", account_views.login, name="login"),
     path("login/", account_views.login, name="account_login"),
-    path("logout/", account_views.logout, name="logout"),
-    path("logout/", account_views.logout, name="account_logout"),
+    # Signing out also clears what the offline report form kept on the device (docs/offline.md).
+    path("logout/", views.sign_out, name="logout"),
+    path("logout/", views.sign_out, name="account_logout"),
     path("accounts/", include(account_urlpatterns)),
     path("reports/", include("indicators.urls")),
     path("alerts/", include("alerts.urls")),
@@ -64,6 +65,9 @@ urlpatterns = [
     path("handoffs/", include((alert_urls.handoff_urlpatterns, "handoffs"))),
     path("triage/", include("intake.urls")),
     path("healthz", views.healthz, name="healthz"),
+    # The installable report form (docs/offline.md): at the root, so the worker's scope is the site.
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("ewers.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

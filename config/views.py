@@ -1,13 +1,22 @@
-"""Site-wide pages: the role home page, the health check, the 404 of unmatched URLs and the 500."""
+"""Site-wide pages: the role home page, the health check, the 404 of unmatched URLs and the 500,
+and the installable report form's service worker and manifest."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
+from pathlib import Path
 
+from allauth.account import views as account_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -18,6 +27,21 @@ from config.health import system_health
 from ewers.broker import TRANSIENT_ERRORS
 from ewers.http import AuthenticatedHttpRequest
 from ewers.middleware import database_unavailable_response
+
+# The installed app's colour (the header's).
+THEME_COLOUR = "#1d3048"
+
+
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """allauth's sign-out; once it is done, the browser is also told to delete what the site
+    stored on this device (the offline form's outbox, caches and service worker:
+    docs/offline.md). offline.js deletes them first, after warning about unsent reports;
+    the header covers a page whose script did not get to run."""
+    was_signed_in = request.user.is_authenticated
+    response: HttpResponse = account_views.logout(request)
+    if request.method == "POST" and was_signed_in and not request.user.is_authenticated:
+        response["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @login_required
@@ -71,3 +95,74 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+# --- The installable report form (docs/offline.md) ---------------------------------------
+
+# What the service worker keeps besides the form and its data: the files the form page loads.
+OFFLINE_STATIC = (
+    "css/ewers.css",
+    "favicon.svg",
+    "js/outbox.js",
+    "js/offline.js",
+    "js/report-form.js",
+    "js/report-offline.js",
+)
+# The service worker's own code, imported by /sw.js.
+SERVICE_WORKER_SCRIPTS = ("js/outbox.js", "js/service-worker.js")
+
+
+def _offline_version() -> str:
+    """Changes whenever a file the service worker keeps or runs changes (its name, with a
+    hashed static storage, or its content): the browser then installs the new worker, which
+    keeps the new files and drops the old copies."""
+    digest = hashlib.sha256()
+    for path in sorted({*OFFLINE_STATIC, *SERVICE_WORKER_SCRIPTS}):
+        digest.update(static(path).encode())
+        found = finders.find(path)
+        if isinstance(found, str):
+            digest.update(Path(found).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, from the site's root so that it may control /reports/new/.
+
+    A script served by the site itself under the site's CSP (no inline code, nothing from
+    elsewhere): its settings, then the code in static/js/. It holds nothing of any user.
+    """
+    settings_js = json.dumps(
+        {
+            "version": _offline_version(),
+            "form": reverse("reports:new"),
+            "data": reverse("reports:offline-data"),
+            "api": reverse("api-report-list"),
+            "report": reverse("reports:detail", args=[0]),
+            "precache": [static(path) for path in OFFLINE_STATIC],
+        }
+    )
+    imports = ", ".join(json.dumps(static(path)) for path in SERVICE_WORKER_SCRIPTS)
+    body = f"self.EWERS_OFFLINE = {settings_js};\nimportScripts({imports});\n"
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    # Browsers look for a new worker on navigations; never from a stale copy.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def web_manifest(request: HttpRequest) -> JsonResponse:
+    """The web app manifest: EWERS installs as an app that opens the report form."""
+    manifest = {
+        "name": _("EWERS: early warning, early response"),
+        "short_name": "EWERS",
+        "description": _("Log field reports, also where there is no connection."),
+        "lang": get_language(),
+        "start_url": reverse("reports:new"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": THEME_COLOUR,
+        "icons": [{"src": static("favicon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False})

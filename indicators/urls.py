@@ -12,6 +12,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.report_list, name="list"),
     path("new/", views.report_new, name="new"),
+    path("offline.json", views.report_offline_data, name="offline-data"),
     path("import/", views.report_import, name="import"),
     path("import/template.csv", views.report_import_template, name="import-template"),
     path("<int:pk>/", views.report_detail, name="detail"),

@@ -20,7 +20,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -37,6 +38,7 @@ from indicators.filters import FieldReportFilter
 from indicators.forms import (
     FieldReportForm,
     ReportImportForm,
+    community_label,
     format_value,
     indicators_for_form,
     scale_choices,
@@ -116,6 +118,38 @@ def report_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         form = FieldReportForm(communities=communities, indicators=indicators)
         status = 200
     return render(request, "indicators/report_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def report_offline_data(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """What the report form needs on a device with no connection, for its service worker to
+    keep (docs/offline.md): who is signed in, the communities of the user's coverage and the
+    active catalogue, and a CSRF token for sending the outbox later.
+
+    Only the user's own share (``visible_to``); nothing protected (no report, no source).
+    """
+    user = request.user
+    _require_reporter(user)
+    communities = Region.objects.visible_to(user).communities().select_related("district").order_by("code")
+    return JsonResponse(
+        {
+            "user": user.get_username(),
+            "csrf_token": get_token(request),
+            "communities": [{"code": c.code, "name": c.name, "label": community_label(c)} for c in communities],
+            "indicators": [
+                {
+                    "code": i.code,
+                    "name": i.name,
+                    "scale_min": i.scale_min,
+                    "scale_max": i.scale_max,
+                    "polarity": i.polarity,
+                }
+                for i in indicators_for_form()
+            ],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 # --- Report page and its status panel ---------------------------------------------------

@@ -19,12 +19,16 @@
     }
     var button = form.querySelector("button[type=submit]");
     var label = button ? button.textContent : "";
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
       if (!button) {
         return;
       }
-      // Disable after the browser has taken the click, or the form would not be sent.
+      // Disable after the browser has taken the click, or the form would not be sent; not
+      // when the form was kept on the device instead (report-offline.js, with no connection).
       window.setTimeout(function () {
+        if (event.defaultPrevented) {
+          return;
+        }
         button.disabled = true;
         button.setAttribute("aria-busy", "true");
         button.textContent = form.getAttribute("data-saving-label") || label;

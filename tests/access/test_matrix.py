@@ -381,6 +381,8 @@ CASES: list[Case] = [
     Case("reports:list", {"in": "302 200 200 200 200 200 200"}),
     Case("reports:new", {"in": "302 200 200 403 403 200 403"}),
     Case("reports:new", {"in": "302 302 400 403 403 302 403"}, method="post", body=_page_report_body, target=None),
+    # The offline form's data: the user's own communities and the catalogue (docs/offline.md).
+    Case("reports:offline-data", {"in": "302 200 200 403 403 200 403"}),
     Case("reports:import", {"in": "302 200 200 403 403 200 403"}),
     Case("reports:import-template", {"in": "302 200 200 403 403 200 403"}),
     Case(
@@ -525,6 +527,9 @@ CASES: list[Case] = [
         target="community",
     ),
     Case("healthz", {"in": "200 200 200 200 200 200 200"}),
+    # The service worker and the manifest hold nothing of anyone: the same for all.
+    Case("service-worker", {"in": "200 200 200 200 200 200 200"}),
+    Case("web-manifest", {"in": "200 200 200 200 200 200 200"}),
     Case("api-docs", {"in": "401 200 200 200 200 200 200"}),
     Case("api-schema", {"in": "401 200 200 200 200 200 200"}),
     # API

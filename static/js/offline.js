@@ -1,0 +1,84 @@
+/*
+ * Every signed-in page: install the service worker for those who log reports (so the
+ * form opens later with no connection), and make signing out clear this device.
+ *
+ * Signing out warns first when reports saved on the device have not been sent, then
+ * deletes the outbox, the cached pages and the service worker before the sign-out is
+ * sent. The page's settings come from base.html (json_script "offline-app").
+ */
+(function () {
+  "use strict";
+
+  var CLEAR_TIMEOUT_MS = 3000;
+
+  function settings() {
+    var element = document.getElementById("offline-app");
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  function withTimeout(promise, ms) {
+    return Promise.race([promise, new Promise(function (resolve) { window.setTimeout(resolve, ms); })]);
+  }
+
+  function guardSignOut(app) {
+    Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+      if (new URL(form.action, window.location.href).pathname !== app.logout) {
+        return;
+      }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var outbox = window.EwersOutbox;
+        var records = outbox ? outbox.all().catch(function () { return []; }) : Promise.resolve([]);
+        records.then(function (found) {
+          var count = outbox ? outbox.unsent(found).length : 0;
+          if (count && !window.confirm(app.warning.replace("{count}", String(count)))) {
+            return false;
+          }
+          return withTimeout(outbox ? outbox.clearDevice() : Promise.resolve(), CLEAR_TIMEOUT_MS).then(function () {
+            return true;
+          });
+        }).then(function (go) {
+          if (go) {
+            form.submit();  // does not fire "submit" again
+          }
+        });
+      });
+    });
+  }
+
+  function install(app) {
+    if (!("serviceWorker" in navigator) || !window.isSecureContext) {
+      return;
+    }
+    if (!app.register) {
+      return;
+    }
+    navigator.serviceWorker.register(app.worker, { scope: "/" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      // Keep the form and its data of the user signed in now (a new sign-in, say).
+      if (registration.active) {
+        registration.active.postMessage({ type: "refresh", user: app.user });
+      }
+    }).catch(function () {});
+    // Ask the browser not to evict the outbox when the device runs short of space.
+    if (navigator.storage && navigator.storage.persist) {
+      navigator.storage.persist().catch(function () {});
+    }
+  }
+
+  function init() {
+    var app = settings();
+    if (!app) {
+      return;
+    }
+    guardSignOut(app);
+    install(app);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
