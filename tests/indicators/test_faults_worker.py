@@ -97,7 +97,7 @@ def test_scoring_and_the_sweeps_complete_after_a_60_second_database_outage(cast)
         with worker(queue=queue, env=env):
             proxy.cut()
             cut_at = time.monotonic()
-            sender = Celery(broker=broker.url)
+            sender = Celery(broker=broker.url, set_as_current=False)
             for name, args in (
                 ("indicators.tasks.report_score", [fresh.pk]),
                 ("indicators.tasks.reports_sweep", []),
@@ -142,7 +142,9 @@ def test_a_killed_workers_message_comes_back_within_the_visibility_timeout(cast)
             with transaction.atomic():
                 # Hold the community: the scoring waits here, mid-task, holding its message.
                 Region.objects.select_for_update().get(pk=report.community_id)
-                Celery(broker=broker.url).send_task("indicators.tasks.report_score", args=[report.pk], queue=queue)
+                Celery(broker=broker.url, set_as_current=False).send_task(
+                    "indicators.tasks.report_score", args=[report.pk], queue=queue
+                )
                 assert wait_for(lambda: FieldReport.objects.get(pk=report.pk).scoring_attempts == 1, 30)
                 delivered_at = time.monotonic()
                 killed.kill()  # main process and child: nobody is left to hand the message back
