@@ -18,6 +18,7 @@ from alerts.choices import AlertEventKind
 from alerts.models import AlertEvent
 from alerts.services import alert_dismiss
 from ewers.choices import RiskLevel
+from indicators.models import RiskAssessment
 from learning.backtest_service import Trial, _incidents, _live_alerts, backtest_run
 from learning.models import Incident
 from learning.quality import quality_measure
@@ -174,3 +175,14 @@ def test_an_unknown_indicator_code_in_the_weights_is_refused(cast, tmp_path):
     weights.write_text("code,weight\nNOPE,2\n")
     with pytest.raises(CommandError, match="NOPE"):
         call_command("backtest", "--from", "2026-03-01", "--to", "2026-03-02", "--weights", str(weights))
+
+
+def test_it_reproduces_the_live_alerts_from_any_moment_it_starts(history):
+    # Started between any two assessments, the replay takes the live state then (the
+    # level, an alert open, a cooldown running) and opens exactly the later live alerts.
+    moments = list(RiskAssessment.objects.order_by("assessed_at").values_list("assessed_at", flat=True))
+    _, until = period()
+    for since in [m + timedelta(microseconds=1) for m in moments]:
+        result = backtest_run(since=since, until=until, trial=Trial(), now=timezone.now())
+        later = [row for row in events(AlertEventKind.OPENED) if row[1] >= since]
+        assert [(a.community, a.opened_at, a.level) for a in result.live.replay.alerts] == later
