@@ -170,6 +170,13 @@ def test_bad_options_are_refused_plainly(cast, args):
         call_command("backtest", *args, stdout=StringIO())
 
 
+def test_a_negative_or_endless_weight_is_refused(cast, tmp_path):
+    weights = tmp_path / "w.json"
+    weights.write_text('{"P01": -1, "P02": Infinity}')
+    with pytest.raises(CommandError, match="P01, P02"):
+        call_command("backtest", "--from", "2026-03-01", "--to", "2026-03-02", "--weights", str(weights))
+
+
 def test_an_unknown_indicator_code_in_the_weights_is_refused(cast, tmp_path):
     weights = tmp_path / "w.csv"
     weights.write_text("code,weight\nNOPE,2\n")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,14 @@ def weights_parse(name: str) -> dict[str, float]:
     path = Path(name)
     if not path.is_file():
         raise CommandError(f"--weights: no file {name}")
+    weights = _weights_read(path)
+    bad = sorted(code for code, weight in weights.items() if not (math.isfinite(weight) and weight >= 0))
+    if bad:
+        raise CommandError(f"--weights: a weight is a number of 0 or more ({', '.join(bad)})")
+    return weights
+
+
+def _weights_read(path: Path) -> dict[str, float]:
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix.lower() == ".json":
