@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -42,6 +43,8 @@ class Trial:
     bands: tuple[float, float, float] | None = None
     alert_level: str | None = None
     weights: Mapping[str, float] | None = None
+    # Whole indicators' settings instead of theirs (the admin's change before it is saved).
+    indicators: Mapping[int, IndicatorSettings] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ def trial_settings(live: Settings, trial: Trial) -> Settings:
     if trial.bands is not None:
         scoring = ScoringConfig(saturation=scoring.saturation, bands=trial.bands, hysteresis=scoring.hysteresis)
     indicators = live.indicators if trial.weights is None else weights_apply(live.indicators, trial.weights)
+    if trial.indicators:
+        indicators = {**indicators, **trial.indicators}
     return Settings(
         scoring=scoring,
         alert_from=trial.alert_level or live.alert_from,
@@ -247,3 +252,30 @@ def backtest_run(*, since: datetime, until: datetime, trial: Trial, now: datetim
         live=outcome(live),
         trial=outcome(tried),
     )
+
+
+# How far back the indicator admin's backtest of an unsaved change looks.
+PREVIEW_DAYS = 90
+
+
+def indicator_change_backtest(*, indicator: Indicator, changed: Mapping[str, Any], now: datetime) -> Backtest:
+    """The last ``PREVIEW_DAYS`` replayed with ``indicator``'s settings as ``changed`` (the
+    admin form's values; those absent keep the indicator's), beside the live ones. Reads only."""
+
+    def value(name: str) -> Any:
+        return changed.get(name, getattr(indicator, name))
+
+    settings_ = IndicatorSettings(
+        id=indicator.pk,
+        code=indicator.code,
+        category=value("category"),
+        polarity=value("polarity"),
+        weight=float(value("weight")),
+        scale_min=float(value("scale_min")),
+        scale_max=float(value("scale_max")),
+        threshold_critical=float(value("threshold_critical")),
+        half_life_days=float(value("half_life_days")),
+        version=indicator.version,
+    )
+    trial = Trial(indicators={indicator.pk: settings_})
+    return backtest_run(since=now - timedelta(days=PREVIEW_DAYS), until=now, trial=trial, now=now)

@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.choices import AlertEventKind
@@ -19,10 +20,11 @@ from alerts.models import AlertEvent
 from alerts.services import alert_dismiss
 from ewers.choices import RiskLevel
 from indicators.models import RiskAssessment
-from learning.backtest_service import Trial, _incidents, _live_alerts, backtest_run
+from learning.backtest_service import Trial, _incidents, _live_alerts, backtest_run, indicator_change_backtest
 from learning.models import Incident
 from learning.quality import quality_measure
 from tests.indicators.services.conftest import report
+from tests.indicators.test_admin import indicator_form
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +119,7 @@ def test_other_levels_bands_and_weights_give_the_expected_counts(history):
     assert len(lower.alerts) == 2
     c2 = [a for a in lower.alerts if a.community == history.places["c2"].pk]
     assert [a.level for a in c2] == [RiskLevel.MODERATE] and c2[0].escalations[0][1] == RiskLevel.HIGH
-    none = run(weights={"P01": 0, "P02": 0, "P03": 0}).trial.replay
+    none = run(weights={"P01": 0.001, "P02": 0.001, "P03": 0.001}).trial.replay
     assert none.alerts == ()
     # Bands near the top: only c1's piled-up readings reach high, c2's never.
     high_bands = run(bands=(90.0, 95.0, 99.0)).trial.replay
@@ -128,7 +130,7 @@ def test_the_command_prints_both_replays_and_changes_nothing(history, tmp_path):
     models = [m for m in apps.get_models() if m._meta.managed]
     before = {m._meta.label: m._default_manager.count() for m in models}
     weights = tmp_path / "weights.json"
-    weights.write_text(json.dumps({"P02": 0, "P03": 0}))
+    weights.write_text(json.dumps({"P02": 0.001, "P03": 0.001}))
     since, until = period()
     out = StringIO()
     call_command(
@@ -170,9 +172,9 @@ def test_bad_options_are_refused_plainly(cast, args):
         call_command("backtest", *args, stdout=StringIO())
 
 
-def test_a_negative_or_endless_weight_is_refused(cast, tmp_path):
+def test_a_weight_of_zero_or_endless_is_refused(cast, tmp_path):
     weights = tmp_path / "w.json"
-    weights.write_text('{"P01": -1, "P02": Infinity}')
+    weights.write_text('{"P01": 0, "P02": Infinity, "P03": 1}')
     with pytest.raises(CommandError, match="P01, P02"):
         call_command("backtest", "--from", "2026-03-01", "--to", "2026-03-02", "--weights", str(weights))
 
@@ -193,3 +195,26 @@ def test_it_reproduces_the_live_alerts_from_any_moment_it_starts(history):
         result = backtest_run(since=since, until=until, trial=Trial(), now=timezone.now())
         later = [row for row in events(AlertEventKind.OPENED) if row[1] >= since]
         assert [(a.community, a.opened_at, a.level) for a in result.live.replay.alerts] == later
+
+
+def test_the_indicator_admin_backtests_a_change_without_saving_it(history, admin_client):
+    indicator = history.indicator
+    url = reverse("admin:indicators_indicator_change", args=[indicator.pk])
+    page = admin_client.get(url).content.decode()
+    assert 'name="_backtest"' in page
+    data = indicator_form(indicator.theme_id, versions=1, code=indicator.code, name=indicator.name, weight="0.01")
+    response = admin_client.post(url, data | {"_backtest": "1"})
+    assert response.status_code == 200
+    expected = indicator_change_backtest(indicator=indicator, changed={"weight": 0.01}, now=timezone.now())
+    assert len(expected.live.replay.alerts) == 2
+    text = response.content.decode()
+    assert (
+        f"would have opened {len(expected.trial.replay.alerts)} alerts instead of 2 "
+        f"({expected.trial.quality.followed} instead of {expected.live.quality.followed} followed by an incident)"
+    ) in text
+    indicator.refresh_from_db()
+    assert (indicator.weight, indicator.version) == (1.0, 1)
+    # Saved as usual without the button.
+    assert admin_client.post(url, data).status_code == 302
+    indicator.refresh_from_db()
+    assert (indicator.weight, indicator.version) == (0.01, 2)

@@ -44,9 +44,9 @@ def weights_parse(name: str) -> dict[str, float]:
     if not path.is_file():
         raise CommandError(f"--weights: no file {name}")
     weights = _weights_read(path)
-    bad = sorted(code for code, weight in weights.items() if not (math.isfinite(weight) and weight >= 0))
+    bad = sorted(code for code, weight in weights.items() if not (math.isfinite(weight) and weight > 0))
     if bad:
-        raise CommandError(f"--weights: a weight is a number of 0 or more ({', '.join(bad)})")
+        raise CommandError(f"--weights: a weight is a number above 0 ({', '.join(bad)})")
     return weights
 
 
