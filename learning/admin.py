@@ -1,12 +1,22 @@
 """Admin of the learning app: the incident register, read-only (incidents are recorded
-through their page and API, which audit them)."""
+through their page and API, which audit them); and the indicator admin's "Backtest this
+change" before a weight or threshold change is saved."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ewers.admin import NeedToKnowAdmin
+from indicators.admin import IndicatorAdmin
+from indicators.models import Indicator
+from learning.backtest_service import PREVIEW_DAYS, Backtest, indicator_change_backtest
 from learning.models import Incident
 
 
@@ -25,3 +35,48 @@ class IncidentAdmin(NeedToKnowAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
         return False
+
+
+# --- The indicator admin's backtest of a change before it is saved (docs/learning.md) ---------
+
+
+def backtest_message(result: Backtest) -> str:
+    live, trial = result.live, result.trial
+    return _(
+        "Not saved. Over the last %(days)d days this change would have opened %(trial)d alerts "
+        "instead of %(live)d (%(trial_followed)d instead of %(live_followed)d followed by an incident)."
+    ) % {
+        "days": PREVIEW_DAYS,
+        "trial": len(trial.replay.alerts),
+        "live": len(live.replay.alerts),
+        "trial_followed": trial.quality.followed,
+        "live_followed": live.quality.followed,
+    }
+
+
+admin.site.unregister(Indicator)
+
+
+@admin.register(Indicator)
+class IndicatorBacktestAdmin(IndicatorAdmin):
+    """The indicator admin with "Backtest this change": the form's values replayed over the
+    last days beside the live settings, shown on the form, nothing saved."""
+
+    def get_form(
+        self, request: HttpRequest, obj: Indicator | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Indicator]]:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None or request.method != "POST" or "_backtest" not in request.POST:
+            return form
+        indicator = obj
+
+        class BacktestForm(form):  # type: ignore[valid-type,misc]
+            def clean(self) -> dict[str, Any]:
+                data: dict[str, Any] = super().clean()
+                if not self.errors:
+                    result = indicator_change_backtest(indicator=indicator, changed=data, now=timezone.now())
+                    # A form error keeps the edits on the page and saves nothing.
+                    raise ValidationError(backtest_message(result))
+                return data
+
+        return BacktestForm
