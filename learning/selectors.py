@@ -15,7 +15,7 @@ from django.utils import timezone
 from alerts.choices import AlertState
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
-from ewers.models import Region, Theme, User
+from ewers.models import Region, User
 from indicators.choices import Polarity, Verification
 from indicators.models import FieldReport, Reading
 from learning.models import Incident
@@ -204,10 +204,18 @@ def surges_build(
         )
         .exclude(report__verification=Verification.DISPUTED)
         .order_by()
-        .values("report__community", "indicator__theme")
+        # The names come with the counts: one query whether or not anything surged.
+        .values(
+            "report__community",
+            "report__community__code",
+            "report__community__name",
+            "indicator__theme",
+            "indicator__theme__code",
+            "indicator__theme__name",
+        )
         .annotate(**_weekly_counts("report__observed_at", now, RECENT_DAYS))
     )
-    flagged: list[tuple[int, int | None, Surge]] = []
+    result: list[SurgeRow] = []
     for row in rows:
         surge = surge_assess(
             int(row["recent"]),
@@ -216,25 +224,16 @@ def surges_build(
             floor=settings.EWERS_SURGE_MIN_READINGS,
         )
         if surge.flagged:
-            flagged.append((row["report__community"], row["indicator__theme"], surge))
-    if not flagged:
-        return []
-    places = Region.objects.in_bulk([c for c, _t, _s in flagged])
-    themes = Theme.objects.in_bulk([t for _c, t, _s in flagged if t is not None])
-    result = []
-    for community_id, theme_id, surge in flagged:
-        place = places[community_id]
-        theme = themes.get(theme_id) if theme_id is not None else None
-        result.append(
-            SurgeRow(
-                community_id=community_id,
-                community_code=place.code,
-                community_name=place.name,
-                theme_code=theme.code if theme else "",
-                theme_name=theme.name if theme else "",
-                surge=surge,
+            result.append(
+                SurgeRow(
+                    community_id=row["report__community"],
+                    community_code=row["report__community__code"],
+                    community_name=row["report__community__name"],
+                    theme_code=row["indicator__theme__code"] or "",
+                    theme_name=row["indicator__theme__name"] or "",
+                    surge=surge,
+                )
             )
-        )
     return sorted(result, key=lambda r: (-(r.surge.recent - r.surge.baseline), r.community_code, r.theme_code))
 
 
