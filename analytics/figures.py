@@ -13,11 +13,12 @@ import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import plotly.graph_objects as go
 from django.conf import settings
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -250,6 +251,12 @@ def heatmap_matrix(
     return {"data": [trace], "layout": layout}
 
 
+def local_axis_time(moment: datetime) -> str:
+    """A moment as plotly reads an axis value: the wall-clock time in ``TIME_ZONE``, with
+    no offset (plotly.js ignores an offset and would draw UTC, hours off the page)."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[AlertMark]) -> dict[str, Any]:
     """The score over time with the level bands behind it and alert events as markers
     (a plain dict: what plotly's graph_objects give, without their validation, which cost
@@ -261,7 +268,7 @@ def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[Alert
             "marker": {"size": 5},
             "mode": "lines+markers",
             "name": _("Score"),
-            "x": [a.assessed_at.isoformat() for a in assessments],
+            "x": [local_axis_time(a.assessed_at) for a in assessments],
             "y": [a.score for a in assessments],
             "type": "scatter",
         }
@@ -279,7 +286,7 @@ def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[Alert
                     "marker": {"color": "#b42318", "size": 12, "symbol": symbol},
                     "mode": "markers",
                     "name": str(names[kind]),
-                    "x": [m.at.isoformat() for m in chosen],
+                    "x": [local_axis_time(m.at) for m in chosen],
                     "y": [100] * len(chosen),
                     "type": "scatter",
                 }

@@ -162,6 +162,7 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "matrix_rows": MATRIX_ROWS,
             "export_query": _query_string(query),
             "drills_down": query.level != AreaLevel.COMMUNITY,
+            "week_zone": settings.TIME_ZONE,
         }
     )
     return render(request, "analytics/heatmap.html", context)

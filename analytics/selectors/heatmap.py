@@ -4,7 +4,8 @@ Every read starts from the user's share: places from ``Region.objects.visible_to
 risk from ``CurrentRisk``/``RiskAssessment.objects.visible_to``, alerts from
 ``alerts_visible`` and reports from ``reports_visible``. The heatmap reads the risk the
 scorer precomputed (``indicators.services.risk``: per community, its latest assessment
-and its highest score of each UTC week, kept in the assessment's transaction), never
+and its highest score of each local week, Monday 00:00 in ``TIME_ZONE`` on, kept in the
+assessment's transaction), never
 readings and, without a theme or category, never the assessments themselves, in a fixed
 number of queries whatever the number of communities:
 
@@ -13,7 +14,7 @@ number of queries whatever the number of communities:
 2. the areas (districts or regions) when the map is not of communities;
 3. the open alerts counted per community;
 4. with a theme or category only, the matrix: each assessment of those weeks rescored
-   from its matching contributions, the highest per community per UTC week (TruncWeek +
+   from its matching contributions, the highest per community per local week (TruncWeek +
    Max: dearer, see docs/heatmap.md);
 5. with a theme or category: the matching contributions of the latest assessments;
 6. for the CSV export only: the distinct reports behind each latest assessment, and the
@@ -27,7 +28,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -162,6 +163,7 @@ def heatmap_build(
 ) -> Heatmap:
     """The heatmap the user may see: the areas with their scores, and the area × week matrix."""
     now = now or timezone.now()
+    zone = timezone.get_default_timezone()
     config = scoring_config()
     communities = communities_covered(user, query.region)
     community_rows = _community_rows(communities, with_geometry=with_geometry and query.level == AreaLevel.COMMUNITY)
@@ -179,8 +181,8 @@ def heatmap_build(
 
     open_alerts = _open_alerts_by_area(user, communities, membership)
 
-    weeks = heatmap.week_window(now, query.weeks)
-    start, end = heatmap.monday_midnight(weeks[0]), heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
+    weeks = heatmap.week_window(now, query.weeks, zone)
+    start, end = heatmap.monday_midnight(weeks[0], zone), heatmap.monday_midnight(weeks[-1] + timedelta(weeks=1), zone)
     cells: list[tuple[int, date, float]] = []  # (community, week, value): the CSV's report counts
     if query.filters_indicators:
         cells = _filtered_weekly_cells(user, query, communities, start, end, config.saturation)
@@ -326,9 +328,9 @@ def _filtered_weekly_cells(
 
 
 def _week_of(field_name: str) -> Cast:
-    """The Monday (UTC) of a timestamp's week as a date, made by the database: tens of
-    thousands of rows come back as plain dates, with no per-row conversion in Python."""
-    return Cast(TruncWeek(field_name, tzinfo=UTC), output_field=DateField())
+    """The Monday of a timestamp's week in ``TIME_ZONE`` as a date, made by the database:
+    tens of thousands of rows come back as plain dates, with no per-row conversion in Python."""
+    return Cast(TruncWeek(field_name, tzinfo=timezone.get_default_timezone()), output_field=DateField())
 
 
 def _count_reports(
@@ -371,6 +373,7 @@ def _count_reports(
         .annotate(n=Count("id"))
     }
     column = {week: i for i, week in enumerate(weeks)}
+    zone = timezone.get_default_timezone()
     by_pk = {area.pk: area for area in areas}
     weakest_score: dict[int, int] = {}
     weakest_week: dict[tuple[int, int], int] = {}
@@ -381,7 +384,7 @@ def _count_reports(
             continue
         count = by_score.get(row["pk"], 0)
         weakest_score[area] = min(count, weakest_score.get(area, count))
-        if row["latest_at"] is not None and (day := heatmap.week_start(row["latest_at"])) in column:
+        if row["latest_at"] is not None and (day := heatmap.week_start(row["latest_at"], zone)) in column:
             linked[area].add(column[day])
     for community_id, day, value in cells:
         area = membership.get(community_id)
