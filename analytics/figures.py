@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -116,13 +116,19 @@ class MapFigure:
 
     figure: dict[str, Any]
     shapes: SafeString
+    # The outline of the area the map is drilled into, drawn as a line around its
+    # children (a GeoJSON Feature in its own element), or empty.
+    parent: SafeString = field(default_factory=lambda: SafeString(""))
 
 
-def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: str = "") -> MapFigure | None:
+def heatmap_map(
+    areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: str = "", parent: str | None = None
+) -> MapFigure | None:
     """The areas coloured by their level, in the badges' four colours (a community at
     critical by a trigger is red whatever its score); hover names score, level and open
     alerts; each point carries the link a click follows. ``legend`` says what the colour
-    shows. None when no area has a shape."""
+    shows; ``parent``, the GeoJSON geometry (text) of the area they lie in, is drawn as an
+    outline around them. None when no area has a shape."""
     drawn = [(area, link) for area, link in zip(areas, links, strict=True) if _has_shape(area)]
     if not drawn:
         return None
@@ -189,7 +195,15 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: s
     return MapFigure(
         figure={"data": traces, "layout": _map_layout()},
         shapes=json_text_script(_features([a for a, _link in drawn]), "heatmap-map-shapes"),
+        parent=_parent_script(parent),
     )
+
+
+def _parent_script(geometry: str | None) -> SafeString:
+    """The outline of the area the map is drilled into as a GeoJSON Feature element, or nothing."""
+    if not geometry:
+        return SafeString("")
+    return json_text_script(f'{{"type": "Feature", "properties": {{}}, "geometry": {geometry}}}', "heatmap-map-parent")
 
 
 def _map_hover() -> str:
