@@ -29,7 +29,7 @@ from indicators.models import KEPT_WEEKS, CurrentRisk, RiskAssessment
 def week_of(moment: datetime) -> date:
     """The Monday of the week ``moment`` falls in, in ``TIME_ZONE`` (the heatmap's weeks:
     they start on Monday 00:00 local time)."""
-    day = timezone.localtime(moment).date()
+    day = timezone.localtime(moment, timezone.get_default_timezone()).date()
     return day - timedelta(days=day.weekday())
 
 

@@ -41,6 +41,9 @@ def test_it_takes_the_monday_of_the_local_week(settings):
     assert week_of(datetime(2024, 6, 9, 15, 59, tzinfo=UTC)) == date(2024, 6, 3)
     # Sunday 23:30 UTC is Monday 07:30 local: the local Monday's week.
     assert week_of(datetime(2024, 6, 9, 23, 30, tzinfo=UTC)) == date(2024, 6, 10)
+    # A zone activated for a request (a user's) does not move the deployment's weeks.
+    with timezone.override("UTC"):
+        assert week_of(datetime(2024, 6, 9, 23, 30, tzinfo=UTC)) == date(2024, 6, 10)
     settings.TIME_ZONE = "UTC"
     assert week_of(datetime(2024, 6, 9, 23, 30, tzinfo=UTC)) == date(2024, 6, 3)
 
