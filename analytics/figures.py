@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import plotly.graph_objects as go
 from django.conf import settings
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -115,13 +116,19 @@ class MapFigure:
 
     figure: dict[str, Any]
     shapes: SafeString
+    # The outline of the area the map is drilled into, drawn as a line around its
+    # children (a GeoJSON Feature in its own element), or empty.
+    parent: SafeString = field(default_factory=lambda: SafeString(""))
 
 
-def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: str = "") -> MapFigure | None:
+def heatmap_map(
+    areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: str = "", parent: str | None = None
+) -> MapFigure | None:
     """The areas coloured by their level, in the badges' four colours (a community at
     critical by a trigger is red whatever its score); hover names score, level and open
     alerts; each point carries the link a click follows. ``legend`` says what the colour
-    shows. None when no area has a shape."""
+    shows; ``parent``, the GeoJSON geometry (text) of the area they lie in, is drawn as an
+    outline around them. None when no area has a shape."""
     drawn = [(area, link) for area, link in zip(areas, links, strict=True) if _has_shape(area)]
     if not drawn:
         return None
@@ -188,7 +195,15 @@ def heatmap_map(areas: Sequence[HeatmapArea], links: Sequence[str], *, legend: s
     return MapFigure(
         figure={"data": traces, "layout": _map_layout()},
         shapes=json_text_script(_features([a for a, _link in drawn]), "heatmap-map-shapes"),
+        parent=_parent_script(parent),
     )
+
+
+def _parent_script(geometry: str | None) -> SafeString:
+    """The outline of the area the map is drilled into as a GeoJSON Feature element, or nothing."""
+    if not geometry:
+        return SafeString("")
+    return json_text_script(f'{{"type": "Feature", "properties": {{}}, "geometry": {geometry}}}', "heatmap-map-parent")
 
 
 def _map_hover() -> str:
@@ -250,6 +265,12 @@ def heatmap_matrix(
     return {"data": [trace], "layout": layout}
 
 
+def local_axis_time(moment: datetime) -> str:
+    """A moment as plotly reads an axis value: the wall-clock time in ``TIME_ZONE``, with
+    no offset (plotly.js ignores an offset and would draw UTC, hours off the page)."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[AlertMark]) -> dict[str, Any]:
     """The score over time with the level bands behind it and alert events as markers
     (a plain dict: what plotly's graph_objects give, without their validation, which cost
@@ -261,7 +282,7 @@ def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[Alert
             "marker": {"size": 5},
             "mode": "lines+markers",
             "name": _("Score"),
-            "x": [a.assessed_at.isoformat() for a in assessments],
+            "x": [local_axis_time(a.assessed_at) for a in assessments],
             "y": [a.score for a in assessments],
             "type": "scatter",
         }
@@ -279,7 +300,7 @@ def community_trend(assessments: Sequence[RiskAssessment], marks: Sequence[Alert
                     "marker": {"color": "#b42318", "size": 12, "symbol": symbol},
                     "mode": "markers",
                     "name": str(names[kind]),
-                    "x": [m.at.isoformat() for m in chosen],
+                    "x": [local_axis_time(m.at) for m in chosen],
                     "y": [100] * len(chosen),
                     "type": "scatter",
                 }

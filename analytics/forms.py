@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics import heatmap
 from analytics.choices import AreaLevel, Period, Stat
-from analytics.selectors import REGION_FILTER_LEVELS, HeatmapQuery
+from analytics.selectors import REGION_FILTER_LEVELS, HeatmapQuery, region_filter_choices
 from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, Theme, User
 from indicators.choices import Category
@@ -31,13 +31,9 @@ class _RegionFilterMixin:
 
     def _region_setup(self, *, with_choices: bool) -> None:
         if with_choices:
-            regions = (
-                Region.objects.visible_to(self.user)
-                .filter(level__in=REGION_FILTER_LEVELS)
-                .order_by("country__code", "region__code", "code")
-                .values_list("code", "name", "level")
-            )
-            indent = {"country": "", "region": "", "district": "· "}
+            # A tree: each country, then each region followed by its districts.
+            regions = region_filter_choices(self.user)
+            indent = {"country": "", "region": "· ", "district": "· · "}
             self.fields["region"].widget = forms.Select(
                 choices=[("", _("All your coverage")), *((c, f"{indent[lv]}{n}") for c, n, lv in regions)]
             )

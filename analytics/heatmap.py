@@ -12,7 +12,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from indicators.scoring import band_level, score_from_raw
 
@@ -26,21 +26,22 @@ WEEKS_MIN, WEEKS_MAX, WEEKS_DEFAULT = 1, 52, 12
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def week_start(moment: datetime) -> date:
-    """The Monday (UTC) of the week ``moment`` falls in."""
-    day = moment.astimezone(UTC).date()
+def week_start(moment: datetime, zone: tzinfo) -> date:
+    """The Monday of the week ``moment`` falls in, in the time zone ``zone`` (the
+    deployment's ``TIME_ZONE``: weeks start on Monday 00:00 local time)."""
+    day = moment.astimezone(zone).date()
     return day - timedelta(days=day.weekday())
 
 
-def week_window(now: datetime, weeks: int) -> list[date]:
-    """The Mondays of the last ``weeks`` weeks, oldest first, the current week last."""
-    current = week_start(now)
+def week_window(now: datetime, weeks: int, zone: tzinfo) -> list[date]:
+    """The Mondays of the last ``weeks`` weeks in ``zone``, oldest first, the current week last."""
+    current = week_start(now, zone)
     return [current - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
 
 
-def monday_midnight(day: date) -> datetime:
-    """00:00 UTC of ``day``: where a week of the matrix begins."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def monday_midnight(day: date, zone: tzinfo) -> datetime:
+    """00:00 of ``day`` in ``zone``: where a week of the matrix begins."""
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def summarise(values: Iterable[float], stat: str) -> float | None:

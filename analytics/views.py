@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from alerts.selectors import community_alert_open
@@ -40,6 +41,8 @@ AREAS_PER_PAGE = 50
 # The page's matrix shows at most this many rows (the highest scores first); the API
 # and the CSV export carry every area.
 MATRIX_ROWS = 60
+# The places without a boundary named under the map; the rest are counted.
+NO_BOUNDARY_NAMED = 20
 TREND_DAYS = 180
 
 
@@ -106,6 +109,17 @@ def _map_legend(query: HeatmapQuery) -> str:
     return str(_("Level of the highest community"))
 
 
+def _without_boundary_text(level: str, count: int) -> str:
+    """ "3 communities have no boundary:", in the map's level."""
+    if level == AreaLevel.COMMUNITY:
+        text = ngettext("%(count)d community has no boundary:", "%(count)d communities have no boundary:", count)
+    elif level == AreaLevel.DISTRICT:
+        text = ngettext("%(count)d district has no boundary:", "%(count)d districts have no boundary:", count)
+    else:
+        text = ngettext("%(count)d region has no boundary:", "%(count)d regions have no boundary:", count)
+    return text % {"count": count}
+
+
 def _signals_text(surges: list[SurgeRow], stale: bool) -> str:
     """The map's hover line for a community's surges and silence."""
     parts = [_("Surge: %(theme)s") % {"theme": surge.theme_name} for surge in surges]
@@ -137,6 +151,9 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         stale = stale_community_ids(request.user)
         for area in data.areas:
             area.signals = _signals_text(surges.get(area.pk, []), area.pk in stale)
+    # The places of the map (the user's share) that have no shape: named under the map.
+    link_of = {area.pk: link for area, link in zip(data.areas, links, strict=True)}
+    missing = sorted(selectors.areas_without_boundary(data.areas), key=lambda area: area.name)
     rows = [
         {
             "area": data.areas[i],
@@ -151,7 +168,18 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": query,
             "heatmap": data,
             "page": Paginator(rows, AREAS_PER_PAGE).get_page(request.GET.get("page")),
-            "map_figure": figures.heatmap_map(data.areas, links, legend=str(_map_legend(query))),
+            "map_figure": figures.heatmap_map(
+                data.areas,
+                links,
+                legend=str(_map_legend(query)),
+                parent=selectors.parent_outline(request.user, query),
+            ),
+            "without_boundary": len(missing),
+            "without_boundary_text": _without_boundary_text(query.level, len(missing)) if missing else "",
+            "without_boundary_shown": [
+                {"name": area.name, "link": link_of[area.pk]} for area in missing[:NO_BOUNDARY_NAMED]
+            ],
+            "without_boundary_more": max(0, len(missing) - NO_BOUNDARY_NAMED),
             "map_legend": _map_legend(query),
             "matrix_figure": figures.heatmap_matrix(
                 [data.areas[i].name for i in shown], data.weeks, [data.matrix[i] for i in shown]
@@ -162,6 +190,7 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "matrix_rows": MATRIX_ROWS,
             "export_query": _query_string(query),
             "drills_down": query.level != AreaLevel.COMMUNITY,
+            "week_zone": settings.TIME_ZONE,
         }
     )
     return render(request, "analytics/heatmap.html", context)

@@ -187,7 +187,9 @@ class Results:
 def measure(results: Results, *, requests: int, now: datetime, connect: Callable[[], Any] | None) -> None:
     """Page and API at both sizes, the raw SQL baseline (when ``connect`` gives a
     psycopg2 connection) and the numbers check."""
-    since = matrix_since(now)
+    from django.utils import timezone
+
+    since = matrix_since(now, timezone.get_default_timezone())
     if results.large is not None and connect is not None:
         for level in LEVELS:
             results.raw[level] = raw_series(

@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from bench.dashboard_seed import WEEKS, DashboardError
 
@@ -33,7 +36,8 @@ WITH c AS (
         WHERE r.community_id = c.id ORDER BY r.assessed_at DESC, r.id DESC LIMIT 1
     ) a
 ), weekly AS (
-    SELECT r.community_id AS area, date_trunc('week', r.assessed_at AT TIME ZONE 'UTC') AS week, max(r.score) AS value
+    SELECT r.community_id AS area, date_trunc('week', r.assessed_at AT TIME ZONE %(zone)s) AS week,
+           max(r.score) AS value
     FROM indicators_riskassessment r JOIN c ON c.id = r.community_id
     WHERE r.assessed_at >= %(since)s
     GROUP BY 1, 2
@@ -53,7 +57,7 @@ WITH c AS (
     ) a
 ), weekly AS (
     SELECT c.district_id AS area, r.community_id,
-           date_trunc('week', r.assessed_at AT TIME ZONE 'UTC') AS week, max(r.score) AS value
+           date_trunc('week', r.assessed_at AT TIME ZONE %(zone)s) AS week, max(r.score) AS value
     FROM indicators_riskassessment r JOIN c ON c.id = r.community_id
     WHERE r.assessed_at >= %(since)s
     GROUP BY 1, 2, 3
@@ -82,8 +86,9 @@ Numbers = dict[tuple[str, int, date | None], float]
 
 
 def raw_numbers(cursor: Any, level: str, *, country_id: int, since: datetime) -> Numbers:
-    """Run the level's statement on a DB-API cursor (PostgreSQL) and key its rows."""
-    cursor.execute(RAW_SQL[level], {"country": country_id, "since": since})
+    """Run the level's statement on a DB-API cursor (PostgreSQL) and key its rows (weeks
+    from Monday 00:00 in ``TIME_ZONE``, as the heatmap's)."""
+    cursor.execute(RAW_SQL[level], {"country": country_id, "since": since, "zone": settings.TIME_ZONE})
     return {
         (kind, int(area), week.date() if week is not None else None): float(value)
         for kind, area, week, value in cursor.fetchall()
@@ -97,6 +102,7 @@ def reference_numbers(level: str, *, country_id: int, since: datetime) -> Number
     rows = RiskAssessment.objects.filter(community__country_id=country_id).values_list(
         "id", "community_id", "community__district_id", "assessed_at", "score"
     )
+    zone = ZoneInfo(settings.TIME_ZONE)
     latest: dict[int, tuple[datetime, int, float]] = {}
     weekly: dict[tuple[int, date], float] = {}
     area_of: dict[int, int] = {}
@@ -105,7 +111,7 @@ def reference_numbers(level: str, *, country_id: int, since: datetime) -> Number
         if community not in latest or (assessed_at, pk) > latest[community][:2]:
             latest[community] = (assessed_at, pk, score)
         if assessed_at >= since:
-            day = assessed_at.astimezone(UTC).date()
+            day = assessed_at.astimezone(zone).date()
             week = day - timedelta(days=day.weekday())
             weekly[community, week] = max(score, weekly.get((community, week), score))
     grouped: dict[tuple[str, int, date | None], list[float]] = {}

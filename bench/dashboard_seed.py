@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Django loads only once the bench has set the environment
@@ -103,11 +103,12 @@ def places_plan(code: str, communities: int, *, lon: float, lat: float) -> list[
     return plan
 
 
-def matrix_since(now: datetime) -> datetime:
-    """Monday 00:00 UTC of the first of the last WEEKS weeks (the current week last)."""
-    today = now.astimezone(UTC).date()
+def matrix_since(now: datetime, zone: tzinfo) -> datetime:
+    """Monday 00:00 in ``zone`` (the deployment's ``TIME_ZONE``) of the first of the last
+    WEEKS weeks (the current week last), as the heatmap's weeks."""
+    today = now.astimezone(zone).date()
     first = today - timedelta(days=today.weekday(), weeks=WEEKS - 1)
-    return datetime(first.year, first.month, first.day, tzinfo=UTC)
+    return datetime(first.year, first.month, first.day, tzinfo=zone)
 
 
 def score_series(rng: random.Random, days: int) -> list[float]:

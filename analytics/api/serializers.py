@@ -26,7 +26,8 @@ class HeatmapAreaSerializer(serializers.Serializer[Any]):
 class HeatmapMatrixSerializer(serializers.Serializer[Any]):
     areas = serializers.ListField(child=serializers.CharField(), help_text=_("Area codes, one per row."))
     weeks = serializers.ListField(
-        child=serializers.DateField(), help_text=_("The Mondays (UTC) of the weeks, oldest first.")
+        child=serializers.DateField(),
+        help_text=_("The Mondays of the weeks (weeks start on Monday 00:00 in the server's TIME_ZONE), oldest first."),
     )
     values = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(allow_null=True)),

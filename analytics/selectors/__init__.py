@@ -15,7 +15,16 @@ from analytics.selectors.community import (
     community_reports,
     community_trend,
 )
-from analytics.selectors.heatmap import REGION_FILTER_LEVELS, Heatmap, HeatmapArea, HeatmapQuery, heatmap_build
+from analytics.selectors.heatmap import (
+    REGION_FILTER_LEVELS,
+    Heatmap,
+    HeatmapArea,
+    HeatmapQuery,
+    areas_without_boundary,
+    heatmap_build,
+    parent_outline,
+    region_filter_choices,
+)
 from analytics.selectors.overview import overview_build, response_performance
 
 __all__ = [
@@ -25,6 +34,7 @@ __all__ = [
     "HeatmapArea",
     "HeatmapQuery",
     "IndicatorShare",
+    "areas_without_boundary",
     "community_alert_marks",
     "community_district_visible",
     "community_explanation",
@@ -32,5 +42,7 @@ __all__ = [
     "community_trend",
     "heatmap_build",
     "overview_build",
+    "parent_outline",
+    "region_filter_choices",
     "response_performance",
 ]

@@ -4,7 +4,8 @@ Every read starts from the user's share: places from ``Region.objects.visible_to
 risk from ``CurrentRisk``/``RiskAssessment.objects.visible_to``, alerts from
 ``alerts_visible`` and reports from ``reports_visible``. The heatmap reads the risk the
 scorer precomputed (``indicators.services.risk``: per community, its latest assessment
-and its highest score of each UTC week, kept in the assessment's transaction), never
+and its highest score of each local week, Monday 00:00 in ``TIME_ZONE`` on, kept in the
+assessment's transaction), never
 readings and, without a theme or category, never the assessments themselves, in a fixed
 number of queries whatever the number of communities:
 
@@ -13,7 +14,7 @@ number of queries whatever the number of communities:
 2. the areas (districts or regions) when the map is not of communities;
 3. the open alerts counted per community;
 4. with a theme or category only, the matrix: each assessment of those weeks rescored
-   from its matching contributions, the highest per community per UTC week (TruncWeek +
+   from its matching contributions, the highest per community per local week (TruncWeek +
    Max: dearer, see docs/heatmap.md);
 5. with a theme or category: the matching contributions of the latest assessments;
 6. for the CSV export only: the distinct reports behind each latest assessment, and the
@@ -24,13 +25,16 @@ The arithmetic over those rows is ``analytics.heatmap`` (pure).
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
+    Case,
+    CharField,
     Count,
     DateField,
     Exists,
@@ -45,6 +49,7 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
@@ -162,6 +167,7 @@ def heatmap_build(
 ) -> Heatmap:
     """The heatmap the user may see: the areas with their scores, and the area × week matrix."""
     now = now or timezone.now()
+    zone = timezone.get_default_timezone()
     config = scoring_config()
     communities = communities_covered(user, query.region)
     community_rows = _community_rows(communities, with_geometry=with_geometry and query.level == AreaLevel.COMMUNITY)
@@ -179,8 +185,8 @@ def heatmap_build(
 
     open_alerts = _open_alerts_by_area(user, communities, membership)
 
-    weeks = heatmap.week_window(now, query.weeks)
-    start, end = heatmap.monday_midnight(weeks[0]), heatmap.monday_midnight(weeks[-1]) + timedelta(weeks=1)
+    weeks = heatmap.week_window(now, query.weeks, zone)
+    start, end = heatmap.monday_midnight(weeks[0], zone), heatmap.monday_midnight(weeks[-1] + timedelta(weeks=1), zone)
     cells: list[tuple[int, date, float]] = []  # (community, week, value): the CSV's report counts
     if query.filters_indicators:
         cells = _filtered_weekly_cells(user, query, communities, start, end, config.saturation)
@@ -326,9 +332,9 @@ def _filtered_weekly_cells(
 
 
 def _week_of(field_name: str) -> Cast:
-    """The Monday (UTC) of a timestamp's week as a date, made by the database: tens of
-    thousands of rows come back as plain dates, with no per-row conversion in Python."""
-    return Cast(TruncWeek(field_name, tzinfo=UTC), output_field=DateField())
+    """The Monday of a timestamp's week in ``TIME_ZONE`` as a date, made by the database:
+    tens of thousands of rows come back as plain dates, with no per-row conversion in Python."""
+    return Cast(TruncWeek(field_name, tzinfo=timezone.get_default_timezone()), output_field=DateField())
 
 
 def _count_reports(
@@ -371,6 +377,7 @@ def _count_reports(
         .annotate(n=Count("id"))
     }
     column = {week: i for i, week in enumerate(weeks)}
+    zone = timezone.get_default_timezone()
     by_pk = {area.pk: area for area in areas}
     weakest_score: dict[int, int] = {}
     weakest_week: dict[tuple[int, int], int] = {}
@@ -381,7 +388,7 @@ def _count_reports(
             continue
         count = by_score.get(row["pk"], 0)
         weakest_score[area] = min(count, weakest_score.get(area, count))
-        if row["latest_at"] is not None and (day := heatmap.week_start(row["latest_at"])) in column:
+        if row["latest_at"] is not None and (day := heatmap.week_start(row["latest_at"], zone)) in column:
             linked[area].add(column[day])
     for community_id, day, value in cells:
         area = membership.get(community_id)
@@ -397,3 +404,68 @@ def _count_reports(
 
 
 REGION_FILTER_LEVELS = [RegionLevel.COUNTRY, RegionLevel.REGION, RegionLevel.DISTRICT]
+# A parent's outline is drawn around its children's map only when it is this simple: its
+# simplified outline, else a boundary of at most this many points.
+PARENT_OUTLINE_MAX_POINTS = 5_000
+LEVELS_ABOVE = {
+    AreaLevel.COMMUNITY: {RegionLevel.COUNTRY, RegionLevel.REGION, RegionLevel.DISTRICT},
+    AreaLevel.DISTRICT: {RegionLevel.COUNTRY, RegionLevel.REGION},
+    AreaLevel.REGION: {RegionLevel.COUNTRY},
+}
+
+
+def region_filter_choices(user: User) -> list[tuple[str, str, str]]:
+    """(code, name, level) of the countries, regions and districts in the user's share,
+    as a tree: each country, then each of its regions followed by its districts, by code.
+
+    The key is built from the denormalised ancestor columns with empty strings where a
+    row has no ancestor of a level, never NULLs: PostgreSQL sorts NULLs last and SQLite
+    first, which once put a country's districts before its regions on PostgreSQL."""
+    empty = Value("", output_field=CharField())
+    rows = (
+        Region.objects.visible_to(user)
+        .filter(level__in=REGION_FILTER_LEVELS)
+        .annotate(
+            tree_country=Case(When(level=RegionLevel.COUNTRY, then=F("code")), default=F("country__code")),
+            tree_region=Case(
+                When(level=RegionLevel.COUNTRY, then=empty),
+                When(level=RegionLevel.REGION, then=F("code")),
+                default=Coalesce(F("region__code"), empty),
+            ),
+            tree_district=Case(When(level=RegionLevel.DISTRICT, then=F("code")), default=empty),
+        )
+        .order_by("tree_country", "tree_region", "tree_district", "code")
+        .values_list("code", "name", "level")
+    )
+    return list(rows)
+
+
+def _points(geometry: Any) -> int:
+    """How many positions a GeoJSON Polygon or MultiPolygon has (0 for anything else)."""
+    if not isinstance(geometry, dict):
+        return 0
+    coordinates = geometry.get("coordinates") or []
+    polygons = coordinates if geometry.get("type") == "MultiPolygon" else [coordinates]
+    return sum(len(ring) for polygon in polygons if isinstance(polygon, list) for ring in polygon)
+
+
+def parent_outline(user: User, query: HeatmapQuery) -> str | None:
+    """The shape of the area the map is drilled into (the ``region`` chosen, when it lies
+    above the map's level), as GeoJSON text, to draw as an outline around its children:
+    its simplified outline, else its boundary when that has at most
+    ``PARENT_OUTLINE_MAX_POINTS`` points; None otherwise (or outside the user's share)."""
+    region = query.region
+    if region is None or region.level not in LEVELS_ABOVE.get(AreaLevel(query.level), set()):
+        return None
+    row = Region.objects.visible_to(user).filter(pk=region.pk).values("outline", "boundary").first()
+    if row is None:
+        return None
+    shape = row["outline"]
+    if shape is None and 0 < _points(row["boundary"]) <= PARENT_OUTLINE_MAX_POINTS:
+        shape = row["boundary"]
+    return None if shape is None else json.dumps(shape, separators=(",", ":"))
+
+
+def areas_without_boundary(areas: Iterable[HeatmapArea]) -> list[HeatmapArea]:
+    """The areas of a map (already the user's share) that have no shape to draw."""
+    return [area for area in areas if area.geometry_json in (None, "", "null")]

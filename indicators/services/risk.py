@@ -1,5 +1,5 @@
 """The precomputed risk the dashboard reads: each community's current risk (its latest
-assessment) and its weekly rollup (the highest score of each UTC week), one row per
+assessment) and its weekly rollup (the highest score of each week, Monday to Sunday in ``TIME_ZONE``), one row per
 community (``CurrentRisk``).
 
 ``risk_record`` folds each new assessment into that row in the transaction that stores
@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import DateField, Max, OuterRef, Subquery
 from django.db.models.functions import Cast, TruncWeek
+from django.utils import timezone
 
 from ewers.choices import RegionLevel
 from ewers.models import Region
@@ -26,8 +27,9 @@ from indicators.models import KEPT_WEEKS, CurrentRisk, RiskAssessment
 
 
 def week_of(moment: datetime) -> date:
-    """The Monday (UTC) of the week ``moment`` falls in (the heatmap's weeks)."""
-    day = moment.astimezone(UTC).date()
+    """The Monday of the week ``moment`` falls in, in ``TIME_ZONE`` (the heatmap's weeks:
+    they start on Monday 00:00 local time)."""
+    day = timezone.localtime(moment, timezone.get_default_timezone()).date()
     return day - timedelta(days=day.weekday())
 
 
@@ -82,7 +84,7 @@ def risk_recompute(*, community_ids: Iterable[int] | None = None) -> list[Curren
     latest = RiskAssessment.objects.filter(pk__in=communities.annotate(latest=Subquery(newest)).values("latest"))
     weekly: dict[int, dict[str, float]] = defaultdict(dict)
     by_week = (
-        assessments.annotate(week=Cast(TruncWeek("assessed_at", tzinfo=UTC), DateField()))
+        assessments.annotate(week=Cast(TruncWeek("assessed_at", tzinfo=timezone.get_default_timezone()), DateField()))
         .order_by()
         .values_list("community_id", "week")
         .annotate(top=Max("score"))

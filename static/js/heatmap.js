@@ -59,7 +59,7 @@
     };
   }
 
-  function withShapes(fig, shapesId) {
+  function withShapes(fig, shapesId, parentId) {
     var shapes = parsed(shapesId);
     if (!shapes) {
       return fig;
@@ -67,8 +67,18 @@
     fig.data.forEach(function (trace) {
       trace.geojson = shapes;
     });
-    var fitted = view(shapes);
     fig.layout.map = fig.layout.map || {};
+    // The area the map is drilled into: its outline as a line over the children, and
+    // in the fitted view.
+    var parent = parentId ? parsed(parentId) : null;
+    var fitTo = shapes;
+    if (parent) {
+      fig.layout.map.layers = [
+        { sourcetype: "geojson", source: parent, type: "line", color: "#1c2329", line: { width: 2 } },
+      ];
+      fitTo = { type: "FeatureCollection", features: (shapes.features || []).concat([parent]) };
+    }
+    var fitted = view(fitTo);
     fig.layout.map.center = fitted.center;
     fig.layout.map.zoom = fitted.zoom;
     return fig;
@@ -98,7 +108,7 @@
 
   function init() {
     var map = parsed("heatmap-map-figure");
-    draw("heatmap-map", map && withShapes(map, "heatmap-map-shapes"), followArea);
+    draw("heatmap-map", map && withShapes(map, "heatmap-map-shapes", "heatmap-map-parent"), followArea);
     draw("heatmap-matrix", parsed("heatmap-matrix-figure"), null);
   }
 

@@ -22,7 +22,8 @@ from tests import factories
 
 
 def monday() -> datetime:
-    return heatmap.monday_midnight(heatmap.week_start(timezone.now()))
+    zone = timezone.get_default_timezone()
+    return heatmap.monday_midnight(heatmap.week_start(timezone.now(), zone), zone)
 
 
 def assess(community: Region, score: float, at: datetime, level: str | None = None) -> RiskAssessment:
@@ -59,11 +60,11 @@ def tree(cast):
     c1, c2 = places["c1"], places["c2"]
     # c1: last week 30 then 50; this week 40 (current).
     assess(c1, 30, now - timedelta(days=6))
-    assess(c1, 50, now - timedelta(seconds=1))  # Sunday 23:59:59 UTC: last week
+    assess(c1, 50, now - timedelta(seconds=1))  # Sunday 23:59:59 local time: last week
     latest_c1 = assess(c1, 40, now + timedelta(seconds=1))
     # c2: last week 20; this week 80 (current, critical).
     assess(c2, 20, now - timedelta(days=3))
-    assess(c2, 80, now, level=RiskLevel.CRITICAL)  # Monday 00:00 UTC: this week
+    assess(c2, 80, now, level=RiskLevel.CRITICAL)  # Monday 00:00 local time: this week
     # c3: two weeks ago 60; this week 10 (current).
     assess(c3, 60, now - timedelta(days=10))
     assess(c3, 10, now + timedelta(seconds=2))

@@ -46,7 +46,7 @@ def test_it_suppresses_cells_of_fewer_than_k_reports(client, cast, tree, setting
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
     rows = read_csv(response)
-    weeks = [d.isoformat() for d in heatmap.week_window(timezone.now(), 3)]
+    weeks = [d.isoformat() for d in heatmap.week_window(timezone.now(), 3, timezone.get_default_timezone())]
     assert rows[0] == ["code", "name", "score", "level", *weeks, "suppressed"]
     by = {row[0]: row for row in rows[1:]}
     # c1: 2 reports in the scoring window and this week: score and this week shown;

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics import heatmap
 
 
-def test_it_starts_weeks_on_monday_utc():
-    # Monday 07:59 in Kuala Lumpur is Sunday 23:59 UTC: still the week before.
-    kl = timezone.get_fixed_timezone(8 * 60)
-    assert heatmap.week_start(datetime(2024, 1, 8, 7, 59, tzinfo=kl)) == date(2024, 1, 1)
-    assert heatmap.week_start(datetime(2024, 1, 8, 8, 0, tzinfo=kl)) == date(2024, 1, 8)
-    assert heatmap.week_window(datetime(2024, 1, 10, 12, tzinfo=UTC), 3) == [
+def test_it_starts_weeks_on_monday_local_time():
+    # Sunday 23:30 UTC is Monday 07:30 in Kuala Lumpur: that Monday's week there, the
+    # week before in UTC.
+    kl = ZoneInfo("Asia/Kuala_Lumpur")
+    sunday_late = datetime(2024, 1, 7, 23, 30, tzinfo=UTC)
+    assert heatmap.week_start(sunday_late, kl) == date(2024, 1, 8)
+    assert heatmap.week_start(sunday_late, UTC) == date(2024, 1, 1)
+    assert heatmap.week_start(datetime(2024, 1, 7, 23, 59, tzinfo=kl), kl) == date(2024, 1, 1)
+    assert heatmap.week_start(datetime(2024, 1, 8, 0, 0, tzinfo=kl), kl) == date(2024, 1, 8)
+    assert heatmap.monday_midnight(date(2024, 1, 8), kl) == datetime(2024, 1, 7, 16, 0, tzinfo=UTC)
+    assert heatmap.week_window(datetime(2024, 1, 10, 12, tzinfo=UTC), 3, kl) == [
         date(2023, 12, 25),
         date(2024, 1, 1),
         date(2024, 1, 8),

@@ -5,6 +5,7 @@ the API's numbers against the baseline."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -18,8 +19,11 @@ from indicators.services import risk_recompute
 
 
 def test_it_starts_the_matrix_on_a_monday_eleven_weeks_back():
-    since = dashboard.matrix_since(datetime(2024, 6, 13, 15, 30, tzinfo=UTC))  # a Thursday
-    assert since == datetime(2024, 3, 25, tzinfo=UTC)
+    kl = ZoneInfo("Asia/Kuala_Lumpur")
+    since = dashboard.matrix_since(datetime(2024, 6, 13, 15, 30, tzinfo=UTC), kl)  # a Thursday
+    assert since == datetime(2024, 3, 25, tzinfo=kl)
+    # Sunday 23:30 UTC is already Monday in Kuala Lumpur: the window moves a week on.
+    assert dashboard.matrix_since(datetime(2024, 6, 16, 23, 30, tzinfo=UTC), kl) == datetime(2024, 4, 1, tzinfo=kl)
 
 
 @pytest.mark.django_db

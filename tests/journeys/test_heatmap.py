@@ -69,6 +69,11 @@ def test_a_coordinator_reads_the_heatmap_and_drills_into_a_community(browser, li
     page.locator(".heatmap-table tbody th a").first.click()
     expect(page.locator("#heatmap-map.is-drawn")).to_be_visible(timeout=20_000)
     assert page.locator("#id_level").input_value() == "community"
+    # The district's outline is drawn around its communities (a line layer of the map).
+    assert page.locator("#heatmap-map-parent").count() == 1
+    assert page.evaluate("document.getElementById('heatmap-map').layout.map.layers[0].type") == "line"
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "heatmap-drilled.png"), full_page=True)
     page.locator(".heatmap-table tbody th a").first.click()
     page.wait_for_url("**/communities/*/")
     expect(page.locator("#community-trend.is-drawn")).to_be_visible(timeout=10_000)

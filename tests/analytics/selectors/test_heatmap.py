@@ -32,7 +32,7 @@ def test_it_gives_each_community_its_latest_assessment(cast, tree):
 
 def test_it_averages_districts_and_regions(cast, tree):
     data = heatmap_build(cast.coordinator, HeatmapQuery(level="district", weeks=3))
-    assert data.weeks == heatmap.week_window(timezone.now(), 3)
+    assert data.weeks == heatmap.week_window(timezone.now(), 3, timezone.get_default_timezone())
     areas = by_code(data)
     assert [a.code for a in data.areas] == ["T-1-1", "T-1-2", "T-2-1"]
     assert (areas["T-1-1"].score, areas["T-1-1"].level, areas["T-1-1"].assessed) == (60, "high", 2)

@@ -33,11 +33,19 @@ def recomputed():
     return as_tuples(risk_recompute())
 
 
-def test_it_takes_the_monday_of_the_utc_week():
+def test_it_takes_the_monday_of_the_local_week(settings):
+    settings.TIME_ZONE = "Asia/Kuala_Lumpur"
     assert week_of(datetime(2024, 6, 13, 15, 30, tzinfo=UTC)) == date(2024, 6, 10)
-    assert week_of(datetime(2024, 6, 10, 0, 0, tzinfo=UTC)) == date(2024, 6, 10)
-    # Sunday 23:59 UTC still belongs to the week before, whatever the local zone says.
-    assert week_of(datetime(2024, 6, 9, 23, 59, tzinfo=UTC)) == date(2024, 6, 3)
+    # Monday 00:00 in Kuala Lumpur is Sunday 16:00 UTC.
+    assert week_of(datetime(2024, 6, 9, 16, 0, tzinfo=UTC)) == date(2024, 6, 10)
+    assert week_of(datetime(2024, 6, 9, 15, 59, tzinfo=UTC)) == date(2024, 6, 3)
+    # Sunday 23:30 UTC is Monday 07:30 local: the local Monday's week.
+    assert week_of(datetime(2024, 6, 9, 23, 30, tzinfo=UTC)) == date(2024, 6, 10)
+    # A zone activated for a request (a user's) does not move the deployment's weeks.
+    with timezone.override("UTC"):
+        assert week_of(datetime(2024, 6, 9, 23, 30, tzinfo=UTC)) == date(2024, 6, 10)
+    settings.TIME_ZONE = "UTC"
+    assert week_of(datetime(2024, 6, 9, 23, 30, tzinfo=UTC)) == date(2024, 6, 3)
 
 
 def test_it_keeps_the_weeks_a_year_long_matrix_needs():
@@ -88,7 +96,7 @@ def test_the_scorer_keeps_the_rows_a_recompute_gives(cast, strong):
 )
 def test_any_sequence_of_assessments_keeps_what_a_recompute_gives(cast, assessments):
     communities = [cast.places["c1"], cast.places["c2"]]
-    base = datetime(2024, 6, 9, 23, 0, tzinfo=UTC)  # near a week's edge
+    base = datetime(2024, 6, 9, 15, 0, tzinfo=UTC)  # near a local week's edge (Monday 00:00 is 16:00 UTC)
     with transaction.atomic():
         for which, days, seconds, score in assessments:
             assessment = RiskAssessment.objects.create(
@@ -135,3 +143,24 @@ def test_the_kept_rows_follow_coverage(cast):
     assert list(visible.values_list("community", flat=True)) == [cast.places["c1"].pk]
     assert CurrentRisk.objects.visible_to(cast.other_analyst).count() == 1
     assert CurrentRisk.objects.visible_to(cast.police_user).count() == 2
+
+
+def test_the_migration_to_local_weeks_rewrites_kept_utc_weeks(cast, settings):
+    """indicators/migrations/0008_local_weeks: rows kept with UTC weeks become the
+    rollup a recompute gives in TIME_ZONE."""
+    import importlib
+
+    from django.apps import apps
+
+    settings.TIME_ZONE = "Asia/Kuala_Lumpur"
+    c1 = cast.places["c1"]
+    at = datetime(2024, 6, 9, 23, 30, tzinfo=UTC)  # Monday 07:30 in Kuala Lumpur
+    risk_record(
+        assessment=RiskAssessment.objects.create(
+            community=c1, assessed_at=at, score=50, raw_score=5, level=RiskLevel.MODERATE
+        )
+    )
+    CurrentRisk.objects.filter(community=c1).update(weekly={"2024-06-03": 50.0})  # the UTC week
+    importlib.import_module("indicators.migrations.0008_local_weeks").local_weeks(apps, None)
+    assert CurrentRisk.objects.get(community=c1).weekly == {"2024-06-10": 50.0}
+    assert kept() == recomputed()
