@@ -213,8 +213,7 @@ def field_report_create(
         source_reference=source_reference,
         handling_level=handling_level or "",
     )
-    # Only a well-formed key is looked up (PostgreSQL refuses NUL in a query); a malformed
-    # one is reported by the validation below.
+    # Only a well-formed key is looked up (PostgreSQL refuses NUL); validation reports others.
     keyed = idempotency_key if idempotency_key and _idempotency_key_valid(idempotency_key) else None
     with transaction.atomic():
         # Held to the commit: a resend arriving meanwhile is told the first is in flight.
