@@ -22,6 +22,7 @@ from indicators.choices import (
     Verification,
 )
 from indicators.hooks import alerting
+from indicators.scoring import IndicatorSettings
 
 
 class Indicator(models.Model):
@@ -113,6 +114,21 @@ class Indicator(models.Model):
             RiskLevel.HIGH: self.threshold_high,
             RiskLevel.CRITICAL: self.threshold_critical,
         }
+
+    def scoring_settings(self) -> IndicatorSettings:
+        """The settings the pure scorer reads (live scoring and backtests alike)."""
+        return IndicatorSettings(
+            id=self.pk,
+            code=self.code,
+            category=self.category,
+            polarity=self.polarity,
+            weight=self.weight,
+            scale_min=self.scale_min,
+            scale_max=self.scale_max,
+            threshold_critical=self.threshold_critical,
+            half_life_days=self.half_life_days,
+            version=self.version,
+        )
 
 
 class IndicatorVersion(models.Model):

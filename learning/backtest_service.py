@@ -66,21 +66,7 @@ class Backtest:
 
 def indicator_settings() -> dict[int, IndicatorSettings]:
     """Every indicator's current settings, as the scorer reads them."""
-    return {
-        i.pk: IndicatorSettings(
-            id=i.pk,
-            code=i.code,
-            category=i.category,
-            polarity=i.polarity,
-            weight=i.weight,
-            scale_min=i.scale_min,
-            scale_max=i.scale_max,
-            threshold_critical=i.threshold_critical,
-            half_life_days=i.half_life_days,
-            version=i.version,
-        )
-        for i in Indicator.objects.all()
-    }
+    return {i.pk: i.scoring_settings() for i in Indicator.objects.all()}
 
 
 def live_settings() -> Settings:

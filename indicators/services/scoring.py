@@ -63,21 +63,7 @@ def _reading_facts(community_id: int, at: datetime, *, replaying: bool = False) 
 
 def _indicator_settings(ids: set[int]) -> tuple[dict[int, scoring.IndicatorSettings], dict[int, Indicator]]:
     indicators = {i.pk: i for i in Indicator.objects.filter(pk__in=ids).select_related("theme")}
-    plain = {
-        pk: scoring.IndicatorSettings(
-            id=pk,
-            code=i.code,
-            category=i.category,
-            polarity=i.polarity,
-            weight=i.weight,
-            scale_min=i.scale_min,
-            scale_max=i.scale_max,
-            threshold_critical=i.threshold_critical,
-            half_life_days=i.half_life_days,
-            version=i.version,
-        )
-        for pk, i in indicators.items()
-    }
+    plain = {pk: i.scoring_settings() for pk, i in indicators.items()}
     return plain, indicators
 
 
