@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from alerts.selectors import notifications_unread_count
+from ewers.accounts import second_factor_enrolled
 from ewers.choices import Role
+from ewers.permissions import user_needs_second_factor
 from indicators.permissions import field_report_may_create
 from intake.permissions import triage_may_see_queue
 
@@ -70,7 +72,10 @@ def offline_app(request: HttpRequest) -> dict[str, Any]:
         return {"offline_app": None}
     return {
         "offline_app": {
-            "register": field_report_may_create(user=user),
+            # Not before a required second factor is enrolled: the worker's first fetch of
+            # the form would be sent to the enrolment page and draw a new secret there.
+            "register": field_report_may_create(user=user)
+            and not (user_needs_second_factor(user) and not second_factor_enrolled(user)),
             "user": user.get_username(),
             "worker": reverse("service-worker"),
             "logout": reverse("logout"),

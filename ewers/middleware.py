@@ -48,6 +48,10 @@ ENROLMENT_VIEWS = frozenset(
         "account_logout",
         "logout",
         "set_language",
+        # The offline app's worker script and manifest hold no data (the worker's data
+        # endpoint stays behind the rule); redirected, the browser refuses the worker.
+        "service-worker",
+        "web-manifest",
     }
 )
 

@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ewers.choices import Role
+from ewers.services import user_upsert
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +138,18 @@ def test_it_installs_the_worker_for_those_who_log_reports_only(cast):
     assert settings["register"] is False and settings["logout"] == reverse("logout")
     assert b'rel="manifest"' not in responder
     assert "{count}" in settings["warning"]
+
+
+def test_it_installs_no_worker_before_a_required_second_factor_is_enrolled(cast):
+    """The worker's first fetch of the form would land on the enrolment page, and each
+    visit of that page draws a new authenticator secret."""
+    newcomer, _ = user_upsert(
+        username="newcoord", organisation=cast.desk, role=Role.COORDINATOR, password=factories.PASSWORD
+    )
+    page = signed_in(newcomer).get(reverse("home"), follow=True)  # to the enrolment pages
+    assert page.status_code == 200
+    assert offline_app(page.content)["register"] is False
+    assert offline_app(signed_in(cast.coordinator).get(reverse("home")).content)["register"] is True
 
 
 def test_it_tells_a_signed_out_page_nothing(client):
