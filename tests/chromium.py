@@ -60,6 +60,14 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
     return outside, errors
 
 
+def sign_out(page: Page) -> None:
+    """Sign out through the header's form and wait for the sign-in page: the sign-out first
+    clears the device (static/js/offline.js), so a page opened at once would still be
+    signed in."""
+    page.click(".logout-form button")
+    page.wait_for_selector("input[name=login]")
+
+
 def sign_in(page: Page, base: str, username: str, password: str) -> None:
     """Sign in through the login form and wait for the page it leads to; a user with two
     factors gives the code of the cast's and the demo's authenticator secret next."""

@@ -16,7 +16,7 @@ from alerts.choices import AlertState, AssignmentState, NotificationKind
 from alerts.models import Alert, Assignment, Notification
 from demo.partners import DEMO_PASSWORD
 from demo.seed import seed_demo
-from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
+from tests.chromium import ARTIFACTS, require_chromium, sign_in, sign_out, watch
 
 require_chromium()
 
@@ -27,11 +27,6 @@ NOTE = "We meet the mosque and temple committees tonight; agency colleagues welc
 
 def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"readme-{name}.png"), full_page=True)
-
-
-def sign_out(page: Page) -> None:
-    page.click(".logout-form button")
-    page.wait_for_selector("form.form")
 
 
 @pytest.mark.django_db(transaction=True)

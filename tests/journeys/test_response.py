@@ -15,7 +15,7 @@ from alerts.models import Alert, Assignment
 from indicators.choices import Category
 from indicators.services import report_score
 from tests import factories
-from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
+from tests.chromium import ARTIFACTS, require_chromium, sign_in, sign_out, watch
 
 require_chromium()
 
@@ -75,7 +75,7 @@ def test_the_cso_works_its_assignment_and_the_coordinator_resolves(browser, live
     expect(page.locator("h1")).to_have_text("Assignments")
     expect(page.locator("tbody tr").first).to_contain_text("Completed")
     page.screenshot(path=str(ARTIFACTS / "responder-assignments.png"), full_page=True)
-    page.click(".logout-form button")
+    sign_out(page)
 
     sign_in(page, live_server.url, "coord", factories.PASSWORD)
     page.goto(f"{live_server.url}/alerts/{alert.pk}/")
