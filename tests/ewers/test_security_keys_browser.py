@@ -20,7 +20,7 @@ from ewers.choices import Role
 from ewers.models import User
 from ewers.services import user_upsert
 from tests import factories
-from tests.chromium import ARTIFACTS, require_chromium, watch
+from tests.chromium import ARTIFACTS, require_chromium, sign_out, watch
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, CDPSession, Page
@@ -57,11 +57,6 @@ def password_step(page: Page, base: str, username: str) -> None:
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("form.form button[type=submit]")
     page.wait_for_selector("h1")
-
-
-def sign_out(page: Page) -> None:
-    page.click("text=Sign out")
-    page.wait_for_selector("input[name=login]")
 
 
 @pytest.fixture
