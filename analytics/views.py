@@ -145,10 +145,11 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     surges: dict[int, list[SurgeRow]] = {}
     stale: set[int] = set()
     if query.level == AreaLevel.COMMUNITY:
-        # Two aggregate queries over the coverage, whatever the number of communities.
-        for surge in surges_build(request.user):
+        # Two aggregate queries over the communities drawn, whatever their number.
+        drawn = Region.objects.filter(pk__in=[area.pk for area in data.areas])
+        for surge in surges_build(request.user, communities=drawn):
             surges.setdefault(surge.community_id, []).append(surge)
-        stale = stale_community_ids(request.user)
+        stale = stale_community_ids(request.user, communities=drawn)
         for area in data.areas:
             area.signals = _signals_text(surges.get(area.pk, []), area.pk in stale)
     # The places of the map (the user's share) that have no shape: named under the map.

@@ -47,8 +47,9 @@ class SenderNumber(models.Model):
 class TriageItemQuerySet(models.QuerySet["TriageItem"]):
     def visible_to(self, user: User) -> TriageItemQuerySet:
         """Messages from unregistered numbers are for the coordinators whose organisation
-        covers the community they name; nobody else sees them."""
-        if user.role != Role.COORDINATOR:
+        covers the community they name; nobody else sees them (not an administrator,
+        whose role keeps them away from cases)."""
+        if user.role != Role.COORDINATOR or user.is_administrator:
             return self.none()
         return self.filter(community__in=Region.objects.covered_by(user).values("pk"))
 

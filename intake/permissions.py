@@ -17,5 +17,5 @@ def triage_may_see_queue(*, user: User) -> bool:
 
 
 def triage_may_decide(*, item: TriageItem, user: User) -> bool:
-    """A coordinator whose organisation covers the message's community."""
-    return user.role == Role.COORDINATOR and user.is_active and item.community_id in user.covered_community_ids
+    """A coordinator whose organisation covers the message's community (the queue's own rule)."""
+    return triage_may_see_queue(user=user) and user.is_active and item.community_id in user.covered_community_ids

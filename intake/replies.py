@@ -25,7 +25,6 @@ AMBIGUOUS_COMMUNITY = gettext_noop("%(community)s names several communities: sen
 UNKNOWN_INDICATOR = gettext_noop("Unknown indicator %(code)s.")
 OFF_SCALE = gettext_noop("%(code)s takes values from %(min)s to %(max)s, not %(value)s.")
 REFUSED = gettext_noop("Not saved: %(reason)s")
-ID_REUSED = gettext_noop("Message id %(id)s was already used for another text; nothing was saved.")
 THROTTLED = gettext_noop("Too many messages from this number; wait %(seconds)d seconds and send again.")
 
 MALAY = {
@@ -36,7 +35,6 @@ MALAY = {
     UNKNOWN_INDICATOR: "Penunjuk %(code)s tidak dikenali.",
     OFF_SCALE: "%(code)s mengambil nilai dari %(min)s hingga %(max)s, bukan %(value)s.",
     REFUSED: "Tidak disimpan: %(reason)s",
-    ID_REUSED: "Id mesej %(id)s telah digunakan untuk teks lain; tiada apa yang disimpan.",
     THROTTLED: "Terlalu banyak mesej dari nombor ini; tunggu %(seconds)d saat dan hantar semula.",
     syntax.EMPTY: "Mesej kosong. Hantar: KOMUNITI PENUNJUK NILAI ... GRED, cth. HM010102 P03 4 A2",
     syntax.TOO_LONG: "Mesej terlalu panjang: paling banyak %(max)d aksara.",

@@ -13,7 +13,7 @@ is left out of precision until its window closes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -166,20 +166,19 @@ def quality_by(
     by: str,
     window: timedelta,
     now: datetime,
-    period_of: Callable[[datetime], str] = month_of,
 ) -> list[tuple[str, Quality]]:
     """The quality per group, sorted by group: ``by`` is "level" (alerts of that level,
     against every incident: recall is "incidents an alert of this level preceded"),
     "indicator" (alerts whose explanation names it, likewise) or "period" (alerts opened
     and incidents that occurred in it, matched against all)."""
     if by == "period":
-        periods = sorted({period_of(a.opened_at) for a in alerts} | {period_of(i.occurred_at) for i in incidents})
+        periods = sorted({month_of(a.opened_at) for a in alerts} | {month_of(i.occurred_at) for i in incidents})
         return [
             (
                 p,
                 quality_measure(
-                    [a for a in alerts if period_of(a.opened_at) == p],
-                    [i for i in incidents if period_of(i.occurred_at) == p],
+                    [a for a in alerts if month_of(a.opened_at) == p],
+                    [i for i in incidents if month_of(i.occurred_at) == p],
                     window=window,
                     now=now,
                     alerts_pool=alerts,

@@ -207,6 +207,7 @@ def _organisation_state(organisation: Organisation | None) -> tuple[object, ...]
         organisation.sector,
         organisation.min_alert_level,
         organisation.contact_email,
+        organisation.shown_to_co_responders,
         sorted(organisation.coverage.values_list("pk", flat=True)),
         sorted(organisation.mandate.values_list("pk", flat=True)),
     )
@@ -233,6 +234,11 @@ def _write_organisations(source: CsvSource, result: DirectoryImportResult, probl
             continue
         existing = Organisation.objects.filter(code=code).first()
         before = _organisation_state(existing)
+        if existing is not None:
+            # What the file does not say stays as an administrator set it.
+            values["shown_to_co_responders"] = existing.shown_to_co_responders
+            if not row.get("min_alert_level"):
+                values["min_alert_level"] = existing.min_alert_level
         try:
             with transaction.atomic():
                 organisation = organisation_upsert(**values)  # type: ignore[arg-type]

@@ -68,6 +68,17 @@ def test_a_second_import_changes_nothing(tree):
     assert directory() == before
 
 
+def test_a_second_import_keeps_what_the_file_does_not_say(tree):
+    """A re-run (setup_country is safe to run again) leaves the administrator's choices:
+    whether co-responders see the organisation, and an alert level the file leaves blank."""
+    directory_import(organisations=ORGANISATIONS, users=USERS)
+    Organisation.objects.filter(code="t-cso").update(shown_to_co_responders=False, min_alert_level="moderate")
+    result = directory_import(organisations=ORGANISATIONS, users=USERS)
+    cso = Organisation.objects.get(code="t-cso")
+    assert (cso.shown_to_co_responders, cso.min_alert_level) == (False, "moderate")
+    assert result.organisations_updated == 0
+
+
 def test_it_reports_each_bad_row_and_saves_nothing_from_the_files(tree):
     organisations = ORGANISATIONS + (
         "t-bad,Bad,army,T-9,nothing,low,not-an-address\n"  # line 4

@@ -12,12 +12,12 @@ from django.test import override_settings
 
 from audit.models import AuditEvent
 from ewers.auth import gateway_signature
-from ewers.services import api_token_issue, gateway_token_sign, gateway_tokens_revoke
+from ewers.services import api_token_issue, gateway_token_issue, gateway_token_sign, gateway_tokens_revoke
 from indicators.models import FieldReport
 from intake import syntax
 from intake.models import TriageItem
 from intake.services import sender_number_register
-from tests.intake.conftest import CLEAR, MONITOR_NUMBER, STRANGER_NUMBER
+from tests.intake.conftest import CLEAR, MONITOR_NUMBER, STRANGER_NUMBER, Sms
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/gateways/sms/"
@@ -57,13 +57,16 @@ def test_it_answers_a_monitor_in_their_language(cast, sms):
     assert sms.send("T199 P01 3 B2", id="m-2").json()["reply"] == "Tidak disimpan: Komuniti T199 tidak dikenali."
 
 
-def test_the_same_message_id_twice_makes_one_report(sms):
+def test_the_same_message_id_twice_makes_one_report(cast, sms):
     first = sms.send("T111 P01 3 B2 first", id="dup-1").json()
     again = sms.send("T111 P01 3 B2 first", id="dup-1").json()
     assert first == again and first["status"] == "received"
     assert FieldReport.objects.count() == 1
     # Another gateway's message of the same id is another message.
-    assert sms.send("T111 P01 3 B2 first", id="dup-2").json()["report"] != first["report"]
+    _other, key = gateway_token_issue(name="second-gateway", user=cast.coordinator, actor=cast.admin)
+    other = Sms(gateway=_other, key=key, number=sms.number)
+    assert other.send("T111 P01 3 B2 first", id="dup-1").json()["report"] != first["report"]
+    assert FieldReport.objects.count() == 2
 
 
 def test_a_message_id_reused_for_another_message_is_refused(sms):
