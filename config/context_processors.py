@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from alerts.selectors import notifications_unread_count
 from ewers.accounts import second_factor_enrolled
 from ewers.choices import Role
+from ewers.models import User
 from ewers.permissions import user_needs_second_factor
 from indicators.permissions import field_report_may_create
 from intake.permissions import triage_may_see_queue
@@ -63,6 +64,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {"nav_items": items}
 
 
+def _second_factor_enrolled(request: HttpRequest, user: User) -> bool:
+    """As SecondFactorRequiredMiddleware found it for this request, else asked again."""
+    enrolled = getattr(request, "second_factor_enrolled", None)
+    return second_factor_enrolled(user) if enrolled is None else bool(enrolled)
+
+
 def offline_app(request: HttpRequest) -> dict[str, Any]:
     """For a signed-in user: whether this device keeps the report form for use with no
     connection (those who log reports), and the sign-out warning about unsent reports.
@@ -75,7 +82,7 @@ def offline_app(request: HttpRequest) -> dict[str, Any]:
             # Not before a required second factor is enrolled: the worker's first fetch of
             # the form would be sent to the enrolment page and draw a new secret there.
             "register": field_report_may_create(user=user)
-            and not (user_needs_second_factor(user) and not second_factor_enrolled(user)),
+            and not (user_needs_second_factor(user) and not _second_factor_enrolled(request, user)),
             "user": user.get_username(),
             "worker": reverse("service-worker"),
             "logout": reverse("logout"),

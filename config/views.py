@@ -3,12 +3,14 @@ and the installable report form's service worker and manifest."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
 from pathlib import Path
 
 from allauth.account import views as account_views
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.db import DatabaseError
@@ -115,7 +117,15 @@ SERVICE_WORKER_SCRIPTS = ("js/outbox.js", "js/service-worker.js")
 def _offline_version() -> str:
     """Changes whenever a file the service worker keeps or runs changes (its name, with a
     hashed static storage, or its content): the browser then installs the new worker, which
-    keeps the new files and drops the old copies."""
+    keeps the new files and drops the old copies. Worked out once per process and static
+    URL (the files change only with a deployment), except with DEBUG on, where they are edited."""
+    if settings.DEBUG:
+        return _offline_digest.__wrapped__(settings.STATIC_URL)
+    return _offline_digest(settings.STATIC_URL)
+
+
+@functools.lru_cache(maxsize=8)
+def _offline_digest(static_url: str) -> str:
     digest = hashlib.sha256()
     for path in sorted({*OFFLINE_STATIC, *SERVICE_WORKER_SCRIPTS}):
         digest.update(static(path).encode())

@@ -72,10 +72,12 @@ class SecondFactorRequiredMiddleware:
         user = getattr(request, "user", None)
         if not isinstance(user, User) or not user_needs_second_factor(user):
             return None
+        # Kept for the page's context (config.context_processors.offline_app): one query.
+        enrolled = request.second_factor_enrolled = second_factor_enrolled(user)  # type: ignore[attr-defined]
         match = request.resolver_match
         if match is not None and match.url_name in ENROLMENT_VIEWS:
             return None
-        if second_factor_enrolled(user):
+        if enrolled:
             return None
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": str(SECOND_FACTOR_REQUIRED)}, status=403)

@@ -73,6 +73,22 @@ def test_it_gives_the_same_worker_to_everyone_and_a_new_one_when_a_file_changes(
     assert client.get(WORKER).content != first
 
 
+def test_a_changed_file_makes_a_new_worker_once_the_process_reads_it_again(client, monkeypatch, tmp_path):
+    """The worker's version hashes the kept files' content, once per process (a deployment)."""
+    from config import views
+
+    kept = tmp_path / "outbox.js"
+    kept.write_text("// one")
+    monkeypatch.setattr(views.finders, "find", lambda path: str(kept))
+    views._offline_digest.cache_clear()
+    first = client.get(WORKER).content
+    kept.write_text("// two")
+    assert client.get(WORKER).content == first  # read once per process
+    views._offline_digest.cache_clear()
+    assert client.get(WORKER).content != first
+    views._offline_digest.cache_clear()
+
+
 def test_it_refuses_anything_but_get_for_the_worker_and_the_manifest(client):
     assert client.post(WORKER).status_code == 405
     assert client.post(MANIFEST).status_code == 405

@@ -216,6 +216,8 @@ def test_what_would_go_is_what_goes(cast):
     due = retention_due(now=T0 + 400 * DAY, policy=POLICY)
     assert due.ids["narratives"] == [report.pk] and due.ids["source_references"] == [report.pk]
     assert retention_due(now=T0 + 364 * DAY, policy=POLICY).ids["narratives"] == []
+    run = retention_purge(now=T0 + 400 * DAY, policy=POLICY)
+    assert (run.narratives, run.source_references) == (len(due.ids["narratives"]), len(due.ids["source_references"]))
 
 
 def test_a_report_without_a_narrative_loses_only_its_fingerprint_uncounted(cast):
