@@ -39,6 +39,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(_item(_("Assignments"), "assignments:list", section="assignments"))
     if role in (Role.COORDINATOR, Role.RESPONDER) and not user.is_administrator:
         items.append(_item(_("Incidents"), "incidents:list", section="incidents"))
+    if role in (Role.COORDINATOR, Role.ANALYST) and not user.is_administrator:
+        items.append(_item(_("Training"), "training:list", section="training"))
     if role in (Role.COORDINATOR, Role.ANALYST, Role.RESPONDER) and not user.is_administrator:
         items.append(_item(_("Heatmap"), "analytics:heatmap", section="analytics"))
     if role == Role.COORDINATOR and not user.is_administrator:

@@ -59,6 +59,7 @@ urlpatterns = [
     path("reports/", include("indicators.urls")),
     path("alerts/", include("alerts.urls")),
     path("incidents/", include("learning.urls")),
+    path("training/", include("training.urls")),
     path("", include("analytics.urls")),
     path("assignments/", include((alert_urls.assignment_urlpatterns, "assignments"))),
     path("notifications/", include((alert_urls.notification_urlpatterns, "notifications"))),

@@ -24,6 +24,7 @@ from demo.partners import seed_organisations, seed_users
 from demo.places import plan_places, seed_places
 from demo.reports import plan_reports, seed_reports, seed_scores
 from demo.sms import seed_sms
+from demo.training import seed_training
 from ewers.choices import Role
 from ewers.models import User
 from indicators.models import FieldReport
@@ -98,6 +99,7 @@ def seed_demo(*, now: datetime | None = None) -> SeedResult:
     seed_response(now=now)
     seed_sms(users)
     seed_learning(places, users, now=now)
+    seed_training(users, now=now)
     return SeedResult(
         regions=len(places),
         indicators=len(indicators),

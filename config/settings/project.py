@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "alerts",
     "intake",
     "learning",
+    "training",
     "analytics",
     "audit",
     "retention",
