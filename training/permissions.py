@@ -13,6 +13,7 @@ from training.models import Vignette
 MAY_NOT_WRITE = _("Only coordinators write vignettes.")
 MAY_NOT_EDIT = _("Only the coordinators of the organisation that wrote this vignette change it.")
 MAY_NOT_PRACTISE = _("Only analysts practise on vignettes.")
+MAY_NOT_TRAIN = _("Training is for analysts and the coordinators who write its vignettes.")
 MAY_NOT_READ_CALIBRATION = _("Calibration is shown to analysts, for themselves, and to coordinators.")
 
 

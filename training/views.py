@@ -23,6 +23,7 @@ from training.forms import TrainingReportForm, VignetteForm
 from training.models import Vignette
 from training.permissions import (
     MAY_NOT_READ_CALIBRATION,
+    MAY_NOT_TRAIN,
     MAY_NOT_WRITE,
     calibration_may_read,
     training_may_practise,
@@ -43,7 +44,7 @@ def _calibration_terms() -> dict[str, object]:
 def vignette_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The vignettes the user sees; an analyst's recent attempts, a coordinator's edit links."""
     user = request.user
-    permission_require(vignette_may_write(user) or training_may_practise(user), MAY_NOT_READ_CALIBRATION)
+    permission_require(vignette_may_write(user) or training_may_practise(user), MAY_NOT_TRAIN)
     vignettes = list(selectors.vignettes_visible(user))
     context = {
         "vignettes": [(v, vignette_may_edit(user, v)) for v in vignettes],

@@ -34,6 +34,8 @@ from learning.services import incident_record
 from tests import factories
 from tests.conftest import Cast
 from tests.securitykey import SoftKey
+from training.models import TrainingAttempt, Vignette
+from training.services import TrainingValue, training_attempt_submit, vignette_save
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +103,14 @@ class World:
     notifications: dict[str, int] = field(default_factory=dict)
     incident_in: Incident | None = None
     incident_out: Incident | None = None
+    # Training (docs/learning.md): "in" the desk's vignette offered for practice and the lab
+    # analyst's attempt at it; "out" a police vignette not offered and the U analyst's attempt.
+    vignette_in: Vignette | None = None
+    vignette_out: Vignette | None = None
+    attempt_in: TrainingAttempt | None = None
+    attempt_out: TrainingAttempt | None = None
+    trainee_in: User | None = None
+    trainee_out: User | None = None
 
 
 @pytest.fixture
@@ -198,11 +208,40 @@ def world(cast: Cast) -> World:
         description="Shots fired at the U market.",
         alert_ids=[alert_out.pk],
     )
+    training_world_add(world)
     world.notifications = {
         name: Notification.objects.filter(user=user).values_list("pk", flat=True).first() or 0
         for name, user in users.items()
     }
     return world
+
+
+def training_world_add(world: World) -> None:
+    cast = world.cast
+    world.vignette_in = vignette_save(
+        user=cast.coordinator,
+        title="Matrix vignette",
+        situation="Posters.",
+        readings=[TrainingValue(cast.indicator, 3)],
+    )
+    world.vignette_out = Vignette.objects.create(
+        title="Police vignette",
+        situation="Rifles.",
+        organisation=cast.police,
+        created_by=cast.police_user,
+        is_active=False,
+    )
+    world.attempt_in, world.attempt_out = (
+        training_attempt_submit(
+            user=user,
+            vignette=world.vignette_in,
+            readings=[TrainingValue(cast.indicator, 2)],
+            source_reliability="B",
+            information_credibility=2,
+        )
+        for user in (cast.analyst, cast.other_analyst)
+    )
+    world.trainee_in, world.trainee_out = cast.analyst, cast.other_analyst
 
 
 def security_key_add(user: User, name: str) -> Authenticator:
@@ -807,6 +846,57 @@ CASES: list[Case] = [
     Case("admin:intake_sendernumber_add", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_verify", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:retention_retentionrun_changelist", {"in": "302 302 302 302 302 302 200"}),
+]
+
+# Training and calibration (docs/learning.md): vignettes are a shared library for analysts,
+# written and read with their expert readings by coordinators; an attempt and a calibration
+# are the analyst's own and their organisation's coordinators'.
+_VIGNETTE_BODY = {"title": "Matrix", "situation": "Probe.", "reading_P01": "2"}
+_ATTEMPT_BODY = {"reading_P01": "2", "source_reliability": "B", "information_credibility": "2"}
+CASES += [
+    Case("training:list", {"in": "302 200 200 403 403 200 403"}),
+    Case("training:calibration", {"in": "302 200 200 403 403 200 403"}),
+    Case("training:vignette-new", {"in": "302 403 403 403 403 200 403"}),
+    Case("training:vignette-new", {"in": "302 403 403 403 403 302 403"}, method="post", body=_VIGNETTE_BODY),
+    Case(
+        "training:vignette",
+        {"in": "302 403 403 404 404 200 403", "out": "302 404 404 404 404 404 403"},
+        target="vignette",
+    ),
+    Case(
+        "training:vignette-edit",
+        {"in": "302 403 403 404 404 200 403", "out": "302 404 404 404 404 404 403"},
+        target="vignette",
+    ),
+    Case(
+        "training:vignette-edit",
+        {"in": "302 403 403 404 404 302 403", "out": "302 404 404 404 404 404 403"},
+        method="post",
+        target="vignette",
+        body=_VIGNETTE_BODY,
+    ),
+    Case(
+        "training:practise",
+        {"in": "302 200 200 404 404 403 403", "out": "302 404 404 404 404 404 403"},
+        target="vignette",
+    ),
+    Case(
+        "training:practise",
+        {"in": "302 302 302 404 404 403 403", "out": "302 404 404 404 404 404 403"},
+        method="post",
+        target="vignette",
+        body=_ATTEMPT_BODY,
+    ),
+    Case(
+        "training:attempt",
+        {"in": "302 200 404 404 404 404 404", "out": "302 404 200 404 404 404 404"},
+        target="attempt",
+    ),
+    Case(
+        "training:calibration-analyst",
+        {"in": "302 200 404 403 403 404 403", "out": "302 404 200 403 403 404 403"},
+        target="trainee",
+    ),
 ]
 
 

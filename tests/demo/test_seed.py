@@ -262,3 +262,29 @@ def test_it_shows_a_register_with_hits_and_misses_one_surge_and_one_stale_commun
     assert not any(code == "HM-01-01-01" for code, _theme in surges)  # a calm one, flat
     stale = Region.objects.filter(pk__in=stale_community_ids(coordinator))
     assert [place.code for place in stale] == [STALE_COMMUNITY]
+
+
+def test_it_shows_two_vignettes_with_attempts_and_calibration_figures(seeded):
+    """docs/learning.md, "Training and calibration": both calibration pages show figures, and
+    the indicator the trainees read all over the scale is flagged for rewording."""
+    from demo.training import TRAINEES, UNCLEAR, plan_attempts, seed_training
+    from training.models import TrainingAttempt, Vignette
+    from training.selectors import analyst_calibration, organisation_calibration
+
+    assert Vignette.objects.count() == 2
+    assert TrainingAttempt.objects.count() == len(plan_attempts(now=timezone.now())) == 36
+    assert not FieldReport.objects.filter(created_by__username__startswith="trainee.").exists()
+    coordinator = User.objects.get(username="coordinator")
+    report = organisation_calibration(coordinator)
+    assert sorted(s.analyst.username for s in report.analysts if s.attempts) == sorted(t[0] for t in TRAINEES)
+    assert [row.indicator.code for row in report.flagged] == [UNCLEAR]
+    pooled = {row.indicator.code: row.overall for row in report.pooled.rows}
+    assert pooled["P01"].kappa is not None and pooled["P01"].kappa > 0.6
+    assert pooled["P02"].kappa is None  # read by one vignette only: the expert's value never varies
+    analyst = User.objects.get(username="analyst")
+    own = analyst_calibration(analyst, analyst)
+    assert own.attempts == 12 and len(own.periods) == 3
+    monthly = [cell for row in own.rows for cell in row.cells if cell is not None and cell.kappa is not None]
+    assert monthly  # figures per month
+    assert seed_training({"coordinator": coordinator, "analyst": analyst}, now=timezone.now()) == 0
+    assert TrainingAttempt.objects.count() == 36

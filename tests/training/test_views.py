@@ -74,7 +74,7 @@ def test_an_analyst_practises_in_the_report_form_and_sees_the_expert_beside(clie
     assert response.status_code == 302 and response.url == f"/training/attempts/{attempt.pk}/"
     assert attempt.analyst == cast.analyst and attempt.organisation == cast.lab
     detail = client.get(response.url).content.decode()
-    assert "Your readings beside the expert" in detail
+    assert "The readings given, beside the expert" in detail
     assert "1 step apart" in detail  # P01: 2 given, 3 expected
     assert "2 steps apart" not in detail and "not observed" in detail  # T01 left out: counts as 0, expert 1
     assert not FieldReport.objects.exists()
