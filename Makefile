@@ -46,7 +46,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts intake learning analytics audit retention demo bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts intake learning training analytics audit retention demo bench
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The pipeline's figures on PostgreSQL and Redis, each beside a baseline of the same run
@@ -61,7 +61,7 @@ lint: setup
 	$(BIN)/lint-imports
 
 typecheck: setup
-	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts intake learning analytics audit retention demo bench
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mypy config ewers indicators alerts intake learning training analytics audit retention demo bench
 
 format: setup
 	$(BIN)/ruff check --fix .
