@@ -262,3 +262,13 @@ def test_it_shows_a_register_with_hits_and_misses_one_surge_and_one_stale_commun
     assert not any(code == "HM-01-01-01" for code, _theme in surges)  # a calm one, flat
     stale = Region.objects.filter(pk__in=stale_community_ids(coordinator))
     assert [place.code for place in stale] == [STALE_COMMUNITY]
+
+
+def test_it_expects_one_monitor_to_check_in_weekly(seeded):
+    """docs/learning.md, "Missed check-ins": the demo's monitor with an expectation."""
+    from demo.learning import CHECK_IN_MONITOR
+    from learning.models import CheckInExpectation
+
+    expectation = CheckInExpectation.objects.get()
+    assert expectation.monitor.username == CHECK_IN_MONITOR
+    assert (expectation.every_days, expectation.escalate_after_days, expectation.is_active) == (7, 3, True)
