@@ -85,6 +85,10 @@ class NotificationKind(models.TextChoices):
     NOTE = "note", _("Note")
     HANDOFF = "handoff", _("Handover proposed")
     HANDOFF_ANSWERED = "handoff_answered", _("Handover answered")
+    # About a monitor, not an alert (learning.checkins): their own organisation first,
+    # then the coordinators of their communities.
+    CHECK_IN_MISSED = "checkin_missed", _("Check-in missed")
+    CHECK_IN_ESCALATED = "checkin_overdue", _("Check-in still missed")
 
 
 class NoteAudience(models.TextChoices):

@@ -295,11 +295,13 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
 
 
 class Notification(models.Model):
-    """A message to one user about an alert: shown in the app and sent by e-mail."""
+    """A message to one user about an alert (or a monitor's missed check-in): shown in the
+    app and sent by e-mail."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices)
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    # Empty for a notification about no alert: a monitor's missed check-in (learning.checkins).
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
     assignment = models.ForeignKey(
         Assignment, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )

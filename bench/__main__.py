@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bench.pipeline import main
+from bench.run import main
 
 raise SystemExit(main())

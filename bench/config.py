@@ -14,7 +14,7 @@ DEFAULTS: Mapping[str, int] = {
     "single": 300,  # reports posted one per request
     "batch": 2_000,  # reports posted 100 per request
     "score": 600,  # reports scored by the worker
-    "alerts": 40,  # commit → alert samples (and as many baseline pings)
+    "alerts": 40,  # commit → alert samples, idle and under load (and as many baseline pings each)
     # The dashboard's own country, its readings (4 per report) and a small one for query counts.
     "dashboard_communities": 2_000,
     "dashboard_readings": 1_000_000,
@@ -76,8 +76,9 @@ class Sizes:
             except ValueError:
                 raise ConfigError(f"{variable} must be a whole number, got {raw!r}.") from None
             values[name] = max(MINIMUMS[name], wanted)
-        # The alert samples need communities of their own beside the ingest and scoring ones.
-        values["communities"] = max(values["communities"], values["alerts"] + MINIMUMS["communities"])
+        # The alert samples (idle, then while reports keep arriving) need communities of
+        # their own beside the ingest and scoring ones.
+        values["communities"] = max(values["communities"], 2 * values["alerts"] + MINIMUMS["communities"])
         return cls(scale=scale, **values)
 
     def describe(self) -> str:

@@ -333,8 +333,88 @@ def header_lines(results: Results, sizes: Sizes, seed_seconds: float) -> list[st
     return lines
 
 
-def run(database_url: str, sizes: Sizes) -> tuple[list[str], list[Row], list[str]]:
-    """Seed, measure; returns (header lines, table rows, failures)."""
+def flat_figures(results: Results, sizes: Sizes) -> dict[str, float | None]:
+    """The dashboard's figures for ``--json`` (bench.goals): the p95 of each URL at the
+    large size (the page and the API: the slower of the two levels), and how many more
+    queries the large size takes than the small one (0: constant in N)."""
+    figures: dict[str, float | None] = {}
+    names = {"page": "heatmap_page", "api": "heatmap_api"}
+    growth: list[int] = []
+    for kind in ("page", "api"):
+        worst: float | None = None
+        for level in (*LEVELS, COMMUNITY):
+            series = results.series.get(("large", kind, level))
+            small = results.series.get(("small", kind, level))
+            if series is not None and small is not None:
+                growth.append(series.queries - small.queries)
+            if series is None or level == COMMUNITY:
+                continue
+            figures[f"{names[kind]}_{level}_p50_ms"] = series.p(50)
+            figures[f"{names[kind]}_{level}_p95_ms"] = series.p(95)
+            figures[f"{names[kind]}_{level}_queries"] = series.queries
+            worst = series.p(95) if worst is None else max(worst, series.p(95))
+            raw = results.raw.get(level)
+            figures[f"{names[kind]}_{level}_p95_ratio"] = series.p(95) / raw.p(95) if raw and raw.p(95) else None
+        figures[f"{names[kind]}_p95_ms"] = worst
+    community = results.series.get(("large", "page", COMMUNITY))
+    figures["community_page_p95_ms"] = community.p(95) if community else None
+    figures["community_page_queries"] = community.queries if community else None
+    # Measured at both sizes for every URL, or not at all.
+    expected = 2 * len(LEVELS) + 1
+    figures["heatmap_queries_growth"] = max(growth) if len(growth) == expected else None
+    figures["dashboard_communities"] = sizes.dashboard_communities
+    figures["dashboard_readings"] = sizes.dashboard_readings
+    return figures
+
+
+EXPLAIN_FILE = "bench-explain.txt"
+EXPLAINED_PER_URL = 3  # the slowest statements of each request
+
+
+def explain_write(country: Country, path: Any) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the slowest statements of the heatmap page, the
+    heatmap API and the community page at the large size, into ``path`` (docs/scaling.md
+    quotes them)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    by_kind = clients(country)
+    community = community_highest(country)
+    urls = [("page", PAGE_URL.format(level="community")), ("api", API_URL.format(level="community"))]
+    if community is not None:
+        urls.append(("page", COMMUNITY_URL.format(code=community.code)))
+    out: list[str] = []
+    for kind, url in urls:
+        with CaptureQueriesContext(connection) as captured:
+            get_ok(by_kind[kind], url)
+        plans: list[tuple[float, str, str]] = []
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                sql = query["sql"] or ""
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                lines = [row[0] for row in cursor.fetchall()]
+                took = next((float(x.split()[2]) for x in lines if x.startswith("Execution Time")), 0.0)
+                plans.append((took, sql, "\n".join(lines)))
+        plans.sort(key=lambda p: p[0], reverse=True)
+        out.append(f"=== GET {url} ({len(captured.captured_queries)} queries; the slowest {EXPLAINED_PER_URL}) ===")
+        for took, sql, plan in plans[:EXPLAINED_PER_URL]:
+            out += [f"--- {took:.2f} ms: {sql[:2000]}", plan, ""]
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+@dataclass
+class Run:
+    header: list[str]
+    rows: list[Row]
+    failures: list[str]
+    figures: dict[str, float | None]
+    large: Country | None
+
+
+def run(database_url: str, sizes: Sizes, *, explain_path: Any = None) -> Run:
+    """Seed, measure (and EXPLAIN the dashboard's statements into ``explain_path``)."""
     import psycopg2  # type: ignore[import-untyped]
     from django.core.management import call_command
     from django.urls import Resolver404, resolve
@@ -355,4 +435,15 @@ def run(database_url: str, sizes: Sizes) -> tuple[list[str], list[Row], list[str
         except Resolver404:
             results.failures.append(f"The product has no {path} (not written yet?).")
     measure(results, requests=sizes.dashboard_requests, now=now, connect=lambda: psycopg2.connect(database_url))
-    return header_lines(results, sizes, seed_seconds), rows_make(results, sizes), results.failures
+    if explain_path is not None and results.large is not None and not results.failures:
+        try:
+            explain_write(results.large, explain_path)
+        except Exception as error:  # noqa: BLE001 - a figure of the docs, not of the goals
+            results.failures.append(f"EXPLAIN: {type(error).__name__}: {error}")
+    return Run(
+        header=header_lines(results, sizes, seed_seconds),
+        rows=rows_make(results, sizes),
+        failures=results.failures,
+        figures=flat_figures(results, sizes),
+        large=results.large,
+    )

@@ -11,23 +11,19 @@ its own.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import platform
 import random
-import signal
-import sys
 import time
-import traceback
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bench import environment
-from bench.config import BATCH_SIZE, BenchError, ConfigError, Sizes
+from bench.config import BATCH_SIZE, BenchError, Sizes
+from bench.goals import ratio
 from bench.ingest import (
     API_MODE,
     WARM_UP_REPORTS,
@@ -38,14 +34,14 @@ from bench.ingest import (
     payloads_make,
     raw_insert,
 )
-from bench.stats import Row, format_table, percentile, rate, say, timed
+from bench.loadtest import FEED_BATCH, FEED_MAX_SECONDS, FEED_RATE, Feeder, served
+from bench.stats import Row, percentile, rate, say, timed
 from bench.worker import (
     POLL_SECONDS,
     SAMPLE_TIMEOUT_SECONDS,
     WORKER_CONCURRENCY,
     Worker,
     ping_round_trip,
-    queue_forget,
     queue_purge,
     wait_row,
 )
@@ -180,6 +176,10 @@ class Figures:
     api_note: str = ""
     alert_ms: list[float] | None = None
     ping_ms: list[float] | None = None
+    # The same samples while a feeder posts reports over HTTP (bench.loadtest.Feeder).
+    alert_load_ms: list[float] | None = None
+    feed_rate: float | None = None  # reports a second the feeder achieved
+    feed_note: str = ""
 
 
 def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
@@ -237,7 +237,59 @@ def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
             "trivial task round trip p95",
             pct(figures.ping_ms, 95),
         ),
+        Row(
+            f"commit -> alert p50, {FEED_RATE} reports/s arriving",
+            pct(figures.alert_load_ms, 50),
+            "ms",
+            "trivial task round trip p50 (idle)",
+            pct(figures.ping_ms, 50),
+        ),
+        Row(
+            f"commit -> alert p95, {FEED_RATE} reports/s arriving",
+            pct(figures.alert_load_ms, 95),
+            "ms",
+            "trivial task round trip p95 (idle)",
+            pct(figures.ping_ms, 95),
+            figures.feed_note,
+        ),
     ]
+
+
+def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
+    """The pipeline's figures for ``--json`` (bench.goals): rates, ratios, latencies."""
+
+    def per_second(count: int, seconds: float | None) -> float | None:
+        return rate(count, seconds) if seconds else None
+
+    def pct(values: list[float] | None, q: float) -> float | None:
+        return percentile(values, q) if values else None
+
+    raw = per_second(sizes.single + sizes.batch, figures.raw_seconds)
+    single = per_second(sizes.single, figures.single_seconds)
+    batch = per_second(sizes.batch, figures.batch_seconds)
+    scoring = per_second(sizes.score, figures.scoring_seconds)
+    bare = per_second(sizes.single, figures.bare_seconds)
+    return {
+        "raw_insert_per_s": raw,
+        "ingest_bare_per_s": bare,
+        "ingest_single_per_s": single,
+        "ingest_single_ratio": ratio(single, bare),
+        "ingest_single_raw_ratio": ratio(single, raw),
+        "ingest_batch_per_s": batch,
+        "ingest_batch_ratio": ratio(batch, raw),
+        "scoring_per_s": scoring,
+        "scoring_ratio": ratio(scoring, raw),
+        "ping_p50_ms": pct(figures.ping_ms, 50),
+        "ping_p95_ms": pct(figures.ping_ms, 95),
+        "alert_idle_p50_ms": pct(figures.alert_ms, 50),
+        "alert_idle_p95_ms": pct(figures.alert_ms, 95),
+        "alert_idle_p95_ratio": ratio(pct(figures.alert_ms, 95), pct(figures.ping_ms, 95)),
+        # The goal's figure: while reports keep arriving, against the idle round trip.
+        "alert_p50_ms": pct(figures.alert_load_ms, 50),
+        "alert_p95_ms": pct(figures.alert_load_ms, 95),
+        "alert_p95_ratio": ratio(pct(figures.alert_load_ms, 95), pct(figures.ping_ms, 95)),
+        "alert_feed_reports_per_s": figures.feed_rate,
+    }
 
 
 def header_lines(
@@ -332,13 +384,15 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
             alert_ms: list[float] = []
             ping_ms: list[float] = []
             # Interleaved, so both series meet the same moments of a noisy machine.
-            for community in seeded.alert_communities:
+            for community in seeded.alert_communities[: sizes.alerts]:
                 sample = ping_round_trip()
                 if sample is None:
                     raise BenchError(f"The trivial task did not come back within {SAMPLE_TIMEOUT_SECONDS}s.")
                 ping_ms.append(sample * 1000)
                 alert_ms.append(alert_latency(seeded, community) * 1000)
             figures.alert_ms, figures.ping_ms = alert_ms, ping_ms
+        with timed(f"{sizes.alerts} alert samples while {FEED_RATE} reports/s arrive over HTTP"):
+            alerts_under_load(seeded, sizes, figures, rng)
     except BenchError as error:
         failures.append(str(error))
     finally:
@@ -346,98 +400,35 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
     return figures, failures
 
 
-PARTS = ("pipeline", "dashboard")
-
-
-def run(services: environment.Services, versions: tuple[str, str], sizes: Sizes, parts: Sequence[str] = PARTS) -> int:
-    queue = f"ewers-bench-{uuid.uuid4().hex[:8]}"
-    with timed("database recreated and migrated"):
-        setup(services, queue)
-    from django.conf import settings
-
-    from bench.seed import seed
-
-    failures: list[str] = []
-    dashboard: tuple[list[str], list[Row], list[str]] | None = None
-    try:
-        if "pipeline" in parts:
-            with timed("seeded"):
-                seeded = seed(sizes, window_days=settings.EWERS_SCORING_WINDOW_DAYS)
-            figures, failures = measure(services, sizes, seeded, queue)
-            # Counted now: the dashboard's countries come on top of these.
-            pipeline_header = header_lines(services, versions, sizes, seeded, queue)
-        if "dashboard" in parts:
-            from bench import dashboard as dashboard_bench
-
-            try:
-                with timed("dashboard seeded and measured"):
-                    dashboard = dashboard_bench.run(services.database_url, sizes)
-                failures += dashboard[2]
-            except Exception as error:  # noqa: BLE001 - the pipeline's table is still printed
-                say(traceback.format_exc())
-                failures.append(f"dashboard: {type(error).__name__}: {error}")
-    finally:
-        queue_forget(queue)
-    if "pipeline" in parts:
-        print()
-        for line in pipeline_header:
-            print(line)
-        print()
-        print(format_table(rows_make(figures, sizes, sizes.single + sizes.batch)))
-        print(
-            "  ratio = figure / baseline: for a rate, the share of raw insert speed; for a latency, times the baseline."
-        )
-    if dashboard is not None:
-        print()
-        for line in dashboard[0]:
-            print(line)
-        print()
-        print(format_table(dashboard[1]))
-        print(
-            "  ratio = figure / baseline: for a time, times the raw SQL's; for queries, the large size's count over "
-            "the small one's (1x: it does not grow with the number of communities)."
-        )
-    for failure in failures:
-        say(f"FAILED: {failure}")
-    return 1 if failures else 0
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the ``finally`` that stops the worker
-
-
-def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description="EWERS benchmarks (README, Benchmarks).")
-    parser.add_argument("--only", choices=PARTS, help="run one part: the pipeline or the dashboard (default: both)")
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Exit 0 with every figure, 1 when a figure failed, 2 when the services are missing."""
-    signal.signal(signal.SIGTERM, _terminated)
-    only = arguments(argv).only
-    parts = [only] if only else list(PARTS)
-    try:
-        sizes = Sizes.from_env(os.environ)
-        services = environment.services_from_env(os.environ)
-        versions = environment.services_check(services)
-    except ConfigError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 2
-    except environment.ServiceUnavailable as error:
-        print(f"bench: {error}", file=sys.stderr)
-        print(
-            "bench: needs PostgreSQL and Redis, e.g. BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ewers_bench "
-            "BENCH_REDIS_URL=redis://127.0.0.1:6379/14 (these are the defaults).",
-            file=sys.stderr,
-        )
-        return 2
-    say(
-        f"PostgreSQL {versions[0]} and Redis {versions[1]} answer; "
-        f"database {services.database_name}; {sizes.describe()}"
+def alerts_under_load(seeded: Seeded, sizes: Sizes, figures: Figures, rng: random.Random) -> None:
+    """The alert samples again while a feeder posts FEED_RATE reports a second through
+    gunicorn (bounded: FEED_MAX_SECONDS, and a fixed budget of reports); the worker scores
+    them meanwhile. Gunicorn and the feeder stop on every way out."""
+    budget = payloads_make(seeded.work_communities, seeded.indicators, FEED_RATE * FEED_MAX_SECONDS, rng)
+    with served() as server:
+        feeder = Feeder(server=server, token=seeded.token, payloads=budget)
+        feeder.start()
+        samples: list[float] = []
+        late = ""
+        try:
+            time.sleep(2)  # the load settles before the first sample
+            for community in seeded.alert_communities[sizes.alerts :]:
+                try:
+                    samples.append(alert_latency(seeded, community) * 1000)
+                except BenchError:
+                    # The scoring queue is behind the feed: the sample counts as the timeout
+                    # (a lower bound), and the next ones would only wait longer.
+                    samples.append(SAMPLE_TIMEOUT_SECONDS * 1000)
+                    late = f"; sample {len(samples)} had no alert within {SAMPLE_TIMEOUT_SECONDS}s (counted as that, "
+                    late += "sampling stopped): the worker scores fewer reports a second than arrive"
+                    break
+        finally:
+            feeder.stop()
+    figures.alert_load_ms = samples
+    figures.feed_rate = feeder.achieved
+    figures.feed_note = (
+        f"a feeder posted {feeder.sent:,} reports over HTTP in batches of {FEED_BATCH} "
+        f"({feeder.achieved:.0f} reports/s achieved of {FEED_RATE} asked) while the worker scored them{late}"
     )
-    try:
-        return run(services, versions, sizes, parts)
-    except BenchError as error:
-        say(f"FAILED: {error}")
-        return 1
+    if feeder.errors:
+        raise BenchError(f"The feeder failed: {feeder.errors[0]}")

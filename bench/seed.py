@@ -146,8 +146,8 @@ def seed(sizes: Sizes, *, window_days: int) -> Seeded:
     return Seeded(
         reporter=reporter,
         token=key,
-        work_communities=communities[sizes.alerts :],
-        alert_communities=communities[: sizes.alerts],
+        work_communities=communities[2 * sizes.alerts :],
+        alert_communities=communities[: 2 * sizes.alerts],
         indicators=indicators,
         history_reports=reports,
         history_readings=readings,

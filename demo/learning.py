@@ -18,7 +18,7 @@ from alerts.services import alert_dismiss, alert_resolve
 from demo.places import SEED
 from demo.reports import ReportSpec
 from ewers.models import Region, User
-from learning.models import Incident
+from learning.models import CheckInExpectation, Incident
 from learning.services import incident_record
 
 # Calm communities whose tension flared once, long enough ago for the alert's window to close.
@@ -99,9 +99,23 @@ INCIDENTS = [
 ]
 
 
+# The field monitor expected to report weekly (docs/learning.md, "Missed check-ins").
+CHECK_IN_MONITOR = "monitor.wanita"
+
+
+def seed_check_ins(users: dict[str, User], *, now: datetime) -> None:
+    """One monitor with an expected weekly check-in; the daily sweep tells her organisation
+    if she misses it. Written once (an administrator's later change is kept)."""
+    CheckInExpectation.objects.get_or_create(
+        monitor=users[CHECK_IN_MONITOR],
+        defaults={"every_days": 7, "escalate_after_days": 3, "starts_at": now - timedelta(days=30)},
+    )
+
+
 def seed_learning(places: dict[str, Region], users: dict[str, User], *, now: datetime) -> int:
     """Close the older alerts (two followed by an incident, one a false alarm) and fill the
     register. Safe to run again: closed alerts stay closed; the register is written once."""
+    seed_check_ins(users, now=now)
     coordinator = users["coordinator"]
     ends = [("resolve", IncidentOutcome.YES), ("resolve", IncidentOutcome.YES), ("dismiss", None)]
     for (code, _days), (end, outcome) in zip(HISTORY, ends, strict=True):

@@ -12,12 +12,13 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ewers.admin import NeedToKnowAdmin
 from indicators.admin import IndicatorAdmin
 from indicators.models import Indicator
 from learning.backtest_service import PREVIEW_DAYS, Backtest, indicator_change_backtest
-from learning.models import Incident
+from learning.models import CheckInExpectation, CheckInMiss, Incident
 
 
 @admin.register(Incident)
@@ -35,6 +36,39 @@ class IncidentAdmin(NeedToKnowAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
         return False
+
+
+# --- Monitors' expected check-ins (learning.checkins), set by administrators -----------------
+
+
+class CheckInMissInline(admin.TabularInline[CheckInMiss, CheckInExpectation]):
+    model = CheckInMiss
+    extra = 0
+    fields = ["due_at", "notified_at", "escalated_at"]
+    readonly_fields = ["due_at", "notified_at", "escalated_at"]
+    can_delete = False
+    verbose_name_plural = gettext_lazy("Missed check-ins (each told once)")
+
+    def has_add_permission(self, request: HttpRequest, obj: CheckInExpectation | None = None) -> bool:
+        return False
+
+
+@admin.register(CheckInExpectation)
+class CheckInExpectationAdmin(admin.ModelAdmin[CheckInExpectation]):
+    """Who is expected to report how often. The daily sweep tells the monitor's own
+    organisation of a missed check-in, then the coordinators — never another police
+    organisation (docs/learning.md, "Missed check-ins")."""
+
+    list_display = ["monitor", "monitor_organisation", "every_days", "escalate_after_days", "is_active"]
+    list_filter = ["is_active"]
+    list_select_related = ["monitor__organisation"]
+    search_fields = ["monitor__username", "monitor__first_name", "monitor__last_name"]
+    autocomplete_fields = ["communities"]
+    inlines = [CheckInMissInline]
+
+    @admin.display(description=gettext_lazy("organisation"))
+    def monitor_organisation(self, obj: CheckInExpectation) -> str:
+        return str(obj.monitor.organisation or "")
 
 
 # --- The indicator admin's backtest of a change before it is saved (docs/learning.md) ---------

@@ -27,3 +27,6 @@ class IncidentSeverity(models.TextChoices):
 
 # The longest description an incident takes (page and API alike).
 DESCRIPTION_MAX_LENGTH = 2000
+
+# The longest a monitor's check-in period, or the further wait before escalation, may be.
+CHECK_IN_MAX_DAYS = 90

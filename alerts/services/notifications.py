@@ -154,6 +154,20 @@ def _notify(
     return notifications
 
 
+def users_notify(users: Sequence[User], kind: str, *, subject: str, body: str, at: datetime) -> list[Notification]:
+    """One in-app notification per user about no alert (a monitor's missed check-in,
+    ``learning.checkins``), with the same e-mail path as the others: queued after commit,
+    and sent by the overdue sweep if the broker was down."""
+    if not users:
+        return []
+    notifications = Notification.objects.bulk_create(
+        Notification(user=u, kind=kind, subject=subject[:200], body=body, created_at=at) for u in users
+    )
+    ids = [n.pk for n in notifications if n.pk is not None]
+    transaction.on_commit(lambda: _queue_emails(ids))
+    return notifications
+
+
 def responders_notify(assignment: Assignment, kind: str, *, at: datetime) -> list[Notification]:
     return _notify(
         organisation_responders(assignment.organisation_id), kind, alert=assignment.alert, assignment=assignment, at=at

@@ -90,5 +90,8 @@ CELERY_BEAT_SCHEDULE = {
     "assignments-overdue": {"task": "alerts.tasks.overdue_sweep", "schedule": timedelta(seconds=60)},
     # Forgets on time what the retention policy no longer keeps (docs/operations.md, "Retention").
     "retention-purge": {"task": "retention.tasks.retention_purge", "schedule": timedelta(hours=24)},
+    # Monitors whose expected check-in did not come: their organisation told, then the
+    # coordinators; once per missed period (docs/learning.md, "Missed check-ins").
+    "check-ins-missed": {"task": "learning.tasks.check_ins_sweep", "schedule": timedelta(hours=24)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")

@@ -45,6 +45,8 @@ ADMINISTRATOR_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "indicators": {"indicator": ("view", "add", "change"), "indicatorversion": ("view",)},
     # Monitors' phone numbers for SMS reports (registered and removed, never shown in clear).
     "intake": {"sendernumber": ("view", "add", "delete")},
+    # How often each field monitor is expected to report (missed check-ins, docs/learning.md).
+    "learning": {"checkinexpectation": ("view", "add", "change", "delete"), "checkinmiss": ("view",)},
     "axes": {"accessattempt": ("view", "delete"), "accessfailurelog": ("view",), "accesslog": ("view",)},
 }
 

@@ -844,6 +844,9 @@ CASES: list[Case] = [
     Case("admin:audit_auditevent_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:intake_sendernumber_changelist", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:intake_sendernumber_add", {"in": "302 302 302 302 302 302 200"}),
+    # Monitors' expected check-ins (docs/learning.md, "Missed check-ins"): administrators only.
+    Case("admin:learning_checkinexpectation_changelist", {"in": "302 302 302 302 302 302 200"}),
+    Case("admin:learning_checkinexpectation_add", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:audit_auditevent_verify", {"in": "302 302 302 302 302 302 200"}),
     Case("admin:retention_retentionrun_changelist", {"in": "302 302 302 302 302 302 200"}),
 ]

@@ -15,7 +15,7 @@ def test_it_sizes_the_run_from_the_scale_and_overrides():
     # Never below what a meaningful run needs, and alert communities come on top.
     tiny = Sizes.from_env({"BENCH_SCALE": "0.0001", "BENCH_ALERTS": "50"})
     assert tiny.batch == 100
-    assert tiny.communities >= 50 + 20
+    assert tiny.communities >= 2 * 50 + 20
 
 
 @pytest.mark.parametrize("env", [{"BENCH_SCALE": "0"}, {"BENCH_SCALE": "lots"}, {"BENCH_SINGLE": "1e3"}])

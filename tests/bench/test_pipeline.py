@@ -1,10 +1,10 @@
-"""The benchmark's command line (bench/pipeline.py)."""
+"""The benchmark's command line (bench/run.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.pipeline import arguments
+from bench.run import arguments
 
 
 def test_it_runs_one_part_when_asked():

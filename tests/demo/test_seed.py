@@ -288,3 +288,13 @@ def test_it_shows_two_vignettes_with_attempts_and_calibration_figures(seeded):
     assert monthly  # figures per month
     assert seed_training({"coordinator": coordinator, "analyst": analyst}, now=timezone.now()) == 0
     assert TrainingAttempt.objects.count() == 36
+
+
+def test_it_expects_one_monitor_to_check_in_weekly(seeded):
+    """docs/learning.md, "Missed check-ins": the demo's monitor with an expectation."""
+    from demo.learning import CHECK_IN_MONITOR
+    from learning.models import CheckInExpectation
+
+    expectation = CheckInExpectation.objects.get()
+    assert expectation.monitor.username == CHECK_IN_MONITOR
+    assert (expectation.every_days, expectation.escalate_after_days, expectation.is_active) == (7, 3, True)
