@@ -149,6 +149,7 @@ class ForecastsView(APIView):
     """4-week forecasts of the districts (or regions) of the user's share (docs/forecast.md)."""
 
     @extend_schema(
+        operation_id="forecasts_list",
         summary="Each district's level 4 weeks ahead, where the forecast beat the naive 'same as now' forecast "
         "in its rolling-origin backtest, with its measured accuracy and the naive one's; the others under "
         "'hidden' with their accuracy and why.",
@@ -176,6 +177,7 @@ class ForecastView(APIView):
     """One district's (or region's) forecast and backtest; 404 outside the user's share."""
 
     @extend_schema(
+        operation_id="forecasts_retrieve",
         summary="One area's forecast (weeks only when shown) and its accuracy beside the naive one's.",
         parameters=[
             FORECAST_LEVEL,
