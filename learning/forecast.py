@@ -84,39 +84,58 @@ def series_fill(values: Mapping[date, float], current: date) -> list[float]:
     if not weeks:
         return []
     series: list[float] = []
-    week = weeks[0]
+    week, value = weeks[0], values[weeks[0]]
     while week <= current:
-        series.append(values.get(week, series[-1] if series else values[weeks[0]]))
+        value = values.get(week, value)
+        series.append(value)
         week += timedelta(weeks=1)
     return series
 
 
-def holt_forecast(series: Sequence[float], horizon: int = HORIZON, smoothing: Smoothing = SMOOTHING) -> list[float]:
-    """The scores of the ``horizon`` weeks after the series' last one.
+def holt_states(series: Sequence[float], smoothing: Smoothing = SMOOTHING) -> list[tuple[float, float]]:
+    """(level, trend) after each week of the series, in one pass (the backtest forecasts
+    from each origin's state instead of running the recursion again per origin).
 
-    Start: level = the second value, trend = second − first. Each later week y:
+    Start: after the first week, level = its value and trend = 0 (one week has no trend);
+    after the second, level = the second value, trend = second − first. Each later week y:
 
         level' = α·y + (1 − α)·(level + φ·trend)
         trend' = β·(level' − level) + (1 − β)·φ·trend
-
-    Forecast h weeks ahead: level + (φ + φ² + … + φʰ)·trend, clipped to 0–100.
-    A series of one value forecasts that value. Empty series: ValueError."""
+    """
     if not series:
-        raise ValueError("a forecast needs at least one week")
+        return []
+    states = [(series[0], 0.0)]
     if len(series) == 1:
-        return [_clip(series[0])] * horizon
+        return states
     alpha, beta, phi = smoothing.alpha, smoothing.beta, smoothing.phi
     level, trend = series[1], series[1] - series[0]
+    states.append((level, trend))
     for value in series[2:]:
         previous = level
         level = alpha * value + (1 - alpha) * (level + phi * trend)
         trend = beta * (level - previous) + (1 - beta) * phi * trend
+        states.append((level, trend))
+    return states
+
+
+def holt_ahead(state: tuple[float, float], horizon: int = HORIZON, smoothing: Smoothing = SMOOTHING) -> list[float]:
+    """The scores of the ``horizon`` weeks after a state: h weeks ahead,
+    level + (φ + φ² + … + φʰ)·trend, clipped to 0–100."""
+    level, trend = state
     forecasts = []
     damped = 0.0
     for h in range(1, horizon + 1):
-        damped += phi**h
+        damped += smoothing.phi**h
         forecasts.append(_clip(level + damped * trend))
     return forecasts
+
+
+def holt_forecast(series: Sequence[float], horizon: int = HORIZON, smoothing: Smoothing = SMOOTHING) -> list[float]:
+    """The scores of the ``horizon`` weeks after the series' last one (``holt_states``,
+    then ``holt_ahead``). A series of one value forecasts that value. Empty: ValueError."""
+    if not series:
+        raise ValueError("a forecast needs at least one week")
+    return holt_ahead(holt_states(series, smoothing)[-1], horizon, smoothing)
 
 
 def _clip(score: float) -> float:
@@ -161,11 +180,12 @@ def backtest(
     ``t + horizon`` inside the series, forecast from ``series[: t + 1]`` and compare the
     forecast for week ``t + horizon`` with ``series[t + horizon]``; the naive forecast is
     ``series[t]``. Levels by ``bands``."""
+    states = holt_states(series, smoothing)  # states[t] knows series[: t + 1] only
     model: list[tuple[float, float]] = []  # (forecast, actual)
     naive: list[tuple[float, float]] = []
     for origin in range(min_history - 1, len(series) - horizon):
         actual = series[origin + horizon]
-        model.append((holt_forecast(series[: origin + 1], horizon, smoothing)[-1], actual))
+        model.append((holt_ahead(states[origin], horizon, smoothing)[-1], actual))
         naive.append((series[origin], actual))
     return Backtest(model=_accuracy(model, bands), naive=_accuracy(naive, bands))
 
