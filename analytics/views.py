@@ -32,9 +32,10 @@ from analytics.forms import HEATMAP_DEFAULTS, HeatmapForm, OverviewForm, form_da
 from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
 from ewers.api.throttling import throttled_page
 from ewers.http import AuthenticatedHttpRequest
-from ewers.models import Region
+from ewers.models import Region, User
 from indicators.selectors import assessment_latest, community_get
-from learning.selectors import SurgeRow, stale_community_ids, surges_build
+from learning.forecast import HORIZON
+from learning.selectors import SurgeRow, forecasts_build, stale_community_ids, surges_build
 
 HEATMAP_FIELDS = ["level", "region", "theme", "category", "weeks", "stat"]
 AREAS_PER_PAGE = 50
@@ -128,6 +129,17 @@ def _signals_text(surges: list[SurgeRow], stale: bool) -> str:
     return "; ".join(parts)
 
 
+def _forecast_context(user: User, query: HeatmapQuery, data: Heatmap) -> dict[str, Any]:
+    """The 4-week forecasts of the districts or regions drawn (two queries), those that beat
+    the naive forecast in their backtest only (learning.forecast, docs/forecast.md)."""
+    if query.level == AreaLevel.COMMUNITY or query.filters_indicators:
+        return {}
+    drawn = Region.objects.filter(pk__in=[area.pk for area in data.areas])
+    built = forecasts_build(user, level=query.level, areas=drawn)
+    shown = [area for area in built if area.forecast is not None and area.forecast.shown]
+    return {"forecasts": shown, "forecasts_hidden": len(built) - len(shown), "forecast_horizon": HORIZON}
+
+
 @login_required
 @require_GET
 def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -192,6 +204,7 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "export_query": _query_string(query),
             "drills_down": query.level != AreaLevel.COMMUNITY,
             "week_zone": settings.TIME_ZONE,
+            **_forecast_context(request.user, query, data),
         }
     )
     return render(request, "analytics/heatmap.html", context)

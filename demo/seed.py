@@ -19,6 +19,7 @@ from alerts.choices import AlertState, AssignmentState
 from alerts.models import Assignment
 from alerts.services import assignment_acknowledge, assignment_start, assignments_mark_overdue
 from demo.catalogue import seed_catalogue
+from demo.forecast import plan_build_up
 from demo.learning import plan_learning_reports, plan_silence, seed_learning
 from demo.partners import seed_organisations, seed_users
 from demo.places import plan_places, seed_places
@@ -94,6 +95,7 @@ def seed_demo(*, now: datetime | None = None) -> SeedResult:
     organisations = seed_organisations(places, themes)
     users = seed_users(organisations)
     plan = plan_silence(plan_reports(place_plan, now=now) + plan_learning_reports(now=now), now=now)
+    plan = plan_build_up(plan, now=now)
     created = seed_reports(plan, places, indicators, users)
     seed_scores(places, now=now)
     seed_response(now=now)

@@ -15,9 +15,14 @@ from django.utils import timezone
 from alerts.choices import AlertState
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
+from ewers.choices import RegionLevel
+from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, User
 from indicators.choices import Polarity, Verification
-from indicators.models import FieldReport, Reading
+from indicators.models import CurrentRisk, FieldReport, Reading
+from indicators.services import scoring_config
+from indicators.services.risk import week_of
+from learning.forecast import Forecast, area_weekly, forecast_area
 from learning.models import Incident
 from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
 from learning.surges import BASELINE_WEEKS, RECENT_DAYS, Surge, is_stale, surge_assess
@@ -259,3 +264,67 @@ def stale_community_ids(
         for row in rows
         if is_stale(int(row["recent"]), _baseline(row), min_weekly=settings.EWERS_STALE_MIN_WEEKLY_REPORTS)
     }
+
+
+# The places a forecast is made for: districts (the issue's) and regions.
+FORECAST_LEVELS = (RegionLevel.DISTRICT, RegionLevel.REGION)
+
+
+@dataclass(frozen=True)
+class AreaForecast:
+    """An area the user sees, with its forecast (None: no community of it assessed yet)."""
+
+    pk: int
+    code: str
+    name: str
+    forecast: Forecast | None
+
+
+def forecasts_build(
+    user: User,
+    *,
+    level: str = RegionLevel.DISTRICT,
+    now: datetime | None = None,
+    areas: QuerySet[Region] | None = None,
+) -> list[AreaForecast]:
+    """Every district (or region) of the user's share, by code, with its 4-week forecast
+    and backtest (``learning.forecast``; docs/forecast.md), in two queries whatever the
+    number of areas: the areas, then their communities' weekly rollups (``CurrentRisk``,
+    kept by the scorer: never the assessments). ``areas`` narrows the areas (still within
+    the share). An area the user sees lies inside their coverage, and so do all its
+    communities."""
+    if level not in FORECAST_LEVELS:
+        raise ValueError(f"no forecasts by {level!r}")
+    listed = Region.objects.visible_to(user).filter(level=level)
+    if areas is not None:
+        listed = listed.filter(pk__in=areas.values("pk"))
+    rows = list(listed.order_by("code").values_list("pk", "code", "name"))
+    parent = "district" if level == RegionLevel.DISTRICT else "region"
+    weekly = (
+        CurrentRisk.objects.visible_to(user)
+        .filter(**{f"community__{parent}__in": [pk for pk, _code, _name in rows]})
+        .order_by()
+        .values_list("community_id", f"community__{parent}", "weekly")
+    )
+    membership: dict[int, int] = {}
+    rollups: list[tuple[int, dict[str, float]]] = []
+    for community_id, area_id, by_week in weekly:
+        membership[community_id] = area_id
+        rollups.append((community_id, by_week))
+    values = area_weekly(rollups, membership)
+    current = week_of(now or timezone.now())
+    bands = scoring_config().bands
+    return [
+        AreaForecast(pk=pk, code=code, name=name, forecast=forecast_area(values.get(pk, {}), current, bands))
+        for pk, code, name in rows
+    ]
+
+
+def forecast_get(
+    user: User, ref: object, *, level: str = RegionLevel.DISTRICT, now: datetime | None = None
+) -> AreaForecast:
+    """One district's (or region's) forecast, named by id or code; 404 outside the share."""
+    area = get_by_code_or_id(Region.objects.visible_to(user).filter(level=level), ref)
+    if area is None:
+        raise Http404
+    return forecasts_build(user, level=level, now=now, areas=Region.objects.filter(pk=area.pk))[0]

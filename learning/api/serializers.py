@@ -8,10 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ewers.api.fields import AwareDateTimeField, CodeOrIdField, StrictIdField, TextField
+from ewers.choices import RegionLevel
 from ewers.lookups import get_by_code_or_id
 from learning.choices import DESCRIPTION_MAX_LENGTH, IncidentKind, IncidentSeverity
+from learning.forecast import HORIZON, Accuracy
 from learning.models import Incident
-from learning.selectors import incident_communities
+from learning.selectors import FORECAST_LEVELS, AreaForecast, incident_communities
 
 # More links than this name no real incident's warnings: refuse rather than look them up.
 MAX_LINKED_ALERTS = 50
@@ -82,3 +84,50 @@ class IncidentInputSerializer(serializers.Serializer[Any]):
             "description": data["description"],
             "alert_ids": data.get("alerts", []),
         }
+
+
+class ForecastQuerySerializer(serializers.Serializer[Any]):
+    """The query of ``GET /api/v1/forecasts/``: the areas forecast."""
+
+    level = serializers.ChoiceField(
+        choices=[(level, level) for level in FORECAST_LEVELS],
+        default=RegionLevel.DISTRICT,
+        help_text=_("district (default) or region."),
+    )
+
+
+def _accuracy_data(accuracy: Accuracy) -> dict[str, Any]:
+    return {
+        "origins": accuracy.origins,
+        "hits": accuracy.hits,
+        "hit_rate": round(accuracy.hit_rate, 4),
+        "level_error": round(accuracy.level_error, 4),
+        "score_error": round(accuracy.score_error, 2),
+    }
+
+
+def forecast_data(area: AreaForecast) -> dict[str, Any]:
+    """One area's forecast as the API gives it (docs/forecast.md): the weeks ahead only
+    when the forecast is shown (it beat the naive one), the accuracy always."""
+    forecast = area.forecast
+    body: dict[str, Any] = {"area": area.code, "area_name": area.name}
+    if forecast is None:
+        return body | {"shown": False, "hidden": "no_data", "now": None, "weeks": [], "accuracy": None}
+    measured = forecast.backtest
+    return body | {
+        "shown": forecast.shown,
+        "hidden": forecast.hidden,
+        "now": {
+            "week": forecast.now_week.isoformat(),
+            "score": round(forecast.now_score, 2),
+            "level": forecast.now_level,
+        },
+        "weeks": [{"week": week.week.isoformat(), "score": week.score, "level": week.level} for week in forecast.weeks]
+        if forecast.shown
+        else [],
+        "accuracy": {
+            "horizon_weeks": HORIZON,
+            "model": _accuracy_data(measured.model),
+            "naive": _accuracy_data(measured.naive),
+        },
+    }

@@ -10,5 +10,7 @@ router.register("incidents", views.IncidentViewSet, basename="api-incident")
 
 urlpatterns = [
     path("surges/", views.SurgesView.as_view(), name="api-surges"),
+    path("forecasts/", views.ForecastsView.as_view(), name="api-forecasts"),
+    path("forecasts/<str:ref>/", views.ForecastView.as_view(), name="api-forecast"),
     *router.urls,
 ]

@@ -1,4 +1,4 @@
-"""API v1 of the learning app: the incident register.
+"""API v1 of the learning app: the incident register, surges and forecasts.
 
 Reads go through ``learning.selectors`` (``visible_to``: 404 outside the share), writes
 through ``learning.services``; the serializers only translate.
@@ -23,11 +23,24 @@ from rest_framework.views import APIView
 from ewers.api.parsers import LimitedJSONParser
 from ewers.api.viewsets import ShareViewSet
 from ewers.models import Region, User
-from learning.api.serializers import IncidentInputSerializer, IncidentSerializer
+from learning.api.serializers import (
+    ForecastQuerySerializer,
+    IncidentInputSerializer,
+    IncidentSerializer,
+    forecast_data,
+)
 from learning.filters import IncidentFilter
+from learning.forecast import HORIZON, MIN_ORIGINS
 from learning.models import Incident
 from learning.permissions import MAY_NOT_RECORD, incident_may_record
-from learning.selectors import incident_get, incidents_visible, stale_community_ids, surges_build
+from learning.selectors import (
+    forecast_get,
+    forecasts_build,
+    incident_get,
+    incidents_visible,
+    stale_community_ids,
+    surges_build,
+)
 from learning.services import incident_record
 
 INCIDENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident's id.")
@@ -117,3 +130,66 @@ class SurgesView(APIView):
                 "stale": [{"community": c.code, "community_name": c.name} for c in stale],
             }
         )
+
+
+FORECAST_LEVEL = OpenApiParameter(
+    "level", OpenApiTypes.STR, enum=["district", "region"], description="The areas: district (default) or region."
+)
+
+
+def _forecast_level(request: Request) -> str:
+    """The ``level`` asked for; 400 with a field message for another."""
+    given = request.query_params.get("level")
+    query = ForecastQuerySerializer(data={} if given in (None, "") else {"level": given})
+    query.is_valid(raise_exception=True)
+    return str(query.validated_data["level"])
+
+
+class ForecastsView(APIView):
+    """4-week forecasts of the districts (or regions) of the user's share (docs/forecast.md)."""
+
+    @extend_schema(
+        operation_id="forecasts_list",
+        summary="Each district's level 4 weeks ahead, where the forecast beat the naive 'same as now' forecast "
+        "in its rolling-origin backtest, with its measured accuracy and the naive one's; the others under "
+        "'hidden' with their accuracy and why.",
+        parameters=[FORECAST_LEVEL],
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="{level: [message]}.")},
+    )
+    def get(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        level = _forecast_level(request)
+        now = timezone.now()
+        areas = [forecast_data(area) for area in forecasts_build(user, level=level, now=now)]
+        return Response(
+            {
+                "at": now.isoformat(),
+                "level": level,
+                "horizon_weeks": HORIZON,
+                "min_origins": MIN_ORIGINS,
+                "results": [area for area in areas if area["shown"]],
+                "hidden": [area for area in areas if not area["shown"]],
+            }
+        )
+
+
+class ForecastView(APIView):
+    """One district's (or region's) forecast and backtest; 404 outside the user's share."""
+
+    @extend_schema(
+        operation_id="forecasts_retrieve",
+        summary="One area's forecast (weeks only when shown) and its accuracy beside the naive one's.",
+        parameters=[
+            FORECAST_LEVEL,
+            OpenApiParameter("ref", OpenApiTypes.STR, OpenApiParameter.PATH, description="The area's id or code."),
+        ],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(description="{level: [message]}."),
+            404: OpenApiResponse(description="No such area in the user's share."),
+        },
+    )
+    def get(self, request: Request, ref: str) -> Response:
+        user = cast(User, request.user)
+        level = _forecast_level(request)
+        return Response(forecast_data(forecast_get(user, ref, level=level)))

@@ -301,6 +301,9 @@ def url_of(case: Case, world: World, side: str) -> str:
     if case.target == "community":
         community = world.c_in if side == "in" else world.c_out
         kwargs = {"ref": community.code}
+    elif case.target == "district":
+        tree = world.cast.places if side == "in" else world.cast.other_places
+        kwargs = {"ref": tree["district"].code}
     elif case.target == "indicator":
         kwargs = {"ref": world.cast.indicator.code}  # the catalogue is shared: no outside
     elif case.target == "reset_key":
@@ -756,6 +759,12 @@ CASES: list[Case] = [
     ),
     Case("api-alert-quality", {"in": "401 403 403 403 403 200 403"}),
     Case("api-surges", {"in": "401 200 200 200 200 200 200"}),
+    Case("api-forecasts", {"in": "401 200 200 200 200 200 200"}, query="?level=district"),
+    Case(
+        "api-forecast",
+        {"in": "401 200 404 200 404 200 200", "out": "401 404 200 200 404 404 200"},
+        target="district",
+    ),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}),
     Case("api-heatmap", {"in": "401 200 200 200 200 200 200"}, query="?level=district&weeks=12"),
     # Signing in and out, accounts and two-factor pages (issue 12)
@@ -1005,6 +1014,16 @@ def test_api_lists_hold_exactly_the_permitted_rows(world):
         "coordinator": t_communities,
         "admin": t_communities | u_communities,
     }
+    # Forecasts are by district: a district the user's organisation covers (or a region above it).
+    t_district, u_district = {"T-1-1"}, {"U-1-1"}
+    expected_districts = {
+        "analyst": t_district,
+        "other_analyst": u_district,
+        "police": t_district | u_district,
+        "cso": set(),
+        "coordinator": t_district,
+        "admin": t_district | u_district,
+    }
     for role, user in w.users.items():
         assert api_rows(w, role, "/api/v1/reports/") == expected_reports[role], role
         assert api_rows(w, role, "/api/v1/alerts/") == expected_alerts[role], role
@@ -1014,6 +1033,9 @@ def test_api_lists_hold_exactly_the_permitted_rows(world):
         assert api_rows(w, role, "/api/v1/notifications/") == own, role
         heatmap = client_for(w, role).get("/api/v1/heatmap/", {"level": "community"}).json()
         assert {area["code"] for area in heatmap["areas"]} == expected_communities[role], role
+        forecasts = client_for(w, role).get("/api/v1/forecasts/").json()
+        listed = {row["area"] for row in forecasts["results"] + forecasts["hidden"]}
+        assert listed == expected_districts[role], role
     # Routing notified the assigned organisations' responders; the handovers their recipients
     # (the police, the U-side CSO) and the coordinators covering T; the notes their
     # audiences (the coordinators of the CSO's note to all). Nobody else.

@@ -298,3 +298,45 @@ def test_it_expects_one_monitor_to_check_in_weekly(seeded):
     expectation = CheckInExpectation.objects.get()
     assert expectation.monitor.username == CHECK_IN_MONITOR
     assert (expectation.every_days, expectation.escalate_after_days, expectation.is_active) == (7, 3, True)
+
+
+def test_the_forecast_plan_replaces_one_communitys_visits_only():
+    from demo.forecast import FORECAST_COMMUNITY, plan_build_up
+
+    now = timezone.now()
+    plan = plan_reports(plan_places(), now=now)
+    built = plan_build_up(plan, now=now)
+    assert built == plan_build_up(plan, now=now)
+    assert [s for s in built if s.community_code != FORECAST_COMMUNITY] == [
+        s for s in plan if s.community_code != FORECAST_COMMUNITY
+    ]
+    planted = [s for s in built if s.community_code == FORECAST_COMMUNITY]
+    assert [s.key for s in planted] == [f"demo-fc-{n}" for n in range(1, len(planted) + 1)]
+    assert len(planted) >= 24 and all(s.readings == [("S05", 1.0)] for s in planted)
+
+
+def test_it_shows_forecasts_with_their_accuracy(seeded):
+    """docs/forecast.md: Kota Lama's slow build-up gives a forecast that beats "same as
+    now" in its backtest; the API and the heatmap show it with both accuracies."""
+    from rest_framework.test import APIClient
+
+    from demo.forecast import FORECAST_DISTRICT
+    from learning.selectors import forecasts_build
+
+    coordinator = User.objects.get(username="coordinator")
+    forecasts = {area.code: area.forecast for area in forecasts_build(coordinator)}
+    assert len(forecasts) == 12
+    planted = forecasts[FORECAST_DISTRICT]
+    assert planted is not None and planted.shown
+    model, naive = planted.backtest.model, planted.backtest.naive
+    assert model.origins == naive.origins >= 5
+    assert model.level_error < naive.level_error and model.hits > naive.hits
+    assert planted.now_level == "moderate"
+    client = APIClient()
+    client.force_authenticate(coordinator)
+    body = client.get("/api/v1/forecasts/", {"level": "district"}).json()
+    shown = {row["area"]: row for row in body["results"]}
+    assert FORECAST_DISTRICT in shown
+    assert shown[FORECAST_DISTRICT]["accuracy"]["model"]["hits"] == model.hits
+    assert shown[FORECAST_DISTRICT]["accuracy"]["naive"]["hits"] == naive.hits
+    assert len(body["results"]) + len(body["hidden"]) == 12
