@@ -202,7 +202,11 @@ class RegionBoundariesMixin(admin.ModelAdmin[Region]):
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         refusals = [problem for obj in objs if (problem := region_delete_problem(obj))]
-        return deleted, counts, perms_needed, list(protected) + refusals if refusals else protected
+        if refusals:
+            # Our reason, not "your account lacks permission to delete field reports": nothing
+            # that hangs on a place is deleted with it.
+            return deleted, counts, set(), refusals
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: HttpRequest, obj: Region) -> None:
         region_delete(region=obj)

@@ -94,19 +94,22 @@ def cases_of(region_ids: Collection[int]) -> PlaceUsage:
     return usage
 
 
-def all_cases_of(region_ids: Collection[int]) -> dict[str, int]:
-    """Every row pointing at the places, open or not, by model (what forbids deleting them)."""
-    found: dict[str, int] = {}
+def all_cases_of(region_ids: Collection[int]) -> dict[tuple[str, str], int]:
+    """Every row pointing at the places, open or not, by model's (singular, plural) name:
+    what forbids deleting them."""
+    found: dict[tuple[str, str], int] = {}
     for rel in case_relations():
         count = rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": list(region_ids)}).count()
         if count:
-            name = str(rel.related_model._meta.verbose_name_plural)
-            found[name] = found.get(name, 0) + count
+            meta = rel.related_model._meta
+            key = (str(meta.verbose_name), str(meta.verbose_name_plural))
+            found[key] = found.get(key, 0) + count
     return found
 
 
-def describe_counts(found: dict[str, int]) -> str:
-    return ", ".join(f"{count} {name}" for name, count in sorted(found.items()))
+def describe_counts(found: dict[tuple[str, str], int]) -> str:
+    """E.g. "1 alert, 2 field reports"."""
+    return ", ".join(f"{count} {one if count == 1 else many}" for (one, many), count in sorted(found.items()))
 
 
 def below(region: Region) -> PlaceUsage:
