@@ -181,7 +181,9 @@ class RegionBoundariesMixin(admin.ModelAdmin[Region]):
                         )
                         return redirect("admin:ewers_region_changelist")
                     if result.moves:
-                        form = BoundaryImportForm(request.POST, show_moves_consent=True)
+                        # The file is chosen again; the other choices are kept.
+                        initial = {k: v for k, v in form.cleaned_data.items() if k != "file"}
+                        form = BoundaryImportForm(initial=initial, show_moves_consent=True)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -212,7 +214,9 @@ class RegionBoundariesMixin(admin.ModelAdmin[Region]):
         region_delete(region=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Region]) -> None:
-        for region in queryset.order_by("-level"):
+        depth = {level: index for index, level in enumerate(RegionLevel.values)}
+        # The deepest first, so that a selected parent is free of its selected children.
+        for region in sorted(queryset, key=lambda r: -depth[r.level]):
             region_delete(region=region)
 
 

@@ -56,7 +56,9 @@ def boundary_import_undo_problem(record: BoundaryImport) -> str | None:
             "Places this import created now have cases (%(cases)s): it can no longer be undone. "
             "Correct the places in the admin instead."
         ) % {"cases": describe_counts(cases)}
-    strangers = Region.objects.filter(parent__in=created).exclude(pk__in=created)
+    # The places it moved under a place it created go back to their old parent first.
+    moved_back = [int(pk) for pk in record.previous]
+    strangers = Region.objects.filter(parent__in=created).exclude(pk__in=[*created, *moved_back])
     if strangers.exists():
         return _("Places this import created now hold other places (%(place)s and others): undo those first.") % {
             "place": strangers.first()

@@ -42,7 +42,8 @@ def load(features, level, **options):
 def snapshot(country_code):
     """Every stored field of a country's places, to show that an import left them alone."""
     rows = Region.objects.filter(country__code=country_code, country__level=RegionLevel.COUNTRY)
-    return sorted(rows.values_list("pk", "code", "name", "level", "parent_id", "boundary", "outline"))
+    fields = ("pk", "code", "name", "level", "parent_id", "region_id", "district_id", "boundary", "outline")
+    return sorted(rows.values_list(*fields))
 
 
 @pytest.fixture
@@ -288,6 +289,20 @@ def test_every_import_is_recorded_and_can_be_undone(my):
     assert snapshot("MY") == before
     record.refresh_from_db()
     assert record.undone_at is not None
+
+
+def test_undo_moves_back_what_went_under_a_place_the_import_created(my):
+    before = snapshot("MY")
+    features = [place("01-B", "Kluang", "03", factories.square(101, 1, 1), state="Pahang")]
+    options = {"country": "MY", "dissolve_parents": True, "parent_name_property": "state"}
+    with pytest.raises(BoundaryImportError, match="would move to another parent"):
+        load(features, RegionLevel.DISTRICT, **options)
+    assert snapshot("MY") == before  # the dissolved region was rolled back with the refusal
+    result = load(features, RegionLevel.DISTRICT, allow_moves=True, **options)
+    assert my_place("01-B").parent.name == "Pahang"
+    assert my_place("01-B-1").region.name == "Pahang"
+    boundary_import_undo(record=BoundaryImport.objects.get(pk=result.record_id))
+    assert snapshot("MY") == before
 
 
 def test_undo_is_refused_once_a_report_is_logged_on_a_created_place(my):
