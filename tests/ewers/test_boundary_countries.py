@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -18,6 +19,7 @@ from django.urls import reverse
 from shapely.geometry import shape
 
 from alerts.models import Alert
+from ewers.apps import administrators_refresh
 from ewers.boundaries import BoundaryImportError, boundaries_import
 from ewers.choices import RegionLevel, RiskLevel
 from ewers.models import BoundaryImport, Region
@@ -403,3 +405,11 @@ def test_a_bad_file_on_the_admin_page_is_listed_never_a_500(admin_client, cast):
         assert page.status_code == 200
         assert 'id="boundary-problems"' in page.content.decode()
     assert not BoundaryImport.objects.exists()
+
+
+def test_migrate_gives_an_existing_administrators_group_the_new_permissions(cast):
+    group = Group.objects.get(name="Administrators")
+    group.permissions.remove(*group.permissions.filter(codename__in=["delete_region", "view_boundaryimport"]))
+    administrators_refresh()
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert {"delete_region", "view_boundaryimport"} <= codenames
