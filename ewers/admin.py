@@ -8,23 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
-from django.utils.translation import gettext
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ewers import admin_tokens  # noqa: F401 - registers the token admins
-from ewers.boundaries import BoundaryImportError, BoundaryImportResult, boundaries_import
-from ewers.choices import PARENT_LEVEL, RegionLevel, Role
+from ewers.admin_boundaries import RegionBoundariesMixin
+from ewers.choices import Role
 from ewers.geojson import validate_boundary
 from ewers.geometry import boundary_validity_problem
 from ewers.models import Organisation, Region, Theme, ThemeTier, User
@@ -63,65 +58,6 @@ class RegionAdminForm(forms.ModelForm[Region]):
         return data
 
 
-def boundary_upload_max_bytes() -> int:
-    """The largest file the admin page takes: it is read within a web request, so far
-    less than the command's limit (docs/boundaries.md)."""
-    return min(settings.EWERS_BOUNDARY_ADMIN_MAX_BYTES, settings.EWERS_BOUNDARY_MAX_BYTES)
-
-
-class BoundaryImportForm(forms.Form):
-    """The upload of a GeoJSON FeatureCollection of one level (docs/boundaries.md)."""
-
-    file = forms.FileField(label=_("GeoJSON file"), help_text=_("A FeatureCollection of Polygons or MultiPolygons."))
-    level = forms.ChoiceField(label=_("level"), choices=RegionLevel.choices, initial=RegionLevel.COMMUNITY)
-    code_property = forms.CharField(label=_("code property"), max_length=100, initial="code")
-    name_property = forms.CharField(label=_("name property"), max_length=100, initial="name")
-    parent_property = forms.CharField(
-        label=_("parent code property"),
-        max_length=100,
-        required=False,
-        help_text=_("The property holding the code of the parent one level up; not for a country."),
-    )
-    dry_run = forms.BooleanField(
-        label=_("dry run"), required=False, initial=True, help_text=_("Check the file and count; write nothing.")
-    )
-    repair = forms.BooleanField(
-        label=_("repair invalid polygons"),
-        required=False,
-        help_text=_("Mend rings that cross themselves instead of refusing the file."),
-    )
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        limit = boundary_upload_max_bytes()
-        if upload.size is not None and upload.size > limit:
-            raise forms.ValidationError(
-                _(
-                    "The file is %(size)s bytes; at most %(max)s bytes can be uploaded here. "
-                    "Load larger files with the import_boundaries management command."
-                ),
-                params={"size": f"{upload.size:,}", "max": f"{limit:,}"},
-            )
-        return upload
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("level") and PARENT_LEVEL[data["level"]] is not None and not data.get("parent_property"):
-            self.add_error("parent_property", _("Below a country, name the property that holds the parent's code."))
-        return data
-
-
-def boundary_import_summary(result: BoundaryImportResult) -> str:
-    summary = gettext("%(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % {
-        "created": result.created,
-        "updated": result.updated,
-        "unchanged": result.unchanged,
-    }
-    if result.repaired:
-        summary += " " + gettext("%(count)d invalid geometries repaired.") % {"count": result.repaired}
-    return summary
-
-
 class NeedToKnowAdmin(admin.ModelAdmin[Any]):
     """Lists only the rows ``visible_to(user)`` allows: the admin site is no way around
     need-to-know, for staff and superusers alike."""
@@ -132,7 +68,7 @@ class NeedToKnowAdmin(admin.ModelAdmin[Any]):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin[Region]):
+class RegionAdmin(RegionBoundariesMixin):
     form = RegionAdminForm
     list_display = ["code", "name", "level", "parent", "has_boundary"]
     # The changelist template adds the "Import boundaries" button.
@@ -156,71 +92,6 @@ class RegionAdmin(admin.ModelAdmin[Region]):
             code=obj.code, name=obj.name, level=obj.level, parent=obj.parent, boundary=obj.boundary
         )
         obj.pk = saved.pk
-
-    def may_import_boundaries(self, request: HttpRequest) -> bool:
-        """Loading boundaries creates and changes places in bulk: administrators only."""
-        user = request.user
-        return (
-            bool(getattr(user, "is_administrator", False))
-            and self.has_add_permission(request)
-            and self.has_change_permission(request)
-        )
-
-    def get_urls(self) -> list[URLPattern]:
-        upload = path(
-            "import-boundaries/",
-            self.admin_site.admin_view(self.import_boundaries_view),
-            name="ewers_region_import_boundaries",
-        )
-        return [upload, *super().get_urls()]
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "may_import_boundaries": self.may_import_boundaries(request)}
-        return super().changelist_view(request, extra_context)
-
-    def import_boundaries_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.may_import_boundaries(request):
-            raise PermissionDenied
-        result: BoundaryImportResult | None = None
-        problems: list[str] = []
-        if request.method == "POST":
-            form = BoundaryImportForm(request.POST, request.FILES)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    result = boundaries_import(
-                        source=data["file"],
-                        level=data["level"],
-                        code_property=data["code_property"],
-                        name_property=data["name_property"],
-                        parent_property=data["parent_property"] or None,
-                        dry_run=data["dry_run"],
-                        repair=data["repair"],
-                        max_bytes=boundary_upload_max_bytes(),
-                    )
-                except BoundaryImportError as exc:
-                    problems = exc.messages
-                else:
-                    if not result.dry_run:
-                        self.message_user(request, boundary_import_summary(result), messages.SUCCESS)
-                        return redirect("admin:ewers_region_changelist")
-        else:
-            form = BoundaryImportForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Import boundaries"),
-            "form": form,
-            "result": result,
-            "summary": boundary_import_summary(result) if result else "",
-            "problems": problems,
-            "max_bytes": boundary_upload_max_bytes(),
-        }
-        return TemplateResponse(request, "admin/ewers/region/import_boundaries.html", context)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
-        # Reports, assessments and alerts point at regions: they are never deleted here.
-        return False
 
 
 class ThemeTierInline(admin.TabularInline[ThemeTier, Theme]):

@@ -56,7 +56,9 @@ class RegionQuerySet(models.QuerySet["Region"]):
 class Region(models.Model):
     """A place in the hierarchy country → region → district → community."""
 
-    code = models.CharField(_("code"), max_length=64, unique=True, validators=[code_validator])
+    # Unique within a country (the constraints below), not across countries: neighbours'
+    # official codes ("01", "1") overlap.
+    code = models.CharField(_("code"), max_length=64, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
     level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
     parent = models.ForeignKey(
@@ -97,8 +99,19 @@ class Region(models.Model):
         ordering = ["code"]
         verbose_name = _("region")
         verbose_name_plural = _("regions")
-        indexes = [models.Index(fields=["level", "name"])]
+        indexes = [models.Index(fields=["level", "name"]), models.Index(fields=["code"], name="region_code_idx")]
         constraints = [
+            models.UniqueConstraint(
+                fields=["country", "code"],
+                name="region_code_unique_in_country",
+                violation_error_message=_("Another place of this country has this code."),
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(country__isnull=True),
+                name="region_country_code_unique",
+                violation_error_message=_("Another country has this code."),
+            ),
             # The shape of the hierarchy holds in the database, whatever writes the row.
             models.CheckConstraint(
                 name="region_ancestors_match_level",
@@ -141,6 +154,11 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def country_scope_id(self) -> int | None:
+        """The country this place belongs to (itself for a country): codes are unique within it."""
+        return self.country_id if self.country_id is not None else self.pk
 
     @property
     def lineage_ids(self) -> frozenset[int]:
@@ -368,3 +386,41 @@ class GatewayToken(models.Model):
     @property
     def signs(self) -> bool:
         return bool(self.signing_secret)
+
+
+class BoundaryImport(models.Model):
+    """One boundary import that wrote something (ewers.boundary_import): who, when, which
+    file, what it did, and what it takes to undo it (docs/boundaries.md, "Undo")."""
+
+    created_at = models.DateTimeField(_("imported at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("imported by")
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    # The country the import was bound to; its code is kept should the country itself be undone.
+    country = models.ForeignKey(
+        Region, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("country")
+    )
+    country_code = models.CharField(_("country code"), max_length=64)
+    level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    moved_count = models.PositiveIntegerField(_("moved"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    # The ids of the places it created (undo deletes them) and, by id, what the places it
+    # changed held before (undo puts it back): name, parent id, boundary, outline.
+    created_ids = models.JSONField(_("places created"), default=list, editable=False)
+    previous = models.JSONField(_("places before"), default=dict, editable=False)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True, editable=False)
+    undone_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("undone by")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("boundary import")
+        verbose_name_plural = _("boundary imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.country_code}, {self.level})"

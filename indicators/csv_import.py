@@ -313,9 +313,17 @@ def _communities_by_ref(user: User, rows: Sequence[_ParsedRow]) -> dict[str, Reg
     found: dict[str, Region] = {}
     for community in visible.filter(pk__in=ids) if ids else []:
         found[str(community.pk)] = community
-    # A code wins over an id when a code happens to be all digits.
+    # A code wins over an id when a code happens to be all digits. Codes are unique within a
+    # country only: a code naming communities of two countries the user covers names none
+    # (the row is refused as unknown rather than filed in the wrong country).
+    by_code: dict[str, list[Region]] = {}
     for community in visible.filter(code__in=refs) if refs else []:
-        found[community.code] = community
+        by_code.setdefault(community.code, []).append(community)
+    for code, communities in by_code.items():
+        if len(communities) == 1:
+            found[code] = communities[0]
+        else:
+            found.pop(code, None)
     return found
 
 

@@ -22,6 +22,12 @@ from ewers.services.accounts import (
     user_upsert,
 )
 from ewers.services.directory import DirectoryImportError, DirectoryImportResult, directory_import
+from ewers.services.place_removal import (
+    boundary_import_undo,
+    boundary_import_undo_problem,
+    region_delete,
+    region_delete_problem,
+)
 from ewers.services.places import (
     REGION_BATCH,
     REGION_READ_CHUNK,
@@ -31,6 +37,7 @@ from ewers.services.places import (
     organisation_upsert,
     region_ancestor_ids,
     region_placement_check,
+    region_scope_filter,
     region_upsert,
     regions_upsert_many,
     theme_upsert,
@@ -51,6 +58,8 @@ __all__ = [
     "api_token_issue",
     "api_token_revoke",
     "api_tokens_clear_expired",
+    "boundary_import_undo",
+    "boundary_import_undo_problem",
     "directory_import",
     "gateway_token_issue",
     "gateway_token_sign",
@@ -58,7 +67,10 @@ __all__ = [
     "organisation_tokens_revoke",
     "organisation_upsert",
     "region_ancestor_ids",
+    "region_delete",
+    "region_delete_problem",
     "region_placement_check",
+    "region_scope_filter",
     "region_upsert",
     "regions_upsert_many",
     "sessions_clear_expired",

@@ -34,7 +34,9 @@ ADMINISTRATORS_GROUP = "Administrators"
 # reports, assessments, alerts or assignments.
 ADMINISTRATOR_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "ewers": {
-        "region": ("view", "add", "change"),
+        # Delete: only places without cases (ewers.services.region_delete refuses the others).
+        "region": ("view", "add", "change", "delete"),
+        "boundaryimport": ("view",),
         "theme": ("view", "add", "change"),
         "themetier": ("view", "add", "change", "delete"),
         "organisation": ("view", "add", "change"),

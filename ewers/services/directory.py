@@ -28,9 +28,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ewers.choices import RiskLevel, Role, Sector
+from ewers.choices import RegionLevel, RiskLevel, Role, Sector
 from ewers.models import Organisation, Region, Theme, User
 from ewers.services.accounts import user_upsert
 from ewers.services.places import organisation_upsert
@@ -146,6 +147,35 @@ def _codes(cell: str) -> list[str]:
     return [code for code in cell.split() if code]
 
 
+def _coverage(tokens: list[str]) -> tuple[list[Region], list[str]]:
+    """The places a coverage cell names. Codes are unique within a country only, so a code
+    that names places of several countries must be written COUNTRY:CODE (``MY:01``)."""
+    found: list[Region] = []
+    unknown: list[str] = []
+    ambiguous: list[str] = []
+    for token in tokens:
+        country_code, _sep, code = token.rpartition(":")
+        places = Region.objects.filter(code=code)
+        if country_code:
+            places = places.filter(Q(country__code=country_code) | Q(level=RegionLevel.COUNTRY, code=country_code))
+        matches = list(places[:2])
+        if not matches:
+            unknown.append(token)
+        elif len(matches) > 1:
+            ambiguous.append(token)
+        else:
+            found.append(matches[0])
+    problems = []
+    if unknown:
+        problems.append(_("no place has the code %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+    if ambiguous:
+        problems.append(
+            _("%(codes)s name places in several countries; write COUNTRY:CODE, e.g. MY:01")
+            % {"codes": ", ".join(sorted(ambiguous))}
+        )
+    return found, problems
+
+
 def _choice_problem(value: str, choices: list[str]) -> str:
     return _("%(value)s is not one of %(choices)s") % {"value": repr(value), "choices": ", ".join(choices)}
 
@@ -170,11 +200,8 @@ def _organisation_row(row: dict[str, str], problems: list[str], where: str) -> d
             validate_email(email)
         except ValidationError:
             problems.append(f"{where}: contact_email: " + _("%(value)s is not an e-mail address") % {"value": email})
-    coverage_codes = _codes(row.get("coverage", ""))
-    coverage = list(Region.objects.filter(code__in=coverage_codes))
-    unknown = sorted(set(coverage_codes) - {region.code for region in coverage})
-    if unknown:
-        problems.append(f"{where}: coverage: " + _("no place has the code %(codes)s") % {"codes": ", ".join(unknown)})
+    coverage, coverage_problems = _coverage(_codes(row.get("coverage", "")))
+    problems.extend(f"{where}: coverage: {problem}" for problem in coverage_problems)
     mandate_cell = row.get("mandate", "")
     if mandate_cell.strip() == ALL_THEMES:
         mandate = list(Theme.objects.all())

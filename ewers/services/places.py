@@ -50,7 +50,8 @@ def region_upsert(
     children, since that would break the hierarchy below. A new boundary (or level) gets
     its outline recomputed (ewers.geometry.boundary_outline).
     """
-    region = Region.objects.select_for_update().filter(code=code).first()
+    # Codes are unique within a country: the place is looked for in the parent's country.
+    region = Region.objects.select_for_update().filter(code=code, **region_scope_filter(parent)).first()
     region_placement_check(level=level, parent=parent, existing=region)
     created = region is None
     moved = not created and region is not None and region.parent_id != (parent.pk if parent else None)
@@ -68,6 +69,14 @@ def region_upsert(
     if moved:
         _region_descendants_follow(region)
     return region, created
+
+
+def region_scope_filter(parent: Region | None) -> dict[str, Any]:
+    """The lookup of the places that share a code's scope with a place under ``parent``:
+    the countries for a country, otherwise the parent's country."""
+    if parent is None:
+        return {"country__isnull": True}
+    return {"country_id": region_ancestor_ids(parent)[0]}
 
 
 def region_ancestor_ids(parent: Region | None) -> tuple[int | None, int | None, int | None]:
@@ -153,18 +162,22 @@ def regions_upsert_many(*, level: str, rows: Sequence[RegionRow]) -> RegionCount
     if level not in RegionLevel.values:
         raise ValidationError({"level": _("Unknown level %(level)s.") % {"level": level}})
     errors: dict[str, list[str]] = {}
-    seen: set[str] = set()
+    # Codes are unique within a country: a row is keyed by its parent's country and its code.
+    seen: set[tuple[int | None, str]] = set()
     for row in rows:
-        if row.code in seen:
+        key = (region_ancestor_ids(row.parent)[0], row.code)
+        if key in seen:
             errors.setdefault(row.code, []).append(_("The code appears more than once."))
-        seen.add(row.code)
+        seen.add(key)
     # Parents are read again inside the transaction: the rows' copies may be stale or unsaved.
     parent_ids = {row.parent.pk for row in rows if row.parent is not None and row.parent.pk is not None}
     parent_rows = Region.objects.only("id", "code", "level", "country", "region")
     parents = {parent.pk: parent for parent in _regions_read(parent_rows, "pk", parent_ids)}
     # Locked like region_upsert's row, so that two imports of one place queue up.
     locked = Region.objects.select_for_update()
-    existing = {region.code: region for region in _regions_read(locked, "code", seen)}
+    existing = {
+        (region.country_id, region.code): region for region in _regions_read(locked, "code", {c for _s, c in seen})
+    }
     created: list[Region] = []
     updated: list[Region] = []
     realigned: list[Region] = []
@@ -179,7 +192,7 @@ def regions_upsert_many(*, level: str, rows: Sequence[RegionRow]) -> RegionCount
                     _("The parent %(parent)s is not a stored place.") % {"parent": row.parent.code}
                 )
                 continue
-        current = existing.get(row.code)
+        current = existing.get((region_ancestor_ids(parent)[0], row.code))
         region = Region(code=row.code, name=row.name, level=level, boundary=row.boundary, outline=row.outline)
         _region_place(region, parent)
         try:

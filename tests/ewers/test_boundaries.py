@@ -87,9 +87,11 @@ def test_an_edited_file_updates_name_boundary_and_parent(tree):
             feature("T-1-1-4", geometry=circle(101.2, 1.2)),
             feature("T-1-1-5", parent="T-1-2"),
             feature("T-1-1-6"),
-        )
+        ),
+        allow_moves=True,
     )
-    assert (result.created, result.updated, result.unchanged) == (0, 3, 1)
+    assert (result.created, result.updated, result.moved, result.unchanged) == (0, 2, 1, 1)
+    assert result.renames == ["Old name → New name (T-1-1-3)"]
     assert Region.objects.get(code="T-1-1-3").name == "New name"
     assert Region.objects.get(code="T-1-1-4").boundary == circle(101.2, 1.2)
     moved = Region.objects.get(code="T-1-1-5")
@@ -144,9 +146,15 @@ def test_a_district_moved_by_an_import_takes_its_communities_along(tree):
         },
     )
     result = boundaries_import(
-        source=districts, level=RegionLevel.DISTRICT, code_property="c", name_property="n", parent_property="p"
+        source=districts,
+        level=RegionLevel.DISTRICT,
+        code_property="c",
+        name_property="n",
+        parent_property="p",
+        allow_moves=True,
     )
-    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
+    assert (result.created, result.moved, result.unchanged) == (1, 1, 0)
+    assert result.moves == ["T district (T-1-1): from T region to Second region, moves 2 communities"]
     below = Region.objects.filter(code__startswith="T-1-1-")
     assert set(below.values_list("region__code", "district__code")) == {("T-2", "T-1-1")}
     assert Region.objects.get(code="T-1-1").outline is not None
@@ -230,7 +238,7 @@ GOOD = feature("T-1-1-9")
         (collection(GOOD, feature("T-1-1-8", name="  ")), "features[1] (T-1-1-8): no name in property “NAME”"),
         (collection(GOOD, feature("T-1-1-8", parent=None)), "no parent code in property “DISTRICT”"),
         (collection(GOOD, feature("T-1-1-9")), "features[1] (T-1-1-9): the code is also used by features[0]"),
-        (collection(GOOD, feature("T-1-1-8", parent="NOWHERE")), "no place has the parent code 'NOWHERE'"),
+        (collection(GOOD, feature("T-1-1-8", parent="NOWHERE")), "no district of T land has the code 'NOWHERE'"),
         (
             collection(GOOD, feature("T-1-1-8", parent="T-1")),
             "the parent T-1 is a region; a community must sit inside a district",
@@ -302,7 +310,7 @@ def test_the_region_list_links_to_the_import_page(admin_client):
     assert reverse(IMPORT_URL) in listing.content.decode()
     page = admin_client.get(reverse(IMPORT_URL))
     assert page.status_code == 200
-    assert "parent code property" in page.content.decode()
+    assert "parent property" in page.content.decode()
 
 
 def test_an_administrator_uploads_a_file(admin_client, cast):
@@ -325,7 +333,7 @@ def test_a_bad_upload_lists_its_problems_and_writes_nothing(admin_client, cast):
     before = rows()
     response = admin_client.post(reverse(IMPORT_URL), upload(collection(feature("T-1-1-3", parent="NOWHERE"))))
     assert response.status_code == 200
-    assert "no place has the parent code &#x27;NOWHERE&#x27;" in response.content.decode()
+    assert "No district has the parent codes of this file" in response.content.decode()
     response = admin_client.post(reverse(IMPORT_URL), upload(b"not json at all"))
     assert "The file is not JSON" in response.content.decode()
     assert rows() == before

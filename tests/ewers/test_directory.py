@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ewers.choices import Role
+from ewers.choices import RegionLevel, Role
 from ewers.models import Organisation, User
-from ewers.services import DirectoryImportError, directory_import
+from ewers.services import DirectoryImportError, directory_import, region_upsert
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +145,15 @@ def test_a_dry_run_counts_and_saves_nothing(tree):
     result = directory_import(organisations=ORGANISATIONS, users=USERS, dry_run=True)
     assert (result.dry_run, result.organisations_created, result.users_created) == (True, 2, 2)
     assert directory() == []
+
+
+def test_a_coverage_code_held_in_two_countries_must_name_its_country(tree):
+    other, _ = region_upsert(code="U", name="U land", level=RegionLevel.COUNTRY)
+    twin, _ = region_upsert(code="T-1", name="U's own T-1", level=RegionLevel.REGION, parent=other)
+    ambiguous = "code,name,sector,coverage,mandate\nu-cso,U Network,cso,T-1,tension\n"
+    found = problems(organisations=ambiguous)
+    assert found == [
+        "organisations, line 2: coverage: T-1 name places in several countries; write COUNTRY:CODE, e.g. MY:01"
+    ]
+    directory_import(organisations="code,name,sector,coverage,mandate\nu-cso,U Network,cso,U:T-1,tension\n")
+    assert list(Organisation.objects.get(code="u-cso").coverage.all()) == [twin]

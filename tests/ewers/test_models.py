@@ -116,11 +116,19 @@ class TestRegionMoves:
         visible = set(Region.objects.visible_to(cast.analyst).values_list("code", flat=True))
         assert visible == {"T-1"}
 
-    def test_moving_a_region_to_another_country_moves_everything_below(self, cast):
-        region_upsert(code="T-1", name="T region", level=RegionLevel.REGION, parent=cast.other_places["country"])
+    def test_a_region_code_under_another_country_never_moves_this_one(self, cast):
+        other_country = cast.other_places["country"]
+        region_upsert(code="T-1", name="U's T-1", level=RegionLevel.REGION, parent=other_country)
         below = Region.objects.filter(code__startswith="T-1-")
-        assert set(below.values_list("country__code", flat=True)) == {"U"}
-        assert set(below.values_list("region__code", flat=True)) == {"T-1"}
+        assert set(below.values_list("country__code", flat=True)) == {"T"}
+        assert Region.objects.get(code="T-1", country__code="T").name == "T region"
+        assert Region.objects.get(code="T-1", country=other_country).name == "U's T-1"
+
+    def test_codes_are_unique_within_a_country(self, cast):
+        region = Region.objects.get(code="T-1")
+        clash = Region(code="T-1", name="Twin", level=RegionLevel.REGION, parent=region.parent, country=region.country)
+        with pytest.raises(ValidationError, match="Another place of this country has this code"):
+            clash.full_clean()
 
 
 class TestAdministratorsGroup:

@@ -119,23 +119,34 @@ def test_unchanged_places_are_not_written(tree):
 
 
 def test_a_new_parent_moves_the_place_and_everything_below_it(tree):
-    other_country, _ = region_upsert(code="U", name="U land", level=RegionLevel.COUNTRY)
-    other_region, _ = region_upsert(code="U-1", name="U region", level=RegionLevel.REGION, parent=other_country)
+    other_region, _ = region_upsert(code="T-2", name="Second region", level=RegionLevel.REGION, parent=tree["country"])
     result = regions_upsert_many(
         level=RegionLevel.DISTRICT,
         rows=[RegionRow(code="T-1-1", name="Moved district", parent=other_region, outline=OUTLINE)],
     )
     assert (result.created, result.updated, result.unchanged) == (0, 1, 0)
     district = Region.objects.get(code="T-1-1")
-    assert (district.name, district.parent, district.region, district.country, district.outline) == (
+    assert (district.name, district.parent, district.region, district.outline) == (
         "Moved district",
         other_region,
         other_region,
-        other_country,
         OUTLINE,
     )
     below = Region.objects.filter(code__startswith="T-1-1-")
-    assert set(below.values_list("country__code", "region__code", "district__code")) == {("U", "U-1", "T-1-1")}
+    assert set(below.values_list("country__code", "region__code", "district__code")) == {("T", "T-2", "T-1-1")}
+
+
+def test_the_same_code_under_another_country_is_another_place(tree):
+    # Codes are unique within a country: another country's "T-1-1" never moves this one.
+    other_country, _ = region_upsert(code="U", name="U land", level=RegionLevel.COUNTRY)
+    other_region, _ = region_upsert(code="U-1", name="U region", level=RegionLevel.REGION, parent=other_country)
+    result = regions_upsert_many(
+        level=RegionLevel.DISTRICT, rows=[RegionRow(code="T-1-1", name="U's own", parent=other_region)]
+    )
+    assert (result.created, result.updated) == (1, 0)
+    ours = Region.objects.get(code="T-1-1", country=tree["country"])
+    assert (ours.name, ours.parent) == ("T district", tree["region"])
+    assert Region.objects.get(code="T-1-1", country=other_country).name == "U's own"
 
 
 def test_a_parent_copy_out_of_date_is_read_again(tree):

@@ -10,6 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import override_settings
 from django.utils import timezone
 
+from ewers.choices import RegionLevel
+from ewers.models import User
+from ewers.services import region_upsert
 from indicators.csv_import import ImportFileError, reports_import
 from indicators.models import FieldReport, Reading
 from tests import factories
@@ -200,4 +203,14 @@ def test_an_import_reports_odd_cells_by_row(cast):
         (2, False, ["community"]),
         (3, False, ["information_credibility"]),
     ]
+    assert not FieldReport.objects.exists()
+
+
+def test_a_community_code_held_in_two_covered_countries_is_refused_not_guessed(cast):
+    # Codes are unique within a country only: the twin in country U makes "T-1-1-1" ambiguous.
+    region_upsert(code="T-1-1-1", name="U's twin", level=RegionLevel.COMMUNITY, parent=cast.other_places["district"])
+    cast.analyst.organisation.coverage.add(cast.other_places["country"])
+    analyst = User.objects.get(pk=cast.analyst.pk)
+    result = reports_import(user=analyst, data=csv_bytes(f"T-1-1-1,{when()},B,2,which one,,,3"), dry_run=False)
+    assert result.rows[0].errors == {"community": ["Unknown community."]}
     assert not FieldReport.objects.exists()

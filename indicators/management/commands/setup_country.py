@@ -78,6 +78,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--repair", action="store_true", help=_("Mend invalid polygons instead of refusing."))
         parser.add_argument(
+            "--allow-moves",
+            action="store_true",
+            help=_("Write places that move to another parent (as import_boundaries --allow-moves)."),
+        )
+        parser.add_argument(
             "--framework",
             default="starter",
             help=_("An indicator framework's JSON file, 'starter' (the default) or 'none'."),
@@ -152,7 +157,8 @@ class Command(BaseCommand):
 
     def _country(self, options: dict[str, Any], lines: list[str]) -> None:
         code, name = options["code"], options["name"]
-        existing = Region.objects.filter(code=code).first()
+        # Codes are unique within a country: the country is looked for among countries.
+        existing = Region.objects.filter(code=code, country__isnull=True).first()
         if existing is not None and existing.level != RegionLevel.COUNTRY:
             raise self._fail(
                 [
@@ -187,6 +193,9 @@ class Command(BaseCommand):
                     name_property=options["name_property"],
                     parent_property=options["parent_property"],
                     repair=options["repair"],
+                    country=options["code"],
+                    allow_moves=options["allow_moves"],
+                    file_name=path.name,
                 )
             except BoundaryImportError as exc:
                 raise self._fail(exc.messages, str(path)) from None

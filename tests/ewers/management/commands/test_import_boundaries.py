@@ -31,7 +31,7 @@ def test_the_command_prints_each_problem_and_fails(tree, tmp_path, capsys):
         call_command("import_boundaries", *command_args(path))
     assert failed.value.returncode == 1  # the exit status manage.py gives a CommandError
     err = capsys.readouterr().err
-    assert "features[0] (T-1-1-3): no place has the parent code 'NOWHERE'" in err
+    assert "features[0] (T-1-1-3): no district of T land has the code 'NOWHERE'" in err
     assert "features[1] (T-1-1-3): the code is also used by features[0]" in err
     assert rows() == before
 

@@ -181,11 +181,11 @@ def test_a_regions_file_that_is_not_geojson_is_refused(tmp_path, capsys):
     assert everything() == []
 
 
-def test_a_country_code_taken_by_another_level_is_refused(cast, capsys):
-    with pytest.raises(CommandError):
-        call_command("setup_country", "T-1", "Somewhere", "--framework", "none")
-    assert "The code T-1 already belongs to a region" in capsys.readouterr().err
-    assert Region.objects.get(code="T-1").level == RegionLevel.REGION
+def test_a_country_code_held_by_a_place_of_another_country_leaves_that_place_alone(cast):
+    # Codes are unique within a country: country T's region "T-1" is not this new country.
+    call_command("setup_country", "T-1", "Somewhere", "--framework", "none")
+    assert Region.objects.get(code="T-1", level=RegionLevel.REGION).name == "T region"
+    assert Region.objects.get(code="T-1", level=RegionLevel.COUNTRY).name == "Somewhere"
 
 
 def test_a_second_run_changes_nothing(capsys):
