@@ -269,6 +269,12 @@ class FieldReport(models.Model):
             models.Index(fields=["organisation", "-observed_at"]),
             # The sweep looks for reports left unscored: keep that lookup small.
             models.Index(fields=["received_at"], condition=Q(status=ReportStatus.RECEIVED), name="report_unscored_idx"),
+            # Scoring by state adds a community's reports still unscored: one small lookup.
+            models.Index(
+                fields=["community", "observed_at"],
+                condition=Q(status=ReportStatus.RECEIVED),
+                name="report_unscored_community_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -403,7 +409,9 @@ class RiskAssessment(models.Model):
 
 
 class Contribution(models.Model):
-    """How much one reading added to (or, for resilience, took from) an assessment."""
+    """How much one indicator's readings added to (or, for resilience, took from) an
+    assessment, with the report of its largest reading: one row per indicator, however
+    many readings the window holds."""
 
     assessment = models.ForeignKey(
         RiskAssessment, on_delete=models.CASCADE, related_name="contributions", verbose_name=_("assessment")
@@ -423,6 +431,30 @@ class Contribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} from report {self.report_id}: {self.amount:+.3f}"
+
+
+class ScoringState(models.Model):
+    """A community's decayed sums by indicator, carried forward by the scorer
+    (``indicators.scoring_state``) so that a new report costs the same however long the
+    community's history. Derived data: deleting a row makes the next scoring rebuild it."""
+
+    community = models.OneToOneField(
+        Region, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("community")
+    )
+    ref_at = models.DateTimeField(_("carried to"))
+    window_days = models.FloatField(_("scoring window (days)"))
+    sums = models.JSONField(
+        _("sums by indicator"),
+        default=dict,
+        help_text=_("Indicator id → version, decayed total, top reading and readings observed after the moment."),
+    )
+
+    class Meta:
+        verbose_name = _("scoring state")
+        verbose_name_plural = _("scoring states")
+
+    def __str__(self) -> str:
+        return f"{self.community_id} at {self.ref_at:%Y-%m-%d %H:%M}"
 
 
 class CurrentRiskQuerySet(models.QuerySet["CurrentRisk"]):
