@@ -433,30 +433,6 @@ class Contribution(models.Model):
         return f"{self.indicator_id} from report {self.report_id}: {self.amount:+.3f}"
 
 
-class ScoringState(models.Model):
-    """A community's decayed sums by indicator, carried forward by the scorer
-    (``indicators.scoring_state``) so that a new report costs the same however long the
-    community's history. Derived data: deleting a row makes the next scoring rebuild it."""
-
-    community = models.OneToOneField(
-        Region, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("community")
-    )
-    ref_at = models.DateTimeField(_("carried to"))
-    window_days = models.FloatField(_("scoring window (days)"))
-    sums = models.JSONField(
-        _("sums by indicator"),
-        default=dict,
-        help_text=_("Indicator id → version, decayed total, top reading and readings observed after the moment."),
-    )
-
-    class Meta:
-        verbose_name = _("scoring state")
-        verbose_name_plural = _("scoring states")
-
-    def __str__(self) -> str:
-        return f"{self.community_id} at {self.ref_at:%Y-%m-%d %H:%M}"
-
-
 class CurrentRiskQuerySet(models.QuerySet["CurrentRisk"]):
     def visible_to(self, user: User) -> CurrentRiskQuerySet:
         """The same rule as the assessments it copies: the communities the user covers."""
@@ -504,3 +480,7 @@ class CurrentRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}: {self.score:.1f} ({self.level})"
+
+
+# In its own module for length; imported here so that the app's models are found in one place.
+from indicators.scoring_models import ScoringState as ScoringState  # noqa: E402
