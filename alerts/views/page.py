@@ -131,7 +131,7 @@ def detail_context(user: User, alert: Alert, bound: dict[str, forms.Form] | None
         "summary": view.summary,
         # Written only by alerts.services.alert_explanation: indicator, indicator_name,
         # report, amount (positive: the risk drivers), share.
-        "explanation": [] if view.summary else alert.explanation,
+        "explanation": [] if view.summary else selectors.alert_explanation_shown(alert.explanation),
         "timeline": _timeline(view.events, notes),
         "assignment_rows": _rows(user, alert, view.assignments, bound, manage),
         "co_responders": view.co_responders,
