@@ -109,3 +109,16 @@ def test_the_demo_framework_carries_malay_for_every_theme_indicator_and_value():
     for spec in FRAMEWORK.indicators:
         assert spec.name_ms and spec.description_ms, spec.code
         assert set(spec.scale_labels_ms) == set(spec.scale_labels), spec.code
+
+
+def test_the_libraries_words_are_malay_too(cast, client):
+    """REST framework's and allauth's own messages, from our catalogue (ewers/vendor_strings.py)."""
+    answer = client.get(reverse("api-indicator-list"), HTTP_ACCEPT_LANGUAGE="ms")
+    assert answer.status_code in (401, 403)
+    assert answer.json()["detail"] == "Butiran pengesahan tidak diberikan."
+
+    cast.analyst.language = "ms"
+    cast.analyst.save()
+    client.force_login(cast.analyst)
+    page = client.get(reverse("account_change_password")).content.decode()
+    assert "Kata laluan semasa" in page and "Current Password" not in page
