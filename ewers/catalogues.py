@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +116,16 @@ def catalogue_fill(po: Path, files: Iterable[Path], *, overwrite: bool = False) 
         filled += 1
     catalogue_header_set(catalogue)
     catalogue.save(str(po))
+    catalogue_rewrap(po)
     return FillResult(filled=filled, unknown=unknown, skipped_empty=empty)
+
+
+def catalogue_rewrap(po: Path) -> None:
+    """Wrap the lines as gettext does (msgcat), where it is installed: polib breaks long
+    lines elsewhere, and every makemessages after a fill would show them as changes."""
+    msgcat = shutil.which("msgcat")
+    if msgcat is not None:
+        subprocess.run([msgcat, "--output-file", str(po), str(po)], check=True, capture_output=True)  # noqa: S603  (our own file, gettext's msgcat)
 
 
 def catalogue_header_set(catalogue: polib.POFile) -> None:

@@ -110,6 +110,7 @@ def test_malay_walk_through_report_alert_and_heatmap(browser, live_server, setti
     sign_in_malay(page, base, "cso")
     page.goto(f"{base}/alerts/{alert.pk}/")
     expect(page.locator("h1")).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text("Skor ")  # the score note, stored in English
     shot(page, "3-alert")
     assert english_shown(page, texts) == []
     sign_out(page)
