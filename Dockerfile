@@ -17,6 +17,7 @@ COPY . .
 RUN mkdir -p var && DEBUG=false SECRET_KEY=build-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
     FIELD_ENCRYPTION_SALT=build-only ALLOWED_HOSTS=build.invalid DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput \
+    && python manage.py translations_compile \
     && chown -R ewers:ewers var
 
 USER ewers

@@ -22,8 +22,14 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt | check-python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The catalogues (locale/, README "Languages"), compiled with polib: no GNU gettext needed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+setup: $(STAMP) $(MO_FILES)
 	@mkdir -p var/staticfiles
+
+locale/%.mo: locale/%.po $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py translations_compile --stale
 
 # The demo: embedded SQLite and in-process tasks unless DATABASE_URL / REDIS_URL are set;
 # with REDIS_URL, a Celery worker and beat run beside the web server (Ctrl-C stops all).

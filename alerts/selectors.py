@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
@@ -37,9 +38,10 @@ from alerts.permissions import (
     handoff_may_answer,
 )
 from ewers.choices import Role
+from ewers.i18n import content_language
 from ewers.models import Organisation, Region, User
 from ewers.permissions import permission_require
-from indicators.models import Contribution
+from indicators.models import Contribution, Indicator
 
 
 def _assignments_for(user: User) -> QuerySet[Assignment]:
@@ -143,7 +145,7 @@ def alert_get(user: User, pk: int | str) -> Alert:
     try:
         return alerts_visible(user).get(pk=int(pk))
     except (Alert.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such alert.") from None
+        raise Http404(_("No such alert.")) from None
 
 
 def alert_get_to_manage(user: User, pk: int | str) -> Alert:
@@ -169,7 +171,7 @@ def assignment_get(user: User, pk: int | str) -> Assignment:
     try:
         return assignments_visible(user).get(pk=int(pk))
     except (Assignment.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such assignment.") from None
+        raise Http404(_("No such assignment.")) from None
 
 
 def assignment_get_to_work(user: User, pk: int | str) -> Assignment:
@@ -200,7 +202,7 @@ def handoff_get(user: User, pk: int | str) -> Handoff:
     try:
         return handoffs_visible(user).get(pk=int(pk))
     except (Handoff.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such handover.") from None
+        raise Http404(_("No such handover.")) from None
 
 
 def handoff_get_to_answer(user: User, pk: int | str) -> Handoff:
@@ -230,7 +232,7 @@ def alert_left_share(user: User, alert_id: int) -> LeftShare:
     their organisation's share. 404 when the user was never told about it (nothing leaks
     beyond what their own notifications already said)."""
     if not Notification.objects.visible_to(user).filter(alert=alert_id).exists():
-        raise Http404("No such alert.")
+        raise Http404(_("No such alert."))
     assignment = (
         Assignment.objects.filter(alert=alert_id, organisation=user.organisation_id)
         .order_by("-finished_at", "-id")
@@ -373,3 +375,16 @@ def alerts_open_by_level(user: User) -> dict[str, int]:
     if not counts:
         return {}
     return {level: counts.get(level, 0) for level in reversed(ALERT_LEVELS)}
+
+
+def alert_explanation_shown(explanation: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An alert's frozen explanation with each indicator named in the current language
+    (the English name was frozen with it): one query, and none in English."""
+    if not content_language() or not explanation:
+        return explanation
+    codes = {str(line.get("indicator", "")) for line in explanation}
+    names = {i.code: i.local_name for i in Indicator.objects.filter(code__in=codes)}
+    return [
+        {**line, "indicator_name": names.get(str(line.get("indicator", "")), line.get("indicator_name", ""))}
+        for line in explanation
+    ]

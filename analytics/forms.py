@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics import heatmap
 from analytics.choices import AreaLevel, Period, Stat
 from analytics.selectors import REGION_FILTER_LEVELS, HeatmapQuery, region_filter_choices
+from ewers.i18n import localized_column
 from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, Theme, User
 from indicators.choices import Category
@@ -68,7 +69,7 @@ class HeatmapForm(_RegionFilterMixin, forms.Form):
         self.user = user
         self._region_setup(with_choices=with_choices)
         if with_choices:
-            themes = Theme.objects.order_by("name").values_list("code", "name")
+            themes = Theme.objects.order_by("name").values_list("code", localized_column("name"))
             self.fields["theme"].widget = forms.Select(choices=[("", _("Any")), *themes])
         self.fields["weeks"].widget.attrs.update({"inputmode": "numeric"})
 

@@ -73,5 +73,7 @@ urlpatterns = [
     path("api/v1/", include("ewers.api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The language switch, also kept on the signed-in user's account (README "Languages").
+    path("i18n/setlang/", views.language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

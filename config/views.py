@@ -22,13 +22,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
 from config import homes
 from config.health import system_health
 from ewers.broker import TRANSIENT_ERRORS
 from ewers.http import AuthenticatedHttpRequest
+from ewers.i18n import LANGUAGE_CODES
 from ewers.middleware import database_unavailable_response
+from ewers.services import user_language_set
 
 # The installed app's colour (the header's).
 THEME_COLOUR = "#1d3048"
@@ -89,6 +92,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(exc, TRANSIENT_ERRORS):
         return database_unavailable_response(request, exc)
     return defaults.server_error(request)
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The header's language switch (Django's ``set_language``: the cookie, then back to the
+    page); a signed-in user's choice is also kept on their account, for every device."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in LANGUAGE_CODES:
+        user_language_set(user=request.user, language=language)
+    return response
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

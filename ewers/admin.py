@@ -106,7 +106,7 @@ class ThemeTierInline(admin.TabularInline[ThemeTier, Theme]):
 class ThemeAdmin(admin.ModelAdmin[Theme]):
     list_display = ["code", "name", "police_at_once"]
     list_filter = ["police_at_once"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_ms"]
     inlines = [ThemeTierInline]
 
 
@@ -160,7 +160,7 @@ class UserAdmin(DjangoUserAdmin[User]):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-        (_("EWERS"), {"fields": ("organisation", "role", "is_active")}),
+        (_("EWERS"), {"fields": ("organisation", "role", "language", "is_active")}),
         (_("Derived from the role"), {"fields": ("is_staff", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )

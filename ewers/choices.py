@@ -104,3 +104,8 @@ SECTOR_CLEARANCE: dict[str, str] = {
     Sector.MEDIA: HandlingLevel.PARTNERS,
     Sector.OTHER: HandlingLevel.PARTNERS,
 }
+
+
+# The languages a user may choose, each named in itself (the header's switcher shows them
+# so, whatever language the page is in); settings.LANGUAGES lists the same codes.
+LANGUAGES = [("en", "English"), ("ms", "Bahasa Melayu")]

@@ -1,5 +1,5 @@
-"""Site-wide rules applied to every request: the second factor some roles must have, no
-caching of anything a signed-in user is shown, and a 503 (never a 500) while the database
+"""Site-wide rules applied to every request: the second factor some roles must have, the
+signed-in user's language, no caching of anything a signed-in user is shown, and a 503 (never a 500) while the database
 cannot be reached.
 
 A database that cannot be reached is a 503 with Retry-After (API.md). Pages get a plain
@@ -20,13 +20,16 @@ from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from ewers.accounts import second_factor_enrolled
 from ewers.broker import TRANSIENT_ERRORS
 from ewers.exceptions import DATABASE_UNAVAILABLE
+from ewers.i18n import LANGUAGE_CODES
 from ewers.models import User
 from ewers.permissions import SECOND_FACTOR_REQUIRED, user_needs_second_factor
+from ewers.services import user_language_set
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,49 @@ class NoStoreMiddleware:
         if signed_in or "HTTP_AUTHORIZATION" in request.META:
             add_never_cache_headers(response)
         return response
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's pages are in the language they chose (``User.language``), whatever
+    the browser says. A user who has not chosen yet takes the language picked on the sign-in
+    page (the language cookie). The cookie follows the user's choice, so the sign-in page
+    after signing out keeps it. Placed after the authentication middleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        language = self._language(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
+
+    @staticmethod
+    def _language(request: HttpRequest) -> str:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return ""
+        language: str = getattr(user, "language", "") or ""
+        if language:
+            return language
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if chosen in LANGUAGE_CODES:
+            user_language_set(user=user, language=chosen)
+            return chosen
+        return ""
 
 
 def database_unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:

@@ -15,8 +15,9 @@ from encrypted_fields.fields import EncryptedCharField
 from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
-from ewers.choices import SECTOR_CLEARANCE, HandlingLevel, RegionLevel, RiskLevel, Role, Sector
+from ewers.choices import LANGUAGES, SECTOR_CLEARANCE, HandlingLevel, RegionLevel, RiskLevel, Role, Sector
 from ewers.geojson import validate_boundary
+from ewers.i18n import localized
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
@@ -193,7 +194,16 @@ class Theme(models.Model):
         verbose_name_plural = _("themes")
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the current language (ewers.i18n)."""
+        return str(localized(self, "name"))
+
+    @property
+    def local_description(self) -> str:
+        return str(localized(self, "description"))
 
 
 class ThemeTier(models.Model):
@@ -288,6 +298,9 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # ApiToken.us
         verbose_name=_("organisation"),
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ANALYST)
+    # The language the user chose (the header's switcher); blank: the browser's, or the
+    # sign-in page's choice, which becomes theirs at sign-in (ewers.middleware.UserLanguageMiddleware).
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGES, blank=True, default="")
 
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined,misc]
         constraints = [

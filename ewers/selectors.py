@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ewers.models import Region, User
 
@@ -19,7 +20,7 @@ def region_get(user: User, pk: int | str) -> Region:
     try:
         return Region.objects.visible_to(user).get(pk=int(pk))
     except (Region.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such region.") from None
+        raise Http404(_("No such region.")) from None
 
 
 @dataclass

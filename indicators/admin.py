@@ -48,7 +48,7 @@ class IndicatorAdmin(admin.ModelAdmin[Indicator]):
     list_display = ["code", "name", "category", "theme", "polarity", "weight", "half_life_days", "version", "is_active"]
     actions = [framework_export_action]
     list_filter = ["category", "polarity", "theme", "handling_level", "is_active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_ms"]
     list_select_related = ["theme"]
     inlines = [IndicatorVersionInline]
 

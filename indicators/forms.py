@@ -56,7 +56,7 @@ def format_value(value: float) -> str:
 
 def scale_label(indicator: Indicator, value: float) -> str:
     """The meaning of ``value`` on the indicator's scale, or "" when none is recorded."""
-    labels = indicator.scale_labels if isinstance(indicator.scale_labels, dict) else {}
+    labels = indicator.local_scale_labels
     for key in (format_value(value), str(value), str(int(value)) if float(value).is_integer() else None):
         if key is not None and key in labels:
             return str(labels[key])
@@ -190,10 +190,10 @@ class FieldReportForm(forms.Form):
 
     @staticmethod
     def _reading_field(indicator: Indicator) -> forms.Field:
-        description = indicator.description or ""
+        description = indicator.local_description or ""
         if scale_is_listed(indicator):
             return forms.TypedChoiceField(
-                label=indicator.name,
+                label=indicator.local_name,
                 required=False,
                 coerce=float,
                 empty_value=None,
@@ -201,7 +201,7 @@ class FieldReportForm(forms.Form):
                 help_text=description,
             )
         return forms.FloatField(
-            label=indicator.name,
+            label=indicator.local_name,
             required=False,
             help_text=description,
             widget=forms.NumberInput(

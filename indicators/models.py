@@ -11,6 +11,7 @@ from encrypted_fields.fields import EncryptedCharField
 from simple_history.models import HistoricalRecords
 
 from ewers.choices import HandlingLevel, RegionLevel, RiskLevel, Role
+from ewers.i18n import localized, localized_labels
 from ewers.models import Organisation, Region, Theme, User, code_validator
 from indicators.choices import (
     AssessmentCause,
@@ -105,7 +106,21 @@ class Indicator(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} — {self.name}"
+        return f"{self.code} — {self.local_name}"
+
+    @property
+    def local_name(self) -> str:
+        """The name in the current language (ewers.i18n)."""
+        return str(localized(self, "name"))
+
+    @property
+    def local_description(self) -> str:
+        return str(localized(self, "description"))
+
+    @property
+    def local_scale_labels(self) -> dict[str, str]:
+        """What each value means, in the current language, value by value."""
+        return localized_labels(self, "scale_labels")
 
     @property
     def thresholds(self) -> dict[str, float]:

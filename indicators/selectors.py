@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from audit.choices import AuditAction
 from audit.services import audit_record
@@ -30,7 +31,7 @@ def indicator_get(ref: str | int) -> Indicator:
     """An active indicator by code or id (a code wins); 404 otherwise."""
     indicator = get_by_code_or_id(indicators_active(), ref)
     if indicator is None:
-        raise Http404("No such indicator.")
+        raise Http404(_("No such indicator."))
     return indicator
 
 
@@ -58,7 +59,7 @@ def report_get(user: User, pk: int | str, *, with_readings: bool = True) -> Fiel
     try:
         return reports.get(pk=int(pk))
     except (FieldReport.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such report.") from None
+        raise Http404(_("No such report.")) from None
 
 
 def report_source_reference(user: User, report: FieldReport, request: HttpRequest | None = None) -> str | None:
@@ -139,7 +140,7 @@ def community_get(user: User, ref: str | int, *, with_risk: bool = False) -> Reg
     )
     community = get_by_code_or_id(communities, ref)
     if community is None:
-        raise Http404("No such community.")
+        raise Http404(_("No such community."))
     return community
 
 
@@ -175,7 +176,7 @@ def assessment_contributions(assessment: RiskAssessment) -> list[ContributionRow
     rows = [
         ContributionRow(
             indicator_code=c.indicator.code,
-            indicator_name=c.indicator.name,
+            indicator_name=c.indicator.local_name,
             polarity=c.indicator.polarity,
             report_id=c.report_id,
             amount=c.amount,

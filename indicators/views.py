@@ -140,7 +140,7 @@ def report_offline_data(request: AuthenticatedHttpRequest) -> JsonResponse:
             "indicators": [
                 {
                     "code": i.code,
-                    "name": i.name,
+                    "name": i.local_name,
                     "scale_min": i.scale_min,
                     "scale_max": i.scale_max,
                     "polarity": i.polarity,
@@ -206,7 +206,7 @@ def _reading_lines(report: FieldReport) -> list[ReadingLine]:
     return [
         ReadingLine(
             code=reading.indicator.code,
-            name=reading.indicator.name,
+            name=reading.indicator.local_name,
             value=format_value(reading.value),
             meaning=scale_label(reading.indicator, reading.value),
             is_resilience=reading.indicator.polarity == Polarity.RESILIENCE,

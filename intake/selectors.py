@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from ewers.models import User
 from intake.choices import TriageState
@@ -23,4 +24,4 @@ def triage_item_get(user: User, pk: int | str) -> TriageItem:
     try:
         return TriageItem.objects.visible_to(user).select_related("community", "decided_by", "report").get(pk=int(pk))
     except (TriageItem.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such message.") from None
+        raise Http404(_("No such message.")) from None

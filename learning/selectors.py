@@ -11,12 +11,14 @@ from django.conf import settings
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alerts.choices import AlertState
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
 from ewers.choices import RegionLevel
 from ewers.lookups import get_by_code_or_id
+from ewers.i18n import localized_column
 from ewers.models import Region, User
 from indicators.choices import Polarity, Verification
 from indicators.models import CurrentRisk, FieldReport, Reading
@@ -54,7 +56,7 @@ def incident_get(user: User, pk: int | str) -> Incident:
     try:
         return incidents_visible(user).get(pk=int(pk))
     except (Incident.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such incident.") from None
+        raise Http404(_("No such incident.")) from None
 
 
 def incident_communities(user: User) -> QuerySet[Region]:
@@ -217,6 +219,7 @@ def surges_build(
             "indicator__theme",
             "indicator__theme__code",
             "indicator__theme__name",
+            theme_shown=localized_column("indicator__theme__name"),
         )
         .annotate(**_weekly_counts("report__observed_at", now, RECENT_DAYS))
     )
@@ -235,7 +238,7 @@ def surges_build(
                     community_code=row["report__community__code"],
                     community_name=row["report__community__name"],
                     theme_code=row["indicator__theme__code"] or "",
-                    theme_name=row["indicator__theme__name"] or "",
+                    theme_name=row["theme_shown"] or "",
                     surge=surge,
                 )
             )

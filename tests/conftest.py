@@ -8,14 +8,19 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError
 
 from alerts.models import Alert, Assignment
+from ewers.catalogues import catalogues_compile
 from ewers.choices import Role, Sector
 from ewers.models import Organisation, Region, User
 from indicators.models import Indicator
 from indicators.services import ReadingInput
 from tests import factories
+
+# The catalogues compiled as `make setup` does, for pytest run on its own (README "Languages").
+catalogues_compile(settings.BASE_DIR / "locale", only_stale=True)
 
 # Set by .ci/run (and by anyone who wants the real services locally).
 HAS_REAL_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith("postgres")

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from alerts.choices import TEXT_MAX_LENGTH, IncidentOutcome, NoteAudience
 from alerts.models import Alert, AlertEvent, AlertNote, Assignment, Handoff, Notification
-from alerts.selectors import AlertView, alert_corroboration, alert_view
+from alerts.selectors import AlertView, alert_corroboration, alert_explanation_shown, alert_view
 from ewers.api.fields import CodeOrIdField, StrictIdField, TextField
 from ewers.api.serializers import RegionRefSerializer
 from ewers.choices import RiskLevel
@@ -163,6 +163,8 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
             data["explanation"] = []
             data["theme_shares"] = {}
             data["corroborated_by"] = None
+        else:
+            data["explanation"] = alert_explanation_shown(data["explanation"])
         return data
 
     @extend_schema_field(serializers.BooleanField())

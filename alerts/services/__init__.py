@@ -30,6 +30,7 @@ from alerts.services.alerts import (
     alert_require_open,
     alert_resolve,
     alert_verify,
+    score_note_shown,
 )
 from alerts.services.assignments import (
     alert_assign,
@@ -68,4 +69,5 @@ __all__ = [
     "handoff_decline",
     "notification_mark_read",
     "notifications_email",
+    "score_note_shown",
 ]

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alerts.choices import (
@@ -69,11 +70,37 @@ def alert_explanation(
     return rows
 
 
-def _score_note(assessment: RiskAssessment, triggered: bool) -> str:
-    note = _("Score %(score).1f (%(level)s).") % {"score": assessment.score, "level": assessment.get_level_display()}
+def _score_note(assessment: RiskAssessment, triggered: bool, previous: str = "") -> str:
+    """The note of an opening or escalation, in the site's language whoever's request made
+    it (``score_note_shown`` gives it in the reader's)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _score_note_text(assessment.score, assessment.level, triggered, previous)
+
+
+def _score_note_text(score: float, level: str, triggered: bool, previous: str) -> str:
+    note = _("Score %(score).1f (%(level)s).") % {"score": score, "level": RiskLevel(level).label}
+    if previous:
+        note = _("From %(previous)s. ") % {"previous": RiskLevel(previous).label} + note
     if triggered:
         note += " " + _("A trigger reading reached its critical threshold.")
     return note
+
+
+def score_note_shown(note: str) -> str:
+    """An event note written by ``_score_note`` in the current language; any other note as
+    it is (a person's words, or a note from before the site's language was fixed)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        levels = {str(label): value for value, label in RiskLevel.choices}
+        trigger = " " + _("A trigger reading reached its critical threshold.")
+    found = _SCORE_NOTE.match(note.removesuffix(trigger))
+    if found is None or found["level"] not in levels or (found["previous"] and found["previous"] not in levels):
+        return note
+    previous = levels[found["previous"]] if found["previous"] else ""
+    return _score_note_text(float(found["score"]), levels[found["level"]], note.endswith(trigger), previous)
+
+
+# What _score_note writes in English: "From High. Score 81.0 (Critical)."
+_SCORE_NOTE = re.compile(r"^(?:From (?P<previous>[^.]+)\. )?Score (?P<score>-?[0-9.]+) \((?P<level>[^)]+)\)\.$")
 
 
 def alert_consider(
@@ -129,14 +156,13 @@ def alert_consider(
         transaction.on_commit(lambda: alert_log_handover(alert=alert, event=event))
         return alert
     if decision.action == AlertAction.ESCALATE and open_alert is not None:
-        previous = open_alert.get_level_display()
         previous_code = open_alert.level
         open_alert.level = decision.level
         open_alert.assessment = assessment
         open_alert.escalated_at = at
         open_alert.explanation = alert_explanation(contributions, indicators)
         open_alert.save(update_fields=["level", "assessment", "escalated_at", "explanation"])
-        note = _("From %(previous)s. ") % {"previous": previous} + _score_note(assessment, triggered)
+        note = _score_note(assessment, triggered, previous=previous_code)
         event = event_add(open_alert, AlertEventKind.ESCALATED, at=at, level=open_alert.level, note=note)
         audit_add(open_alert, f"escalated {previous_code} → {open_alert.level}", actor=None, at=at)
         _route_assessment(open_alert, at=at, contributions=contributions, indicators=indicators, triggers=triggers)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -135,7 +135,11 @@ def _notify(
     """One in-app notification per user; e-mails to those with an address follow the commit."""
     if not users:
         return []
-    subject, body = _message(kind, alert, assignment, organisation=organisation, answer=answer)
+    # Each reader's message in their language (blank: the site's), whoever's request it is.
+    written: dict[str, tuple[str, str]] = {}
+    for language in {u.language or settings.LANGUAGE_CODE for u in users}:
+        with translation.override(language):
+            written[language] = _message(kind, alert, assignment, organisation=organisation, answer=answer)
     notifications = Notification.objects.bulk_create(
         Notification(
             user=u,
@@ -143,8 +147,8 @@ def _notify(
             alert=alert,
             assignment=assignment,
             handoff=handoff,
-            subject=subject,
-            body=body,
+            subject=written[u.language or settings.LANGUAGE_CODE][0],
+            body=written[u.language or settings.LANGUAGE_CODE][1],
             created_at=at,
         )
         for u in users

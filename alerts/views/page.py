@@ -33,6 +33,7 @@ from alerts.forms import (
     AssignmentMoveForm,
 )
 from alerts.models import Alert, AlertEvent, AlertNote, Assignment, Handoff
+from alerts.services import score_note_shown
 from ewers.exceptions import StateConflict
 from ewers.http import AuthenticatedHttpRequest
 from ewers.models import User
@@ -79,6 +80,8 @@ def _alert_reports(user: User, alert: Alert) -> list[FieldReport]:
 
 
 def _timeline(events: list[AlertEvent], notes: list[AlertNote]) -> list[TimelineItem]:
+    for event in events:  # shown, never saved: the score notes in the reader's language
+        event.note = score_note_shown(event.note)
     items = [TimelineItem(at=e.at, event=e) for e in events] + [TimelineItem(at=n.created_at, note=n) for n in notes]
     return sorted(items, key=lambda item: item.at)
 
@@ -131,7 +134,7 @@ def detail_context(user: User, alert: Alert, bound: dict[str, forms.Form] | None
         "summary": view.summary,
         # Written only by alerts.services.alert_explanation: indicator, indicator_name,
         # report, amount (positive: the risk drivers), share.
-        "explanation": [] if view.summary else alert.explanation,
+        "explanation": [] if view.summary else selectors.alert_explanation_shown(alert.explanation),
         "timeline": _timeline(view.events, notes),
         "assignment_rows": _rows(user, alert, view.assignments, bound, manage),
         "co_responders": view.co_responders,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
+from ewers.i18n import localized_column
 from ewers.models import Region, User
 from indicators.models import Contribution, RiskAssessment
 from indicators.selectors import (
@@ -51,7 +52,7 @@ def community_explanation(assessment: RiskAssessment) -> list[IndicatorShare]:
     rows = (
         Contribution.objects.filter(assessment=assessment)
         .order_by()
-        .values_list("indicator__code", "indicator__name", "indicator__polarity")
+        .values_list("indicator__code", localized_column("indicator__name"), "indicator__polarity")
         .annotate(amount=Sum("amount"), reports=Count("report", distinct=True))
     )
     shares = [

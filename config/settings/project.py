@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # allauth's sign-in stages (password, then the second factor).
     "allauth.account.middleware.AccountMiddleware",
+    # A signed-in user's pages in the language they chose (after authentication).
+    "ewers.middleware.UserLanguageMiddleware",
     # Coordinators and administrators without a second factor reach only its enrolment.
     "ewers.middleware.SecondFactorRequiredMiddleware",
     # Nothing a signed-in user is shown is kept by a browser or proxy cache.

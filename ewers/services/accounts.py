@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from audit.choices import AuditAction
 from audit.services import audit_record
 from ewers.auth import gateway_token_digest, password_fingerprints
-from ewers.choices import Role
+from ewers.choices import LANGUAGES, Role
 from ewers.models import ApiToken, GatewayToken, Organisation, User
 from ewers.permissions import USER_MANAGE_DENIED, permission_require, user_may_manage
 
@@ -273,3 +273,12 @@ def gateway_tokens_revoke(*, tokens: Iterable[GatewayToken], actor: User | None 
             )
             revoked += 1
     return revoked
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language ``user`` chose (blank: the browser's); an unknown code is refused."""
+    if language not in {code for code, _name in LANGUAGES} and language != "":
+        raise ValueError(f"unknown language {language!r}")
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

@@ -48,8 +48,15 @@ class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
         read_only=True, help_text=_("The value at which a reading alone reaches each level.")
     )
     scale_labels = serializers.DictField(
-        child=serializers.CharField(), read_only=True, help_text=_("What each value means, keyed by the value.")
+        child=serializers.CharField(),
+        read_only=True,
+        source="local_scale_labels",
+        help_text=_("What each value means, keyed by the value."),
     )
+    # In the request's language (Accept-Language, or the signed-in user's), English where
+    # no translation is kept.
+    name = serializers.CharField(source="local_name", read_only=True)
+    description = serializers.CharField(source="local_description", read_only=True)
 
     class Meta:
         model = Indicator
@@ -77,7 +84,7 @@ class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
 
 class ReadingSerializer(serializers.ModelSerializer[Reading]):
     indicator = serializers.CharField(source="indicator.code", read_only=True, help_text=_("The indicator's code."))
-    indicator_name = serializers.CharField(source="indicator.name", read_only=True)
+    indicator_name = serializers.CharField(source="indicator.local_name", read_only=True)
 
     class Meta:
         model = Reading

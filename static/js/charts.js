@@ -8,6 +8,8 @@
   "use strict";
 
   var CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"] };
+  // The page's language: Malay month names on the axes (plotly-locale-ms.js).
+  CONFIG.locale = document.documentElement.lang || "en";
 
   function draw(target) {
     var node = document.getElementById(target.getAttribute("data-figure"));

@@ -11,6 +11,8 @@
   "use strict";
 
   var CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"] };
+  // The page's language: Malay month names on the axes (plotly-locale-ms.js).
+  CONFIG.locale = document.documentElement.lang || "en";
   // The map's plot is about 900 × 560 pixels; MapLibre's world is 512 pixels wide at zoom 0.
   var MAP_WIDTH = 900;
   var MAP_HEIGHT = 520;
