@@ -17,8 +17,8 @@ from alerts.choices import AlertState
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
 from ewers.choices import RegionLevel
-from ewers.lookups import get_by_code_or_id
 from ewers.i18n import localized_column
+from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, User
 from indicators.choices import Polarity, Verification
 from indicators.models import CurrentRisk, FieldReport, Reading
