@@ -139,24 +139,38 @@ def matrix_from_weekly(
 ) -> list[list[float | None]]:
     """The same matrix as ``matrix_values``, from each community's weekly rollup (the
     Monday's ISO date → the community's highest score that week) instead of one row per
-    cell: one dictionary look-up per community and week, and a community's row as it is
-    when it is alone in its area (every row of a map of communities)."""
+    cell: one dictionary look-up per community and week (``matrix_from_columns``)."""
     keys = [week.isoformat() for week in weeks]
+    columns = {community: [by_week.get(key) for key in keys] for community, by_week in weekly.items()}
+    return matrix_from_columns(columns, membership, areas, len(keys), stat)
+
+
+def matrix_from_columns(
+    columns: Mapping[int, Sequence[float | None]],
+    membership: Mapping[int, int],
+    areas: Sequence[int],
+    width: int,
+    stat: str,
+) -> list[list[float | None]]:
+    """The same matrix as ``matrix_values``, from each community's values of the window's
+    weeks in order (what the database reads out of the weekly rollup: no rollup is decoded
+    in Python), ``width`` weeks wide; a community's row as it is when it is alone in its
+    area (every row of a map of communities)."""
     row = {area: i for i, area in enumerate(areas)}
-    members: list[list[list[float | None]]] = [[] for _area in areas]
-    for community, by_week in weekly.items():
+    members: list[list[Sequence[float | None]]] = [[] for _area in areas]
+    for community, values in columns.items():
         r = row.get(membership.get(community))  # type: ignore[arg-type]
         if r is not None:
-            members[r].append([by_week.get(key) for key in keys])
+            members[r].append(values)
     matrix: list[list[float | None]] = []
     for rows in members:
         if not rows:
-            matrix.append([None] * len(keys))
+            matrix.append([None] * width)
         elif len(rows) == 1:
             # What ``_cell`` gives for one value (``v != v``: NaN), without a list per cell.
             matrix.append([None if v is None or v != v else round(float(v), 2) for v in rows[0]])
         else:
-            matrix.append([_cell([v for r in rows if (v := r[j]) is not None] or None, stat) for j in range(len(keys))])
+            matrix.append([_cell([v for r in rows if (v := r[j]) is not None] or None, stat) for j in range(width)])
     return matrix
 
 

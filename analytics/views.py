@@ -33,7 +33,6 @@ from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
 from ewers.api.throttling import throttled_page
 from ewers.http import AuthenticatedHttpRequest
 from ewers.models import Region, User
-from indicators.selectors import assessment_latest, community_get
 from learning.forecast import HORIZON
 from learning.selectors import SurgeRow, forecasts_build, stale_community_ids, surges_build
 
@@ -157,8 +156,9 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     surges: dict[int, list[SurgeRow]] = {}
     stale: set[int] = set()
     if query.level == AreaLevel.COMMUNITY:
-        # Two aggregate queries over the communities drawn, whatever their number.
-        drawn = Region.objects.filter(pk__in=[area.pk for area in data.areas])
+        # Two aggregate queries over the communities drawn (those of the map: the share,
+        # within the region chosen), whatever their number.
+        drawn = selectors.communities_covered(request.user, query.region)
         for surge in surges_build(request.user, communities=drawn):
             surges.setdefault(surge.community_id, []).append(surge)
         stale = stale_community_ids(request.user, communities=drawn)
@@ -236,8 +236,8 @@ def community_page(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
     explanation, recent reports the user may see, and the open alert. No source
     reference is read or shown here, whoever looks."""
     user = request.user
-    community = community_get(user, ref)
-    latest = assessment_latest(community)
+    found = selectors.community_risk_get(user, ref)
+    community, latest = found.community, found.latest
     shares = selectors.community_explanation(latest) if latest is not None else []
     since = timezone.now() - timedelta(days=TREND_DAYS)
     trend = selectors.community_trend(community, days=TREND_DAYS)
@@ -255,7 +255,7 @@ def community_page(request: AuthenticatedHttpRequest, ref: str) -> HttpResponse:
         "trend_figure": figures.community_trend(trend, marks) if trend else None,
         "explanation_figure": figures.community_explanation(shares) if shares else None,
         "trend_days": TREND_DAYS,
-        "district_linked": selectors.community_district_visible(user, community),
+        "district_linked": found.district_visible,
         "surges": surges_build(user, communities=Region.objects.filter(pk=community.pk)),
         "stale": community.pk in stale_community_ids(user, communities=Region.objects.filter(pk=community.pk)),
     }

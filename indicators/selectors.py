@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -96,27 +96,22 @@ def reports_source_references(
     return values
 
 
-def assessments_latest_first() -> QuerySet[RiskAssessment]:
-    """The assessments of the community of the outer query (``OuterRef("pk")``), newest
-    first: slice it for its latest score, level or time."""
-    return RiskAssessment.objects.filter(community=OuterRef("pk")).order_by("-assessed_at", "-id")
-
-
 def communities_visible(user: User) -> QuerySet[Region]:
     """Communities in the user's coverage with their current risk, in one query.
 
     ``risk_score``, ``risk_level`` and ``risk_assessed_at`` come from each community's
-    latest assessment (None before its first one).
+    latest assessment (None before its first one), as the scorer keeps it in
+    ``CurrentRisk`` (``indicators.services.risk``): one join, not a look-up among the
+    assessments per community.
     """
-    latest = assessments_latest_first()
     return (
         Region.objects.visible_to(user)
         .communities()
         .select_related("district", "region", "country")
         .annotate(
-            risk_score=Subquery(latest.values("score")[:1]),
-            risk_level=Subquery(latest.values("level")[:1]),
-            risk_assessed_at=Subquery(latest.values("assessed_at")[:1]),
+            risk_score=F("current_risk__score"),
+            risk_level=F("current_risk__level"),
+            risk_assessed_at=F("current_risk__assessed_at"),
         )
         .order_by("code")
     )

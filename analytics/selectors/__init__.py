@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from analytics.selectors.community import (
     AlertMark,
+    CommunityRisk,
     IndicatorShare,
     community_alert_marks,
-    community_district_visible,
     community_explanation,
     community_reports,
+    community_risk_get,
     community_trend,
 )
 from analytics.selectors.heatmap import (
@@ -21,6 +22,7 @@ from analytics.selectors.heatmap import (
     HeatmapArea,
     HeatmapQuery,
     areas_without_boundary,
+    communities_covered,
     heatmap_build,
     parent_outline,
     region_filter_choices,
@@ -30,15 +32,17 @@ from analytics.selectors.overview import overview_build, response_performance
 __all__ = [
     "REGION_FILTER_LEVELS",
     "AlertMark",
+    "CommunityRisk",
     "Heatmap",
     "HeatmapArea",
     "HeatmapQuery",
     "IndicatorShare",
     "areas_without_boundary",
+    "communities_covered",
     "community_alert_marks",
-    "community_district_visible",
     "community_explanation",
     "community_reports",
+    "community_risk_get",
     "community_trend",
     "heatmap_build",
     "overview_build",

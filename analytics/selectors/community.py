@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.selectors import alerts_visible
 from ewers.i18n import localized_column
+from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, User
-from indicators.models import Contribution, RiskAssessment
-from indicators.selectors import (
-    assessment_history,
-    reports_visible,
-)
+from indicators.models import Contribution, CurrentRisk, FieldReport, Reading, RiskAssessment
+from indicators.selectors import assessment_history
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,41 @@ class AlertMark:
     kind: str
     level: str
     alert_id: int
+
+
+@dataclass(frozen=True)
+class CommunityRisk:
+    """A community of the user's share with its latest assessment (None before its
+    first) and whether its district is in the share too."""
+
+    community: Region
+    latest: RiskAssessment | None
+    district_visible: bool
+
+
+def community_risk_get(user: User, ref: str | int) -> CommunityRisk:
+    """A community in the user's coverage, by code or id (a code wins), with its latest
+    assessment as the scorer keeps it (``CurrentRisk``) and whether the page may link to
+    its district's heatmap (a filter outside the share answers 400), in one query; 404
+    outside the share, as ``indicators.selectors.community_get``."""
+    shared = Region.objects.visible_to(user)
+    communities = (
+        shared.communities()
+        .select_related("district", "region", "current_risk__assessment")
+        .annotate(district_shared=Exists(shared.filter(pk=OuterRef("district_id"))))
+    )
+    community = get_by_code_or_id(communities, ref)
+    if community is None:
+        raise Http404("No such community.")
+    try:
+        latest: RiskAssessment | None = community.current_risk.assessment
+    except CurrentRisk.DoesNotExist:
+        latest = None
+    return CommunityRisk(
+        community=community,
+        latest=latest,
+        district_visible=community.district_id is not None and bool(community.district_shared),  # type: ignore[attr-defined]
+    )
 
 
 def community_trend(community: Region, *, days: int = 180) -> list[RiskAssessment]:
@@ -78,19 +113,19 @@ def community_alert_marks(user: User, community: Region, *, since: datetime) -> 
     return alerts, sorted(marks, key=lambda m: m.at)
 
 
-def community_district_visible(user: User, community: Region) -> bool:
-    """Whether the community's district is in the user's share (the page links to the
-    heatmap of that district only then: a filter outside the share answers 400)."""
-    if community.district_id is None:
-        return False
-    return Region.objects.visible_to(user).filter(pk=community.district_id).exists()
-
-
 def community_reports(user: User, community: Region, *, limit: int = 10) -> list[Any]:
-    """The community's latest reports that the user may see (no protected field is read)."""
+    """The community's latest reports that the user may see (no protected field is read),
+    with what a list row shows (``indicators.selectors.reports_visible``). The readings
+    are counted for the rows shown only (a correlated count after the limit, not an
+    aggregate over the community's whole history)."""
+    readings = (
+        Reading.objects.filter(report=OuterRef("pk")).order_by().values("report").annotate(n=Count("id")).values("n")
+    )
     return list(
-        reports_visible(user)
+        FieldReport.objects.visible_to(user)
         .filter(community=community)
+        .select_related("community", "created_by", "organisation")
+        .annotate(reading_count=Coalesce(Subquery(readings), 0))
         .defer("source_reference", "narrative")
         .order_by("-observed_at", "-id")[:limit]
     )

@@ -51,6 +51,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -170,7 +171,10 @@ def heatmap_build(
     zone = timezone.get_default_timezone()
     config = scoring_config()
     communities = communities_covered(user, query.region)
-    community_rows = _community_rows(communities, with_geometry=with_geometry and query.level == AreaLevel.COMMUNITY)
+    weeks = heatmap.week_window(now, query.weeks, zone)
+    community_rows = _community_rows(
+        communities, weeks, with_geometry=with_geometry and query.level == AreaLevel.COMMUNITY
+    )
     current = _current_scores(query, communities, community_rows, config.saturation)
 
     if query.level == AreaLevel.COMMUNITY:
@@ -185,22 +189,21 @@ def heatmap_build(
 
     open_alerts = _open_alerts_by_area(user, communities, membership)
 
-    weeks = heatmap.week_window(now, query.weeks, zone)
     start, end = heatmap.monday_midnight(weeks[0], zone), heatmap.monday_midnight(weeks[-1] + timedelta(weeks=1), zone)
     cells: list[tuple[int, date, float]] = []  # (community, week, value): the CSV's report counts
     if query.filters_indicators:
         cells = _filtered_weekly_cells(user, query, communities, start, end, config.saturation)
         matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
     else:
-        weekly = {row["pk"]: row["weekly"] for row in community_rows if row["weekly"]}
-        matrix = heatmap.matrix_from_weekly(weekly, membership, area_ids, weeks, query.stat)
+        names = _week_names(weeks)
+        columns = {row["pk"]: [row[name] for name in names] for row in community_rows if row["latest_id"] is not None}
+        matrix = heatmap.matrix_from_columns(columns, membership, area_ids, len(weeks), query.stat)
         if with_report_counts:
-            columns = {week.isoformat(): week for week in weeks}
             cells = [
-                (community, columns[key], value)
-                for community, by_week in weekly.items()
-                for key, value in by_week.items()
-                if key in columns
+                (community, week, value)
+                for community, values in columns.items()
+                for week, value in zip(weeks, values, strict=True)
+                if value is not None
             ]
 
     # An area's level: its highest community's (hysteresis and triggers included) by
@@ -234,8 +237,18 @@ def heatmap_build(
     return Heatmap(query=query, areas=areas, weeks=weeks, matrix=matrix)
 
 
-def _community_rows(communities: RegionQuerySet, *, with_geometry: bool) -> list[dict[str, Any]]:
-    """The communities with their latest assessment (and their shapes, for a map of communities)."""
+def _week_names(weeks: list[date]) -> list[str]:
+    return [f"week_{i}" for i in range(len(weeks))]
+
+
+def _community_rows(communities: RegionQuerySet, weeks: list[date], *, with_geometry: bool) -> list[dict[str, Any]]:
+    """The communities with their latest assessment and the values of ``weeks`` in their
+    weekly rollup (``week_0``… in order; read out by the database, no rollup is decoded in
+    Python), and their shapes for a map of communities."""
+    week_values = {
+        name: Cast(KT(f"risk_weekly__{week.isoformat()}"), output_field=FloatField())
+        for name, week in zip(_week_names(weeks), weeks, strict=True)
+    }
     fields = [
         "pk",
         "code",
@@ -246,19 +259,20 @@ def _community_rows(communities: RegionQuerySet, *, with_geometry: bool) -> list
         "latest_score",
         "latest_level",
         "latest_at",
-        "weekly",
+        *week_values,
     ]
     listed = communities
     if with_geometry:
         listed = listed.annotate(geometry=_geometry())
         fields.append("geometry")
     return list(
-        listed.annotate(
+        listed.alias(risk_weekly=F("current_risk__weekly"))
+        .annotate(
             latest_id=F("current_risk__assessment_id"),
             latest_score=F("current_risk__score"),
             latest_level=F("current_risk__level"),
             latest_at=F("current_risk__assessed_at"),
-            weekly=F("current_risk__weekly"),
+            **week_values,
         )
         .order_by("code")
         .values(*fields)

@@ -24,6 +24,7 @@ from ewers.services import region_upsert
 from indicators.choices import Verification
 from indicators.csv_import import reports_import
 from indicators.models import Contribution, FieldReport, Reading, RiskAssessment
+from indicators.services import risk_rebuild
 from tests import factories
 from tests.api import as_user, codes, get, token_for
 from tests.indicators.conftest import csv_bytes, when
@@ -495,6 +496,8 @@ def assessed(cast):
     Contribution.objects.create(
         assessment=new, indicator=cast.indicator, indicator_version=1, report=report, amount=1.2
     )
+    # The current risk the scorer would have kept (the lists read it, not the assessments).
+    risk_rebuild(community_ids=[c1.pk])
     return {"old": old, "new": new, "report": report}
 
 
