@@ -247,6 +247,13 @@ class ReportInputSerializer(serializers.Serializer[Any]):
     )
 
     def validate_community(self, value: str | int) -> Any:
+        # A batch reads its items' communities together (``communities_by_ref``).
+        known: dict[str, Region] | None = self.context.get("communities")
+        if known is not None:
+            community = known.get(str(value).strip())
+            if community is None:
+                raise serializers.ValidationError(_("Unknown community."))
+            return community
         try:
             return community_get(self.context["request"].user, value)
         except Http404:
@@ -277,6 +284,15 @@ class BatchItemInputSerializer(ReportInputSerializer):
             "content returns the first report; other content with the key is refused (422)."
         ),
     )
+
+
+def batch_community_refs(items: list[Any]) -> list[str | int]:
+    """The community references a batch's items give (those that can name one)."""
+    return [
+        ref
+        for item in items
+        if isinstance(item, dict) and isinstance(ref := item.get("community"), str | int) and not isinstance(ref, bool)
+    ]
 
 
 class BatchInputSerializer(serializers.Serializer[Any]):
