@@ -261,17 +261,22 @@ class ReportInputSerializer(serializers.Serializer[Any]):
 
     def service_arguments(self) -> dict[str, Any]:
         """The validated data as ``field_report_create``'s keyword arguments."""
-        data = self.validated_data
-        return {
-            "community": data["community"],
-            "observed_at": data["observed_at"],
-            "readings": [ReadingInput(indicator=r["indicator"], value=r["value"]) for r in data["readings"]],
-            "source_reliability": data["source_reliability"],
-            "information_credibility": data["information_credibility"],
-            "narrative": data.get("narrative", ""),
-            "source_reference": data.get("source_reference") or None,
-            "handling_level": data.get("handling_level"),
-        }
+        return report_arguments(self.validated_data)
+
+
+def report_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    """A report's validated data (``ReportInputSerializer``) as ``field_report_create``'s
+    keyword arguments."""
+    return {
+        "community": data["community"],
+        "observed_at": data["observed_at"],
+        "readings": [ReadingInput(indicator=r["indicator"], value=r["value"]) for r in data["readings"]],
+        "source_reliability": data["source_reliability"],
+        "information_credibility": data["information_credibility"],
+        "narrative": data.get("narrative", ""),
+        "source_reference": data.get("source_reference") or None,
+        "handling_level": data.get("handling_level"),
+    }
 
 
 class BatchItemInputSerializer(ReportInputSerializer):

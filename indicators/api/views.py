@@ -46,6 +46,7 @@ from indicators.api.serializers import (
     ReportInputSerializer,
     ReportSerializer,
     batch_community_refs,
+    report_arguments,
 )
 from indicators.choices import Verification
 from indicators.csv_import import ImportFileError, import_limits, reports_import
@@ -266,17 +267,19 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         results: list[dict[str, Any]] = []
         drafts: list[ReportDraft] = []
         valid: list[dict[str, Any]] = []
+        # One serializer for every item (its fields are built once); an item it refuses is
+        # checked again on its own, so that its messages are exactly those of one report.
+        shared = BatchItemInputSerializer(context=context)
         for index, item in enumerate(items):
             result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
             results.append(result)
-            serializer = BatchItemInputSerializer(data=item, context=context)
             try:
-                serializer.is_valid(raise_exception=True)
-            except ValidationError as exc:
-                result["errors"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+                data = shared.run_validation(item)
+            except ValidationError:
+                result["errors"] = _batch_item_errors(item, context)
                 continue
-            key = serializer.validated_data.get("idempotency_key") or None
-            drafts.append(ReportDraft(idempotency_key=key, **serializer.service_arguments()))
+            key = data.get("idempotency_key") or None
+            drafts.append(ReportDraft(idempotency_key=key, **report_arguments(data)))
             valid.append(result)
         # The valid items written together, in one transaction, with one scoring task.
         for result, outcome in zip(valid, field_reports_create(user=self.user, drafts=drafts), strict=True):
@@ -345,6 +348,15 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         if upload.size is not None and upload.size > max_bytes:
             raise RequestTooLarge(_("The file is over the limit of %(max)d bytes.") % {"max": max_bytes})
         return upload.read(max_bytes + 1), upload.name or ""
+
+
+def _batch_item_errors(item: Any, context: dict[str, Any]) -> Any:
+    serializer = BatchItemInputSerializer(data=item, context=context)
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        return exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    return {}  # not reached: the shared serializer refused it
 
 
 def _batch_result(result: dict[str, Any], outcome: DraftOutcome) -> None:

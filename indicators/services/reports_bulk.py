@@ -11,6 +11,7 @@ answered with its messages and written nowhere, the others are saved.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,8 @@ from indicators.services.reports import (
 
 # The candidates of a possible duplicate a report is compared with (as for one report).
 DUPLICATE_CANDIDATES = 20
+# Above any id: the end of a window by bisection.
+MAX_ID = 2**63
 
 
 @dataclass(frozen=True)
@@ -319,22 +322,24 @@ def _duplicates_mark(user: User, reports: _Written) -> None:
         report__observed_at__lte=max(observed) + window,
     ).values_list("report", "indicator", "value", "report__observed_at", "report__community")
     readings_of: dict[int, set[tuple[int, float]]] = {}
-    by_community: dict[int, dict[int, datetime]] = {}
+    observed_of: dict[int, tuple[int, datetime]] = {}
     for report_id, indicator_id, value, observed_at, community_id in rows.order_by():
         readings_of.setdefault(report_id, set()).add((indicator_id, value))
-        by_community.setdefault(community_id, {})[report_id] = observed_at
+        observed_of[report_id] = (community_id, observed_at)
+    # Per community, (observed_at, id) in order: a window is found by bisection.
+    timelines: dict[int, list[tuple[datetime, int]]] = {}
+    for report_id, (community_id, observed_at) in observed_of.items():
+        timelines.setdefault(community_id, []).append((observed_at, report_id))
+    for timeline in timelines.values():
+        timeline.sort()
     for report, readings in reports:
-        reports_there = by_community.setdefault(report.community_id, {})
-        near = sorted(
-            (
-                (observed_at, pk)
-                for pk, observed_at in reports_there.items()
-                if abs(observed_at - report.observed_at) <= window
-            ),
-            reverse=True,
-        )[:DUPLICATE_CANDIDATES]
+        timeline = timelines.setdefault(report.community_id, [])
+        start = bisect_left(timeline, (report.observed_at - window, 0))
+        end = bisect_right(timeline, (report.observed_at + window, MAX_ID))
+        # The latest first, as many as one report alone is compared with.
+        near = timeline[max(start, end - DUPLICATE_CANDIDATES) : end][::-1]
         own = {(reading.indicator_id, reading.value) for reading in readings}
         report.possible_duplicate_of_id = next((pk for _at, pk in near if readings_of[pk] == own), None)
         # Later reports of this call may be duplicates of this one.
-        reports_there[report.pk] = report.observed_at
+        insort(timeline, (report.observed_at, report.pk))
         readings_of[report.pk] = own
