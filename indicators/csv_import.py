@@ -2,10 +2,11 @@
 
 The format is documented in docs/csv-import.md. Parsing is pure (the csv module over
 bytes); every rule about what makes a valid report stays in
-``indicators.services.field_report_validate`` / ``field_report_create``. Each valid row
-is saved in its own transaction, so one bad row never stops or half-saves another, and a
-row's ``reference`` becomes its idempotency key, so importing the same file twice makes no
-duplicates.
+``indicators.services`` (``field_reports_validate`` / ``field_reports_create``: each row
+checked as one report is). The valid rows are saved together in one transaction with one
+scoring task, each standing on its own, so one bad row never stops or half-saves another;
+a row's ``reference`` becomes its idempotency key, so importing the same file twice makes
+no duplicates.
 """
 
 from __future__ import annotations
@@ -16,21 +17,26 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.lookups import parse_id
 from ewers.models import Region, User
 from ewers.permissions import permission_require
 from indicators.choices import InformationCredibility, SourceReliability
 from indicators.models import FieldReport, Indicator
 from indicators.permissions import MAY_NOT_LOG_REPORTS, field_report_may_create
-from indicators.services import IDEMPOTENCY_KEY_MAX_LENGTH, ReadingInput, field_report_create, field_report_validate
+from indicators.selectors import communities_by_ref
+from indicators.services import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    ReadingInput,
+    ReportDraft,
+    field_reports_create,
+    field_reports_validate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -305,28 +311,6 @@ def reports_parse(data: bytes, *, indicator_codes: Iterable[str], max_bytes: int
 # --- Validating and saving ---------------------------------------------------------------
 
 
-def _communities_by_ref(user: User, rows: Sequence[_ParsedRow]) -> dict[str, Region]:
-    """The communities the rows name (by code, or by id), among those the user covers."""
-    refs = {row.community_ref for row in rows if row.community_ref}
-    ids = {pk for ref in refs if (pk := parse_id(ref)) is not None}
-    visible = Region.objects.visible_to(user).communities()
-    found: dict[str, Region] = {}
-    for community in visible.filter(pk__in=ids) if ids else []:
-        found[str(community.pk)] = community
-    # A code wins over an id when a code happens to be all digits. Codes are unique within a
-    # country only: a code naming communities of two countries the user covers names none
-    # (the row is refused as unknown rather than filed in the wrong country).
-    by_code: dict[str, list[Region]] = {}
-    for community in visible.filter(code__in=refs) if refs else []:
-        by_code.setdefault(community.code, []).append(community)
-    for code, communities in by_code.items():
-        if len(communities) == 1:
-            found[code] = communities[0]
-        else:
-            found.pop(code, None)
-    return found
-
-
 def _messages(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {_SERVICE_KEY_TO_COLUMN.get(k, k): [str(m) for m in v] for k, v in exc.message_dict.items()}
@@ -349,18 +333,19 @@ def _check_references(rows: Sequence[_ParsedRow]) -> None:
             first_line[row.reference] = row.line
 
 
-def _service_arguments(row: _ParsedRow, community: Region) -> dict[str, Any]:
+def _draft(row: _ParsedRow, community: Region) -> ReportDraft:
     if row.observed_at is None:  # only rows without cell errors are processed
         raise ValueError(f"line {row.line} has no observation time")
-    return {
-        "community": community,
-        "observed_at": row.observed_at,
-        "readings": row.readings,
-        "source_reliability": row.source_reliability,
-        "information_credibility": row.information_credibility,
-        "narrative": row.narrative,
-        "source_reference": row.source_reference,
-    }
+    return ReportDraft(
+        community=community,
+        observed_at=row.observed_at,
+        readings=row.readings,
+        source_reliability=row.source_reliability,
+        information_credibility=row.information_credibility,
+        narrative=row.narrative,
+        source_reference=row.source_reference,
+        idempotency_key=row.idempotency_key,
+    )
 
 
 def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = "") -> ImportResult:
@@ -368,7 +353,7 @@ def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = ""
 
     Raises ImportFileError (nothing written) for a file that cannot be read as a whole,
     and PermissionDenied for a user who may not log reports. Otherwise every row gets a
-    RowResult: valid rows are saved (each in its own transaction), invalid ones carry
+    RowResult: valid rows are saved (together, each on its own), invalid ones carry
     their messages by column and the line they start on.
     """
     permission_require(field_report_may_create(user=user), MAY_NOT_LOG_REPORTS)
@@ -379,22 +364,15 @@ def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = ""
         # The indicators themselves, so the service does not look them up again per row.
         row.readings = [ReadingInput(indicator=catalogue[str(r.indicator)], value=r.value) for r in row.readings]
     _check_references(rows)
-    communities = _communities_by_ref(user, rows)
+    communities = communities_by_ref(user, [row.community_ref for row in rows if row.community_ref])
     existing: dict[str, int] = {}
     keys = [row.idempotency_key for row in rows if row.idempotency_key]
     if keys:
         imported = FieldReport.objects.filter(created_by=user, idempotency_key__in=keys)
         existing = {key: pk for key, pk in imported.values_list("idempotency_key", "pk") if key}
-    results: list[RowResult] = []
+    results = _rows_process(user=user, rows=rows, communities=communities, existing=existing, dry_run=dry_run)
     counts = ImportCounts(total=len(rows))
-    for row in rows:
-        community = communities.get(row.community_ref)
-        if row.community_ref and community is None:
-            row.error("community", _("Unknown community."))
-        result = RowResult(line=row.line, ok=False, errors=row.errors)
-        if not row.errors and community is not None:
-            result = _row_process(user=user, row=row, community=community, existing=existing, dry_run=dry_run)
-        results.append(result)
+    for result in results:
         if result.ok:
             counts.valid += 1
             counts.created += int(result.created)
@@ -414,22 +392,40 @@ def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = ""
     return ImportResult(rows=results, counts=counts, dry_run=dry_run)
 
 
-def _row_process(
-    *, user: User, row: _ParsedRow, community: Region, existing: dict[str, int], dry_run: bool
-) -> RowResult:
-    key = row.idempotency_key
-    if key is not None and key in existing:
-        # Imported before: the first report stands, as with an API resend.
-        return RowResult(line=row.line, ok=True, report_id=existing[key], created=False)
-    arguments = _service_arguments(row, community)
-    try:
-        if dry_run:
-            field_report_validate(user=user, idempotency_key=key, **arguments)
-            return RowResult(line=row.line, ok=True)
-        report, created = field_report_create(user=user, idempotency_key=key, **arguments)
-    except ValidationError as exc:
-        return RowResult(line=row.line, ok=False, errors=_messages(exc))
-    except (IdempotencyKeyReused, IdempotencyKeyInFlight) as exc:
-        # Another import of the reference ran at the same moment (the lookup above missed it).
-        return RowResult(line=row.line, ok=False, errors={"reference": [str(exc)]})
-    return RowResult(line=row.line, ok=True, report_id=report.pk, created=created)
+def _rows_process(
+    *, user: User, rows: Sequence[_ParsedRow], communities: dict[str, Region], existing: dict[str, int], dry_run: bool
+) -> list[RowResult]:
+    """Each row's result: its cell errors, the report its reference made before, or the
+    service's word on it (all valid rows saved together, each standing on its own)."""
+    results: list[RowResult] = []
+    drafts: list[ReportDraft] = []
+    pending: list[RowResult] = []
+    for row in rows:
+        community = communities.get(row.community_ref)
+        if row.community_ref and community is None:
+            row.error("community", _("Unknown community."))
+        key = row.idempotency_key
+        if row.errors or community is None:
+            results.append(RowResult(line=row.line, ok=False, errors=row.errors))
+        elif key is not None and key in existing:
+            # Imported before: the first report stands, as with an API resend.
+            results.append(RowResult(line=row.line, ok=True, report_id=existing[key], created=False))
+        else:
+            result = RowResult(line=row.line, ok=True)
+            results.append(result)
+            drafts.append(_draft(row, community))
+            pending.append(result)
+    if dry_run:
+        for result, error in zip(pending, field_reports_validate(user=user, drafts=drafts), strict=True):
+            if error is not None:
+                result.ok, result.errors = False, _messages(error)
+        return results
+    for result, outcome in zip(pending, field_reports_create(user=user, drafts=drafts), strict=True):
+        if isinstance(outcome.error, ValidationError):
+            result.ok, result.errors = False, _messages(outcome.error)
+        elif outcome.error is not None:
+            # Another import of the reference ran at the same moment (the lookup above missed it).
+            result.ok, result.errors = False, {"reference": [str(outcome.error)]}
+        else:
+            result.report_id, result.created = outcome.report_id, outcome.created
+    return results

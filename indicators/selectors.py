@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from audit.choices import AuditAction
 from audit.services import audit_record
-from ewers.lookups import get_by_code_or_id
+from ewers.lookups import get_by_code_or_id, parse_id
 from ewers.models import Region, User
 from indicators.models import FieldReport, Indicator, Reading, RiskAssessment
 
@@ -136,7 +136,61 @@ def community_get(user: User, ref: str | int, *, with_risk: bool = False) -> Reg
     community = get_by_code_or_id(communities, ref)
     if community is None:
         raise Http404(_("No such community."))
+    _visibility_note(user, community)
     return community
+
+
+# The attribute by which a Region read through ``visible_to(user)`` remembers that user.
+_SEEN_BY = "_ewers_visible_to_user"
+
+
+def _visibility_note(user: User, community: Region) -> None:
+    setattr(community, _SEEN_BY, user.pk)
+
+
+def community_seen_by(user: User, community: Region) -> bool:
+    """Whether this very object was read through ``visible_to(user)`` (no query)."""
+    return user.pk is not None and getattr(community, _SEEN_BY, None) == user.pk
+
+
+def community_visible_to(user: User, community: Region) -> bool:
+    """Whether ``community`` is in the user's coverage (``Region.objects.visible_to``): no
+    query when this very object was read through that rule for this user (``community_get``,
+    ``communities_by_ref``), one otherwise."""
+    if community_seen_by(user, community):
+        return True
+    visible = Region.objects.visible_to(user).filter(pk=community.pk).exists()
+    if visible:
+        _visibility_note(user, community)
+    return visible
+
+
+def communities_by_ref(user: User, refs: Iterable[str | int]) -> dict[str, Region]:
+    """The communities in the user's coverage that ``refs`` name, in one query, keyed by
+    each ref as text (``str(ref).strip()``) that names one: as ``community_get`` names
+    them, a code winning over an id when a code happens to be all digits."""
+    keys = {key for ref in refs if (key := str(ref).strip()) and key.isprintable()}
+    if not keys:
+        return {}
+    ids = {pk for key in keys if (pk := parse_id(key)) is not None}
+    visible = Region.objects.visible_to(user).communities().select_related("district", "region")
+    by_id: dict[int, Region] = {}
+    by_code: dict[str, list[Region]] = {}
+    for community in visible.filter(Q(code__in=keys) | Q(pk__in=ids)):
+        _visibility_note(user, community)
+        by_id[community.pk] = community
+        by_code.setdefault(community.code, []).append(community)
+    found: dict[str, Region] = {}
+    for key in keys:
+        # Codes are unique within a country only: a code naming communities of two countries
+        # the user covers names none (refused as unknown, never filed in the wrong country).
+        coded = by_code.get(key, [])
+        if len(coded) > 1:
+            continue
+        named = coded[0] if coded else by_id.get(parse_id(key) or 0)
+        if named is not None:
+            found[key] = named
+    return found
 
 
 def assessment_latest(community: Region) -> RiskAssessment | None:

@@ -254,6 +254,13 @@ class ReportInputSerializer(serializers.Serializer[Any]):
     )
 
     def validate_community(self, value: str | int) -> Any:
+        # A batch reads its items' communities together (``communities_by_ref``).
+        known: dict[str, Region] | None = self.context.get("communities")
+        if known is not None:
+            community = known.get(str(value).strip())
+            if community is None:
+                raise serializers.ValidationError(_("Unknown community."))
+            return community
         try:
             return community_get(self.context["request"].user, value)
         except Http404:
@@ -261,17 +268,22 @@ class ReportInputSerializer(serializers.Serializer[Any]):
 
     def service_arguments(self) -> dict[str, Any]:
         """The validated data as ``field_report_create``'s keyword arguments."""
-        data = self.validated_data
-        return {
-            "community": data["community"],
-            "observed_at": data["observed_at"],
-            "readings": [ReadingInput(indicator=r["indicator"], value=r["value"]) for r in data["readings"]],
-            "source_reliability": data["source_reliability"],
-            "information_credibility": data["information_credibility"],
-            "narrative": data.get("narrative", ""),
-            "source_reference": data.get("source_reference") or None,
-            "handling_level": data.get("handling_level"),
-        }
+        return report_arguments(self.validated_data)
+
+
+def report_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    """A report's validated data (``ReportInputSerializer``) as ``field_report_create``'s
+    keyword arguments."""
+    return {
+        "community": data["community"],
+        "observed_at": data["observed_at"],
+        "readings": [ReadingInput(indicator=r["indicator"], value=r["value"]) for r in data["readings"]],
+        "source_reliability": data["source_reliability"],
+        "information_credibility": data["information_credibility"],
+        "narrative": data.get("narrative", ""),
+        "source_reference": data.get("source_reference") or None,
+        "handling_level": data.get("handling_level"),
+    }
 
 
 class BatchItemInputSerializer(ReportInputSerializer):
@@ -284,6 +296,15 @@ class BatchItemInputSerializer(ReportInputSerializer):
             "content returns the first report; other content with the key is refused (422)."
         ),
     )
+
+
+def batch_community_refs(items: list[Any]) -> list[str | int]:
+    """The community references a batch's items give (those that can name one)."""
+    return [
+        ref
+        for item in items
+        if isinstance(item, dict) and isinstance(ref := item.get("community"), str | int) and not isinstance(ref, bool)
+    ]
 
 
 class BatchInputSerializer(serializers.Serializer[Any]):

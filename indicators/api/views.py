@@ -45,6 +45,8 @@ from indicators.api.serializers import (
     IndicatorSerializer,
     ReportInputSerializer,
     ReportSerializer,
+    batch_community_refs,
+    report_arguments,
 )
 from indicators.choices import Verification
 from indicators.csv_import import ImportFileError, import_limits, reports_import
@@ -54,6 +56,7 @@ from indicators.permissions import MAY_NOT_LOG_REPORTS, field_report_may_create
 from indicators.selectors import (
     assessment_history,
     assessment_latest,
+    communities_by_ref,
     communities_visible,
     community_get,
     indicator_get,
@@ -61,7 +64,13 @@ from indicators.selectors import (
     report_get,
     reports_visible,
 )
-from indicators.services import field_report_create, field_report_verify
+from indicators.services import (
+    DraftOutcome,
+    ReportDraft,
+    field_report_create,
+    field_report_verify,
+    field_reports_create,
+)
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -151,6 +160,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
     def share_get(self, user: User, ref: str) -> FieldReport:
         return report_get(user, ref)
 
+    def _answer_written(self, report: FieldReport) -> Response:
+        # Answered from what was just written (services.report_answer_prepare), as a read of
+        # it would show it to its author: no second read.
+        return Response(ReportSerializer(report, context=self.get_serializer_context()).data, status.HTTP_201_CREATED)
+
     def _answer(self, report: FieldReport, code: int = status.HTTP_200_OK) -> Response:
         # Read again through the selector: the answer shows what the user may see.
         fresh = report_get(self.user, report.pk)
@@ -190,7 +204,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key") or None
         report, created = field_report_create(user=self.user, idempotency_key=key, **serializer.service_arguments())
-        return self._answer(report, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return self._answer_written(report) if created else self._answer(report)
 
     def _verification_set(self, verification: str) -> Response:
         report = self.get_object()
@@ -247,34 +261,34 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
             )
         batch = BatchInputSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
-        results = [self._batch_item(index, item) for index, item in enumerate(batch.validated_data["reports"])]
+        items = batch.validated_data["reports"]
+        context = self.get_serializer_context()
+        context["communities"] = communities_by_ref(self.user, batch_community_refs(items))
+        results: list[dict[str, Any]] = []
+        drafts: list[ReportDraft] = []
+        valid: list[dict[str, Any]] = []
+        # One serializer for every item (its fields are built once); an item it refuses is
+        # checked again on its own, so that its messages are exactly those of one report.
+        shared = BatchItemInputSerializer(context=context)
+        for index, item in enumerate(items):
+            result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
+            results.append(result)
+            try:
+                data = shared.run_validation(item)
+            except ValidationError:
+                result["errors"] = _batch_item_errors(item, context)
+                continue
+            key = data.get("idempotency_key") or None
+            drafts.append(ReportDraft(idempotency_key=key, **report_arguments(data)))
+            valid.append(result)
+        # The valid items written together, in one transaction, with one scoring task.
+        for result, outcome in zip(valid, field_reports_create(user=self.user, drafts=drafts), strict=True):
+            _batch_result(result, outcome)
         counts = {"created": 0, "duplicates": 0, "invalid": 0}
-        outcome = {status.HTTP_201_CREATED: "created", status.HTTP_200_OK: "duplicates"}
+        outcome_names = {status.HTTP_201_CREATED: "created", status.HTTP_200_OK: "duplicates"}
         for result in results:
-            counts[outcome.get(result["status"], "invalid")] += 1
+            counts[outcome_names.get(result["status"], "invalid")] += 1
         return Response({"results": results, "counts": counts})
-
-    def _batch_item(self, index: int, item: Any) -> dict[str, Any]:
-        result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
-        serializer = BatchItemInputSerializer(data=item, context=self.get_serializer_context())
-        try:
-            serializer.is_valid(raise_exception=True)
-            report, created = field_report_create(
-                user=self.user,
-                idempotency_key=serializer.validated_data.get("idempotency_key") or None,
-                **serializer.service_arguments(),
-            )
-        except ValidationError as exc:
-            result["errors"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        except DjangoValidationError as exc:
-            result["errors"] = as_serializer_error(exc)
-        except IdempotencyKeyReused as exc:
-            result.update(status=status.HTTP_422_UNPROCESSABLE_ENTITY, errors={"idempotency_key": [str(exc)]})
-        except IdempotencyKeyInFlight as exc:
-            result.update(status=status.HTTP_409_CONFLICT, errors={"idempotency_key": [str(exc)]})
-        else:
-            result.update(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK, id=report.pk)
-        return result
 
     @extend_schema(
         summary="Import reports from a CSV file (docs/csv-import.md); ?dry_run=1 validates only.",
@@ -334,6 +348,28 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         if upload.size is not None and upload.size > max_bytes:
             raise RequestTooLarge(_("The file is over the limit of %(max)d bytes.") % {"max": max_bytes})
         return upload.read(max_bytes + 1), upload.name or ""
+
+
+def _batch_item_errors(item: Any, context: dict[str, Any]) -> Any:
+    serializer = BatchItemInputSerializer(data=item, context=context)
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        return exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    return {}  # not reached: the shared serializer refused it
+
+
+def _batch_result(result: dict[str, Any], outcome: DraftOutcome) -> None:
+    """One batch item's answer from what became of it."""
+    error = outcome.error
+    if isinstance(error, DjangoValidationError):
+        result["errors"] = as_serializer_error(error)
+    elif isinstance(error, IdempotencyKeyReused):
+        result.update(status=status.HTTP_422_UNPROCESSABLE_ENTITY, errors={"idempotency_key": [str(error)]})
+    elif isinstance(error, IdempotencyKeyInFlight):
+        result.update(status=status.HTTP_409_CONFLICT, errors={"idempotency_key": [str(error)]})
+    else:
+        result.update(status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK, id=outcome.report_id)
 
 
 @extend_schema_view(

@@ -4,6 +4,7 @@
 - ``frameworks``: indicator frameworks (themes and indicators) imported from and exported
   as JSON (the file's checks are the pure ``indicators.frameworks``);
 - ``reports``: field reports checked, saved (idempotent per key), verified or disputed;
+- ``reports_bulk``: many reports (a batch, an import) checked alike and saved together;
 - ``scoring``: a community assessed from its recent readings by the pure core
   (``indicators.scoring``), the assessment handed to the alerting layer above
   (``indicators.hooks``) in the same transaction, the sweep of reports left unscored;
@@ -30,6 +31,12 @@ from indicators.services.reports import (
     field_report_validate,
     field_report_verify,
 )
+from indicators.services.reports_bulk import (
+    DraftOutcome,
+    ReportDraft,
+    field_reports_create,
+    field_reports_validate,
+)
 from indicators.services.risk import risk_rebuild, risk_recompute, risk_record
 from indicators.services.scoring import (
     communities_to_rescore,
@@ -48,13 +55,17 @@ __all__ = [
     "NARRATIVE_MAX_LENGTH",
     "SOURCE_REFERENCE_MAX_LENGTH",
     "VERSIONED_FIELDS",
+    "DraftOutcome",
     "FrameworkImportResult",
     "ReadingInput",
+    "ReportDraft",
     "communities_to_rescore",
     "community_assess",
     "field_report_create",
     "field_report_validate",
     "field_report_verify",
+    "field_reports_create",
+    "field_reports_validate",
     "framework_export",
     "framework_import",
     "indicator_update_settings",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -103,8 +103,14 @@ def request_fingerprint(request: ReportRequest, *, indicator_ids: dict[str, int]
 
 
 def _fingerprint_matches(stored: str, request: ReportRequest) -> bool:
+    return idempotency_fingerprint_matches(stored, request, indicator_ids=_indicator_ids_by_code(request))
+
+
+def idempotency_fingerprint_matches(stored: str, request: ReportRequest, *, indicator_ids: dict[str, int]) -> bool:
+    """Whether ``request`` is the one whose fingerprint was ``stored``; ``indicator_ids``:
+    the ids of (at least) the indicators it names by code, retired ones included."""
     # Any of the current and previous secret keys: a rotation does not turn resends into 422s.
-    text = request.canonical(_indicator_ids_by_code(request))
+    text = request.canonical(indicator_ids)
     return any(
         constant_time_compare(stored, salted_hmac(_HMAC_SALT, text, secret=secret, algorithm="sha256").hexdigest())
         for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
@@ -129,6 +135,24 @@ def _lock(user: User, key: str) -> None:
         raise IdempotencyKeyInFlight(
             _("A request with this Idempotency-Key is still being processed; send it again in a moment.")
         )
+
+
+def idempotency_locks_try(user: User, keys: Iterable[str]) -> set[str]:
+    """Claim each of ``keys`` for the current transaction, as ``idempotency_claim`` claims
+    one, in one query; returns those claimed (the others are held by another transaction:
+    their requests are in flight). Call inside ``transaction.atomic()``."""
+    keys = sorted(set(keys))
+    if not keys or connection.vendor != "postgresql" or connection.savepoint_ids:
+        return set(keys)  # as _lock: the unique constraint alone decides
+    pairs = [_lock_ids(user, key) for key in keys]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(a, b) FROM unnest(%s::int[], %s::int[]) WITH ORDINALITY AS t(a, b, n) "
+            "ORDER BY n",
+            [[a for a, _b in pairs], [b for _a, b in pairs]],
+        )
+        claimed = [row[0] for row in cursor.fetchall()]
+    return {key for key, ok in zip(keys, claimed, strict=True) if ok}
 
 
 def idempotency_claim(*, user: User, key: str, request: ReportRequest) -> FieldReport | None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from indicators.choices import (
 )
 from indicators.models import FieldReport, Indicator, Reading
 from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_report_may_create, field_report_may_verify
+from indicators.selectors import community_visible_to
 from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -63,17 +65,25 @@ class ReadingInput:
     value: float
 
 
-def _resolve_indicators(readings: Sequence[ReadingInput]) -> dict[int, Indicator]:
-    refs = [r.indicator for r in readings]
+def indicators_lookup(refs: Sequence[Indicator | int | str]) -> dict[int | str, Indicator]:
+    """The active indicators that ``refs`` name by id or code, in one query (none when every
+    ref is already an Indicator), keyed by id and by code."""
     ids = {ref for ref in refs if isinstance(ref, int) and not isinstance(ref, bool)}
     codes = {ref for ref in refs if isinstance(ref, str)}
     found: dict[int | str, Indicator] = {}
-    for by_id in Indicator.objects.filter(is_active=True).filter(pk__in=ids) if ids else []:
-        found[by_id.pk] = by_id
-    for by_code in Indicator.objects.filter(is_active=True).filter(code__in=codes) if codes else []:
-        found[by_code.code] = by_code
+    if not ids and not codes:
+        return found
+    for indicator in Indicator.objects.filter(is_active=True).filter(Q(pk__in=ids) | Q(code__in=codes)):
+        found[indicator.pk] = indicator
+        found[indicator.code] = indicator
+    return found
+
+
+def _resolve_indicators(readings: Sequence[ReadingInput], found: dict[int | str, Indicator]) -> dict[int, Indicator]:
     resolved: dict[int, Indicator] = {}
-    for i, ref in enumerate(refs):
+    for i, reading in enumerate(readings):
+        ref = reading.indicator
+        # Keys by id are integers and by code strings: a code of digits names no id.
         indicator: Indicator | None = ref if isinstance(ref, Indicator) else found.get(ref)
         if indicator is None:
             raise ValidationError(
@@ -104,11 +114,44 @@ def field_report_validate(
 
     A community outside the user's coverage is "unknown": its existence is not confirmed.
     """
+    community_visible = community.level == RegionLevel.COMMUNITY and community_visible_to(user, community)
+    return report_check(
+        community=community,
+        community_visible=community_visible,
+        observed_at=observed_at,
+        readings=readings,
+        found=indicators_lookup([r.indicator for r in readings]),
+        source_reliability=source_reliability,
+        information_credibility=information_credibility,
+        narrative=narrative,
+        source_reference=source_reference,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def report_check(
+    *,
+    community: Region,
+    community_visible: bool,
+    observed_at: datetime,
+    readings: Sequence[ReadingInput],
+    found: dict[int | str, Indicator],
+    source_reliability: str,
+    information_credibility: int,
+    narrative: str,
+    source_reference: str | None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> dict[int, Indicator]:
+    """``field_report_validate`` without a query: whether the community is in the user's
+    coverage and the indicators the readings name (``indicators_lookup``) are given, so a
+    batch looks them up once for all its reports."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
     if community.level != RegionLevel.COMMUNITY:
         errors.setdefault("community", []).append(_("Reports are logged for a community."))
-    elif not Region.objects.visible_to(user).filter(pk=community.pk).exists():
+    elif not community_visible:
         errors.setdefault("community", []).append(_("Unknown community."))
     if idempotency_key is not None and not _idempotency_key_valid(idempotency_key):
         errors.setdefault("idempotency_key", []).append(
@@ -143,7 +186,7 @@ def field_report_validate(
         )
     if errors:
         raise ValidationError(errors)
-    indicators = _resolve_indicators(readings)
+    indicators = _resolve_indicators(readings, found)
     _readings_check(readings, indicators)
     return indicators
 
@@ -244,6 +287,8 @@ def field_report_create(
             organisation_id=organisation_id,
             idempotency_key=idempotency_key,
         )
+        if User.organisation.is_cached(user) and user.organisation is not None:
+            report.organisation = user.organisation  # for the answer, which names it
         try:
             _report_insert(report, readings, indicators, keyed_request=request if keyed else None)
         except IntegrityError:
@@ -281,21 +326,34 @@ def _report_insert(
     report.possible_duplicate_of_id = _possible_duplicate(
         report, {(indicators[i].pk, float(r.value)) for i, r in enumerate(readings)}
     )
-    with transaction.atomic():
+    # A savepoint only where a clash of keys can happen: without a key there is none.
+    with transaction.atomic(savepoint=keyed_request is not None):
         report.save()
-        Reading.objects.bulk_create(
+        written = Reading.objects.bulk_create(
             Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)
         )
+    report_answer_prepare(report, written)
+
+
+def report_answer_prepare(report: FieldReport, readings: Sequence[Reading]) -> None:
+    """Give a report just written what its answer shows (its readings in their usual order,
+    by indicator code, with their indicators), so it is answered without reading it back."""
+    # As prefetch_related leaves it: a queryset holding the rows (other queries still run).
+    prefetched = report.readings.all()
+    prefetched._result_cache = sorted(readings, key=lambda reading: reading.indicator.code)
+    prefetched._prefetch_done = True  # type: ignore[attr-defined]
+    report._prefetched_objects_cache = {"readings": prefetched}  # type: ignore[attr-defined]
 
 
 def _possible_duplicate(report: FieldReport, readings: set[tuple[int, float]]) -> int | None:
     """The latest report by the same author for the same community with the same readings,
     observed within EWERS_DUPLICATE_WINDOW_MINUTES of this one (whatever channel sent
-    either: form, API, CSV, SMS), or None."""
+    either: form, API, CSV, SMS), or None. One query: the readings of the 20 latest such
+    reports."""
     window = timedelta(minutes=settings.EWERS_DUPLICATE_WINDOW_MINUTES)
     if not window:
         return None
-    candidates = list(
+    candidates = (
         FieldReport.objects.filter(
             created_by=report.created_by_id,
             community=report.community_id,
@@ -303,16 +361,20 @@ def _possible_duplicate(report: FieldReport, readings: set[tuple[int, float]]) -
             observed_at__lte=report.observed_at + window,
         )
         .order_by("-observed_at", "-id")
-        .values_list("pk", flat=True)[:20]
+        .values("pk")[:20]
     )
-    if not candidates:
-        return None
     by_report: dict[int, set[tuple[int, float]]] = {}
-    for report_id, indicator_id, value in Reading.objects.filter(report__in=candidates).values_list(
-        "report", "indicator", "value"
-    ):
+    order: dict[int, tuple[datetime, int]] = {}
+    rows = (
+        Reading.objects.filter(report__in=candidates)
+        .order_by()
+        .values_list("report", "indicator", "value", "report__observed_at")
+    )
+    for report_id, indicator_id, value, observed_at in rows:
         by_report.setdefault(report_id, set()).add((indicator_id, value))
-    return next((pk for pk in candidates if by_report.get(pk) == readings), None)
+        order[report_id] = (observed_at, report_id)
+    latest_first = sorted(order, key=lambda pk: order[pk], reverse=True)
+    return next((pk for pk in latest_first if by_report[pk] == readings), None)
 
 
 def field_report_verify(*, report: FieldReport, user: User, verification: str) -> FieldReport:

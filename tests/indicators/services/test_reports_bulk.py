@@ -1,0 +1,125 @@
+"""Many reports at once (indicators/services/reports_bulk.py): each checked as one report,
+the valid ones written together in a bounded number of queries whatever their number,
+with their history rows and readings, and one scoring task for all of them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ewers.exceptions import IdempotencyKeyReused
+from indicators.choices import ReportStatus
+from indicators.models import FieldReport, Reading
+from indicators.services import ReadingInput, ReportDraft, field_reports_create, field_reports_validate
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def draft(cast, *, minutes: int = 0, value: float = 3, **overrides) -> ReportDraft:
+    values = {
+        "community": cast.places["c1"],
+        "observed_at": timezone.now() - timedelta(hours=2) + timedelta(minutes=minutes),
+        "readings": [ReadingInput(indicator="P01", value=value)],
+        "source_reliability": "B",
+        "information_credibility": 2,
+        "narrative": f"Visit {minutes}.",
+    }
+    values.update(overrides)
+    return ReportDraft(**values)
+
+
+def queries_to_create(cast, count: int) -> int:
+    drafts = [draft(cast, minutes=-7 * n, value=n % 5, idempotency_key=f"k-{count}-{n}") for n in range(count)]
+    with CaptureQueriesContext(connection) as captured:
+        outcomes = field_reports_create(user=cast.analyst, drafts=drafts)
+    assert [outcome.created for outcome in outcomes] == [True] * count
+    return len(captured.captured_queries)
+
+
+def test_it_writes_any_number_of_reports_in_the_same_number_of_queries(cast):
+    few = queries_to_create(cast, 3)
+    many = queries_to_create(cast, 60)
+    assert few == many
+    assert FieldReport.objects.count() == 63
+    assert Reading.objects.count() == 63
+    # Every report has its history row, as one saved alone has.
+    assert FieldReport.history.filter(history_type="+").count() == 63  # type: ignore[attr-defined]
+
+
+def test_it_writes_a_batch_in_at_most_a_dozen_queries(cast, django_assert_max_num_queries):
+    drafts = [draft(cast, minutes=-7 * n) for n in range(40)]
+    with django_assert_max_num_queries(12):
+        outcomes = field_reports_create(user=cast.analyst, drafts=drafts)
+    assert all(outcome.created for outcome in outcomes)
+
+
+def test_it_queues_one_scoring_task_for_the_whole_batch(cast, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outcomes = field_reports_create(user=cast.analyst, drafts=[draft(cast, minutes=-9 * n) for n in range(5)])
+    assert len(callbacks) == 1
+    callbacks[0]()  # the eager broker of the tests scores them at once
+    ids = [outcome.report_id for outcome in outcomes]
+    assert set(FieldReport.objects.filter(pk__in=ids).values_list("status", flat=True)) == {ReportStatus.SCORED}
+
+
+def test_an_invalid_report_is_answered_and_the_others_saved(cast):
+    outcomes = field_reports_create(
+        user=cast.analyst,
+        drafts=[
+            draft(cast),
+            draft(cast, community=cast.other_places["c1"]),
+            draft(cast, minutes=5, readings=[ReadingInput(indicator="P01", value=99)]),
+            draft(cast, minutes=10, readings=[ReadingInput(indicator="NOPE", value=1)]),
+        ],
+    )
+    assert [outcome.created for outcome in outcomes] == [True, False, False, False]
+    assert isinstance(outcomes[1].error, ValidationError)
+    assert outcomes[1].error.message_dict == {"community": ["Unknown community."]}
+    assert outcomes[2].error.message_dict["readings"] == ["Reading 1: P01 takes values from 0 to 4, not 99."]
+    assert outcomes[3].error.message_dict["readings"] == ["Reading 1: unknown indicator NOPE."]
+    assert list(FieldReport.objects.values_list("pk", flat=True)) == [outcomes[0].report_id]
+
+
+def test_a_key_sent_twice_in_one_batch_makes_one_report(cast):
+    same = draft(cast, idempotency_key="twice")
+    other = draft(cast, minutes=30, idempotency_key="twice")
+    outcomes = field_reports_create(user=cast.analyst, drafts=[same, same, other])
+    first = outcomes[0].report_id
+    assert (outcomes[0].created, outcomes[1].created, outcomes[1].report_id) == (True, False, first)
+    assert isinstance(outcomes[2].error, IdempotencyKeyReused)
+    assert outcomes[2].error.first_id == first
+    assert FieldReport.objects.count() == 1
+    again = field_reports_create(user=cast.analyst, drafts=[same])
+    assert (again[0].created, again[0].report_id) == (False, first)
+
+
+def test_a_later_report_of_the_batch_is_flagged_as_a_possible_duplicate(cast):
+    earlier = factories.make_report(
+        cast.analyst, cast.places["c1"], cast.indicator, value=2, observed_at=timezone.now() - timedelta(hours=2)
+    )
+    outcomes = field_reports_create(
+        user=cast.analyst, drafts=[draft(cast, minutes=10), draft(cast, minutes=20), draft(cast, minutes=25, value=2)]
+    )
+    reports = FieldReport.objects.in_bulk([outcome.report_id for outcome in outcomes])
+    first, second, third = (reports[outcome.report_id] for outcome in outcomes)
+    assert first.possible_duplicate_of_id is None
+    assert second.possible_duplicate_of_id == first.pk
+    assert third.possible_duplicate_of_id == earlier.pk
+
+
+def test_validating_writes_nothing_and_gives_each_report_its_messages(cast):
+    errors = field_reports_validate(
+        user=cast.analyst, drafts=[draft(cast), draft(cast, source_reliability="Z"), draft(cast, narrative="\x00")]
+    )
+    assert errors[0] is None
+    assert errors[1] is not None and errors[1].message_dict == {
+        "source_reliability": ["Source reliability is a grade from A to F."]
+    }
+    assert errors[2] is not None and errors[2].message_dict == {"narrative": ["The text contains a NUL character."]}
+    assert FieldReport.objects.count() == 0
