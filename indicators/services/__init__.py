@@ -8,8 +8,6 @@
 - ``scoring``: a community assessed from its recent readings by the pure core
   (``indicators.scoring``), the assessment handed to the alerting layer above
   (``indicators.hooks``) in the same transaction, the sweep of reports left unscored;
-- ``scoring_state``: each community's decayed sums by indicator, carried forward so a new
-  report is scored without reading the whole window;
 - ``risk``: each community's current and weekly risk, kept with each assessment for the
   dashboard, and rebuilt from the assessments when needed.
 
@@ -42,10 +40,9 @@ from indicators.services.scoring import (
     communities_to_rescore,
     community_assess,
     report_score,
-    reports_score,
     reports_sweep,
+    scoring_config,
 )
-from indicators.services.scoring_state import scoring_config, state_invalidate
 
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
@@ -71,11 +68,9 @@ __all__ = [
     "indicator_update_settings",
     "indicator_upsert",
     "report_score",
-    "reports_score",
     "reports_sweep",
     "risk_rebuild",
     "risk_recompute",
     "risk_record",
     "scoring_config",
-    "state_invalidate",
 ]
