@@ -25,6 +25,12 @@ def report_score(report_id: int) -> None:
 
 
 @shared_task(**RETRY)
+def reports_score(report_ids: list[int]) -> None:
+    """Score a batch of received reports (one task per API batch or CSV import)."""
+    services.reports_score(report_ids=report_ids)
+
+
+@shared_task(**RETRY)
 def community_rescore(community_id: int, key: str, cause: str) -> None:
     """Re-assess a community after a verification or a settings change."""
     services.community_assess(community_id=community_id, key=key, cause=cause)

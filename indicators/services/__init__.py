@@ -40,6 +40,7 @@ from indicators.services.scoring import (
     communities_to_rescore,
     community_assess,
     report_score,
+    reports_score,
     reports_sweep,
     scoring_config,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "indicator_update_settings",
     "indicator_upsert",
     "report_score",
+    "reports_score",
     "reports_sweep",
     "risk_rebuild",
     "risk_recompute",

@@ -4,6 +4,7 @@ the assessment stored with its contributions, and the alerting layer told
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -165,6 +166,12 @@ def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessmen
         report.scored_at = assessment.assessed_at
         report.save(update_fields=["status", "scored_at"])
     return assessment
+
+
+def reports_score(report_ids: Sequence[int]) -> None:
+    """Score a batch of received reports (one task per API batch or CSV import)."""
+    for report_id in report_ids:
+        report_score(report_id=report_id)
 
 
 def reports_sweep(*, now: datetime | None = None) -> int:
