@@ -37,7 +37,7 @@ def test_each_demo_user_signs_in_and_sees_their_home(browser, live_server, setti
         assert page.locator("h1").inner_text() == "Sign in to EWERS", username
         page.fill("input[name=login]", username)
         page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("button[type=submit]")
+        page.click("form.form button[type=submit]")
         page.wait_for_selector("h1")
         if username in ("coordinator", "admin"):
             # The second factor: the demo's published authenticator secret (README).
@@ -72,7 +72,7 @@ def test_the_api_docs_render_offline_under_the_csp(browser, live_server, cast):
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=login]", "ana")
     page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form.form button[type=submit]")
     page.wait_for_selector("h1")
     page.goto(f"{live_server.url}/api/v1/docs/")
     page.wait_for_selector(".swagger-ui .info .title")
