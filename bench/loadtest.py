@@ -10,7 +10,6 @@ import csv
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import BenchError
+from bench.worker import group_stop
 
 REPO = Path(__file__).resolve().parent.parent
 VAR = REPO / "var"
@@ -104,20 +104,7 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, SERVER_STOP_SECONDS), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)  # a worker left behind
-            return
+        group_stop(process, SERVER_STOP_SECONDS)
 
 
 @contextlib.contextmanager

@@ -108,21 +108,7 @@ class Worker:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, WORKER_STOP_SECONDS), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-            # The main process is gone; a pool process it left behind is not.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            return
+        group_stop(process, WORKER_STOP_SECONDS)
 
 
 def queue_purge(queue: str) -> int:
@@ -144,3 +130,23 @@ def queue_forget(queue: str) -> None:
         client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     finally:
         client.close()
+
+
+def group_stop(process: subprocess.Popen[bytes] | None, patience: float) -> None:
+    """Stop a process started in its own group (``start_new_session``): SIGTERM to the group,
+    SIGKILL after ``patience`` seconds, and SIGKILL once more for a child (a pool process, a
+    gunicorn worker) the main process left behind."""
+    if process is None or process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, patience), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return
