@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Case,
     CharField,
@@ -241,12 +242,21 @@ def _week_names(weeks: list[date]) -> list[str]:
     return [f"week_{i}" for i in range(len(weeks))]
 
 
+class _WeekValue(Cast):
+    """A week's value of the rollup as a float. The database gives a float (or NULL)
+    already, so Django is told not to convert each value again in Python (a call per
+    community and week: tens of thousands per map)."""
+
+    def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Any]:
+        return []
+
+
 def _community_rows(communities: RegionQuerySet, weeks: list[date], *, with_geometry: bool) -> list[dict[str, Any]]:
     """The communities with their latest assessment and the values of ``weeks`` in their
     weekly rollup (``week_0``… in order; read out by the database, no rollup is decoded in
     Python), and their shapes for a map of communities."""
     week_values = {
-        name: Cast(KT(f"risk_weekly__{week.isoformat()}"), output_field=FloatField())
+        name: _WeekValue(KT(f"risk_weekly__{week.isoformat()}"), output_field=FloatField())
         for name, week in zip(_week_names(weeks), weeks, strict=True)
     }
     fields = [
