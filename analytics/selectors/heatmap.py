@@ -174,7 +174,10 @@ def heatmap_build(
     communities = communities_covered(user, query.region)
     weeks = heatmap.week_window(now, query.weeks, zone)
     community_rows = _community_rows(
-        communities, weeks, with_geometry=with_geometry and query.level == AreaLevel.COMMUNITY
+        communities,
+        weeks,
+        with_geometry=with_geometry and query.level == AreaLevel.COMMUNITY,
+        with_times=with_report_counts,
     )
     current = _current_scores(query, communities, community_rows, config.saturation)
 
@@ -251,10 +254,13 @@ class _WeekValue(Cast):
         return []
 
 
-def _community_rows(communities: RegionQuerySet, weeks: list[date], *, with_geometry: bool) -> list[dict[str, Any]]:
+def _community_rows(
+    communities: RegionQuerySet, weeks: list[date], *, with_geometry: bool, with_times: bool
+) -> list[dict[str, Any]]:
     """The communities with their latest assessment and the values of ``weeks`` in their
     weekly rollup (``week_0``… in order; read out by the database, no rollup is decoded in
-    Python), and their shapes for a map of communities."""
+    Python), their shapes for a map of communities, and when their latest assessment was
+    made for the CSV export (``with_times``: thousands of timestamps parsed otherwise)."""
     week_values = {
         name: _WeekValue(KT(f"risk_weekly__{week.isoformat()}"), output_field=FloatField())
         for name, week in zip(_week_names(weeks), weeks, strict=True)
@@ -268,7 +274,7 @@ def _community_rows(communities: RegionQuerySet, weeks: list[date], *, with_geom
         "latest_id",
         "latest_score",
         "latest_level",
-        "latest_at",
+        *(["latest_at"] if with_times else []),
         *week_values,
     ]
     listed = communities
