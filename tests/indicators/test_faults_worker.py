@@ -81,9 +81,10 @@ def overdue_assignment(cast) -> Assignment:
 @pytest.mark.django_db(transaction=True)
 def test_scoring_and_the_sweeps_complete_after_a_60_second_database_outage(cast):
     fresh = make_report(cast, cast.places["c1"])
+    # Made before the forgotten report: scoring its community also scores the reports waiting there.
+    assignment = overdue_assignment(cast)
     # Unscored since long before: only the reports sweep queues it.
     forgotten = make_report(cast, cast.places["c2"], received_at=timezone.now() - timedelta(hours=2))
-    assignment = overdue_assignment(cast)
     queue = f"ewers-faults-{uuid.uuid4().hex[:8]}"
     with redis_server() as broker, database_behind_proxy() as proxy:
         env = {

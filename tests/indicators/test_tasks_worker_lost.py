@@ -113,3 +113,36 @@ def test_a_killed_worker_neither_loses_nor_doubles_a_report(cast, celery_app, wo
     assert report.scoring_attempts == 2
     assert RiskAssessment.objects.filter(community=community).count() == 1
     assert RiskAssessment.objects.get().key == f"report:{report.pk}"
+
+
+def test_a_worker_killed_mid_batch_keeps_the_communities_done_and_scores_the_rest(cast, celery_app, worker):
+    places = sorted([cast.places["c1"], cast.places["c2"]], key=lambda p: p.pk)  # scored in this order
+    reports = [
+        field_report_create(
+            user=cast.analyst,
+            community=place,
+            observed_at=timezone.now() - timedelta(hours=1),
+            readings=[ReadingInput(indicator=cast.indicator, value=value)],
+            source_reliability="B",
+            information_credibility=2,
+            enqueue_scoring=False,
+        )[0]
+        for place, value in ((places[0], 2), (places[0], 3), (places[1], 3))
+    ]
+    with transaction.atomic():
+        # Hold the second community: the first one's assessment commits, then the batch waits.
+        Region.objects.select_for_update().get(pk=places[1].pk)
+        celery_app.send_task("indicators.tasks.reports_score", args=[[r.pk for r in reports]])
+        assert wait_for(
+            lambda: FieldReport.objects.filter(community=places[0], status=ReportStatus.SCORED).count() == 2,
+            BOUND_SECONDS,
+        )
+        (child,) = children_of(worker.pid)
+        os.kill(child, signal.SIGKILL)
+        assert wait_for(lambda: children_of(worker.pid) not in ([], [child]), 30), "no fresh child"
+    assert wait_for(lambda: not FieldReport.objects.filter(status=ReportStatus.RECEIVED).exists(), BOUND_SECONDS)
+    # One assessment per community: the first one's was not made twice, the second one's was made once.
+    assert sorted(RiskAssessment.objects.values_list("key", flat=True)) == sorted(
+        [f"report:{reports[1].pk}", f"report:{reports[2].pk}"]
+    )
+    assert [FieldReport.objects.get(pk=r.pk).scoring_attempts for r in reports] == [1, 1, 2]
