@@ -23,8 +23,8 @@ from indicators.models import Contribution
 class AlertingLayer:
     """``indicators.hooks.Alerting``, answered by the alerts app."""
 
-    def assessment_recorded(self, recorded: AssessmentRecorded) -> None:
-        alert_consider(
+    def assessment_recorded(self, recorded: AssessmentRecorded) -> bool:
+        alert = alert_consider(
             assessment=recorded.assessment,
             previous_level=recorded.previous_level,
             contributions=recorded.contributions,
@@ -32,10 +32,14 @@ class AlertingLayer:
             indicators=dict(recorded.indicators),
             triggers=recorded.triggers,
         )
+        return alert is not None and alert.assessment_id == recorded.assessment.pk
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         """The reports behind the open alerts the organisation holds (``AssignmentQuerySet.held_by``);
-        once an alert closes, its former holders keep only its closing summary."""
+        once an alert closes, its former holders keep only its closing summary. An alert's
+        assessment carries one contribution per reading (``assessment_recorded`` answers
+        that the scorer must store them), so these are every report that raised or lowered
+        its score."""
         held = Assignment.objects.held_by(organisation_id).filter(alert__state=AlertState.OPEN).values("alert")
         return Contribution.objects.filter(assessment__alerts__in=held).values("report")
 

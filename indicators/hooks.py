@@ -6,7 +6,9 @@ is asked through this protocol, which ``alerts.apps.AlertsConfig.ready`` registe
 start-up:
 
 - ``assessment_recorded``: called inside the scoring transaction with every new
-  assessment, so an alert and the assessment that raised it commit together;
+  assessment, so an alert and the assessment that raised it commit together; answers
+  whether an alert now points to that assessment (the scorer then stores its full
+  evidence, one contribution per reading, which ``reports_held`` reads);
 - ``reports_held``: the reports a responder's organisation may read (those behind the
   alerts it holds): the responder branch of ``FieldReport.visible_to``;
 - ``open_alert``: what the report page says about the community's open alert.
@@ -56,7 +58,9 @@ class OpenAlertNotice:
 
 
 class Alerting(Protocol):
-    def assessment_recorded(self, recorded: AssessmentRecorded) -> None: ...
+    def assessment_recorded(self, recorded: AssessmentRecorded) -> bool:
+        """Whether an alert now points to the assessment (opened or escalated by it)."""
+        ...
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         """The ids (a ``values("report")`` subquery) of the reports the organisation may
@@ -67,8 +71,8 @@ class Alerting(Protocol):
 
 
 class _NoAlerting:
-    def assessment_recorded(self, recorded: AssessmentRecorded) -> None:
-        return None
+    def assessment_recorded(self, recorded: AssessmentRecorded) -> bool:
+        return False
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         return None

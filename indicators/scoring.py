@@ -281,3 +281,27 @@ def assessment_of(
         contributions=tuple(stored),
         triggers=tuple(found),
     )
+
+
+def reading_evidence(
+    readings: Iterable[ReadingFact],
+    indicators: Mapping[int, IndicatorSettings],
+    *,
+    at: datetime,
+    config: ScoringConfig | None = None,
+) -> tuple[ContributionFact, ...]:
+    """Each reading's own contribution at ``at`` (not summed by indicator), those of at
+    least ``min_stored_contribution``, the largest first: the full evidence behind an
+    assessment, stored for the assessments an alert points to (the reports a responder
+    holding the alert may read)."""
+    config = config or ScoringConfig()
+    found = []
+    for reading in readings:
+        indicator = indicators.get(reading.indicator_id)
+        if indicator is None:
+            continue
+        amount = reading_contribution(reading, indicator, at)
+        if abs(amount) >= config.min_stored_contribution:
+            found.append(ContributionFact(indicator.id, indicator.version, reading.report_id, amount))
+    found.sort(key=lambda c: (-abs(c.amount), c.indicator_id, c.report_id))
+    return tuple(found)

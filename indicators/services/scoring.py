@@ -11,12 +11,14 @@ transaction with the community's row lock held.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.backends.utils import CursorWrapper
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ewers.broker import enqueue
@@ -30,7 +32,7 @@ from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risk_record
-from indicators.services.scoring_state import Catalogue, state_assess, state_invalidate
+from indicators.services.scoring_state import Catalogue, state_assess, state_invalidate, states_assess
 from indicators.services.scoring_state import scoring_config as scoring_config  # its home before the state
 
 # Causes whose change is not in the carried sums: the state is rebuilt from the readings.
@@ -84,7 +86,6 @@ def _assess_locked(
     cause: str,
     at: datetime | None,
     report_id: int | None,
-    fold_report_ids: Collection[int] = (),
 ) -> RiskAssessment:
     """Assess with the community's row lock held (``community_assess``); live from the
     carried state, at a past moment ``at`` from the readings then (and the state forgotten)."""
@@ -98,6 +99,7 @@ def _assess_locked(
         .values_list("level", flat=True)
         .first()
     )
+    facts: list[scoring.ReadingFact] = []
     if replaying:
         facts = _reading_facts(community_id, at, replaying=True)
         plain, indicators = _indicator_settings({f.indicator_id for f in facts})
@@ -105,10 +107,11 @@ def _assess_locked(
         state_invalidate([community_id])
     else:
         catalogue = Catalogue.load()
+        plain = catalogue.plain
         result = state_assess(
             community_id=community_id,
             at=at,
-            fold_report_ids=fold_report_ids,
+            fold_report_ids=(),
             previous_level=previous,
             catalogue=catalogue,
             rebuild=cause in REBUILD_CAUSES,
@@ -126,17 +129,27 @@ def _assess_locked(
         triggered=bool(result.triggers),
     )
     Contribution.objects.bulk_create(
-        Contribution(
-            assessment=assessment,
-            indicator_id=c.indicator_id,
-            indicator_version=c.indicator_version,
-            report_id=c.report_id,
-            amount=c.amount,
-        )
-        for c in result.contributions
+        _follow(assessment, result, previous, indicators, plain, facts=facts if replaying else None)
     )
+    return assessment
+
+
+def _follow(
+    assessment: RiskAssessment,
+    result: scoring.Assessment,
+    previous: str | None,
+    indicators: Mapping[int, Indicator],
+    plain: Mapping[int, scoring.IndicatorSettings],
+    *,
+    facts: list[scoring.ReadingFact] | None,
+) -> list[Contribution]:
+    """What follows a stored assessment: the current risk, the alerting layer, and the
+    contributions to store (returned, for one bulk insert): by indicator, unless an alert
+    now points to the assessment (opened or escalated by it): then one per reading, as a
+    full recompute stores them, the reports its holders may read. That is rare, so those
+    readings (``facts``, or else the window's) are read here, once."""
     risk_record(assessment=assessment)
-    alerting().assessment_recorded(
+    alerted = alerting().assessment_recorded(
         AssessmentRecorded(
             assessment=assessment,
             previous_level=previous,
@@ -146,7 +159,21 @@ def _assess_locked(
             triggers=result.triggers,
         )
     )
-    return assessment
+    stored = result.contributions
+    if alerted:
+        at = assessment.assessed_at
+        readings = facts if facts is not None else _reading_facts(assessment.community_id, at)
+        stored = scoring.reading_evidence(readings, plain, at=at, config=scoring_config())
+    return [
+        Contribution(
+            assessment=assessment,
+            indicator_id=c.indicator_id,
+            indicator_version=c.indicator_version,
+            report_id=c.report_id,
+            amount=c.amount,
+        )
+        for c in stored
+    ]
 
 
 def community_assess(
@@ -173,102 +200,150 @@ def community_assess(
         )
 
 
-def _claim(report_ids: Sequence[int]) -> dict[int, list[int]]:
-    """Count an attempt on each of these reports still to score (in its own commit, so a
-    report that kills its worker every time stops being retried after
-    EWERS_SCORING_MAX_ATTEMPTS); returns them by community."""
+def _claim_rows(cursor: CursorWrapper, where: str, params: list[Any], limit: int) -> list[tuple[int, int]]:
+    """Count an attempt on up to ``limit`` received reports matching ``where`` that no other
+    scorer holds (SKIP LOCKED), in its own commit: a report that kills its worker every time
+    stops being retried after EWERS_SCORING_MAX_ATTEMPTS. Returns (report, community)."""
+    table = FieldReport._meta.db_table
+    cursor.execute(
+        f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 WHERE id IN ("  # noqa: S608 (a model's table)
+        f"SELECT id FROM {table} WHERE status = %s AND scoring_attempts < %s AND {where} "
+        "ORDER BY received_at, id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id, community_id",
+        [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, *params, limit],
+    )
+    return [(report_id, community_id) for report_id, community_id in cursor.fetchall()]
+
+
+def _claim(report_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Claim these reports if still to score and free, and when one is, up to
+    EWERS_SCORING_BATCH in all with the oldest other received reports (any community), so
+    a backlog is scored in micro-batches and the tasks of the reports taken along find
+    nothing left to do. Nothing claimed when none of ``report_ids`` is: another scorer holds
+    them (and scores them, or its message comes back if its worker dies) or they are done."""
     if not report_ids:
-        return {}
-    table = FieldReport._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 "  # noqa: S608 (a model's table)
-            "WHERE id = ANY(%s) AND status = %s AND scoring_attempts < %s RETURNING id, community_id",
-            [list(report_ids), ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS],
-        )
-        rows = cursor.fetchall()
-    groups: dict[int, list[int]] = defaultdict(list)
-    for report_id, community_id in rows:
-        groups[community_id].append(report_id)
-    return dict(groups)
-
-
-def _claim_more(community_id: int, besides: Collection[int]) -> list[int]:
-    """Claim up to EWERS_SCORING_BATCH more received reports of the community that no
-    other scorer holds (SKIP LOCKED), so a backlog is scored in one assessment."""
-    limit = settings.EWERS_SCORING_BATCH - len(besides)
-    if limit <= 0:
         return []
-    table = FieldReport._meta.db_table
+    ids = list(report_ids)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 WHERE id IN ("  # noqa: S608
-            f"SELECT id FROM {table} WHERE community_id = %s AND status = %s AND scoring_attempts < %s "
-            "AND NOT id = ANY(%s) ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id",
-            [community_id, ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, list(besides), limit],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        rows = _claim_rows(cursor, "id = ANY(%s)", [ids], len(ids))
+        more = settings.EWERS_SCORING_BATCH - len(rows)
+        if rows and more > 0:
+            rows += _claim_rows(cursor, "NOT id = ANY(%s)", [ids], more)
+    return rows
 
 
-def _community_score(
-    community_id: int, targets: Collection[int], extras: Collection[int] = ()
-) -> RiskAssessment | None:
-    """Score the claimed reports of one community in one transaction: one assessment, the
-    reports marked scored. ``targets`` are waited for if another transaction holds them;
-    ``extras`` (claimed on the side) are skipped then."""
+def _batch_score(claimed: Sequence[tuple[int, int]]) -> dict[int, RiskAssessment]:
+    """Score claimed reports (report, community) in one transaction: the communities locked
+    in id order (two batches never wait on each other in a cycle), the reports no other
+    scorer took meanwhile locked (SKIP LOCKED), one assessment per community, the reports
+    marked scored. A worker that dies here leaves them all received, and its message comes
+    back (``acks_late``)."""
+    communities = sorted({community_id for _, community_id in claimed})
     with transaction.atomic():
-        _lock_community(community_id)
+        list(
+            Region.objects.select_for_update(no_key=True)
+            .filter(pk__in=communities)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
         # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
-        received = FieldReport.objects.filter(status=ReportStatus.RECEIVED)
-        locked = list(received.select_for_update(no_key=True).filter(pk__in=list(targets)).values_list("pk", flat=True))
-        if extras:
-            locked += (
-                received.select_for_update(no_key=True, skip_locked=True)
-                .filter(pk__in=list(extras))
-                .values_list("pk", flat=True)
-            )
-        if not locked:
-            return None
-        last = max(locked)
-        key = f"report:{last}"
-        assessment = RiskAssessment.objects.filter(key=key).first()
-        if assessment is None:
-            assessment = _assess_locked(
-                community_id=community_id,
-                key=key,
-                cause=AssessmentCause.REPORT,
-                at=None,
-                report_id=last,
-                fold_report_ids=locked,
-            )
-        else:
+        locked = (
+            FieldReport.objects.filter(status=ReportStatus.RECEIVED, pk__in=[pk for pk, _ in claimed])
+            .select_for_update(no_key=True, skip_locked=True)
+            .values_list("pk", "community_id")
+        )
+        groups: dict[int, list[int]] = defaultdict(list)
+        for report_id, community_id in locked:
+            groups[community_id].append(report_id)
+        if not groups:
+            return {}
+        keys = {community_id: f"report:{max(ids)}" for community_id, ids in groups.items()}
+        done = {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
+        todo = {community_id: ids for community_id, ids in groups.items() if keys[community_id] not in done}
+        assessed = _batch_assess(todo) if todo else {}
+        for community_id in groups.keys() - todo.keys():
             state_invalidate([community_id])  # assessed without these reports: not in the sums
-        FieldReport.objects.filter(pk__in=locked).update(status=ReportStatus.SCORED, scored_at=assessment.assessed_at)
-    return assessment
+            assessed[community_id] = done[keys[community_id]]
+        by_moment: dict[datetime, list[int]] = defaultdict(list)
+        for community_id, ids in groups.items():
+            by_moment[assessed[community_id].assessed_at] += ids
+        for moment, ids in by_moment.items():
+            FieldReport.objects.filter(pk__in=ids).update(status=ReportStatus.SCORED, scored_at=moment)
+    return assessed
+
+
+def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
+    """One assessment per community (``groups``: community → its reports being scored),
+    with their locks held: set-based reads of the states, one insert of the assessments and
+    one of their contributions; the current risk and the alerting layer community by
+    community, in id order."""
+    catalogue = Catalogue.load()
+    # The time is read once the locks are held (hysteresis reads the previous level).
+    at = timezone.now()
+    previous = dict(
+        Region.objects.filter(pk__in=list(groups))
+        .annotate(
+            previous_level=Subquery(
+                RiskAssessment.objects.filter(community=OuterRef("pk"), assessed_at__lte=at)
+                .order_by("-assessed_at", "-id")
+                .values("level")[:1]
+            )
+        )
+        .values_list("pk", "previous_level")
+    )
+    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue)
+    assessments = RiskAssessment.objects.bulk_create(
+        RiskAssessment(
+            community_id=community_id,
+            assessed_at=at,
+            score=results[community_id].score,
+            raw_score=results[community_id].raw_score,
+            level=results[community_id].level,
+            report_id=max(ids),
+            cause=AssessmentCause.REPORT,
+            key=f"report:{max(ids)}",
+            triggered=bool(results[community_id].triggers),
+        )
+        for community_id, ids in sorted(groups.items())
+    )
+    contributions: list[Contribution] = []
+    for assessment in assessments:
+        pk = assessment.community_id
+        contributions += _follow(assessment, results[pk], previous[pk], catalogue.models, catalogue.plain, facts=None)
+    Contribution.objects.bulk_create(contributions)
+    return {a.community_id: a for a in assessments}
 
 
 def reports_score(report_ids: Sequence[int]) -> None:
-    """Score a batch of received reports: one assessment per community; safe to run again
-    (reports already scored, gone or out of attempts are left alone)."""
-    for community_id, ids in sorted(_claim(report_ids).items()):
-        _community_score(community_id, ids)
+    """Score a batch of received reports (and others waiting, up to EWERS_SCORING_BATCH):
+    one assessment per community; safe to run again (reports already scored, held by
+    another scorer, gone or out of attempts are left alone)."""
+    claimed = _claim(report_ids)
+    if claimed:
+        _batch_score(claimed)
 
 
 def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessment | None:
     """Score a report's community and mark the report ``scored``; safe to run again.
 
-    Live, it also claims the community's other received reports (up to
-    EWERS_SCORING_BATCH), so a backlog is folded into one assessment and their own tasks
-    find nothing left to do. Returns None when there is nothing to do (already scored,
-    gone, or out of attempts).
+    Live, it also claims other received reports, of any community (up to
+    EWERS_SCORING_BATCH), so a backlog is scored in micro-batches and their own tasks find
+    nothing left to do; returns the assessment of the report's community. Returns None when
+    there is nothing to do (already scored, held by another scorer, gone, or out of attempts).
     """
-    claimed = _claim([report_id])
-    if not claimed:
-        return None
-    ((community_id, _),) = claimed.items()
     if at is None:
-        return _community_score(community_id, [report_id], _claim_more(community_id, [report_id]))
+        claimed = _claim([report_id])
+        community_id = next((c for pk, c in claimed if pk == report_id), None)
+        return None if community_id is None else _batch_score(claimed).get(community_id)
+    table = FieldReport._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 "  # noqa: S608 (a model's table)
+            "WHERE id = %s AND status = %s AND scoring_attempts < %s RETURNING id",
+            [report_id, ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS],
+        )
+        if cursor.fetchone() is None:
+            return None
     with transaction.atomic():
         report = FieldReport.objects.select_for_update(no_key=True).filter(pk=report_id).first()
         if report is None or report.status != ReportStatus.RECEIVED:

@@ -13,12 +13,13 @@ reports still ``received`` are added to each assessment without being kept.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -68,8 +69,9 @@ def facts(readings: QuerySet[Reading]) -> list[scoring.ReadingFact]:
     return [scoring.ReadingFact(*row) for row in readings.values_list(*FACT_FIELDS)]
 
 
-def _folded(community_id: int) -> QuerySet[Reading]:
-    return Reading.objects.filter(report__community_id=community_id).exclude(report__status=ReportStatus.RECEIVED)
+def _folded(where: Q) -> QuerySet[Reading]:
+    """The readings the carried sums cover (of reports no longer received), ``where`` they are."""
+    return Reading.objects.filter(where).exclude(report__status=ReportStatus.RECEIVED)
 
 
 def state_invalidate(community_ids: Iterable[int]) -> None:
@@ -103,33 +105,97 @@ def _report_deleted(sender: type[FieldReport], instance: FieldReport, **kwargs: 
         state_invalidate([instance.community_id])
 
 
-def _state_rebuilt(community_id: int, at: datetime, catalogue: Catalogue) -> scoring_state.CommunityState:
+def _by_community(readings: QuerySet[Reading]) -> dict[int, list[scoring.ReadingFact]]:
+    """The readings' facts, by their report's community (one query)."""
+    found: dict[int, list[scoring.ReadingFact]] = defaultdict(list)
+    for community_id, *row in readings.values_list("report__community_id", *FACT_FIELDS):
+        found[community_id].append(scoring.ReadingFact(*row))
+    return found
+
+
+def _states_carried(
+    community_ids: Collection[int], at: datetime, catalogue: Catalogue, *, rebuild: bool
+) -> tuple[dict[int, scoring_state.CommunityState], set[int]]:
+    """The communities' states moved to ``at`` (rebuilt from the readings where they cannot
+    be carried), and those with a row to update. A handful of queries however many."""
     window = settings.EWERS_SCORING_WINDOW_DAYS
-    state = scoring_state.CommunityState(ref=at.timestamp(), window_days=window)
-    readings = _folded(community_id).filter(report__observed_at__gte=at - timedelta(days=window))
-    scoring_state.fold(state, facts(readings), catalogue.plain)
-    return state
-
-
-def _state_carried(
-    community_id: int, at: datetime, catalogue: Catalogue, *, rebuild: bool
-) -> tuple[scoring_state.CommunityState, bool]:
-    """The community's state moved to ``at``, and whether a row exists to update."""
-    row = ScoringState.objects.filter(community_id=community_id).first()
-    if row is None or rebuild or row.window_days != settings.EWERS_SCORING_WINDOW_DAYS:
-        return _state_rebuilt(community_id, at, catalogue), row is not None
-    state = scoring_state.CommunityState.from_json(row.ref_at, row.window_days, row.sums)
-    window = timedelta(days=row.window_days)
-    expired: list[scoring.ReadingFact] = []
-    if state.indicators and at > row.ref_at:
-        expired = facts(
-            _folded(community_id).filter(
-                report__observed_at__gte=row.ref_at - window, report__observed_at__lt=at - window
+    rows = {row.community_id: row for row in ScoringState.objects.filter(community_id__in=list(community_ids))}
+    carried = {pk: row for pk, row in rows.items() if not rebuild and row.window_days == window and row.ref_at <= at}
+    expiring = Q()
+    for pk, row in carried.items():
+        if row.sums and at > row.ref_at:
+            edge = timedelta(days=row.window_days)
+            expiring |= Q(
+                report__community_id=pk,
+                report__observed_at__gte=row.ref_at - edge,
+                report__observed_at__lt=at - edge,
             )
+    expired = _by_community(_folded(expiring)) if expiring else {}
+    states: dict[int, scoring_state.CommunityState] = {}
+    for pk, row in carried.items():
+        state = scoring_state.CommunityState.from_json(row.ref_at, row.window_days, row.sums)
+        if scoring_state.carry(state, at, expired.get(pk, []), catalogue.plain):
+            states[pk] = state
+    rebuilt = [pk for pk in community_ids if pk not in states]
+    if rebuilt:
+        since = at - timedelta(days=window)
+        history = _by_community(_folded(Q(report__community_id__in=rebuilt, report__observed_at__gte=since)))
+        for pk in rebuilt:
+            state = scoring_state.CommunityState(ref=at.timestamp(), window_days=window)
+            scoring_state.fold(state, history.get(pk, []), catalogue.plain)
+            states[pk] = state
+    return states, set(rows)
+
+
+def states_assess(
+    *,
+    folds: Mapping[int, Collection[int]],
+    at: datetime,
+    previous_levels: Mapping[int, str | None],
+    catalogue: Catalogue,
+    rebuild: bool = False,
+) -> dict[int, scoring.Assessment]:
+    """Assess each community of ``folds`` (community → reports being marked scored in this
+    transaction, whose readings are folded in) at ``at`` from its carried state, and store
+    the states. The caller holds the communities' row locks. Set-based: the same few
+    queries for one community or a batch of them."""
+    community_ids = sorted(folds)
+    states, exists = _states_carried(community_ids, at, catalogue, rebuild=rebuild)
+    fold_ids = [pk for ids in folds.values() for pk in ids]
+    if fold_ids:
+        new = _by_community(Reading.objects.filter(report_id__in=fold_ids))
+        for pk, readings in new.items():
+            scoring_state.fold(states[pk], readings, catalogue.plain)
+    window = timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
+    extra = _by_community(
+        Reading.objects.filter(
+            report__community_id__in=community_ids,
+            report__status=ReportStatus.RECEIVED,
+            report__observed_at__gte=at - window,
+            report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
+        ).exclude(report_id__in=fold_ids)
+    )
+    triggers = _trigger_facts(community_ids, at, catalogue)
+    config = scoring_config()
+    results = {
+        pk: scoring_state.assess(
+            states[pk],
+            extra.get(pk, []),
+            triggers.get(pk, []),
+            catalogue.plain,
+            skew_seconds=CLOCK_SKEW_TOLERANCE.total_seconds(),
+            previous_level=previous_levels.get(pk),
+            config=config,
         )
-    if not scoring_state.carry(state, at, expired, catalogue.plain):
-        return _state_rebuilt(community_id, at, catalogue), True
-    return state, True
+        for pk in community_ids
+    }
+    rows = [
+        ScoringState(community_id=pk, ref_at=at, window_days=states[pk].window_days, sums=states[pk].as_json())
+        for pk in community_ids
+    ]
+    ScoringState.objects.bulk_update([r for r in rows if r.community_id in exists], ["ref_at", "window_days", "sums"])
+    ScoringState.objects.bulk_create([r for r in rows if r.community_id not in exists])
+    return results
 
 
 def state_assess(
@@ -141,50 +207,29 @@ def state_assess(
     catalogue: Catalogue,
     rebuild: bool = False,
 ) -> scoring.Assessment:
-    """Assess the community at ``at`` from its carried state, folding in the readings of
-    ``fold_report_ids`` (reports being marked scored in this transaction), and store the
-    state. The caller holds the community's row lock."""
-    state, exists = _state_carried(community_id, at, catalogue, rebuild=rebuild)
-    if fold_report_ids:
-        scoring_state.fold(state, facts(Reading.objects.filter(report_id__in=list(fold_report_ids))), catalogue.plain)
-    window = timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
-    extra = facts(
-        Reading.objects.filter(
-            report__community_id=community_id,
-            report__status=ReportStatus.RECEIVED,
-            report__observed_at__gte=at - window,
-            report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
-        ).exclude(report_id__in=list(fold_report_ids))
-    )
-    triggers = _trigger_facts(community_id, at, catalogue)
-    result = scoring_state.assess(
-        state,
-        extra,
-        triggers,
-        catalogue.plain,
-        skew_seconds=CLOCK_SKEW_TOLERANCE.total_seconds(),
-        previous_level=previous_level,
-        config=scoring_config(),
-    )
-    row = ScoringState(community_id=community_id, ref_at=at, window_days=state.window_days, sums=state.as_json())
-    if exists:
-        row.save(force_update=True)
-    else:
-        row.save(force_insert=True)
-    return result
+    """``states_assess`` for one community."""
+    return states_assess(
+        folds={community_id: fold_report_ids},
+        at=at,
+        previous_levels={community_id: previous_level},
+        catalogue=catalogue,
+        rebuild=rebuild,
+    )[community_id]
 
 
-def _trigger_facts(community_id: int, at: datetime, catalogue: Catalogue) -> list[scoring.ReadingFact]:
+def _trigger_facts(
+    community_ids: Collection[int], at: datetime, catalogue: Catalogue
+) -> dict[int, list[scoring.ReadingFact]]:
     """The readings of trigger indicators young enough to trigger (any report status)."""
     ids = catalogue.trigger_ids()
     if not ids:
-        return []
+        return {}
     longest = max(catalogue.plain[pk].half_life_days for pk in ids)
     window = settings.EWERS_SCORING_WINDOW_DAYS
     since = at - timedelta(days=min(window, max(longest, 0.0)))
-    return facts(
+    return _by_community(
         Reading.objects.filter(
-            report__community_id=community_id,
+            report__community_id__in=list(community_ids),
             indicator_id__in=ids,
             report__observed_at__gte=since,
             report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
