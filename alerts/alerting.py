@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from alerts.choices import AlertState
 from alerts.models import Alert, Assignment
 from alerts.selectors import community_alert_open
 from alerts.services import alert_consider
+from ewers.choices import RiskLevel
 from ewers.models import Region, User
 from indicators.hooks import AssessmentRecorded, OpenAlertNotice
 from indicators.models import Contribution
@@ -24,6 +26,12 @@ class AlertingLayer:
     """``indicators.hooks.Alerting``, answered by the alerts app."""
 
     def assessment_recorded(self, recorded: AssessmentRecorded) -> bool:
+        if not recorded.triggered and RiskLevel.rank(recorded.assessment.level) < RiskLevel.rank(
+            settings.EWERS_ALERT_LEVEL
+        ):
+            # Below the alerting level without a trigger nothing happens, whatever alert is
+            # open or cooling down (``alerts.rules.alert_decide``'s first rule): no query.
+            return False
         alert = alert_consider(
             assessment=recorded.assessment,
             previous_level=recorded.previous_level,
