@@ -7,6 +7,7 @@ learns whether its community has an open alert.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from alerts.choices import AlertState
 from alerts.models import Alert, Assignment
 from alerts.selectors import community_alert_open
 from alerts.services import alert_consider
+from alerts.services.alerts import alert_situations
 from ewers.choices import RiskLevel
 from ewers.models import Region, User
 from indicators.hooks import AssessmentRecorded, OpenAlertNotice
@@ -25,22 +27,25 @@ from indicators.models import Contribution
 class AlertingLayer:
     """``indicators.hooks.Alerting``, answered by the alerts app."""
 
-    def assessment_recorded(self, recorded: AssessmentRecorded) -> bool:
-        if not recorded.triggered and RiskLevel.rank(recorded.assessment.level) < RiskLevel.rank(
-            settings.EWERS_ALERT_LEVEL
-        ):
-            # Below the alerting level without a trigger nothing happens, whatever alert is
-            # open or cooling down (``alerts.rules.alert_decide``'s first rule): no query.
-            return False
-        alert = alert_consider(
-            assessment=recorded.assessment,
-            previous_level=recorded.previous_level,
-            contributions=recorded.contributions,
-            triggered=recorded.triggered,
-            indicators=dict(recorded.indicators),
-            triggers=recorded.triggers,
-        )
-        return alert is not None and alert.assessment_id == recorded.assessment.pk
+    def assessments_recorded(self, recorded: Sequence[AssessmentRecorded]) -> list[bool]:
+        # Below the alerting level without a trigger nothing happens, whatever alert is open
+        # or cooling down (``alerts.rules.alert_decide``'s first rule): no query for those.
+        alert_from = RiskLevel.rank(settings.EWERS_ALERT_LEVEL)
+        concerned = [r for r in recorded if r.triggered or RiskLevel.rank(r.assessment.level) >= alert_from]
+        known = alert_situations([r.assessment for r in concerned])
+        answers = dict.fromkeys((r.assessment.pk for r in recorded), False)
+        for r in concerned:
+            alert = alert_consider(
+                assessment=r.assessment,
+                previous_level=r.previous_level,
+                contributions=r.contributions,
+                triggered=r.triggered,
+                indicators=dict(r.indicators),
+                triggers=r.triggers,
+                known=known[r.assessment.pk],
+            )
+            answers[r.assessment.pk] = alert is not None and alert.assessment_id == r.assessment.pk
+        return [answers[r.assessment.pk] for r in recorded]
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         """The reports behind the open alerts the organisation holds (``AssignmentQuerySet.held_by``);

@@ -129,51 +129,57 @@ def _assess_locked(
         triggered=bool(result.triggers),
     )
     Contribution.objects.bulk_create(
-        _follow(assessment, result, previous, indicators, plain, facts=facts if replaying else None)
+        _follow([(assessment, result, previous)], indicators, plain, facts=facts if replaying else None)
     )
     return assessment
 
 
 def _follow(
-    assessment: RiskAssessment,
-    result: scoring.Assessment,
-    previous: str | None,
+    done: Sequence[tuple[RiskAssessment, scoring.Assessment, str | None]],
     indicators: Mapping[int, Indicator],
     plain: Mapping[int, scoring.IndicatorSettings],
     *,
     facts: list[scoring.ReadingFact] | None,
 ) -> list[Contribution]:
-    """What follows a stored assessment: the current risk, the alerting layer, and the
+    """What follows stored assessments (assessment, result, previous level; one per
+    community): the current risk, the alerting layer (told of them all at once), and the
     contributions to store (returned, for one bulk insert): by indicator, unless an alert
     now points to the assessment (opened or escalated by it): then one per reading, as a
     full recompute stores them, the reports its holders may read. That is rare, so those
     readings (``facts``, or else the window's) are read here, once."""
-    risk_record(assessment=assessment)
-    alerted = alerting().assessment_recorded(
-        AssessmentRecorded(
-            assessment=assessment,
-            previous_level=previous,
-            contributions=result.contributions,
-            triggered=bool(result.triggers),
-            indicators=indicators,
-            triggers=result.triggers,
-        )
+    for assessment, _result, _previous in done:
+        risk_record(assessment=assessment)
+    alerted = alerting().assessments_recorded(
+        [
+            AssessmentRecorded(
+                assessment=assessment,
+                previous_level=previous,
+                contributions=result.contributions,
+                triggered=bool(result.triggers),
+                indicators=indicators,
+                triggers=result.triggers,
+            )
+            for assessment, result, previous in done
+        ]
     )
-    stored = result.contributions
-    if alerted:
-        at = assessment.assessed_at
-        readings = facts if facts is not None else _reading_facts(assessment.community_id, at)
-        stored = scoring.reading_evidence(readings, plain, at=at, config=scoring_config())
-    return [
-        Contribution(
-            assessment=assessment,
-            indicator_id=c.indicator_id,
-            indicator_version=c.indicator_version,
-            report_id=c.report_id,
-            amount=c.amount,
-        )
-        for c in stored
-    ]
+    rows: list[Contribution] = []
+    for (assessment, result, _previous), evidence in zip(done, alerted, strict=True):
+        stored = result.contributions
+        if evidence:
+            at = assessment.assessed_at
+            readings = facts if facts is not None else _reading_facts(assessment.community_id, at)
+            stored = scoring.reading_evidence(readings, plain, at=at, config=scoring_config())
+        rows += [
+            Contribution(
+                assessment=assessment,
+                indicator_id=c.indicator_id,
+                indicator_version=c.indicator_version,
+                report_id=c.report_id,
+                amount=c.amount,
+            )
+            for c in stored
+        ]
+    return rows
 
 
 def community_assess(
@@ -306,11 +312,8 @@ def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
         )
         for community_id, ids in sorted(groups.items())
     )
-    contributions: list[Contribution] = []
-    for assessment in assessments:
-        pk = assessment.community_id
-        contributions += _follow(assessment, results[pk], previous[pk], catalogue.models, catalogue.plain, facts=None)
-    Contribution.objects.bulk_create(contributions)
+    done = [(a, results[a.community_id], previous[a.community_id]) for a in assessments]
+    Contribution.objects.bulk_create(_follow(done, catalogue.models, catalogue.plain, facts=None))
     return {a.community_id: a for a in assessments}
 
 
