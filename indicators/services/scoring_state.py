@@ -65,10 +65,6 @@ class Catalogue:
         return [pk for pk, i in self.plain.items() if i.category == Category.TRIGGER and i.polarity == Polarity.RISK]
 
 
-def facts(readings: QuerySet[Reading]) -> list[scoring.ReadingFact]:
-    return [scoring.ReadingFact(*row) for row in readings.values_list(*FACT_FIELDS)]
-
-
 def _folded(where: Q) -> QuerySet[Reading]:
     """The readings the carried sums cover (of reports no longer received), ``where`` they are."""
     return Reading.objects.filter(where).exclude(report__status=ReportStatus.RECEIVED)
