@@ -7,14 +7,18 @@ learns whether its community has an open alert.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from alerts.choices import AlertState
 from alerts.models import Alert, Assignment
 from alerts.selectors import community_alert_open
 from alerts.services import alert_consider
+from alerts.services.alerts import alert_situations
+from ewers.choices import RiskLevel
 from ewers.models import Region, User
 from indicators.hooks import AssessmentRecorded, OpenAlertNotice
 from indicators.models import Contribution
@@ -23,19 +27,32 @@ from indicators.models import Contribution
 class AlertingLayer:
     """``indicators.hooks.Alerting``, answered by the alerts app."""
 
-    def assessment_recorded(self, recorded: AssessmentRecorded) -> None:
-        alert_consider(
-            assessment=recorded.assessment,
-            previous_level=recorded.previous_level,
-            contributions=recorded.contributions,
-            triggered=recorded.triggered,
-            indicators=dict(recorded.indicators),
-            triggers=recorded.triggers,
-        )
+    def assessments_recorded(self, recorded: Sequence[AssessmentRecorded]) -> list[bool]:
+        # Below the alerting level without a trigger nothing happens, whatever alert is open
+        # or cooling down (``alerts.rules.alert_decide``'s first rule): no query for those.
+        alert_from = RiskLevel.rank(settings.EWERS_ALERT_LEVEL)
+        concerned = [r for r in recorded if r.triggered or RiskLevel.rank(r.assessment.level) >= alert_from]
+        known = alert_situations([r.assessment for r in concerned])
+        answers = dict.fromkeys((r.assessment.pk for r in recorded), False)
+        for r in concerned:
+            alert = alert_consider(
+                assessment=r.assessment,
+                previous_level=r.previous_level,
+                contributions=r.contributions,
+                triggered=r.triggered,
+                indicators=dict(r.indicators),
+                triggers=r.triggers,
+                known=known[r.assessment.pk],
+            )
+            answers[r.assessment.pk] = alert is not None and alert.assessment_id == r.assessment.pk
+        return [answers[r.assessment.pk] for r in recorded]
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         """The reports behind the open alerts the organisation holds (``AssignmentQuerySet.held_by``);
-        once an alert closes, its former holders keep only its closing summary."""
+        once an alert closes, its former holders keep only its closing summary. An alert's
+        assessment carries one contribution per reading (``assessment_recorded`` answers
+        that the scorer must store them), so these are every report that raised or lowered
+        its score."""
         held = Assignment.objects.held_by(organisation_id).filter(alert__state=AlertState.OPEN).values("alert")
         return Contribution.objects.filter(assessment__alerts__in=held).values("report")
 

@@ -5,8 +5,10 @@ indicators sits below alerts and never imports it (import-linter checks the laye
 is asked through this protocol, which ``alerts.apps.AlertsConfig.ready`` registers once at
 start-up:
 
-- ``assessment_recorded``: called inside the scoring transaction with every new
-  assessment, so an alert and the assessment that raised it commit together;
+- ``assessments_recorded``: called inside the scoring transaction with every new
+  assessment (a micro-batch's together), so an alert and the assessment that raised it commit together; answers
+  whether an alert now points to that assessment (the scorer then stores its full
+  evidence, one contribution per reading, which ``reports_held`` reads);
 - ``reports_held``: the reports a responder's organisation may read (those behind the
   alerts it holds): the responder branch of ``FieldReport.visible_to``;
 - ``open_alert``: what the report page says about the community's open alert.
@@ -56,7 +58,10 @@ class OpenAlertNotice:
 
 
 class Alerting(Protocol):
-    def assessment_recorded(self, recorded: AssessmentRecorded) -> None: ...
+    def assessments_recorded(self, recorded: Sequence[AssessmentRecorded]) -> list[bool]:
+        """Each new assessment in turn (one per community, in community order); for each,
+        whether an alert now points to it (opened or escalated by it)."""
+        ...
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         """The ids (a ``values("report")`` subquery) of the reports the organisation may
@@ -67,8 +72,8 @@ class Alerting(Protocol):
 
 
 class _NoAlerting:
-    def assessment_recorded(self, recorded: AssessmentRecorded) -> None:
-        return None
+    def assessments_recorded(self, recorded: Sequence[AssessmentRecorded]) -> list[bool]:
+        return [False] * len(recorded)
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         return None

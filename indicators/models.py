@@ -284,6 +284,12 @@ class FieldReport(models.Model):
             models.Index(fields=["organisation", "-observed_at"]),
             # The sweep looks for reports left unscored: keep that lookup small.
             models.Index(fields=["received_at"], condition=Q(status=ReportStatus.RECEIVED), name="report_unscored_idx"),
+            # Scoring by state adds a community's reports still unscored: one small lookup.
+            models.Index(
+                fields=["community", "observed_at"],
+                condition=Q(status=ReportStatus.RECEIVED),
+                name="report_unscored_community_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -418,7 +424,9 @@ class RiskAssessment(models.Model):
 
 
 class Contribution(models.Model):
-    """How much one reading added to (or, for resilience, took from) an assessment."""
+    """How much one indicator's readings added to (or, for resilience, took from) an
+    assessment, with the report of its largest reading: one row per indicator, however
+    many readings the window holds."""
 
     assessment = models.ForeignKey(
         RiskAssessment, on_delete=models.CASCADE, related_name="contributions", verbose_name=_("assessment")
@@ -487,3 +495,7 @@ class CurrentRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}: {self.score:.1f} ({self.level})"
+
+
+# In its own module for length; imported here so that the app's models are found in one place.
+from indicators.scoring_models import ScoringState as ScoringState  # noqa: E402

@@ -6,6 +6,7 @@ tests). docs/scoring.md states the formula and its constants for users.
 
     contribution = sign × normalised value × weight × source factor × verification factor × decay
     raw score    = Σ contributions of the community's readings in the scoring window
+    explanation  = per indicator: its contributions summed, and its largest reading's report
     score        = 100 × (1 − e^(−max(raw, 0) / saturation))            (0 ≤ score < 100)
 """
 
@@ -43,7 +44,7 @@ class ScoringConfig:
     bands: tuple[float, float, float] = (25.0, 50.0, 75.0)
     # A level is left only when the score falls this far below its band: no flapping.
     hysteresis: float = 5.0
-    # Contributions smaller than this are not stored (they still count in the sum).
+    # An indicator whose contributions sum to less than this is not stored (it still counts).
     min_stored_contribution: float = 1e-3
 
     def __post_init__(self) -> None:
@@ -87,6 +88,8 @@ class ReadingFact:
 
 @dataclass(frozen=True)
 class ContributionFact:
+    """One indicator's summed contribution, and the report of its largest reading."""
+
     indicator_id: int
     indicator_version: int
     report_id: int
@@ -134,17 +137,32 @@ def age_days(observed_at: datetime, at: datetime) -> float:
     return (at - observed_at).total_seconds() / SECONDS_PER_DAY
 
 
-def reading_contribution(reading: ReadingFact, indicator: IndicatorSettings, at: datetime) -> float:
-    """One reading's signed share of the raw score at ``at``."""
+def base_amount(reading: ReadingFact, indicator: IndicatorSettings) -> float:
+    """One reading's signed share of the raw score before decay (a carried sum multiplies it
+    by the decay; ``indicators.scoring_state``)."""
     amount = (
         normalised_value(reading.value, indicator.scale_min, indicator.scale_max)
         * indicator.weight
         * source_factor(reading.source_reliability, reading.information_credibility)
         * verification_factor(reading.verification)
-        * decay(age_days(reading.observed_at, at), indicator.half_life_days)
     )
     amount = amount if math.isfinite(amount) else 0.0
     return -amount if indicator.polarity == Polarity.RESILIENCE else amount
+
+
+def reading_contribution(reading: ReadingFact, indicator: IndicatorSettings, at: datetime) -> float:
+    """One reading's signed share of the raw score at ``at``."""
+    amount = base_amount(reading, indicator) * decay(age_days(reading.observed_at, at), indicator.half_life_days)
+    return amount if math.isfinite(amount) else 0.0
+
+
+def rank_key(base: float, observed: float, report_id: int, half_life_days: float, at: float) -> tuple[float, int]:
+    """How a reading ranks among its indicator's readings at ``at`` (POSIX seconds), largest
+    first: log |base × decay| up to a constant of ``at``, then the older report. For a reading
+    observed by ``at`` it does not depend on ``at``, so a carried state keeps its top reading."""
+    if base == 0 or not half_life_days > 0:
+        return (-math.inf, -report_id)
+    return (math.log(abs(base)) + min(observed, at) / (half_life_days * SECONDS_PER_DAY) * math.log(2), -report_id)
 
 
 def is_trigger(reading: ReadingFact, indicator: IndicatorSettings, at: datetime) -> bool:
@@ -208,23 +226,52 @@ def assess(
     config: ScoringConfig | None = None,
 ) -> Assessment:
     """Score one community at ``at`` from its readings (those of unknown indicators are skipped)."""
-    config = config or ScoringConfig()
-    raw = 0.0
-    stored: list[ContributionFact] = []
+    sums: dict[int, float] = {}
+    tops: dict[int, tuple[tuple[float, int], int]] = {}
     triggers: list[tuple[int, int]] = []
+    moment = at.timestamp()
     for reading in readings:
         indicator = indicators.get(reading.indicator_id)
         if indicator is None:
             continue
-        amount = reading_contribution(reading, indicator, at)
-        raw += amount
-        if abs(amount) >= config.min_stored_contribution:
-            stored.append(ContributionFact(indicator.id, indicator.version, reading.report_id, amount))
+        sums[indicator.id] = sums.get(indicator.id, 0.0) + reading_contribution(reading, indicator, at)
+        key = rank_key(
+            base_amount(reading, indicator),
+            reading.observed_at.timestamp(),
+            reading.report_id,
+            indicator.half_life_days,
+            moment,
+        )
+        if indicator.id not in tops or key > tops[indicator.id][0]:
+            tops[indicator.id] = (key, reading.report_id)
         if is_trigger(reading, indicator, at):
             triggers.append((indicator.id, reading.report_id))
+    by_indicator = {pk: (amount, tops[pk][1]) for pk, amount in sums.items()}
+    return assessment_of(by_indicator, indicators, triggers, previous_level=previous_level, config=config)
+
+
+def assessment_of(
+    by_indicator: Mapping[int, tuple[float, int]],
+    indicators: Mapping[int, IndicatorSettings],
+    triggers: Iterable[tuple[int, int]],
+    *,
+    previous_level: str | None = None,
+    config: ScoringConfig | None = None,
+) -> Assessment:
+    """The assessment from each indicator's summed contribution and top report
+    (``indicator id → (amount, report id)``): the explanation keeps one row per indicator,
+    however many readings it has in the window."""
+    config = config or ScoringConfig()
+    raw = math.fsum(amount for amount, _ in by_indicator.values())
+    stored = [
+        ContributionFact(pk, indicators[pk].version, report_id, amount)
+        for pk, (amount, report_id) in by_indicator.items()
+        if abs(amount) >= config.min_stored_contribution
+    ]
+    found = sorted(set(triggers))
     score = score_from_raw(raw, config.saturation)
     level = level_for(score, previous_level, config)
-    if triggers:
+    if found:
         level = RiskLevel.CRITICAL
     stored.sort(key=lambda c: (-abs(c.amount), c.indicator_id, c.report_id))
     return Assessment(
@@ -232,5 +279,29 @@ def assess(
         raw_score=raw,
         level=level,
         contributions=tuple(stored),
-        triggers=tuple(sorted(triggers)),
+        triggers=tuple(found),
     )
+
+
+def reading_evidence(
+    readings: Iterable[ReadingFact],
+    indicators: Mapping[int, IndicatorSettings],
+    *,
+    at: datetime,
+    config: ScoringConfig | None = None,
+) -> tuple[ContributionFact, ...]:
+    """Each reading's own contribution at ``at`` (not summed by indicator), those of at
+    least ``min_stored_contribution``, the largest first: the full evidence behind an
+    assessment, stored for the assessments an alert points to (the reports a responder
+    holding the alert may read)."""
+    config = config or ScoringConfig()
+    found = []
+    for reading in readings:
+        indicator = indicators.get(reading.indicator_id)
+        if indicator is None:
+            continue
+        amount = reading_contribution(reading, indicator, at)
+        if abs(amount) >= config.min_stored_contribution:
+            found.append(ContributionFact(indicator.id, indicator.version, reading.report_id, amount))
+    found.sort(key=lambda c: (-abs(c.amount), c.indicator_id, c.report_id))
+    return tuple(found)

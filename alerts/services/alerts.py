@@ -103,6 +103,42 @@ def score_note_shown(note: str) -> str:
 _SCORE_NOTE = re.compile(r"^(?:From (?P<previous>[^.]+)\. )?Score (?P<score>-?[0-9.]+) \((?P<level>[^)]+)\)\.$")
 
 
+# A community's open alert (locked) and the highest level still cooling down there.
+Situation = tuple[Alert | None, str | None]
+
+
+def alert_situations(assessments: Sequence[RiskAssessment]) -> dict[int, Situation]:
+    """For each assessment (one per community, as a scoring batch makes them), its
+    community's situation at the assessment's time, in two queries: the open alerts locked
+    in community order, and the closed alerts still cooling down."""
+    if not assessments:
+        return {}
+    communities = sorted({a.community_id for a in assessments})
+    open_alerts = {
+        a.community_id: a
+        for a in Alert.objects.select_for_update()
+        .filter(community__in=communities, state=AlertState.OPEN)
+        .order_by("community_id")
+    }
+    cooling = list(
+        Alert.objects.filter(community__in=communities, cooldown_until__gt=min(a.assessed_at for a in assessments))
+        .exclude(state=AlertState.OPEN)
+        .values_list("community_id", "cooldown_until", "level")
+    )
+    found: dict[int, Situation] = {}
+    for assessment in assessments:
+        levels = sorted(
+            (
+                level
+                for c, until, level in cooling
+                if c == assessment.community_id and until is not None and until > assessment.assessed_at
+            ),
+            key=RiskLevel.rank,
+        )
+        found[assessment.pk] = (open_alerts.get(assessment.community_id), levels[-1] if levels else None)
+    return found
+
+
 def alert_consider(
     *,
     assessment: RiskAssessment,
@@ -111,34 +147,29 @@ def alert_consider(
     triggered: bool,
     indicators: dict[int, Indicator],
     triggers: Sequence[tuple[int, int]] = (),
+    known: Situation | None = None,
 ) -> Alert | None:
     """Open, escalate or leave the community's alert after a new assessment.
 
     ``triggers`` are the (indicator, report) of fresh trigger readings at their critical
     threshold: their themes route whatever their share.
 
+    ``known``: the community's situation read ahead for a batch (``alert_situations``).
     Runs inside the scoring transaction, which holds the community's row lock, so two
     assessments of one community cannot both open an alert (the partial unique index
     "one open alert per community" is the last guard).
     """
     at = assessment.assessed_at
-    open_alert = (
-        Alert.objects.select_for_update().filter(community=assessment.community_id, state=AlertState.OPEN).first()
-    )
-    # The highest level still cooling down after a close holds back alerts up to it.
-    cooling = sorted(
-        Alert.objects.filter(community=assessment.community_id, cooldown_until__gt=at)
-        .exclude(state=AlertState.OPEN)
-        .values_list("level", flat=True),
-        key=RiskLevel.rank,
-    )
+    if known is None:  # not read ahead for a batch (``alert_situations``): read it here
+        known = alert_situations([assessment])[assessment.pk]
+    open_alert, cooling_level = known
     decision = alert_decide(
         level=assessment.level,
         previous_level=previous_level,
         triggered=triggered,
         alert_from=settings.EWERS_ALERT_LEVEL,
         open_level=open_alert.level if open_alert else None,
-        cooldown_level=cooling[-1] if cooling else None,
+        cooldown_level=cooling_level,
     )
     if decision.action == AlertAction.OPEN:
         alert = Alert.objects.create(
@@ -173,7 +204,7 @@ def alert_consider(
             "alert for community %s at %s held back by a cooldown at %s",
             assessment.community_id,
             assessment.level,
-            cooling[-1],
+            cooling_level,
         )
     return open_alert
 

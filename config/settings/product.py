@@ -27,6 +27,8 @@ if EWERS_LEVEL_BANDS[0] <= EWERS_LEVEL_HYSTERESIS:
 EWERS_SCORING_WINDOW_DAYS = env_int("EWERS_SCORING_WINDOW_DAYS", 180, minimum=1)
 # A report whose scoring failed this often is left for an operator (healthz counts it).
 EWERS_SCORING_MAX_ATTEMPTS = env_int("EWERS_SCORING_MAX_ATTEMPTS", 5, minimum=1)
+# A scoring task claims up to this many received reports (any community) and scores them in one transaction.
+EWERS_SCORING_BATCH = env_int("EWERS_SCORING_BATCH", 100, minimum=1)
 # The sweep queues reports still unscored this long after they were received.
 EWERS_SWEEP_AFTER_SECONDS = env_int("EWERS_SWEEP_AFTER_SECONDS", 60, minimum=1)
 EWERS_SWEEP_BATCH = env_int("EWERS_SWEEP_BATCH", 500, minimum=1)

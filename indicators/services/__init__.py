@@ -8,6 +8,8 @@
 - ``scoring``: a community assessed from its recent readings by the pure core
   (``indicators.scoring``), the assessment handed to the alerting layer above
   (``indicators.hooks``) in the same transaction, the sweep of reports left unscored;
+- ``scoring_state``: each community's decayed sums by indicator, carried forward so a new
+  report is scored without reading the whole window;
 - ``risk``: each community's current and weekly risk, kept with each assessment for the
   dashboard, and rebuilt from the assessments when needed.
 
@@ -42,8 +44,8 @@ from indicators.services.scoring import (
     report_score,
     reports_score,
     reports_sweep,
-    scoring_config,
 )
+from indicators.services.scoring_state import scoring_config, state_invalidate
 
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
@@ -75,4 +77,5 @@ __all__ = [
     "risk_recompute",
     "risk_record",
     "scoring_config",
+    "state_invalidate",
 ]

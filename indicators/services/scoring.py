@@ -1,15 +1,24 @@
-"""Scoring glue: one community's recent readings into the pure core (``indicators.scoring``),
-the assessment stored with its contributions, and the alerting layer told
-(``indicators.hooks``) in the same transaction."""
+"""Scoring glue: a community's carried sums (``indicators.services.scoring_state``), or for a
+past moment its readings then, into the pure core (``indicators.scoring``); the assessment
+stored with its contributions by indicator, and the alerting layer told
+(``indicators.hooks``) in the same transaction.
+
+Scoring tasks work in micro-batches: they claim received reports (attempts counted first),
+group them by community and store one assessment per community, each in its own
+transaction with the community's row lock held.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ewers.broker import enqueue
@@ -23,20 +32,16 @@ from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risk_record
+from indicators.services.scoring_state import Catalogue, state_assess, state_invalidate, states_assess
+from indicators.services.scoring_state import scoring_config as scoring_config  # its home before the state
 
-
-def scoring_config() -> scoring.ScoringConfig:
-    moderate, high, critical = settings.EWERS_LEVEL_BANDS
-    return scoring.ScoringConfig(
-        saturation=settings.EWERS_SCORE_SATURATION,
-        bands=(moderate, high, critical),
-        hysteresis=settings.EWERS_LEVEL_HYSTERESIS,
-    )
+# Causes whose change is not in the carried sums: the state is rebuilt from the readings.
+REBUILD_CAUSES = frozenset({AssessmentCause.VERIFICATION, AssessmentCause.INDICATOR})
 
 
 def _reading_facts(community_id: int, at: datetime, *, replaying: bool = False) -> list[scoring.ReadingFact]:
-    """The community's readings within the scoring window up to ``at``: one query whose
-    size follows one community's recent activity, not the whole table.
+    """The community's readings within the scoring window up to ``at`` (a full recompute,
+    for scoring at a past moment).
 
     ``replaying`` (scoring at a past moment, as the demo seed does) also leaves out the
     reports received after ``at``. Live scoring does not compare with ``received_at``: it
@@ -68,6 +73,115 @@ def _indicator_settings(ids: set[int]) -> tuple[dict[int, scoring.IndicatorSetti
     return plain, indicators
 
 
+def _lock_community(community_id: int) -> None:
+    # FOR NO KEY UPDATE: scorers of one community queue up here, while new reports for
+    # it (whose foreign key takes a KEY SHARE lock on this row) are not held up.
+    Region.objects.select_for_update(no_key=True).filter(pk=community_id).values_list("pk").get()
+
+
+def _assess_locked(
+    *,
+    community_id: int,
+    key: str,
+    cause: str,
+    at: datetime | None,
+    report_id: int | None,
+) -> RiskAssessment:
+    """Assess with the community's row lock held (``community_assess``); live from the
+    carried state, at a past moment ``at`` from the readings then (and the state forgotten)."""
+    replaying = at is not None
+    # The time is read once the lock is held, so assessments of a community are
+    # stored in the order they were made (hysteresis reads the previous level).
+    at = at or timezone.now()
+    previous = (
+        RiskAssessment.objects.filter(community_id=community_id, assessed_at__lte=at)
+        .order_by("-assessed_at", "-id")
+        .values_list("level", flat=True)
+        .first()
+    )
+    facts: list[scoring.ReadingFact] = []
+    if replaying:
+        facts = _reading_facts(community_id, at, replaying=True)
+        plain, indicators = _indicator_settings({f.indicator_id for f in facts})
+        result = scoring.assess(facts, plain, at=at, previous_level=previous, config=scoring_config())
+        state_invalidate([community_id])
+    else:
+        catalogue = Catalogue.load()
+        plain = catalogue.plain
+        result = state_assess(
+            community_id=community_id,
+            at=at,
+            fold_report_ids=(),
+            previous_level=previous,
+            catalogue=catalogue,
+            rebuild=cause in REBUILD_CAUSES,
+        )
+        indicators = catalogue.models
+    assessment = RiskAssessment.objects.create(
+        community_id=community_id,
+        assessed_at=at,
+        score=result.score,
+        raw_score=result.raw_score,
+        level=result.level,
+        report_id=report_id,
+        cause=cause,
+        key=key,
+        triggered=bool(result.triggers),
+    )
+    Contribution.objects.bulk_create(
+        _follow([(assessment, result, previous)], indicators, plain, facts=facts if replaying else None)
+    )
+    return assessment
+
+
+def _follow(
+    done: Sequence[tuple[RiskAssessment, scoring.Assessment, str | None]],
+    indicators: Mapping[int, Indicator],
+    plain: Mapping[int, scoring.IndicatorSettings],
+    *,
+    facts: list[scoring.ReadingFact] | None,
+) -> list[Contribution]:
+    """What follows stored assessments (assessment, result, previous level; one per
+    community): the current risk, the alerting layer (told of them all at once), and the
+    contributions to store (returned, for one bulk insert): by indicator, unless an alert
+    now points to the assessment (opened or escalated by it): then one per reading, as a
+    full recompute stores them, the reports its holders may read. That is rare, so those
+    readings (``facts``, or else the window's) are read here, once."""
+    for assessment, _result, _previous in done:
+        risk_record(assessment=assessment)
+    alerted = alerting().assessments_recorded(
+        [
+            AssessmentRecorded(
+                assessment=assessment,
+                previous_level=previous,
+                contributions=result.contributions,
+                triggered=bool(result.triggers),
+                indicators=indicators,
+                triggers=result.triggers,
+            )
+            for assessment, result, previous in done
+        ]
+    )
+    rows: list[Contribution] = []
+    for (assessment, result, _previous), evidence in zip(done, alerted, strict=True):
+        stored = result.contributions
+        if evidence:
+            at = assessment.assessed_at
+            readings = facts if facts is not None else _reading_facts(assessment.community_id, at)
+            stored = scoring.reading_evidence(readings, plain, at=at, config=scoring_config())
+        rows += [
+            Contribution(
+                assessment=assessment,
+                indicator_id=c.indicator_id,
+                indicator_version=c.indicator_version,
+                report_id=c.report_id,
+                amount=c.amount,
+            )
+            for c in stored
+        ]
+    return rows
+
+
 def community_assess(
     *,
     community_id: int,
@@ -82,76 +196,158 @@ def community_assess(
     assessment. Holds the community's row lock, so scorers of one community queue up
     while other communities are scored in parallel.
     """
-    replaying = at is not None
     with transaction.atomic():
-        # FOR NO KEY UPDATE: scorers of one community queue up here, while new reports for
-        # it (whose foreign key takes a KEY SHARE lock on this row) are not held up.
-        Region.objects.select_for_update(no_key=True).filter(pk=community_id).values_list("pk").get()
+        _lock_community(community_id)
         done = RiskAssessment.objects.filter(key=key).first()
         if done is not None:
             return done
-        # The time is read once the lock is held, so assessments of a community are
-        # stored in the order they were made (hysteresis reads the previous level).
-        at = at or timezone.now()
-        previous = (
-            RiskAssessment.objects.filter(community_id=community_id, assessed_at__lte=at)
-            .order_by("-assessed_at", "-id")
-            .values_list("level", flat=True)
-            .first()
+        return _assess_locked(
+            community_id=community_id, key=key, cause=cause, at=at, report_id=report.pk if report else None
         )
-        facts = _reading_facts(community_id, at, replaying=replaying)
-        plain, indicators = _indicator_settings({f.indicator_id for f in facts})
-        result = scoring.assess(facts, plain, at=at, previous_level=previous, config=scoring_config())
-        assessment = RiskAssessment.objects.create(
+
+
+def _claim_rows(cursor: CursorWrapper, where: str, params: list[Any], limit: int) -> list[tuple[int, int]]:
+    """Count an attempt on up to ``limit`` received reports matching ``where`` that no other
+    scorer holds (SKIP LOCKED), in its own commit: a report that kills its worker every time
+    stops being retried after EWERS_SCORING_MAX_ATTEMPTS. Returns (report, community)."""
+    table = FieldReport._meta.db_table
+    cursor.execute(
+        f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 WHERE id IN ("  # noqa: S608 (a model's table)
+        f"SELECT id FROM {table} WHERE status = %s AND scoring_attempts < %s AND {where} "
+        "ORDER BY received_at, id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id, community_id",
+        [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, *params, limit],
+    )
+    return [(report_id, community_id) for report_id, community_id in cursor.fetchall()]
+
+
+def _claim(report_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Claim these reports if still to score and free, and when one is, up to
+    EWERS_SCORING_BATCH in all with the oldest other received reports (any community), so
+    a backlog is scored in micro-batches and the tasks of the reports taken along find
+    nothing left to do. Nothing claimed when none of ``report_ids`` is: another scorer holds
+    them (and scores them, or its message comes back if its worker dies) or they are done."""
+    if not report_ids:
+        return []
+    ids = list(report_ids)
+    with connection.cursor() as cursor:
+        rows = _claim_rows(cursor, "id = ANY(%s)", [ids], len(ids))
+        more = settings.EWERS_SCORING_BATCH - len(rows)
+        if rows and more > 0:
+            rows += _claim_rows(cursor, "NOT id = ANY(%s)", [ids], more)
+    return rows
+
+
+def _batch_score(claimed: Sequence[tuple[int, int]]) -> dict[int, RiskAssessment]:
+    """Score claimed reports (report, community) in one transaction: the communities locked
+    in id order (two batches never wait on each other in a cycle), the reports no other
+    scorer took meanwhile locked (SKIP LOCKED), one assessment per community, the reports
+    marked scored. A worker that dies here leaves them all received, and its message comes
+    back (``acks_late``)."""
+    communities = sorted({community_id for _, community_id in claimed})
+    with transaction.atomic():
+        list(
+            Region.objects.select_for_update(no_key=True)
+            .filter(pk__in=communities)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
+        # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
+        locked = (
+            FieldReport.objects.filter(status=ReportStatus.RECEIVED, pk__in=[pk for pk, _ in claimed])
+            .select_for_update(no_key=True, skip_locked=True)
+            .values_list("pk", "community_id")
+        )
+        groups: dict[int, list[int]] = defaultdict(list)
+        for report_id, community_id in locked:
+            groups[community_id].append(report_id)
+        if not groups:
+            return {}
+        keys = {community_id: f"report:{max(ids)}" for community_id, ids in groups.items()}
+        done = {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
+        todo = {community_id: ids for community_id, ids in groups.items() if keys[community_id] not in done}
+        assessed = _batch_assess(todo) if todo else {}
+        for community_id in groups.keys() - todo.keys():
+            state_invalidate([community_id])  # assessed without these reports: not in the sums
+            assessed[community_id] = done[keys[community_id]]
+        by_moment: dict[datetime, list[int]] = defaultdict(list)
+        for community_id, ids in groups.items():
+            by_moment[assessed[community_id].assessed_at] += ids
+        for moment, ids in by_moment.items():
+            FieldReport.objects.filter(pk__in=ids).update(status=ReportStatus.SCORED, scored_at=moment)
+    return assessed
+
+
+def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
+    """One assessment per community (``groups``: community → its reports being scored),
+    with their locks held: set-based reads of the states, one insert of the assessments and
+    one of their contributions; the current risk and the alerting layer community by
+    community, in id order."""
+    catalogue = Catalogue.load()
+    # The time is read once the locks are held (hysteresis reads the previous level).
+    at = timezone.now()
+    previous = dict(
+        Region.objects.filter(pk__in=list(groups))
+        .annotate(
+            previous_level=Subquery(
+                RiskAssessment.objects.filter(community=OuterRef("pk"), assessed_at__lte=at)
+                .order_by("-assessed_at", "-id")
+                .values("level")[:1]
+            )
+        )
+        .values_list("pk", "previous_level")
+    )
+    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue)
+    assessments = RiskAssessment.objects.bulk_create(
+        RiskAssessment(
             community_id=community_id,
             assessed_at=at,
-            score=result.score,
-            raw_score=result.raw_score,
-            level=result.level,
-            report=report,
-            cause=cause,
-            key=key,
-            triggered=bool(result.triggers),
+            score=results[community_id].score,
+            raw_score=results[community_id].raw_score,
+            level=results[community_id].level,
+            report_id=max(ids),
+            cause=AssessmentCause.REPORT,
+            key=f"report:{max(ids)}",
+            triggered=bool(results[community_id].triggers),
         )
-        Contribution.objects.bulk_create(
-            Contribution(
-                assessment=assessment,
-                indicator_id=c.indicator_id,
-                indicator_version=c.indicator_version,
-                report_id=c.report_id,
-                amount=c.amount,
-            )
-            for c in result.contributions
-        )
-        risk_record(assessment=assessment)
-        alerting().assessment_recorded(
-            AssessmentRecorded(
-                assessment=assessment,
-                previous_level=previous,
-                contributions=result.contributions,
-                triggered=bool(result.triggers),
-                indicators=indicators,
-                triggers=result.triggers,
-            )
-        )
-    return assessment
+        for community_id, ids in sorted(groups.items())
+    )
+    done = [(a, results[a.community_id], previous[a.community_id]) for a in assessments]
+    Contribution.objects.bulk_create(_follow(done, catalogue.models, catalogue.plain, facts=None))
+    return {a.community_id: a for a in assessments}
+
+
+def reports_score(report_ids: Sequence[int]) -> None:
+    """Score a batch of received reports (and others waiting, up to EWERS_SCORING_BATCH):
+    one assessment per community; safe to run again (reports already scored, held by
+    another scorer, gone or out of attempts are left alone)."""
+    claimed = _claim(report_ids)
+    if claimed:
+        _batch_score(claimed)
 
 
 def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessment | None:
     """Score a report's community and mark the report ``scored``; safe to run again.
 
-    Each attempt is counted first, in its own commit, so a report that kills its worker
-    every time stops being retried after EWERS_SCORING_MAX_ATTEMPTS. Returns None when
-    there is nothing to do (already scored, gone, or out of attempts).
+    Live, it also claims other received reports, of any community (up to
+    EWERS_SCORING_BATCH), so a backlog is scored in micro-batches and their own tasks find
+    nothing left to do; returns the assessment of the report's community. Returns None when
+    there is nothing to do (already scored, held by another scorer, gone, or out of attempts).
     """
-    claimed = FieldReport.objects.filter(
-        pk=report_id, status=ReportStatus.RECEIVED, scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS
-    ).update(scoring_attempts=F("scoring_attempts") + 1)
-    if not claimed:
-        return None
+    if at is None:
+        claimed = _claim([report_id])
+        community_id = next((c for pk, c in claimed if pk == report_id), None)
+        return None if community_id is None else _batch_score(claimed).get(community_id)
+    table = FieldReport._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 "  # noqa: S608 (a model's table)
+            "WHERE id = %s AND status = %s AND scoring_attempts < %s RETURNING id",
+            [report_id, ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS],
+        )
+        if cursor.fetchone() is None:
+            return None
     with transaction.atomic():
-        # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
-        # this row at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
         report = FieldReport.objects.select_for_update(no_key=True).filter(pk=report_id).first()
         if report is None or report.status != ReportStatus.RECEIVED:
             return None
@@ -166,12 +362,6 @@ def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessmen
         report.scored_at = assessment.assessed_at
         report.save(update_fields=["status", "scored_at"])
     return assessment
-
-
-def reports_score(report_ids: Sequence[int]) -> None:
-    """Score a batch of received reports (one task per API batch or CSV import)."""
-    for report_id in report_ids:
-        report_score(report_id=report_id)
 
 
 def reports_sweep(*, now: datetime | None = None) -> int:

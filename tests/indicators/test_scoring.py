@@ -113,7 +113,8 @@ def test_it_assesses_a_community_and_explains_it_largest_first():
     result = assess(facts, INDICATORS, at=AT)
     assert result.raw_score == pytest.approx(1.5 - 0.5 + 0.75 * 0.25)
     assert result.score == pytest.approx(score_from_raw(result.raw_score, 4.0), abs=1e-3)
-    assert [(c.report_id, round(c.amount, 4)) for c in result.contributions] == [(1, 1.5), (2, -0.5), (3, 0.1875)]
+    # One row per indicator: its readings summed, with the report of its largest reading.
+    assert [(c.report_id, round(c.amount, 4)) for c in result.contributions] == [(1, 1.6875), (2, -0.5)]
     assert result.level == RiskLevel.MODERATE
     assert result.triggers == ()
 

@@ -113,3 +113,37 @@ def test_a_killed_worker_neither_loses_nor_doubles_a_report(cast, celery_app, wo
     assert report.scoring_attempts == 2
     assert RiskAssessment.objects.filter(community=community).count() == 1
     assert RiskAssessment.objects.get().key == f"report:{report.pk}"
+
+
+def test_a_worker_killed_mid_batch_commits_nothing_and_the_batch_is_scored_once(cast, celery_app, worker):
+    places = sorted([cast.places["c1"], cast.places["c2"]], key=lambda p: p.pk)  # locked in this order
+    reports = [
+        field_report_create(
+            user=cast.analyst,
+            community=place,
+            observed_at=timezone.now() - timedelta(hours=1),
+            readings=[ReadingInput(indicator=cast.indicator, value=value)],
+            source_reliability="B",
+            information_credibility=2,
+            enqueue_scoring=False,
+        )[0]
+        for place, value in ((places[0], 2), (places[0], 3), (places[1], 3))
+    ]
+    with transaction.atomic():
+        # Hold the second community: the batch (one transaction) has locked the first and waits.
+        Region.objects.select_for_update().get(pk=places[1].pk)
+        celery_app.send_task("indicators.tasks.reports_score", args=[[r.pk for r in reports]])
+        assert wait_for(
+            lambda: all(r.scoring_attempts == 1 for r in FieldReport.objects.filter(pk__in=[r.pk for r in reports])),
+            BOUND_SECONDS,
+        )
+        (child,) = children_of(worker.pid)
+        os.kill(child, signal.SIGKILL)
+        assert wait_for(lambda: children_of(worker.pid) not in ([], [child]), 30), "no fresh child"
+    # Nothing of the killed batch committed: the message comes back and claims it again.
+    assert wait_for(lambda: not FieldReport.objects.filter(status=ReportStatus.RECEIVED).exists(), BOUND_SECONDS)
+    # One assessment per community, made once.
+    assert sorted(RiskAssessment.objects.values_list("key", flat=True)) == sorted(
+        [f"report:{reports[1].pk}", f"report:{reports[2].pk}"]
+    )
+    assert [FieldReport.objects.get(pk=r.pk).scoring_attempts for r in reports] == [2, 2, 2]

@@ -73,7 +73,8 @@ def test_a_report_out_of_attempts_is_left_for_an_operator(cast, strong, settings
     assert report_score(report_id=10**9) is None  # gone: nothing to do
 
 
-def test_the_sweep_queues_reports_left_unscored(cast, strong, django_capture_on_commit_callbacks):
+def test_the_sweep_queues_reports_left_unscored(cast, strong, settings):
+    settings.EWERS_SCORING_BATCH = 1  # batches of one: the sweep's choice alone is scored
     old = report(cast, strong)
     fresh = report(cast, [cast.indicator], value=1, community=cast.places["c2"])
     FieldReport.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(minutes=2))

@@ -1,0 +1,235 @@
+"""Live scoring by state (``indicators.scoring_state``) on the database: a community's
+carried sums loaded, moved to now, given the newly scored reports' readings, and stored.
+
+Every query here reads a bounded slice of one community: the readings that left the window
+since the last assessment, the reports not yet scored, the recent trigger readings, the
+reports being scored. Only a rebuild (no state yet, an indicator's version or a report's
+verification changed, the window setting changed) reads the whole window.
+
+The state covers the readings of the community's reports that are not ``received`` (the
+scorer folds a report's readings in the transaction that marks it scored); the readings of
+reports still ``received`` are added to each assessment without being kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from indicators import scoring, scoring_state
+from indicators.choices import Category, Polarity, ReportStatus
+from indicators.models import FieldReport, Indicator, Reading, ScoringState
+from indicators.services.reports import CLOCK_SKEW_TOLERANCE
+
+FACT_FIELDS = (
+    "report_id",
+    "indicator_id",
+    "value",
+    "report__observed_at",
+    "report__source_reliability",
+    "report__information_credibility",
+    "report__verification",
+)
+
+
+def scoring_config() -> scoring.ScoringConfig:
+    moderate, high, critical = settings.EWERS_LEVEL_BANDS
+    return scoring.ScoringConfig(
+        saturation=settings.EWERS_SCORE_SATURATION,
+        bands=(moderate, high, critical),
+        hysteresis=settings.EWERS_LEVEL_HYSTERESIS,
+    )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every indicator, as the scorer and the alerting layer read them (one query)."""
+
+    plain: dict[int, scoring.IndicatorSettings]
+    models: dict[int, Indicator]
+
+    @classmethod
+    def load(cls) -> Catalogue:
+        models = {i.pk: i for i in Indicator.objects.select_related("theme")}
+        return cls({pk: i.scoring_settings() for pk, i in models.items()}, models)
+
+    def trigger_ids(self) -> list[int]:
+        return [pk for pk, i in self.plain.items() if i.category == Category.TRIGGER and i.polarity == Polarity.RISK]
+
+
+def _folded(where: Q) -> QuerySet[Reading]:
+    """The readings the carried sums cover (of reports no longer received), ``where`` they are."""
+    return Reading.objects.filter(where).exclude(report__status=ReportStatus.RECEIVED)
+
+
+def state_invalidate(community_ids: Iterable[int]) -> None:
+    """Forget the carried sums of these communities: their next scoring rebuilds them."""
+    ScoringState.objects.filter(community_id__in=list(community_ids)).delete()
+
+
+# A save touching these fields changes what a report adds to its community's sums.
+SCORED_FIELDS = frozenset({"verification", "observed_at", "source_reliability", "information_credibility", "community"})
+
+
+@receiver(post_save, sender=FieldReport, dispatch_uid="scoring_state_report_saved")
+def _report_saved(sender: type[FieldReport], instance: FieldReport, created: bool, **kwargs: object) -> None:
+    """A report verified or disputed (or saved already scored, as a loader may) is in no
+    carried sum as it now stands: the community's next scoring rebuilds them."""
+    fields = kwargs.get("update_fields")
+    if created:
+        changed = instance.status != ReportStatus.RECEIVED
+    else:
+        changed = fields is None or bool(SCORED_FIELDS & set(fields))  # type: ignore[call-overload]
+    if changed:
+        state_invalidate([instance.community_id])
+
+
+@receiver(post_delete, sender=FieldReport, dispatch_uid="scoring_state_report_deleted")
+def _report_deleted(sender: type[FieldReport], instance: FieldReport, **kwargs: object) -> None:
+    """A scored report still in the window leaves the sums: rebuild them (retention's
+    purges of old reports cost nothing here)."""
+    window = timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
+    if instance.status != ReportStatus.RECEIVED and instance.observed_at >= timezone.now() - window:
+        state_invalidate([instance.community_id])
+
+
+def _by_community(readings: QuerySet[Reading]) -> dict[int, list[scoring.ReadingFact]]:
+    """The readings' facts, by their report's community (one query)."""
+    found: dict[int, list[scoring.ReadingFact]] = defaultdict(list)
+    for community_id, *row in readings.values_list("report__community_id", *FACT_FIELDS):
+        found[community_id].append(scoring.ReadingFact(*row))
+    return found
+
+
+def _states_carried(
+    community_ids: Collection[int], at: datetime, catalogue: Catalogue, *, rebuild: bool
+) -> dict[int, scoring_state.CommunityState]:
+    """The communities' states moved to ``at`` (rebuilt from the readings where they cannot
+    be carried). A handful of queries however many."""
+    window = settings.EWERS_SCORING_WINDOW_DAYS
+    rows = {row.community_id: row for row in ScoringState.objects.filter(community_id__in=list(community_ids))}
+    carried = {pk: row for pk, row in rows.items() if not rebuild and row.window_days == window and row.ref_at <= at}
+    expiring = Q()
+    for pk, row in carried.items():
+        if row.sums and at > row.ref_at:
+            edge = timedelta(days=row.window_days)
+            expiring |= Q(
+                report__community_id=pk,
+                report__observed_at__gte=row.ref_at - edge,
+                report__observed_at__lt=at - edge,
+            )
+    expired = _by_community(_folded(expiring)) if expiring else {}
+    states: dict[int, scoring_state.CommunityState] = {}
+    for pk, row in carried.items():
+        state = scoring_state.CommunityState.from_json(row.ref_at, row.window_days, row.sums)
+        if scoring_state.carry(state, at, expired.get(pk, []), catalogue.plain):
+            states[pk] = state
+    rebuilt = [pk for pk in community_ids if pk not in states]
+    if rebuilt:
+        since = at - timedelta(days=window)
+        history = _by_community(_folded(Q(report__community_id__in=rebuilt, report__observed_at__gte=since)))
+        for pk in rebuilt:
+            state = scoring_state.CommunityState(ref=at.timestamp(), window_days=window)
+            scoring_state.fold(state, history.get(pk, []), catalogue.plain)
+            states[pk] = state
+    return states
+
+
+def states_assess(
+    *,
+    folds: Mapping[int, Collection[int]],
+    at: datetime,
+    previous_levels: Mapping[int, str | None],
+    catalogue: Catalogue,
+    rebuild: bool = False,
+) -> dict[int, scoring.Assessment]:
+    """Assess each community of ``folds`` (community → reports being marked scored in this
+    transaction, whose readings are folded in) at ``at`` from its carried state, and store
+    the states. The caller holds the communities' row locks. Set-based: the same few
+    queries for one community or a batch of them."""
+    community_ids = sorted(folds)
+    states = _states_carried(community_ids, at, catalogue, rebuild=rebuild)
+    fold_ids = [pk for ids in folds.values() for pk in ids]
+    if fold_ids:
+        new = _by_community(Reading.objects.filter(report_id__in=fold_ids))
+        for pk, readings in new.items():
+            scoring_state.fold(states[pk], readings, catalogue.plain)
+    window = timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
+    extra = _by_community(
+        Reading.objects.filter(
+            report__community_id__in=community_ids,
+            report__status=ReportStatus.RECEIVED,
+            report__observed_at__gte=at - window,
+            report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
+        ).exclude(report_id__in=fold_ids)
+    )
+    triggers = _trigger_facts(community_ids, at, catalogue)
+    config = scoring_config()
+    results = {
+        pk: scoring_state.assess(
+            states[pk],
+            extra.get(pk, []),
+            triggers.get(pk, []),
+            catalogue.plain,
+            skew_seconds=CLOCK_SKEW_TOLERANCE.total_seconds(),
+            previous_level=previous_levels.get(pk),
+            config=config,
+        )
+        for pk in community_ids
+    }
+    rows = [
+        ScoringState(community_id=pk, ref_at=at, window_days=states[pk].window_days, sums=states[pk].as_json())
+        for pk in community_ids
+    ]
+    # One upsert for the batch (a bulk_update's CASE per row costs more than the rest).
+    ScoringState.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["community"], update_fields=["ref_at", "window_days", "sums"]
+    )
+    return results
+
+
+def state_assess(
+    *,
+    community_id: int,
+    at: datetime,
+    fold_report_ids: Collection[int],
+    previous_level: str | None,
+    catalogue: Catalogue,
+    rebuild: bool = False,
+) -> scoring.Assessment:
+    """``states_assess`` for one community."""
+    return states_assess(
+        folds={community_id: fold_report_ids},
+        at=at,
+        previous_levels={community_id: previous_level},
+        catalogue=catalogue,
+        rebuild=rebuild,
+    )[community_id]
+
+
+def _trigger_facts(
+    community_ids: Collection[int], at: datetime, catalogue: Catalogue
+) -> dict[int, list[scoring.ReadingFact]]:
+    """The readings of trigger indicators young enough to trigger (any report status)."""
+    ids = catalogue.trigger_ids()
+    if not ids:
+        return {}
+    longest = max(catalogue.plain[pk].half_life_days for pk in ids)
+    window = settings.EWERS_SCORING_WINDOW_DAYS
+    since = at - timedelta(days=min(window, max(longest, 0.0)))
+    return _by_community(
+        Reading.objects.filter(
+            report__community_id__in=list(community_ids),
+            indicator_id__in=ids,
+            report__observed_at__gte=since,
+            report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
+        )
+    )

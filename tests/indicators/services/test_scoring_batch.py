@@ -1,0 +1,80 @@
+"""Micro-batches: a scoring task takes along the reports waiting, of any community, up to
+EWERS_SCORING_BATCH, and stores one assessment per community in one transaction; the
+tasks of the reports taken along find nothing left to do."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ewers.choices import RegionLevel
+from ewers.services import region_upsert
+from indicators.choices import ReportStatus
+from indicators.models import FieldReport, RiskAssessment
+from indicators.services import report_score, reports_score
+from tests import factories
+from tests.indicators.services.conftest import report
+
+pytestmark = pytest.mark.django_db
+
+
+def statuses(reports) -> list[str]:
+    found = dict(FieldReport.objects.filter(pk__in=[r.pk for r in reports]).values_list("pk", "status"))
+    return [found[r.pk] for r in reports]
+
+
+def test_a_task_takes_the_waiting_reports_of_every_community_along(cast, strong):
+    c1, c2 = cast.places["c1"], cast.places["c2"]
+    waiting = [report(cast, [cast.indicator], value=2, community=c) for c in (c2, c1, c2)]
+    mine = report(cast, [cast.indicator], value=1)
+    assessment = report_score(report_id=mine.pk)
+    assert assessment is not None and assessment.community_id == c1.pk
+    assert statuses([*waiting, mine]) == [ReportStatus.SCORED] * 4
+    # One assessment per community, keyed by its highest report.
+    keys = dict(RiskAssessment.objects.values_list("community_id", "key"))
+    assert keys == {c1.pk: f"report:{mine.pk}", c2.pk: f"report:{waiting[2].pk}"}
+    # The tasks of the reports taken along have nothing left to do.
+    for r in waiting:
+        assert report_score(report_id=r.pk) is None
+    assert RiskAssessment.objects.count() == 2
+    assert [r.scoring_attempts for r in FieldReport.objects.order_by("pk")] == [1, 1, 1, 1]
+
+
+def test_the_batch_setting_bounds_what_a_task_takes(cast, settings):
+    settings.EWERS_SCORING_BATCH = 2
+    first, second, third = (report(cast, [cast.indicator], value=2) for _ in range(3))
+    report_score(report_id=third.pk)
+    # Its own report, and the oldest one waiting.
+    assert statuses([first, second, third]) == [ReportStatus.SCORED, ReportStatus.RECEIVED, ReportStatus.SCORED]
+    assert FieldReport.objects.get(pk=second.pk).scoring_attempts == 0
+    reports_score([second.pk])
+    assert statuses([second]) == [ReportStatus.SCORED]
+
+
+def test_a_batch_reads_and_writes_set_based(cast):
+    """The states, readings, previous levels and assessments of a batch are read and written
+    in the same queries whatever the number of communities: what grows with them is the
+    current risk and the alerting layer's look at each (four queries a community)."""
+    district = cast.places["district"]
+    extra = [
+        region_upsert(
+            code=f"T-1-1-{n}",
+            name=f"Village {n}",
+            level=RegionLevel.COMMUNITY,
+            parent=district,
+            boundary=factories.square(101 + n, 1),
+        )[0]
+        for n in range(3, 8)
+    ]
+
+    def queries_for(communities) -> int:
+        reports = [report(cast, [cast.indicator], value=1, community=c) for c in communities]
+        with CaptureQueriesContext(connection) as done:
+            reports_score([r.pk for r in reports])
+        assert statuses(reports) == [ReportStatus.SCORED] * len(reports)
+        return len(done)
+
+    few = queries_for(extra[:1])
+    many = queries_for(extra[1:])
+    assert many - few <= 4 * (len(extra) - 2)
