@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ewers.broker import enqueue
@@ -206,18 +206,34 @@ def community_assess(
         )
 
 
-def _claim_rows(cursor: CursorWrapper, where: str, params: list[Any], limit: int) -> list[tuple[int, int]]:
-    """Count an attempt on up to ``limit`` received reports matching ``where`` that no other
-    scorer holds (SKIP LOCKED), in its own commit: a report that kills its worker every time
-    stops being retried after EWERS_SCORING_MAX_ATTEMPTS. Returns (report, community)."""
+def _claim_rows(cursor: CursorWrapper, ids: list[int], *, among: bool, limit: int) -> list[tuple[int, int]]:
+    """Count an attempt on up to ``limit`` received reports that no other scorer holds (SKIP
+    LOCKED), among ``ids`` or else outside them, in its own commit: a report that kills its
+    worker every time stops being retried after EWERS_SCORING_MAX_ATTEMPTS. Returns
+    (report, community). One statement on PostgreSQL; SQLite (the demo's embedded database,
+    one writer at a time, no row locks) selects then updates."""
+    if connection.vendor != "postgresql":
+        return _claim_rows_portable(ids, among=among, limit=limit)
     table = FieldReport._meta.db_table
+    where = "id = ANY(%s)" if among else "NOT id = ANY(%s)"
     cursor.execute(
         f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 WHERE id IN ("  # noqa: S608 (a model's table)
         f"SELECT id FROM {table} WHERE status = %s AND scoring_attempts < %s AND {where} "
         "ORDER BY received_at, id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id, community_id",
-        [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, *params, limit],
+        [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, ids, limit],
     )
     return [(report_id, community_id) for report_id, community_id in cursor.fetchall()]
+
+
+def _claim_rows_portable(ids: list[int], *, among: bool, limit: int) -> list[tuple[int, int]]:
+    waiting = FieldReport.objects.filter(
+        status=ReportStatus.RECEIVED, scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS
+    )
+    waiting = waiting.filter(pk__in=ids) if among else waiting.exclude(pk__in=ids)
+    with transaction.atomic():
+        rows = list(waiting.order_by("received_at", "pk").values_list("pk", "community_id")[:limit])
+        FieldReport.objects.filter(pk__in=[pk for pk, _ in rows]).update(scoring_attempts=F("scoring_attempts") + 1)
+    return rows
 
 
 def _claim(report_ids: Sequence[int]) -> list[tuple[int, int]]:
@@ -230,10 +246,10 @@ def _claim(report_ids: Sequence[int]) -> list[tuple[int, int]]:
         return []
     ids = list(report_ids)
     with connection.cursor() as cursor:
-        rows = _claim_rows(cursor, "id = ANY(%s)", [ids], len(ids))
+        rows = _claim_rows(cursor, ids, among=True, limit=len(ids))
         more = settings.EWERS_SCORING_BATCH - len(rows)
         if rows and more > 0:
-            rows += _claim_rows(cursor, "NOT id = ANY(%s)", [ids], more)
+            rows += _claim_rows(cursor, ids, among=False, limit=more)
     return rows
 
 
