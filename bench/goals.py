@@ -28,11 +28,12 @@ class Goal:
         return f"{self.what}: {self.key} = {value:.3g}, goal {self.op} {self.limit:g}"
 
 
-# The goals table of issue 13 ("ratios in one make bench run"). CSV import is not measured
-# by the bench yet; the HTTP row asks for figures, not a level (``HTTP_KEYS``).
+# The goals table of issue 13 ("ratios in one make bench run"); the HTTP row asks for
+# figures, not a level (``HTTP_KEYS``).
 GOALS: tuple[Goal, ...] = (
     Goal("ingest_single_ratio", AT_LEAST, 0.6, "single ingest vs the bare DRF endpoint"),
     Goal("ingest_batch_ratio", AT_LEAST, 0.5, "batch ingest (100 a request) vs the raw insert"),
+    Goal("ingest_csv_ratio", AT_LEAST, 0.5, "CSV import vs the raw insert"),
     Goal("scoring_ratio", AT_LEAST, 0.4, "scoring throughput (real worker) vs the raw insert"),
     Goal("alert_p95_ms", AT_MOST, 50, "commit -> alert p95 while 100 reports/s arrive"),
     Goal("alert_p95_ratio", AT_MOST, 5, "commit -> alert p95 vs the trivial task round trip"),
@@ -44,9 +45,18 @@ GOALS: tuple[Goal, ...] = (
 # The HTTP row: measured (present and above 0) is the goal.
 HTTP_KEYS = ("http_reports_per_s", "http_reports_p95_ms", "http_heatmap_per_s", "http_heatmap_p95_ms")
 # Which part of the bench gives each figure: a part that did not run is not a miss.
+PIPELINE_KEYS = frozenset(
+    {
+        "ingest_single_ratio",
+        "ingest_batch_ratio",
+        "ingest_csv_ratio",
+        "scoring_ratio",
+        "alert_p95_ms",
+        "alert_p95_ratio",
+    }
+)
 PART_OF = {
-    **{g.key: "pipeline" for g in GOALS[:5]},
-    **{g.key: "dashboard" for g in GOALS[5:]},
+    **{g.key: "pipeline" if g.key in PIPELINE_KEYS else "dashboard" for g in GOALS},
     **dict.fromkeys(HTTP_KEYS, "http"),
 }
 

@@ -1,8 +1,10 @@
-"""Ingest figures: reports posted through the API (single and batch, in-process) against a
-raw PostgreSQL insert of the same rows."""
+"""Ingest figures: reports posted through the API (single, batch and CSV import, in-process)
+against a raw PostgreSQL insert of the same rows."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 import time
@@ -24,6 +26,9 @@ WARM_UP_REPORTS = 10  # posted before the API clock starts
 API_MODE = "Django test client, in-process (full middleware, token auth, no network)"
 SINGLE_URL = "/api/v1/reports/"
 BATCH_URL = "/api/v1/reports/batch/"
+IMPORT_URL = "/api/v1/reports/import/"
+# Rows per imported file: a register of a month or two (the import takes up to 5,000).
+CSV_FILE_ROWS = 1_000
 
 
 def payloads_make(
@@ -74,7 +79,7 @@ def _api_client(token: str) -> Any:
 def api_check() -> None:
     from django.urls import Resolver404, resolve
 
-    for url in (SINGLE_URL, BATCH_URL):
+    for url in (SINGLE_URL, BATCH_URL, IMPORT_URL):
         try:
             resolve(url)
         except Resolver404:
@@ -139,6 +144,41 @@ def ingest_batch(token: str, payloads: Sequence[dict[str, Any]]) -> float:
     seconds = time.monotonic() - started
     if (created := _report_count() - before) != len(payloads):
         raise BenchError(f"POST {BATCH_URL}: {len(payloads)} sent but {created} reports written.")
+    return seconds
+
+
+def csv_files(payloads: Sequence[dict[str, Any]]) -> list[bytes]:
+    """The reports as the CSV files an analyst imports (docs/csv-import.md), at most
+    ``CSV_FILE_ROWS`` rows each: one column per indicator read, blank where not read."""
+    codes = sorted({r["indicator"] for p in payloads for r in p["readings"]})
+    fixed = ["community", "observed_at", "source_reliability", "information_credibility", "narrative"]
+    files = []
+    for start in range(0, len(payloads), CSV_FILE_ROWS):
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(fixed + codes)
+        for p in payloads[start : start + CSV_FILE_ROWS]:
+            values = {r["indicator"]: r["value"] for r in p["readings"]}
+            writer.writerow([p[name] for name in fixed] + [values.get(code, "") for code in codes])
+        files.append(out.getvalue().encode("utf-8"))
+    return files
+
+
+def ingest_csv(token: str, payloads: Sequence[dict[str, Any]]) -> float:
+    """Seconds to import the reports as CSV files through the API (the import page calls
+    the same service); every row must be saved. The files are written before the clock
+    starts."""
+    client = _api_client(token)
+    files = csv_files(payloads)
+    before = _report_count()
+    started = time.monotonic()
+    for data in files:
+        response = client.post(IMPORT_URL, data=data, content_type="text/csv")
+        if response.status_code != 200:
+            raise _refused(response, f"POST {IMPORT_URL}")
+    seconds = time.monotonic() - started
+    if (created := _report_count() - before) != len(payloads):
+        raise BenchError(f"POST {IMPORT_URL}: {len(payloads)} rows sent but {created} reports written.")
     return seconds
 
 

@@ -26,10 +26,12 @@ from bench.config import BATCH_SIZE, BenchError, Sizes
 from bench.goals import ratio
 from bench.ingest import (
     API_MODE,
+    CSV_FILE_ROWS,
     WARM_UP_REPORTS,
     api_check,
     ingest_bare,
     ingest_batch,
+    ingest_csv,
     ingest_single,
     payloads_make,
     raw_insert,
@@ -185,6 +187,7 @@ class Figures:
     single_seconds: float | None = None
     bare_seconds: float | None = None  # the bare DRF endpoint, as many reports as single
     batch_seconds: float | None = None
+    csv_seconds: float | None = None  # as many reports as batch, imported as CSV files
     raw_seconds: float | None = None
     scoring_seconds: float | None = None
     scoring_note: str = ""
@@ -226,6 +229,13 @@ def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
         Row(
             f"API ingest, batch of {BATCH_SIZE}",
             per_second(sizes.batch, figures.batch_seconds),
+            "reports/s",
+            raw_name,
+            raw,
+        ),
+        Row(
+            f"CSV import, files of up to {CSV_FILE_ROWS:,} rows",
+            per_second(sizes.batch, figures.csv_seconds),
             "reports/s",
             raw_name,
             raw,
@@ -282,6 +292,7 @@ def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
     raw = per_second(sizes.single + sizes.batch, figures.raw_seconds)
     single = per_second(sizes.single, figures.single_seconds)
     batch = per_second(sizes.batch, figures.batch_seconds)
+    csv_import = per_second(sizes.batch, figures.csv_seconds)
     scoring = per_second(sizes.score, figures.scoring_seconds)
     bare = per_second(sizes.single, figures.bare_seconds)
     return {
@@ -292,6 +303,8 @@ def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
         "ingest_single_raw_ratio": ratio(single, raw),
         "ingest_batch_per_s": batch,
         "ingest_batch_ratio": ratio(batch, raw),
+        "ingest_csv_per_s": csv_import,
+        "ingest_csv_ratio": ratio(csv_import, raw),
         "scoring_per_s": scoring,
         "scoring_ratio": ratio(scoring, raw),
         "ping_p50_ms": pct(figures.ping_ms, 50),
@@ -326,6 +339,8 @@ def header_lines(
         f"communities, {FieldReport.objects.count():,} reports, {Reading.objects.count():,} readings "
         f"(history: {seeded.history_readings:,} readings in {seeded.history_reports:,} reports)",
         f"API: {API_MODE}; worker: celery prefork -c {WORKER_CONCURRENCY} on queue {queue}",
+        f"CSV import: {sizes.batch:,} other reports in files of up to {CSV_FILE_ROWS:,} rows, POST "
+        "/api/v1/reports/import/ as text/csv (no reference column: the batch sends no keys either)",
         f"bare baseline: {sizes.single:,} other reports posted one per request to a bare DRF endpoint (bench/bare.py: "
         "the same token authentication, a ModelSerializer, the report and its readings in one transaction; no "
         f"throttle, audit, idempotency or task), after {WARM_UP_REPORTS} warm-ups",
@@ -370,6 +385,9 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
             figures.single_seconds = ingest_single(seeded.token, ingest[: sizes.single])
         with timed(f"API ingest, {sizes.batch} in batches"):
             figures.batch_seconds = ingest_batch(seeded.token, ingest[sizes.single :])
+        imported = payloads_make(seeded.work_communities, seeded.indicators, sizes.batch, rng)
+        with timed(f"CSV import, {sizes.batch} rows"):
+            figures.csv_seconds = ingest_csv(seeded.token, imported)
     except BenchError as error:
         failures.append(str(error))
         figures.api_note = str(error)

@@ -156,6 +156,16 @@ class Region(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    def is_covered_by(self, user: User) -> bool:
+        """``Region.objects.covered_by(user)`` for this one place (``RegionQuerySet.within``:
+        one of the covered regions or below one), with no query once the user's coverage
+        is read (``User.coverage_region_ids``)."""
+        return not user.coverage_region_ids.isdisjoint(self.lineage_ids)
+
+    def is_visible_to(self, user: User) -> bool:
+        """``Region.objects.visible_to(user)`` for this one place."""
+        return user.is_administrator or self.is_covered_by(user)
+
     @property
     def country_scope_id(self) -> int | None:
         """The country this place belongs to (itself for a country): codes are unique within it."""
@@ -312,6 +322,13 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # ApiToken.us
                 violation_error_message=_("Every user except a superuser belongs to an organisation."),
             ),
         ]
+
+    @cached_property
+    def coverage_region_ids(self) -> frozenset[int]:
+        """The regions the user's organisation covers (``covered_region_ids``), read once
+        per user object (once per request): with ``Region.is_covered_by`` one place is
+        checked against the coverage rule without a query of its own."""
+        return frozenset(covered_region_ids(self).values_list("pk", flat=True))
 
     @cached_property
     def covered_community_ids(self) -> frozenset[int]:

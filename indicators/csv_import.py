@@ -50,6 +50,10 @@ FIXED_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 REFERENCE_KEY_PREFIX = "import:"
 REFERENCE_MAX_LENGTH = IDEMPOTENCY_KEY_MAX_LENGTH - len(REFERENCE_KEY_PREFIX)
 
+# The grades, read once (a Choices' ``values`` builds its list on each use).
+_RELIABILITIES = frozenset(SourceReliability.values)
+_CREDIBILITIES = frozenset(InformationCredibility.values)
+
 # Error keys of the service that name something other than a CSV column.
 _SERVICE_KEY_TO_COLUMN = {"idempotency_key": "reference"}
 
@@ -245,12 +249,12 @@ def _parse_row(line: int, header: list[str], values: list[str], indicator_codes:
     row.community_ref = cells["community"]
     _parse_observed_at(row, cells["observed_at"])
     grade = cells["source_reliability"].upper()
-    if grade and grade not in SourceReliability.values:
+    if grade and grade not in _RELIABILITIES:
         row.error("source_reliability", _("Source reliability is a grade from A to F."))
     row.source_reliability = grade
     credibility = cells["information_credibility"]
     if credibility:
-        if (grade_number := parse_id(credibility)) in InformationCredibility.values:
+        if (grade_number := parse_id(credibility)) in _CREDIBILITIES:
             row.information_credibility = grade_number
         else:
             row.error("information_credibility", _("Information credibility is a grade from 1 to 6."))

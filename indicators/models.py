@@ -325,6 +325,9 @@ class FieldReport(models.Model):
         if user.role == Role.ANALYST:
             return user.organisation_id is not None and user.organisation_id == self.organisation_id
         if user.role == Role.COORDINATOR:
+            if FieldReport.community.is_cached(self):
+                # The same rule for the place at hand, without reading every community covered.
+                return self.community.level == RegionLevel.COMMUNITY and self.community.is_covered_by(user)
             return self.community_id in user.covered_community_ids
         return False
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from audit.choices import AuditAction
 from audit.services import audit_record
-from ewers.auth import gateway_token_digest, password_fingerprints
+from ewers.auth import gateway_token_digest, password_fingerprints, user_token_shaped
 from ewers.choices import LANGUAGES, Role
 from ewers.models import ApiToken, GatewayToken, Organisation, User
 from ewers.permissions import USER_MANAGE_DENIED, permission_require, user_may_manage
@@ -226,6 +226,9 @@ def gateway_token_issue(
     published gateway token only); otherwise it is 256 random bits.
     """
     key = key or GATEWAY_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if user_token_shaped(key):
+        # It would be taken for a user's token and never reach the gateways (ewers.auth).
+        raise ValueError("a gateway key may not have the shape of a user's API token")
     token = GatewayToken(name=name, user=user, digest=gateway_token_digest(key), prefix=key[:8], created_by=actor)
     token.full_clean()
     token.save()

@@ -29,8 +29,10 @@ from ewers.api.parsers import LimitedJSONParser
 from ewers.api.viewsets import ShareViewSet
 from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.models import Region, User
+from indicators.api.batch_items import batch_item_draft
 from indicators.api.parsers import CSVBodyParser
 from indicators.api.serializers import (
+    BATCH_MAX,
     AssessmentSerializer,
     BatchInputSerializer,
     BatchItemInputSerializer,
@@ -46,6 +48,7 @@ from indicators.api.serializers import (
     ReportInputSerializer,
     ReportSerializer,
     batch_community_refs,
+    import_result_data,
     report_arguments,
 )
 from indicators.choices import Verification
@@ -259,27 +262,30 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
                     "send one key per report so that each is saved once."
                 )
             )
-        batch = BatchInputSerializer(data=request.data)
-        batch.is_valid(raise_exception=True)
-        items = batch.validated_data["reports"]
+        items = _batch_items(request.data)
         context = self.get_serializer_context()
-        context["communities"] = communities_by_ref(self.user, batch_community_refs(items))
+        communities = communities_by_ref(self.user, batch_community_refs(items))
+        context["communities"] = communities
         results: list[dict[str, Any]] = []
         drafts: list[ReportDraft] = []
         valid: list[dict[str, Any]] = []
-        # One serializer for every item (its fields are built once); an item it refuses is
-        # checked again on its own, so that its messages are exactly those of one report.
+        # One serializer for every item (its fields are built once), for the items not
+        # plainly well-formed; an item it refuses is checked again on its own, so that its
+        # messages are exactly those of one report.
         shared = BatchItemInputSerializer(context=context)
+        fields = shared.fields
         for index, item in enumerate(items):
             result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
             results.append(result)
-            try:
-                data = shared.run_validation(item)
-            except ValidationError:
-                result["errors"] = _batch_item_errors(item, context)
-                continue
-            key = data.get("idempotency_key") or None
-            drafts.append(ReportDraft(idempotency_key=key, **report_arguments(data)))
+            draft = batch_item_draft(item, communities=communities, fields=fields)
+            if draft is None:
+                try:
+                    data = shared.run_validation(item)
+                except ValidationError:
+                    result["errors"] = _batch_item_errors(item, context)
+                    continue
+                draft = ReportDraft(idempotency_key=data.get("idempotency_key") or None, **report_arguments(data))
+            drafts.append(draft)
             valid.append(result)
         # The valid items written together, in one transaction, with one scoring task.
         for result, outcome in zip(valid, field_reports_create(user=self.user, drafts=drafts), strict=True):
@@ -328,7 +334,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
             if exc.code == "too_large":
                 raise RequestTooLarge(exc.message) from None
             raise ValidationError({"file": [exc.message]}) from None
-        return Response(ImportResultSerializer(result).data)
+        return Response(import_result_data(result))
 
     def _uploaded_file(self, request: Request) -> tuple[bytes, str]:
         max_bytes, _max_rows = import_limits()
@@ -348,6 +354,17 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         if upload.size is not None and upload.size > max_bytes:
             raise RequestTooLarge(_("The file is over the limit of %(max)d bytes.") % {"max": max_bytes})
         return upload.read(max_bytes + 1), upload.name or ""
+
+
+def _batch_items(data: Any) -> list[Any]:
+    """The batch's items: a list of 1 to BATCH_MAX JSON values, none null (as
+    ``BatchInputSerializer`` has it, whose messages answer any other body)."""
+    items = data.get("reports") if type(data) is dict else None
+    if type(items) is list and 0 < len(items) <= BATCH_MAX and all(item is not None for item in items):
+        return items
+    batch = BatchInputSerializer(data=data)
+    batch.is_valid(raise_exception=True)
+    return list(batch.validated_data["reports"])
 
 
 def _batch_item_errors(item: Any, context: dict[str, Any]) -> Any:

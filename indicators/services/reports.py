@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from indicators.models import FieldReport, Indicator, Reading
 from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_report_may_create, field_report_may_verify
 from indicators.selectors import community_visible_to
 from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
+from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,12 @@ NARRATIVE_MAX_LENGTH = 20_000
 
 
 SOURCE_REFERENCE_MAX_LENGTH = 500  # the model field's max_length (not enforced by the database)
+
+
+# The grades and levels, read once (a Choices' ``values`` builds its list on each use).
+_RELIABILITIES = frozenset(SourceReliability.values)
+_CREDIBILITIES = frozenset(InformationCredibility.values)
+_HANDLING_RANKS = {level: rank for rank, level in enumerate(HandlingLevel.values)}
 
 
 @dataclass(frozen=True)
@@ -166,9 +173,9 @@ def report_check(
         errors.setdefault("observed_at", []).append(
             _("The observation time is more than %(years)d years ago.") % {"years": OBSERVATION_MAX_AGE.days // 365}
         )
-    if source_reliability not in SourceReliability.values:
+    if source_reliability not in _RELIABILITIES:
         errors.setdefault("source_reliability", []).append(_("Source reliability is a grade from A to F."))
-    if information_credibility not in InformationCredibility.values:
+    if information_credibility not in _CREDIBILITIES:
         errors.setdefault("information_credibility", []).append(_("Information credibility is a grade from 1 to 6."))
     for name, text, limit in (
         ("narrative", narrative, NARRATIVE_MAX_LENGTH),
@@ -290,7 +297,7 @@ def field_report_create(
         if User.organisation.is_cached(user) and user.organisation is not None:
             report.organisation = user.organisation  # for the answer, which names it
         try:
-            _report_insert(report, readings, indicators, keyed_request=request if keyed else None)
+            _report_insert(report, readings, indicators, keyed_request=request if keyed else None, user=user)
         except IntegrityError:
             # Two resends raced past the lookup (SQLite has no advisory lock): the first
             # one's report stands, if this is the same request.
@@ -306,9 +313,11 @@ def field_report_create(
 
 def _handling_level(indicators: dict[int, Indicator], asked: str | None) -> str:
     """The highest of the report's indicators' levels: the analyst may raise it, never lower it."""
-    if asked is not None and asked not in HandlingLevel.values:
+    if asked is not None and asked not in _HANDLING_RANKS:
         raise ValidationError({"handling_level": [_("Unknown handling level.")]})
-    return HandlingLevel.highest([i.handling_level for i in indicators.values()] + ([asked] if asked else []))
+    # As HandlingLevel.highest: the most restrictive, partners when there are none.
+    levels = [i.handling_level for i in indicators.values()] + ([asked] if asked else [])
+    return max(levels, key=_HANDLING_RANKS.__getitem__, default=HandlingLevel.PARTNERS)
 
 
 def _report_insert(
@@ -317,22 +326,50 @@ def _report_insert(
     indicators: dict[int, Indicator],
     *,
     keyed_request: ReportRequest | None,
+    user: User,
 ) -> None:
     """The report and its readings, all or nothing (a savepoint: a clash of keys leaves the
     caller's transaction usable); a keyed report keeps its request's fingerprint."""
     if keyed_request is not None:
         by_code = {r.indicator: indicators[i].pk for i, r in enumerate(readings) if isinstance(r.indicator, str)}
         report.idempotency_fingerprint = request_fingerprint(keyed_request, indicator_ids=by_code)
+    written = [Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)]
+    if connection.vendor == "postgresql":
+        _report_write(report, written, user=user, savepoint=keyed_request is not None)
+        report_answer_prepare(report, written)
+        return
     report.possible_duplicate_of_id = _possible_duplicate(
         report, {(indicators[i].pk, float(r.value)) for i, r in enumerate(readings)}
     )
     # A savepoint only where a clash of keys can happen: without a key there is none.
     with transaction.atomic(savepoint=keyed_request is not None):
         report.save()
-        written = Reading.objects.bulk_create(
-            Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)
-        )
+        Reading.objects.bulk_create(written)
     report_answer_prepare(report, written)
+
+
+def _report_write(report: FieldReport, readings: list[Reading], *, user: User, savepoint: bool) -> None:
+    """PostgreSQL: the report's possible duplicate found, then the report, its history row
+    and its readings written in one statement (``reports_write``), as for a batch."""
+    new = NewReport(
+        pk=None,
+        community_id=report.community_id,
+        observed_at=report.observed_at,
+        source_reliability=report.source_reliability,
+        information_credibility=report.information_credibility,
+        narrative=report.narrative,
+        source_reference=report.source_reference,
+        handling_level=report.handling_level,
+        idempotency_key=report.idempotency_key,
+        idempotency_fingerprint=report.idempotency_fingerprint,
+        readings=[(reading.indicator_id, reading.value) for reading in readings],
+    )
+    duplicates_mark(user, [new])
+    with transaction.atomic(savepoint=savepoint):
+        [report.pk] = reports_insert(user=user, reports=[new], received_at=report.received_at)
+    report.possible_duplicate_of_id = new.possible_duplicate_of_id
+    report._state.adding = False
+    report._state.db = connection.alias
 
 
 def report_answer_prepare(report: FieldReport, readings: Sequence[Reading]) -> None:

@@ -11,12 +11,10 @@ answered with its messages and written nowhere, the others are saved.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -28,7 +26,7 @@ from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.models import Region, User
 from ewers.permissions import permission_require
 from indicators import tasks
-from indicators.models import FieldReport, Indicator, Reading
+from indicators.models import FieldReport, Indicator
 from indicators.permissions import MAY_NOT_LOG_REPORTS, field_report_may_create
 from indicators.selectors import community_seen_by
 from indicators.services.idempotency import (
@@ -44,11 +42,7 @@ from indicators.services.reports import (
     field_report_create,
     report_check,
 )
-
-# The candidates of a possible duplicate a report is compared with (as for one report).
-DUPLICATE_CANDIDATES = 20
-# Above any id: the end of a window by bisection.
-MAX_ID = 2**63
+from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
 
 
 @dataclass(frozen=True)
@@ -158,11 +152,12 @@ def field_reports_create(*, user: User, drafts: Sequence[ReportDraft]) -> list[D
     if connection.vendor != "postgresql":
         return _create_one_by_one(user, drafts)
     outermost = not connection.in_atomic_block
+    now = timezone.now()
     with transaction.atomic():
-        outcomes, reports = _drafts_sort(user, drafts, outermost=outermost)
+        outcomes, reports = _drafts_sort(user, drafts, outermost=outermost, now=now)
         if reports:
-            _reports_write(user, reports)
-            ids = [report.pk for report, _readings in reports]
+            _reports_write(user, reports, now)
+            ids = [report.pk for report in reports]
             transaction.on_commit(lambda: enqueue(tasks.reports_score, ids))
     return outcomes
 
@@ -197,13 +192,11 @@ def _create_one_by_one(user: User, drafts: Sequence[ReportDraft]) -> list[DraftO
     return outcomes
 
 
-_Written = list[tuple[FieldReport, list[Reading]]]
-
-
-def _drafts_sort(user: User, drafts: Sequence[ReportDraft], *, outermost: bool) -> tuple[list[DraftOutcome], _Written]:
+def _drafts_sort(
+    user: User, drafts: Sequence[ReportDraft], *, outermost: bool, now: datetime
+) -> tuple[list[DraftOutcome], list[NewReport]]:
     """Each draft's outcome, and the reports (with readings) to write for the valid ones."""
-    organisation_id = user.organisation_id
-    assert organisation_id is not None  # field_report_may_create: only members of an organisation
+    assert user.organisation_id is not None  # field_report_may_create: only members of an organisation
     lookups = _lookups(user, drafts)
     keys = {key for d in drafts if (key := d.idempotency_key or None) is not None and _idempotency_key_valid(key)}
     # Held to the commit, as for one report (only when this is the outermost transaction).
@@ -216,17 +209,17 @@ def _drafts_sort(user: User, drafts: Sequence[ReportDraft], *, outermost: bool) 
         if key is not None
     }
     ids = _ids_draw(len(drafts))
-    now = timezone.now()
     outcomes: list[DraftOutcome] = []
-    reports: _Written = []
+    reports: list[NewReport] = []
     for pk, draft in zip(ids, drafts, strict=True):
         key = draft.idempotency_key or None
         keyed = key if key is not None and _idempotency_key_valid(key) else None
-        request = draft.request()
+        request = draft.request() if keyed is not None else None
         if keyed is not None and keyed not in locked:
             outcomes.append(DraftOutcome(error=_in_flight()))
             continue
         if keyed is not None and keyed in used:
+            assert request is not None
             first_id, stored = used[keyed]
             same = stored is None or idempotency_fingerprint_matches(stored, request, indicator_ids=lookups.codes)
             outcomes.append(DraftOutcome(report_id=first_id) if same else DraftOutcome(error=_reused(first_id)))
@@ -236,26 +229,22 @@ def _drafts_sort(user: User, drafts: Sequence[ReportDraft], *, outermost: bool) 
         except ValidationError as exc:
             outcomes.append(DraftOutcome(error=exc))
             continue
-        fingerprint = request_fingerprint(request, indicator_ids=lookups.codes) if keyed else None
-        report = FieldReport(
-            pk=pk,
-            handling_level=handling_level,
-            community=draft.community,
-            observed_at=draft.observed_at,
-            received_at=now,
-            source_reliability=draft.source_reliability,
-            information_credibility=draft.information_credibility,
-            narrative=draft.narrative,
-            source_reference=draft.source_reference or None,
-            created_by=user,
-            organisation_id=organisation_id,
-            idempotency_key=key,
-            idempotency_fingerprint=fingerprint,
+        fingerprint = request_fingerprint(request, indicator_ids=lookups.codes) if request is not None else None
+        reports.append(
+            NewReport(
+                pk=pk,
+                community_id=draft.community.pk,
+                observed_at=draft.observed_at,
+                source_reliability=draft.source_reliability,
+                information_credibility=draft.information_credibility,
+                narrative=draft.narrative,
+                source_reference=draft.source_reference or None,
+                handling_level=handling_level,
+                idempotency_key=key,
+                idempotency_fingerprint=fingerprint,
+                readings=[(_indicator(r, lookups).pk, float(r.value)) for r in draft.readings],
+            )
         )
-        readings = [
-            Reading(report=report, indicator=_indicator(r, lookups), value=float(r.value)) for r in draft.readings
-        ]
-        reports.append((report, readings))
         outcomes.append(DraftOutcome(report_id=pk, created=True))
         if keyed is not None:
             used[keyed] = (pk, fingerprint)  # a later draft with this key is a resend of this one
@@ -298,48 +287,8 @@ def _reused(first_id: int) -> IdempotencyKeyReused:
     )
 
 
-def _reports_write(user: User, reports: _Written) -> None:
+def _reports_write(user: User, reports: list[NewReport], received_at: datetime) -> None:
     """The reports (with their possible duplicates named), their history rows and their
     readings: three inserts."""
-    _duplicates_mark(user, reports)
-    rows = [report for report, _readings in reports]
-    FieldReport.objects.bulk_create(rows)
-    FieldReport.history.bulk_history_create(rows, default_user=user, default_change_reason=None)
-    Reading.objects.bulk_create([reading for _report, readings in reports for reading in readings])
-
-
-def _duplicates_mark(user: User, reports: _Written) -> None:
-    """Each report's possible duplicate, as ``_possible_duplicate`` finds it for one report:
-    among the saved reports and the earlier ones of this call, in one query."""
-    window = timedelta(minutes=settings.EWERS_DUPLICATE_WINDOW_MINUTES)
-    if not window or not reports:
-        return
-    observed = [report.observed_at for report, _readings in reports]
-    rows = Reading.objects.filter(
-        report__created_by=user,
-        report__community__in={report.community_id for report, _readings in reports},
-        report__observed_at__gte=min(observed) - window,
-        report__observed_at__lte=max(observed) + window,
-    ).values_list("report", "indicator", "value", "report__observed_at", "report__community")
-    readings_of: dict[int, set[tuple[int, float]]] = {}
-    observed_of: dict[int, tuple[int, datetime]] = {}
-    for report_id, indicator_id, value, observed_at, community_id in rows.order_by():
-        readings_of.setdefault(report_id, set()).add((indicator_id, value))
-        observed_of[report_id] = (community_id, observed_at)
-    # Per community, (observed_at, id) in order: a window is found by bisection.
-    timelines: dict[int, list[tuple[datetime, int]]] = {}
-    for report_id, (community_id, observed_at) in observed_of.items():
-        timelines.setdefault(community_id, []).append((observed_at, report_id))
-    for timeline in timelines.values():
-        timeline.sort()
-    for report, readings in reports:
-        timeline = timelines.setdefault(report.community_id, [])
-        start = bisect_left(timeline, (report.observed_at - window, 0))
-        end = bisect_right(timeline, (report.observed_at + window, MAX_ID))
-        # The latest first, as many as one report alone is compared with.
-        near = timeline[max(start, end - DUPLICATE_CANDIDATES) : end][::-1]
-        own = {(reading.indicator_id, reading.value) for reading in readings}
-        report.possible_duplicate_of_id = next((pk for _at, pk in near if readings_of[pk] == own), None)
-        # Later reports of this call may be duplicates of this one.
-        insort(timeline, (report.observed_at, report.pk))
-        readings_of[report.pk] = own
+    duplicates_mark(user, reports)
+    reports_insert(user=user, reports=reports, received_at=received_at)

@@ -80,8 +80,9 @@ def test_a_cut_in_the_middle_of_a_save_leaves_nothing_half_saved(cast):
     with database_behind_proxy() as proxy:
 
         def cut_before_the_readings(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
-            # The report row is written (not committed); its readings never reach the database.
-            if sql.startswith("INSERT") and "indicators_reading" in sql:
+            # The statement writing the readings (with the report, or after it) never reaches
+            # the database.
+            if 'INSERT INTO "indicators_reading"' in sql:
                 proxy.cut()
             return execute(sql, *args)
 

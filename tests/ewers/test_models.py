@@ -142,3 +142,25 @@ class TestAdministratorsGroup:
         user = User.objects.get(pk=user.pk)  # fresh permission cache
         assert not user.groups.exists()
         assert not user.has_perm("ewers.change_organisation")
+
+
+class TestRegionCoverageOfOnePlace:
+    """``Region.is_visible_to`` / ``is_covered_by`` are ``visible_to`` / ``covered_by`` for
+    one place, answered from the user's coverage read once."""
+
+    def test_it_agrees_with_the_querysets_for_every_place_and_role(self, cast):
+        users = [cast.analyst, cast.other_analyst, cast.police_user, cast.cso_user, cast.coordinator, cast.admin]
+        regions = list(Region.objects.all())
+        for user in users:
+            fresh = User.objects.get(pk=user.pk)
+            visible = set(Region.objects.visible_to(fresh).values_list("pk", flat=True))
+            covered = set(Region.objects.covered_by(fresh).values_list("pk", flat=True))
+            assert {r.pk for r in regions if r.is_visible_to(fresh)} == visible
+            assert {r.pk for r in regions if r.is_covered_by(fresh)} == covered
+        assert covered != visible  # the administrator sees what their organisation does not cover
+
+    def test_it_reads_the_coverage_once_per_user_object(self, cast, django_assert_num_queries):
+        user = User.objects.get(pk=cast.cso_user.pk)
+        regions = list(Region.objects.all())
+        with django_assert_num_queries(1):
+            assert [r.code for r in regions if r.is_covered_by(user)] == [cast.places["c1"].code]

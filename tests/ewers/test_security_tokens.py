@@ -211,3 +211,23 @@ def test_an_administrator_issues_a_gateway_token_shown_once(cast):
     )
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_a_gateway_key_never_has_the_shape_of_a_users_token(cast, gateway):
+    from ewers.auth import user_token_shaped
+    from ewers.services import api_token_issue
+
+    token, key = gateway
+    _user_token, user_key = api_token_issue(user=cast.analyst)
+    assert user_token_shaped(user_key) and not user_token_shaped(key)
+    # Such a key would be taken for a user's token: the gateway could never use it.
+    with pytest.raises(ValueError, match="shape of a user's API token"):
+        gateway_token_issue(name="Shaped", user=cast.analyst, actor=cast.admin, key="ab" * 32)
+    assert not GatewayToken.objects.filter(name="Shaped").exists()
+    # Both still authenticate: the user's token as the user, the gateway's as the gateway.
+    for credential in (user_key, key):
+        client = APIClient(HTTP_AUTHORIZATION=f"Token {credential}")
+        assert client.post("/api/v1/reports/", report_body(cast), format="json").status_code == 201
+        assert (client.get("/api/v1/me/").status_code == 200) == (credential == user_key)
+    token.refresh_from_db()
+    assert token.last_used_at is not None

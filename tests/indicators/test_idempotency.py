@@ -214,8 +214,8 @@ def test_a_key_still_in_flight_is_a_409_then_the_first_report(cast):
     first: list[Any] = []
 
     def pause_before_the_readings(execute: Any, sql: str, *args: Any) -> Any:
-        # The first request has written its report row and not committed: still being processed.
-        if sql.startswith("INSERT") and "indicators_reading" in sql:
+        # The first request is writing its report and not committed: still being processed.
+        if 'INSERT INTO "indicators_reading"' in sql:
             saving.set()
             assert release.wait(10)
         return execute(sql, *args)

@@ -120,3 +120,20 @@ def test_a_csv_import_takes_as_many_queries_for_many_rows_as_for_few(cast, djang
         many = import_queries(client, 80, 10_000)
     assert few == many
     assert len(callbacks) == 2  # one task per import
+
+
+def test_the_import_answer_is_what_its_serializer_would_write():
+    from indicators.api.serializers import ImportResultSerializer, import_result_data
+    from indicators.csv_import import ImportCounts, ImportResult, RowResult
+
+    result = ImportResult(
+        rows=[
+            RowResult(line=2, ok=True, report_id=41, created=True),
+            RowResult(line=3, ok=True, report_id=17),
+            RowResult(line=5, ok=False, errors={"observed_at": ["No zone."], "P01": ["x is not a number.", "Twice."]}),
+        ],
+        counts=ImportCounts(total=3, valid=2, invalid=1, created=1, duplicates=1),
+        dry_run=False,
+    )
+    assert import_result_data(result) == ImportResultSerializer(result).data
+    assert list(import_result_data(result)) == list(ImportResultSerializer(result).data)

@@ -1,0 +1,235 @@
+"""Many new field reports written in three statements: the reports, their history rows and
+their readings (PostgreSQL).
+
+A batch or an import of a hundred reports spent more time building model instances (a
+report, its history copy, each reading) and turning every field of each into its column
+value than PostgreSQL spent inserting them. Here each column is sent once as an array
+(``unnest``), the columns every new report shares (its author, organisation, time of
+receipt, first status) once as a value, and the history rows are copied from the rows
+just written by the database itself. The columns come from the models, so a field added
+to a report is written here too (with its default), and one added to its history is
+copied from the report.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Field
+
+from ewers.models import User
+from indicators.models import FieldReport, Reading
+
+# Set per report; every other column takes the value a new report has (``_shared``).
+_PER_REPORT = (
+    "id",
+    "community",
+    "observed_at",
+    "source_reliability",
+    "information_credibility",
+    "narrative",
+    "source_reference",
+    "handling_level",
+    "idempotency_key",
+    "idempotency_fingerprint",
+    "possible_duplicate_of",
+)
+# The history's own columns (django-simple-history); the others copy the report's.
+_HISTORY_OWN = ("history_id", "history_date", "history_change_reason", "history_type", "history_user")
+HISTORY_CREATED = "+"  # simple-history's type of the row that records a creation
+# The candidates of a possible duplicate a report is compared with, latest first.
+DUPLICATE_CANDIDATES = 20
+# Above any id: the end of a window by bisection.
+MAX_ID = 2**63
+
+
+@dataclass
+class NewReport:
+    """A valid report about to be written, with its id drawn from the sequence."""
+
+    pk: int | None  # None: one report alone, which takes the next id
+    community_id: int
+    observed_at: datetime
+    source_reliability: str
+    information_credibility: int
+    narrative: str
+    source_reference: str | None
+    handling_level: str
+    idempotency_key: str | None
+    idempotency_fingerprint: str | None
+    readings: list[tuple[int, float]]  # (indicator id, value)
+    possible_duplicate_of_id: int | None = field(default=None)
+
+
+def _array(model_field: Field[Any, Any]) -> str:
+    return f"%s::{model_field.db_type(connection)}[]"
+
+
+def _shared(user: User, received_at: datetime) -> list[tuple[Field[Any, Any], Any]]:
+    """The columns every new report of ``user`` shares, with their values."""
+    organisation_id = user.organisation_id
+    assert organisation_id is not None  # only members of an organisation log reports
+    template = FieldReport(created_by=user, organisation_id=organisation_id, received_at=received_at)
+    return [
+        (f, f.get_db_prep_save(f.pre_save(template, add=True), connection))
+        for f in FieldReport._meta.concrete_fields
+        if f.name not in _PER_REPORT
+    ]
+
+
+def _reports_sql(user: User, reports: Sequence[NewReport], received_at: datetime) -> tuple[str, list[Any]]:
+    """The INSERT of the reports (an array per column set per report, a value per shared
+    one), returning every column of the rows written. A report without an id (one alone)
+    takes the next of the sequence."""
+    fields = {f.name: f for f in FieldReport._meta.concrete_fields}
+    encrypted = fields["source_reference"]
+    columns: dict[str, list[Any]] = {
+        "id": [r.pk for r in reports],
+        "community": [r.community_id for r in reports],
+        "observed_at": [r.observed_at for r in reports],
+        "source_reliability": [r.source_reliability for r in reports],
+        "information_credibility": [r.information_credibility for r in reports],
+        "narrative": [r.narrative for r in reports],
+        # Encrypted at rest, as a save would store it.
+        "source_reference": [
+            None if r.source_reference is None else encrypted.get_db_prep_save(r.source_reference, connection)
+            for r in reports
+        ],
+        "handling_level": [r.handling_level for r in reports],
+        "idempotency_key": [r.idempotency_key for r in reports],
+        "idempotency_fingerprint": [r.idempotency_fingerprint for r in reports],
+        "possible_duplicate_of": [r.possible_duplicate_of_id for r in reports],
+    }
+    per_report = [name for name in _PER_REPORT if name != "id" or reports[0].pk is not None]
+    shared = _shared(user, received_at)
+    quote = connection.ops.quote_name
+    names = [quote(fields[name].column) for name in per_report] + [quote(f.column) for f, _value in shared]
+    arrays = ", ".join(_array(fields[name]) for name in per_report)
+    aliases = ", ".join(f"c{n}" for n in range(len(per_report)))
+    constants = "".join(", %s" for _shared_field in shared)
+    sql = (
+        f"INSERT INTO {quote(FieldReport._meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names from the model
+        f"SELECT {aliases}{constants} FROM unnest({arrays}) AS u({aliases}) RETURNING *"
+    )
+    # The constants come first in the statement, then the arrays.
+    return sql, [value for _f, value in shared] + [columns[name] for name in per_report]
+
+
+def _history_sql(user: User, at: datetime) -> tuple[str, list[Any]]:
+    """The history's creation rows copied from ``new`` (the reports just written), as
+    ``bulk_history_create`` makes them: by ``user``, no change reason."""
+    history = FieldReport.history.model
+    report_columns = {f.attname: f.column for f in FieldReport._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    names: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
+    own = {"history_date": at, "history_change_reason": None, "history_type": HISTORY_CREATED, "history_user": user.pk}
+    for f in history._meta.concrete_fields:
+        if f.name == "history_id":
+            continue
+        names.append(quote(f.column))
+        if f.name in own:
+            values.append("%s")
+            params.append(own[f.name])
+        else:
+            # Any other column of the history is the report's column of the same name.
+            values.append(f"new.{quote(report_columns[f.attname])}")
+    sql = f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(names)}) SELECT {', '.join(values)} FROM new"  # noqa: S608
+    return sql, params
+
+
+def _readings_sql(reports: Sequence[NewReport]) -> tuple[str, list[Any]]:
+    """The readings' INSERT; those of a report without an id take the id it was given."""
+    fields = {f.name: f for f in Reading._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(fields[name].column) for name in ("report", "indicator", "value"))
+    table = quote(Reading._meta.db_table)
+    indicators = [indicator_id for report in reports for indicator_id, _value in report.readings]
+    values = [value for report in reports for _indicator_id, value in report.readings]
+    pair = f"{_array(fields['indicator'])}, {_array(fields['value'])}"
+    if reports[0].pk is None:
+        sql = f"INSERT INTO {table} ({names}) SELECT new.id, u.i, u.v FROM new, unnest({pair}) AS u(i, v)"  # noqa: S608
+        return sql, [indicators, values]
+    ids = [report.pk for report in reports for _reading in report.readings]
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({_array(fields['report'])}, {pair})"  # noqa: S608
+    return sql, [ids, indicators, values]
+
+
+def reports_insert(*, user: User, reports: Sequence[NewReport], received_at: datetime) -> list[int]:
+    """Write ``reports`` (checked valid) as ``user``'s, received at ``received_at``: the
+    reports, their history's creation rows and their readings, in ONE statement inside
+    the caller's transaction; returns their ids. Either every report has its id drawn
+    already, or there is one report without, which takes the next id."""
+    if not reports:
+        return []
+    if reports[0].pk is None and len(reports) > 1:
+        raise ValueError("reports written together have their ids drawn")
+    report_sql, report_params = _reports_sql(user, reports, received_at)
+    history_sql, history_params = _history_sql(user, received_at)
+    readings_sql, readings_params = _readings_sql(reports)
+    sql = f"WITH new AS ({report_sql}), history AS ({history_sql}), readings AS ({readings_sql}) SELECT id FROM new"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, report_params + history_params + readings_params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _neighbours(
+    user: User, reports: Sequence[NewReport], window: timedelta
+) -> list[tuple[int, int, float, datetime, int]]:
+    """The readings of the user's reports observed within ``window`` of one of ``reports``
+    in its community: (report, indicator, value, observed at, community). Only the
+    windows themselves are read, not the whole span of the batch's times."""
+    report_table = connection.ops.quote_name(FieldReport._meta.db_table)
+    reading_table = connection.ops.quote_name(Reading._meta.db_table)
+    sql = (
+        "SELECT rd.report_id, rd.indicator_id, rd.value, r.observed_at, r.community_id "  # noqa: S608 - table names
+        f"FROM {reading_table} rd JOIN {report_table} r ON r.id = rd.report_id "
+        f"WHERE r.id IN (SELECT near.id FROM {report_table} near "
+        "JOIN unnest(%s::bigint[], %s::timestamptz[]) AS new(community_id, observed_at) "
+        "ON near.community_id = new.community_id "
+        "AND near.observed_at BETWEEN new.observed_at - %s AND new.observed_at + %s "
+        "WHERE near.created_by_id = %s)"
+    )
+    params: list[Any] = [[r.community_id for r in reports], [r.observed_at for r in reports], window, window, user.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[int, int, float, datetime, int]] = cursor.fetchall()
+    return rows
+
+
+def duplicates_mark(user: User, reports: Sequence[NewReport]) -> None:
+    """Each report's possible duplicate, as ``_possible_duplicate`` finds it for one report:
+    among the saved reports and the earlier ones of this call, in one query."""
+    window = timedelta(minutes=settings.EWERS_DUPLICATE_WINDOW_MINUTES)
+    if not window or not reports:
+        return
+    readings_of: dict[int, set[tuple[int, float]]] = {}
+    observed_of: dict[int, tuple[int, datetime]] = {}
+    for report_id, indicator_id, value, observed_at, community_id in _neighbours(user, reports, window):
+        readings_of.setdefault(report_id, set()).add((indicator_id, value))
+        observed_of[report_id] = (community_id, observed_at)
+    # Per community, (observed_at, id) in order: a window is found by bisection.
+    timelines: dict[int, list[tuple[datetime, int]]] = {}
+    for report_id, (community_id, observed_at) in observed_of.items():
+        timelines.setdefault(community_id, []).append((observed_at, report_id))
+    for timeline in timelines.values():
+        timeline.sort()
+    for report in reports:
+        timeline = timelines.setdefault(report.community_id, [])
+        start = bisect_left(timeline, (report.observed_at - window, 0))
+        end = bisect_right(timeline, (report.observed_at + window, MAX_ID))
+        # The latest first, as many as one report alone is compared with.
+        near = timeline[max(start, end - DUPLICATE_CANDIDATES) : end][::-1]
+        own = set(report.readings)
+        report.possible_duplicate_of_id = next((pk for _at, pk in near if readings_of[pk] == own), None)
+        if report.pk is not None:
+            # Later reports of this call may be duplicates of this one.
+            insort(timeline, (report.observed_at, report.pk))
+            readings_of[report.pk] = own
