@@ -2,10 +2,10 @@
 assessment) and its weekly rollup (the highest score of each week, Monday to Sunday in ``TIME_ZONE``), one row per
 community (``CurrentRisk``).
 
-``risk_record`` folds each new assessment into that row in the transaction that stores
-it (``indicators.services.scoring.community_assess`` calls it with the community's row
-lock held), so the heatmap reads one row per community instead of aggregating every
-assessment on each request. ``risk_recompute`` says what the rows must be from the
+``risks_record`` folds new assessments into those rows (one read, one upsert) in the
+transaction that stores them (the scorer calls it with the communities' row locks held),
+so the heatmap reads one row per community instead of aggregating every assessment on
+each request. ``risk_recompute`` says what the rows must be from the
 assessments themselves, and ``risk_rebuild`` writes that: after a bulk load that bypassed
 the scorer (the bench's COPY), and in the tests that show the kept rows equal a recompute.
 """
@@ -13,7 +13,7 @@ the scorer (the bench's COPY), and in the tests that show the kept rows equal a 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -41,34 +41,54 @@ def weekly_pruned(weekly: Mapping[str, float], latest: date) -> dict[str, float]
 
 
 def risk_record(*, assessment: RiskAssessment) -> None:
-    """Fold one new assessment into its community's current risk and weekly rollup.
+    """Fold one new assessment into its community's current risk and weekly rollup
+    (``risks_record`` for one)."""
+    risks_record([assessment])
+
+
+def risks_record(assessments: Sequence[RiskAssessment]) -> None:
+    """Fold new assessments into their communities' current risk and weekly rollups: one
+    read of the rows and one upsert, however many communities.
 
     The current risk moves only to a later assessment (``assessed_at``, then id: the
     order the pages use, so an assessment made for a past moment, as the demo seed
     replays, does not displace a newer one); the week's value keeps the higher score.
-    Two queries. The caller holds the community's row lock, so two scorers of one
-    community never interleave here.
+    The caller holds the communities' row locks, so two scorers of one community never
+    interleave here.
     """
-    week = week_of(assessment.assessed_at).isoformat()
-    row = CurrentRisk.objects.filter(community_id=assessment.community_id).first()
-    if row is None:
-        CurrentRisk.objects.create(
-            community_id=assessment.community_id,
-            assessment=assessment,
-            assessed_at=assessment.assessed_at,
-            score=assessment.score,
-            level=assessment.level,
-            weekly={week: assessment.score},
-        )
+    if not assessments:
         return
-    if (assessment.assessed_at, assessment.pk) > (row.assessed_at, row.assessment_id):
-        row.assessment, row.assessed_at = assessment, assessment.assessed_at
-        row.score, row.level = assessment.score, assessment.level
-    weekly = dict(row.weekly)
-    if week not in weekly or assessment.score > weekly[week]:
-        weekly[week] = assessment.score
-    row.weekly = weekly_pruned(weekly, week_of(row.assessed_at))
-    row.save()
+    rows = {
+        row.community_id: row
+        for row in CurrentRisk.objects.filter(community_id__in={a.community_id for a in assessments})
+    }
+    for assessment in sorted(assessments, key=lambda a: (a.assessed_at, a.pk)):
+        week = week_of(assessment.assessed_at).isoformat()
+        row = rows.get(assessment.community_id)
+        if row is None:
+            rows[assessment.community_id] = CurrentRisk(
+                community_id=assessment.community_id,
+                assessment=assessment,
+                assessed_at=assessment.assessed_at,
+                score=assessment.score,
+                level=assessment.level,
+                weekly={week: assessment.score},
+            )
+            continue
+        if (assessment.assessed_at, assessment.pk) > (row.assessed_at, row.assessment_id):
+            row.assessment, row.assessed_at = assessment, assessment.assessed_at
+            row.score, row.level = assessment.score, assessment.level
+        weekly = dict(row.weekly)
+        if week not in weekly or assessment.score > weekly[week]:
+            weekly[week] = assessment.score
+        row.weekly = weekly_pruned(weekly, week_of(row.assessed_at))
+    touched = {a.community_id for a in assessments}
+    CurrentRisk.objects.bulk_create(
+        [rows[community_id] for community_id in sorted(touched)],
+        update_conflicts=True,
+        unique_fields=["community"],
+        update_fields=["assessment", "assessed_at", "score", "level", "weekly"],
+    )
 
 
 def risk_recompute(*, community_ids: Iterable[int] | None = None) -> list[CurrentRisk]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,7 +30,7 @@ from indicators.choices import (
 from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
-from indicators.services.risk import risk_record
+from indicators.services.risk import risks_record
 from indicators.services.scoring_state import Catalogue, state_assess, state_invalidate, states_assess
 from indicators.services.scoring_state import scoring_config as scoring_config  # its home before the state
 
@@ -147,8 +146,7 @@ def _follow(
     now points to the assessment (opened or escalated by it): then one per reading, as a
     full recompute stores them, the reports its holders may read. That is rare, so those
     readings (``facts``, or else the window's) are read here, once."""
-    for assessment, _result, _previous in done:
-        risk_record(assessment=assessment)
+    risks_record([assessment for assessment, _result, _previous in done])
     alerted = alerting().assessments_recorded(
         [
             AssessmentRecorded(
