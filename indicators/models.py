@@ -487,3 +487,8 @@ class CurrentRisk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}: {self.score:.1f} ({self.level})"
+
+
+# The daily rollups surges and silence read (their own module: this one is long enough).
+from indicators.rollups import ReadingDay as ReadingDay  # noqa: E402
+from indicators.rollups import ReportDay as ReportDay  # noqa: E402

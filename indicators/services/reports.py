@@ -33,6 +33,7 @@ from indicators.models import FieldReport, Indicator, Reading
 from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_report_may_create, field_report_may_verify
 from indicators.selectors import community_visible_to
 from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
+from indicators.services.rollups import rollups_add, rollups_change
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,7 @@ def _report_insert(
         written = Reading.objects.bulk_create(
             Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)
         )
+        rollups_add([(report, written)])
     report_answer_prepare(report, written)
 
 
@@ -391,7 +393,8 @@ def field_report_verify(*, report: FieldReport, user: User, verification: str) -
             return report
         report.verification = verification
         report._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
-        report.save(update_fields=["verification"])
+        with rollups_change([report.pk]):
+            report.save(update_fields=["verification"])
         community_id = report.community_id
         key = f"verification:{report.pk}:{uuid.uuid4().hex}"
         transaction.on_commit(lambda: enqueue(tasks.community_rescore, community_id, key, AssessmentCause.VERIFICATION))

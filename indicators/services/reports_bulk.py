@@ -44,6 +44,7 @@ from indicators.services.reports import (
     field_report_create,
     report_check,
 )
+from indicators.services.rollups import rollups_add
 
 # The candidates of a possible duplicate a report is compared with (as for one report).
 DUPLICATE_CANDIDATES = 20
@@ -306,6 +307,7 @@ def _reports_write(user: User, reports: _Written) -> None:
     FieldReport.objects.bulk_create(rows)
     FieldReport.history.bulk_history_create(rows, default_user=user, default_change_reason=None)
     Reading.objects.bulk_create([reading for _report, readings in reports for reading in readings])
+    rollups_add(reports)
 
 
 def _duplicates_mark(user: User, reports: _Written) -> None:

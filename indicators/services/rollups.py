@@ -1,0 +1,187 @@
+"""The daily rollups of reports and readings (``indicators.rollups``), kept in the writer's
+transaction: one call per writer.
+
+- ``rollups_add(written)``: reports just saved, with their readings (no query but the upsert);
+- ``rollups_change(report_ids)``: around a change of reports already saved (a verification):
+  their counts are taken off before and added back after, whatever changed;
+- ``rollups_rebuild(community_ids)``: recomputed from the readings, set-based (the bench's
+  COPY, a theme moved between indicators, a repair).
+
+Counts are added with ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` (PostgreSQL
+and SQLite alike), so concurrent writers to the same community and day never clash.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import TruncDate
+
+from indicators.choices import Polarity, Verification
+from indicators.models import FieldReport, Indicator, Reading, ReadingDay, ReportDay
+
+CHUNK = 5_000  # rows per INSERT statement (at most 20,000 parameters: within SQLite's and PostgreSQL's limits)
+
+ReadingKey = tuple[int, int, date]  # community, theme, day
+ReportKey = tuple[int, date]  # community, day
+
+
+def day_of(at: datetime) -> date:
+    """The rollups' day of a moment: its UTC date."""
+    return at.astimezone(UTC).date()
+
+
+def reading_counts(indicator: Indicator, value: float, verification: str) -> bool:
+    """Whether a reading counts towards surges: a risk indicator seen above its scale's
+    minimum, in a report not disputed (``learning.selectors.surges_build``)."""
+    return indicator.polarity == Polarity.RISK and value > indicator.scale_min and verification != Verification.DISPUTED
+
+
+def counted_readings() -> QuerySet[Reading]:
+    """The readings ``reading_counts`` keeps, as a query."""
+    return Reading.objects.filter(indicator__polarity=Polarity.RISK, value__gt=F("indicator__scale_min")).exclude(
+        report__verification=Verification.DISPUTED
+    )
+
+
+def rollups_add(written: Sequence[tuple[FieldReport, Sequence[Reading]]]) -> None:
+    """Count reports just saved and their readings (each reading's ``indicator`` loaded)."""
+    readings: Counter[ReadingKey] = Counter()
+    reports: Counter[ReportKey] = Counter()
+    for report, report_readings in written:
+        day = day_of(report.observed_at)
+        reports[(report.community_id, day)] += 1
+        for reading in report_readings:
+            if reading_counts(reading.indicator, reading.value, report.verification):
+                readings[(report.community_id, reading.indicator.theme_id, day)] += 1
+    _upsert(readings, reports)
+
+
+def _counts_of(report_ids: Sequence[int]) -> tuple[Counter[ReadingKey], Counter[ReportKey]]:
+    day = TruncDate("report__observed_at", tzinfo=UTC)
+    readings: Counter[ReadingKey] = Counter()
+    rows = (
+        counted_readings()
+        .filter(report_id__in=report_ids)
+        .order_by()
+        .values_list("report__community_id", "indicator__theme_id", day)
+        .annotate(n=Count("id"))
+    )
+    for community, theme, when, n in rows:
+        readings[(community, theme, when)] += n
+    reports: Counter[ReportKey] = Counter()
+    by_day = (
+        FieldReport.objects.filter(pk__in=report_ids)
+        .order_by()
+        .values_list("community_id", TruncDate("observed_at", tzinfo=UTC))
+        .annotate(n=Count("id"))
+    )
+    for community, when, n in by_day:
+        reports[(community, when)] += n
+    return readings, reports
+
+
+@contextmanager
+def rollups_change(report_ids: Iterable[int]) -> Iterator[None]:
+    """Around a change of saved reports (in the caller's transaction): their counts before
+    are taken off, their counts after added back (a report deleted adds nothing back)."""
+    ids = sorted(set(report_ids))
+    before_readings, before_reports = _counts_of(ids)
+    yield
+    after_readings, after_reports = _counts_of(ids)
+    after_readings.subtract(before_readings)
+    after_reports.subtract(before_reports)
+    _upsert(after_readings, after_reports)
+
+
+def _upsert(readings: Counter[ReadingKey], reports: Counter[ReportKey]) -> None:
+    reading_rows = [(*key, n) for key, n in sorted(readings.items()) if n]
+    report_rows = [(*key, n) for key, n in sorted(reports.items()) if n]
+    _increment(ReadingDay._meta.db_table, ("community_id", "theme_id", "day"), "readings", reading_rows)
+    _increment(ReportDay._meta.db_table, ("community_id", "day"), "reports", report_rows)
+
+
+def _increment(table: str, key: Sequence[str], counter: str, rows: Sequence[tuple[int | date, ...]]) -> None:
+    """Add each row's count to its key's row, creating it if needed: sorted rows, so two
+    writers lock rows in the same order."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in (*key, counter))
+    conflict = ", ".join(quote(c) for c in key)
+    placeholder = "(" + ", ".join(["%s"] * (len(key) + 1)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608 - names from the models
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {quote(counter)} = {quote(table)}.{quote(counter)} + "
+                f"excluded.{quote(counter)}",
+                [value.isoformat() if isinstance(value, date) else value for row in chunk for value in row],
+            )
+
+
+@transaction.atomic
+def rollups_rebuild(community_ids: Sequence[int] | None = None) -> None:
+    """The rollups of ``community_ids`` (every community when None) recomputed from the
+    reports and readings, in set-based statements."""
+    readings = counted_readings()
+    reports = FieldReport.objects.all()
+    reading_days = ReadingDay.objects.all()
+    report_days = ReportDay.objects.all()
+    if community_ids is not None:
+        readings = readings.filter(report__community_id__in=community_ids)
+        reports = reports.filter(community_id__in=community_ids)
+        reading_days = reading_days.filter(community_id__in=community_ids)
+        report_days = report_days.filter(community_id__in=community_ids)
+    reading_days.delete()
+    report_days.delete()
+    _insert_select(
+        ReadingDay._meta.db_table,
+        ("community_id", "theme_id", "day", "readings"),
+        readings.order_by()
+        .annotate(
+            c=F("report__community_id"), t=F("indicator__theme_id"), d=TruncDate("report__observed_at", tzinfo=UTC)
+        )
+        .values_list("c", "t", "d")
+        .annotate(n=Count("id")),
+    )
+    _insert_select(
+        ReportDay._meta.db_table,
+        ("community_id", "day", "reports"),
+        reports.order_by()
+        .annotate(c=F("community_id"), d=TruncDate("observed_at", tzinfo=UTC))
+        .values_list("c", "d")
+        .annotate(n=Count("id")),
+    )
+
+
+def _insert_select(table: str, columns: Sequence[str], query: QuerySet[Any, Any]) -> None:
+    sql, params = query.query.sql_with_params()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) {sql}", params)
+
+
+def rollups_theme_moved(indicator: Indicator, old_theme_id: int) -> None:
+    """An indicator moved to another theme: its counted readings move with it."""
+    if indicator.theme_id == old_theme_id:
+        return
+    moved: Counter[ReadingKey] = Counter()
+    rows = (
+        counted_readings()
+        .filter(indicator=indicator)
+        .order_by()
+        .values_list("report__community_id", TruncDate("report__observed_at", tzinfo=UTC))
+        .annotate(n=Count("id"))
+    )
+    for community, when, n in rows:
+        moved[(community, old_theme_id, when)] -= n
+        moved[(community, indicator.theme_id, when)] += n
+    _upsert(moved, Counter())

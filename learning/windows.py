@@ -1,0 +1,147 @@
+"""The counts surges and silence compare — the recent span and each of the BASELINE_WEEKS
+weeks before it, ending at an exact moment — read from the daily rollups
+(``indicators.rollups``) instead of every reading.
+
+A window is (start, end], its edges sharing the time of day of ``now``. A UTC day that
+holds no edge lies wholly inside one window: its rollup row is summed into it. A day that
+holds an edge (ten: now, the recent span's start, each baseline week's start) is split
+between two windows: the part on one side of the edge (the shorter, at most half a day)
+is counted from the reports and readings themselves, to the second, and the other part
+is the day's rollup less that. So the counts are exactly those of a scan over every
+reading (``tests/learning/test_surge_rollups.py`` compares them on random histories),
+for one rollup row per community, theme and day plus at most five days of readings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from ewers.models import Region
+from indicators.models import FieldReport, ReadingDay, ReportDay
+from indicators.services.rollups import counted_readings, day_of
+from learning.surges import BASELINE_WEEKS
+
+WINDOWS = ("recent", *(f"w{week}" for week in range(1, BASELINE_WEEKS + 1)))
+
+Key = Any  # a community id, or (community id, theme id)
+
+
+def window_edges(now: datetime, recent_days: int) -> list[datetime]:
+    """``now``, the recent span's start, then the start of each baseline week (nearest
+    first): window i is (edges[i + 1], edges[i]]."""
+    recent_start = now - timedelta(days=recent_days)
+    return [now, recent_start, *(recent_start - timedelta(weeks=week) for week in range(1, BASELINE_WEEKS + 1))]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _before_edges(edges: list[datetime]) -> bool:
+    """Which part of the edge days is read row by row: the part up to the edge when it
+    falls in the morning (UTC), else the part after it — at most half of each such day.
+    Every edge falls at the same time of day, so one answer holds for all."""
+    return edges[0] - _day_start(day_of(edges[0])) < timedelta(hours=12)
+
+
+def _rollup_sums(counter: str, edges: list[datetime]) -> dict[str, Sum]:
+    """The sums of the rollup rows of the days wholly inside each window (``recent``,
+    ``w1`` …), and the whole of each edge day (``e0`` …)."""
+    sums = {
+        name: Sum(counter, filter=Q(day__gt=day_of(edges[i + 1]), day__lt=day_of(edges[i])), default=0)
+        for i, name in enumerate(WINDOWS)
+    }
+    for j, edge in enumerate(edges):
+        sums[f"e{j}"] = Sum(counter, filter=Q(day=day_of(edge)), default=0)
+    return sums
+
+
+def _part(at: str, edge: datetime, before: bool) -> Q:
+    """The rows of an edge's day up to the edge (``before``), or after it."""
+    start = _day_start(day_of(edge))
+    if before:
+        return Q(**{f"{at}__gte": start, f"{at}__lte": edge})
+    return Q(**{f"{at}__gt": edge, f"{at}__lt": start + timedelta(days=1)})
+
+
+def _part_counts(at: str, edges: list[datetime], before: bool) -> tuple[Q, dict[str, Count]]:
+    """The filter of the edge days' parts read row by row, and their count per edge."""
+    where = Q()
+    counts = {}
+    for j, edge in enumerate(edges):
+        where |= _part(at, edge, before)
+        counts[f"p{j}"] = Count("id", filter=_part(at, edge, before))
+    return where, counts
+
+
+def _combine(
+    full: Iterable[dict[str, Any]],
+    parts: Iterable[dict[str, Any]],
+    key: Callable[[dict[str, Any]], Key],
+    edges: list[datetime],
+    before: bool,
+) -> dict[Key, list[int]]:
+    """Each window's count: its whole days, the part of its end's edge day up to the
+    edge, the part of its start's edge day after the edge. An edge day's part not read
+    row by row is its total less the part that was."""
+    edge_count = len(edges)
+    totals: dict[Key, list[int]] = {}
+    for row in full:
+        totals[key(row)] = [int(row[name] or 0) for name in WINDOWS] + [
+            int(row[f"e{j}"] or 0) for j in range(edge_count)
+        ]
+    read: dict[Key, list[int]] = {key(row): [int(row[f"p{j}"]) for j in range(edge_count)] for row in parts}
+    counts: dict[Key, list[int]] = {}
+    for k in totals.keys() | read.keys():
+        total = totals.get(k) or [0] * (len(WINDOWS) + edge_count)
+        part = read.get(k) or [0] * edge_count
+        day = total[len(WINDOWS) :]
+        up_to = part if before else [day[j] - part[j] for j in range(edge_count)]
+        after = [day[j] - part[j] for j in range(edge_count)] if before else part
+        window = [total[i] + up_to[i] + after[i + 1] for i in range(len(WINDOWS))]
+        if any(window):  # as the scan: only what has at least one row in the span
+            counts[k] = window
+    return counts
+
+
+def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
+    """Per (community, theme): the counted readings (risk indicators above their scale's
+    minimum, reports not disputed) of each window, recent first."""
+    edges = window_edges(now, recent_days)
+    before = _before_edges(edges)
+    places = communities.values("pk")
+    full = (
+        ReadingDay.objects.filter(community__in=places, day__gte=day_of(edges[-1]), day__lte=day_of(edges[0]))
+        .order_by()
+        .values("community_id", "theme_id")
+        .annotate(**_rollup_sums("readings", edges))
+    )
+    where, counts = _part_counts("report__observed_at", edges, before)
+    parts = (
+        counted_readings()
+        .filter(where, report__community__in=places)
+        .order_by()
+        .values(community_id=F("report__community_id"), theme_id=F("indicator__theme_id"))
+        .annotate(**counts)
+    )
+    return _combine(full, parts, lambda row: (row["community_id"], row["theme_id"]), edges, before)
+
+
+def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
+    """Per community: its reports of each window, recent first."""
+    edges = window_edges(now, recent_days)
+    before = _before_edges(edges)
+    places = communities.values("pk")
+    full = (
+        ReportDay.objects.filter(community__in=places, day__gte=day_of(edges[-1]), day__lte=day_of(edges[0]))
+        .order_by()
+        .values("community_id")
+        .annotate(**_rollup_sums("reports", edges))
+    )
+    where, counts = _part_counts("observed_at", edges, before)
+    parts = FieldReport.objects.filter(where, community__in=places).order_by().values("community_id").annotate(**counts)
+    return _combine(full, parts, lambda row: row["community_id"], edges, before)
