@@ -282,6 +282,8 @@ class FieldReport(models.Model):
         indexes = [
             models.Index(fields=["community", "observed_at"]),
             models.Index(fields=["organisation", "-observed_at"]),
+            # The edge days of surges and silence (learning.windows): a few hours of every community.
+            models.Index(fields=["observed_at"], name="report_observed_idx"),
             # The sweep looks for reports left unscored: keep that lookup small.
             models.Index(fields=["received_at"], condition=Q(status=ReportStatus.RECEIVED), name="report_unscored_idx"),
         ]

@@ -21,8 +21,9 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from ewers.models import Region
-from indicators.models import FieldReport, ReadingDay, ReportDay
-from indicators.services.rollups import counted_readings, day_of
+from indicators.choices import Polarity, Verification
+from indicators.models import FieldReport, Indicator, Reading, ReadingDay, ReportDay
+from indicators.services.rollups import day_of
 from learning.surges import BASELINE_WEEKS
 
 WINDOWS = ("recent", *(f"w{week}" for week in range(1, BASELINE_WEEKS + 1)))
@@ -80,7 +81,7 @@ def _part_counts(at: str, edges: list[datetime], before: bool) -> tuple[Q, dict[
 
 def _combine(
     full: Iterable[dict[str, Any]],
-    parts: Iterable[dict[str, Any]],
+    read: dict[Key, list[int]],
     key: Callable[[dict[str, Any]], Key],
     edges: list[datetime],
     before: bool,
@@ -94,7 +95,6 @@ def _combine(
         totals[key(row)] = [int(row[name] or 0) for name in WINDOWS] + [
             int(row[f"e{j}"] or 0) for j in range(edge_count)
         ]
-    read: dict[Key, list[int]] = {key(row): [int(row[f"p{j}"]) for j in range(edge_count)] for row in parts}
     counts: dict[Key, list[int]] = {}
     for k in totals.keys() | read.keys():
         total = totals.get(k) or [0] * (len(WINDOWS) + edge_count)
@@ -120,15 +120,31 @@ def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int)
         .values("community_id", "theme_id")
         .annotate(**_rollup_sums("readings", edges))
     )
+    # The readings of the edge days' parts, driven by the reports of those hours: the
+    # indicators that count are looked up first (a catalogue of a few rows, whose planner
+    # statistics may be missing), so the plan never starts from every reading of an indicator.
+    catalogue = Indicator.objects.filter(polarity=Polarity.RISK).order_by().values_list("pk", "theme_id", "scale_min")
+    counted = {pk: (theme, scale_min) for pk, theme, scale_min in catalogue}
+    by_minimum: dict[float, list[int]] = {}
+    for pk, (_theme, scale_min) in counted.items():
+        by_minimum.setdefault(scale_min, []).append(pk)
+    seen = Q(pk__in=[])
+    for scale_min, ids in by_minimum.items():
+        seen |= Q(indicator_id__in=ids, value__gt=scale_min)
     where, counts = _part_counts("report__observed_at", edges, before)
     parts = (
-        counted_readings()
-        .filter(where, report__community__in=places)
+        Reading.objects.filter(seen, where, report__community__in=places)
+        .exclude(report__verification=Verification.DISPUTED)
         .order_by()
-        .values(community_id=F("report__community_id"), theme_id=F("indicator__theme_id"))
+        .values("indicator_id", community_id=F("report__community_id"))
         .annotate(**counts)
     )
-    return _combine(full, parts, lambda row: (row["community_id"], row["theme_id"]), edges, before)
+    by_theme: dict[Key, list[int]] = {}
+    for row in parts:
+        part = by_theme.setdefault((row["community_id"], counted[row["indicator_id"]][0]), [0] * len(edges))
+        for j in range(len(edges)):
+            part[j] += int(row[f"p{j}"])
+    return _combine(full, by_theme, lambda row: (row["community_id"], row["theme_id"]), edges, before)
 
 
 def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
@@ -144,4 +160,5 @@ def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int
     )
     where, counts = _part_counts("observed_at", edges, before)
     parts = FieldReport.objects.filter(where, community__in=places).order_by().values("community_id").annotate(**counts)
-    return _combine(full, parts, lambda row: row["community_id"], edges, before)
+    read = {row["community_id"]: [int(row[f"p{j}"]) for j in range(len(edges))] for row in parts}
+    return _combine(full, read, lambda row: row["community_id"], edges, before)

@@ -93,5 +93,9 @@ class Migration(migrations.Migration):
                 "constraints": [models.UniqueConstraint(fields=("community", "day"), name="report_day_unique")],
             },
         ),
+        migrations.AddIndex(
+            model_name="fieldreport",
+            index=models.Index(fields=["observed_at"], name="report_observed_idx"),
+        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
