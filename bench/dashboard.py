@@ -261,8 +261,8 @@ def statistics_refresh() -> None:
         CurrentRisk,
         FieldReport,
         Reading,
-        ReadingDay,
-        ReportDay,
+        ReadingRollup,
+        ReportRollup,
         RiskAssessment,
     )
 
@@ -270,7 +270,17 @@ def statistics_refresh() -> None:
         return
     tables = ", ".join(
         connection.ops.quote_name(m._meta.db_table)
-        for m in (Region, FieldReport, Reading, RiskAssessment, Contribution, Alert, CurrentRisk, ReadingDay, ReportDay)
+        for m in (
+            Region,
+            FieldReport,
+            Reading,
+            RiskAssessment,
+            Contribution,
+            Alert,
+            CurrentRisk,
+            ReadingRollup,
+            ReportRollup,
+        )
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")

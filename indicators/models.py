@@ -492,5 +492,5 @@ class CurrentRisk(models.Model):
 
 
 # The daily rollups surges and silence read (their own module: this one is long enough).
-from indicators.rollups import ReadingDay as ReadingDay  # noqa: E402
-from indicators.rollups import ReportDay as ReportDay  # noqa: E402
+from indicators.rollups import ReadingRollup as ReadingRollup  # noqa: E402
+from indicators.rollups import ReportRollup as ReportRollup  # noqa: E402

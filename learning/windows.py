@@ -3,26 +3,30 @@ weeks before it, ending at an exact moment — read from the daily rollups
 (``indicators.rollups``) instead of every reading.
 
 A window is (start, end], its edges sharing the time of day of ``now``. A UTC day that
-holds no edge lies wholly inside one window: its rollup row is summed into it. A day that
+holds no edge lies wholly inside one window: its rollup count is summed into it. A day that
 holds an edge (ten: now, the recent span's start, each baseline week's start) is split
 between two windows: the part on one side of the edge (the shorter, at most half a day)
 is counted from the reports and readings themselves, to the second, and the other part
 is the day's rollup less that. So the counts are exactly those of a scan over every
 reading (``tests/learning/test_surge_rollups.py`` compares them on random histories),
-for one rollup row per community, theme and day plus at most five days of readings.
+for three or four rollup rows per community and theme (28 days each) plus at most five
+days of readings.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import reduce
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 
 from ewers.models import Region
 from indicators.choices import Polarity, Verification
-from indicators.models import FieldReport, Indicator, Reading, ReadingDay, ReportDay
+from indicators.models import FieldReport, Indicator, Reading, ReadingRollup, ReportRollup
+from indicators.rollups import period_of
 from indicators.services.rollups import day_of
 from learning.surges import BASELINE_WEEKS
 
@@ -49,16 +53,40 @@ def _before_edges(edges: list[datetime]) -> bool:
     return edges[0] - _day_start(day_of(edges[0])) < timedelta(hours=12)
 
 
-def _rollup_sums(counter: str, edges: list[datetime]) -> dict[str, Sum]:
-    """The sums of the rollup rows of the days wholly inside each window (``recent``,
-    ``w1`` …), and the whole of each edge day (``e0`` …)."""
+def _days_sum(days: Iterable[date]) -> Sum:
+    """The sum over the rollup rows of the counts of ``days``: per row, the columns of the
+    days it holds (a row holds PERIOD_DAYS days)."""
+    columns: dict[date, list[str]] = {}
+    for day in days:
+        start, column = period_of(day)
+        columns.setdefault(start, []).append(column)
+    if not columns:
+        return Sum(Value(0), default=0)
+    cases = [
+        When(start=start, then=reduce(operator.add, (F(c) for c in names))) for start, names in sorted(columns.items())
+    ]
+    return Sum(Case(*cases, default=Value(0), output_field=IntegerField()), default=0)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _rollup_sums(edges: list[datetime]) -> dict[str, Sum]:
+    """The sums of the days wholly inside each window (``recent``, ``w1`` …), and of each
+    edge day (``e0`` …)."""
     sums = {
-        name: Sum(counter, filter=Q(day__gt=day_of(edges[i + 1]), day__lt=day_of(edges[i])), default=0)
+        name: _days_sum(_days(day_of(edges[i + 1]) + timedelta(days=1), day_of(edges[i]) - timedelta(days=1)))
         for i, name in enumerate(WINDOWS)
     }
     for j, edge in enumerate(edges):
-        sums[f"e{j}"] = Sum(counter, filter=Q(day=day_of(edge)), default=0)
+        sums[f"e{j}"] = _days_sum([day_of(edge)])
     return sums
+
+
+def _rows(edges: list[datetime]) -> Q:
+    """The rollup rows holding the windows' days."""
+    return Q(start__gte=period_of(day_of(edges[-1]))[0], start__lte=day_of(edges[0]))
 
 
 def _part(at: str, edge: datetime, before: bool) -> Q:
@@ -115,10 +143,10 @@ def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int)
     before = _before_edges(edges)
     places = communities.values("pk")
     full = (
-        ReadingDay.objects.filter(community__in=places, day__gte=day_of(edges[-1]), day__lte=day_of(edges[0]))
+        ReadingRollup.objects.filter(_rows(edges), community__in=places)
         .order_by()
         .values("community_id", "theme_id")
-        .annotate(**_rollup_sums("readings", edges))
+        .annotate(**_rollup_sums(edges))
     )
     # The readings of the edge days' parts, driven by the reports of those hours: the
     # indicators that count are looked up first (a catalogue of a few rows, whose planner
@@ -153,10 +181,10 @@ def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int
     before = _before_edges(edges)
     places = communities.values("pk")
     full = (
-        ReportDay.objects.filter(community__in=places, day__gte=day_of(edges[-1]), day__lte=day_of(edges[0]))
+        ReportRollup.objects.filter(_rows(edges), community__in=places)
         .order_by()
         .values("community_id")
-        .annotate(**_rollup_sums("reports", edges))
+        .annotate(**_rollup_sums(edges))
     )
     where, counts = _part_counts("observed_at", edges, before)
     parts = FieldReport.objects.filter(where, community__in=places).order_by().values("community_id").annotate(**counts)

@@ -7,8 +7,9 @@ transaction: one call per writer.
 - ``rollups_rebuild(community_ids)``: recomputed from the readings, set-based (the bench's
   COPY, a theme moved between indicators, a repair).
 
-Counts are added with ``INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`` (PostgreSQL
-and SQLite alike), so concurrent writers to the same community and day never clash.
+Counts are added with ``INSERT … ON CONFLICT DO UPDATE SET d3 = d3 + excluded.d3, …``
+(PostgreSQL and SQLite alike), so concurrent writers to the same community and days never
+clash.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 
 from indicators.choices import Polarity, Verification
-from indicators.models import FieldReport, Indicator, Reading, ReadingDay, ReportDay
+from indicators.models import FieldReport, Indicator, Reading, ReadingRollup, ReportRollup
+from indicators.rollups import DAY_COLUMNS, period_of
 
-CHUNK = 5_000  # rows per INSERT statement (at most 20,000 parameters: within SQLite's and PostgreSQL's limits)
+CHUNK = 500  # rows per INSERT statement (31 parameters each: within SQLite's and PostgreSQL's limits)
 
 ReadingKey = tuple[int, int, date]  # community, theme, day
 ReportKey = tuple[int, date]  # community, day
@@ -101,28 +103,39 @@ def rollups_change(report_ids: Iterable[int]) -> Iterator[None]:
 
 
 def _upsert(readings: Counter[ReadingKey], reports: Counter[ReportKey]) -> None:
-    reading_rows = [(*key, n) for key, n in sorted(readings.items()) if n]
-    report_rows = [(*key, n) for key, n in sorted(reports.items()) if n]
-    _increment(ReadingDay._meta.db_table, ("community_id", "theme_id", "day"), "readings", reading_rows)
-    _increment(ReportDay._meta.db_table, ("community_id", "day"), "reports", report_rows)
+    _increment(ReadingRollup._meta.db_table, ("community_id", "theme_id"), readings)
+    _increment(ReportRollup._meta.db_table, ("community_id",), reports)
 
 
-def _increment(table: str, key: Sequence[str], counter: str, rows: Sequence[tuple[int | date, ...]]) -> None:
-    """Add each row's count to its key's row, creating it if needed: sorted rows, so two
-    writers lock rows in the same order."""
+def _by_period(counts: Counter[Any]) -> list[tuple[Any, ...]]:
+    """Counts by (key…, day) as rows (key…, start, d0 … d27), sorted, zero rows left out."""
+    rows: dict[tuple[Any, ...], list[int]] = {}
+    for (*key, day), n in counts.items():
+        if not n:
+            continue
+        start, column = period_of(day)
+        row = rows.setdefault((*key, start), [0] * len(DAY_COLUMNS))
+        row[DAY_COLUMNS.index(column)] += n
+    return [(*key, *days) for key, days in sorted(rows.items())]
+
+
+def _increment(table: str, key: Sequence[str], counts: Counter[Any]) -> None:
+    """Add the counts to their rows, creating them if needed: sorted rows, so two writers
+    lock rows in the same order."""
+    rows = _by_period(counts)
     if not rows:
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in (*key, counter))
-    conflict = ", ".join(quote(c) for c in key)
-    placeholder = "(" + ", ".join(["%s"] * (len(key) + 1)) + ")"
+    columns = ", ".join(quote(c) for c in (*key, "start", *DAY_COLUMNS))
+    conflict = ", ".join(quote(c) for c in (*key, "start"))
+    added = ", ".join(f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in DAY_COLUMNS)
+    placeholder = "(" + ", ".join(["%s"] * (len(key) + 1 + len(DAY_COLUMNS))) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
+        for first in range(0, len(rows), CHUNK):
+            chunk = rows[first : first + CHUNK]
             cursor.execute(
                 f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608 - names from the models
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {quote(counter)} = {quote(table)}.{quote(counter)} + "
-                f"excluded.{quote(counter)}",
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {added}",
                 [value.isoformat() if isinstance(value, date) else value for row in chunk for value in row],
             )
 
@@ -130,43 +143,32 @@ def _increment(table: str, key: Sequence[str], counter: str, rows: Sequence[tupl
 @transaction.atomic
 def rollups_rebuild(community_ids: Sequence[int] | None = None) -> None:
     """The rollups of ``community_ids`` (every community when None) recomputed from the
-    reports and readings, in set-based statements."""
+    reports and readings: counted by day in the database, written in bulk."""
     readings = counted_readings()
     reports = FieldReport.objects.all()
-    reading_days = ReadingDay.objects.all()
-    report_days = ReportDay.objects.all()
+    reading_rollups = ReadingRollup.objects.all()
+    report_rollups = ReportRollup.objects.all()
     if community_ids is not None:
         readings = readings.filter(report__community_id__in=community_ids)
         reports = reports.filter(community_id__in=community_ids)
-        reading_days = reading_days.filter(community_id__in=community_ids)
-        report_days = report_days.filter(community_id__in=community_ids)
-    reading_days.delete()
-    report_days.delete()
-    _insert_select(
-        ReadingDay._meta.db_table,
-        ("community_id", "theme_id", "day", "readings"),
+        reading_rollups = reading_rollups.filter(community_id__in=community_ids)
+        report_rollups = report_rollups.filter(community_id__in=community_ids)
+    reading_rollups.delete()
+    report_rollups.delete()
+    by_reading: Counter[ReadingKey] = Counter()
+    for community, theme, when, n in (
         readings.order_by()
-        .annotate(
-            c=F("report__community_id"), t=F("indicator__theme_id"), d=TruncDate("report__observed_at", tzinfo=UTC)
-        )
-        .values_list("c", "t", "d")
-        .annotate(n=Count("id")),
-    )
-    _insert_select(
-        ReportDay._meta.db_table,
-        ("community_id", "day", "reports"),
-        reports.order_by()
-        .annotate(c=F("community_id"), d=TruncDate("observed_at", tzinfo=UTC))
-        .values_list("c", "d")
-        .annotate(n=Count("id")),
-    )
-
-
-def _insert_select(table: str, columns: Sequence[str], query: QuerySet[Any, Any]) -> None:
-    sql, params = query.query.sql_with_params()
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) {sql}", params)
+        .values_list("report__community_id", "indicator__theme_id", TruncDate("report__observed_at", tzinfo=UTC))
+        .annotate(n=Count("id"))
+        .iterator()
+    ):
+        by_reading[(community, theme, when)] += n
+    by_report: Counter[ReportKey] = Counter()
+    for community, when, n in (
+        reports.order_by().values_list("community_id", TruncDate("observed_at", tzinfo=UTC)).annotate(n=Count("id"))
+    ).iterator():
+        by_report[(community, when)] += n
+    _upsert(by_reading, by_report)
 
 
 def rollups_theme_moved(indicator: Indicator, old_theme_id: int) -> None:
