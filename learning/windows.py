@@ -16,11 +16,12 @@ days of readings.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 from typing import Any
 
+from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 
 from ewers.models import Region
@@ -107,10 +108,24 @@ def _part_counts(at: str, edges: list[datetime], before: bool) -> tuple[Q, dict[
     return where, counts
 
 
+def _totals(query: QuerySet[Any, Any], keys: int) -> dict[Key, list[int]]:
+    """The rollup sums per key (the first ``keys`` columns), read with a plain cursor: the
+    ORM's converters would cost more per value than the database's whole aggregate."""
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    sums = [names.index(name) for name in (*WINDOWS, *(f"e{j}" for j in range(len(names) - keys - len(WINDOWS))))]
+    # Every sum has a default of 0: integers, never NULL.
+    if keys == 1:
+        return {row[0]: [row[i] for i in sums] for row in rows}
+    return {tuple(row[:keys]): [row[i] for i in sums] for row in rows}
+
+
 def _combine(
-    full: Iterable[dict[str, Any]],
+    totals: dict[Key, list[int]],
     read: dict[Key, list[int]],
-    key: Callable[[dict[str, Any]], Key],
     edges: list[datetime],
     before: bool,
 ) -> dict[Key, list[int]]:
@@ -118,19 +133,21 @@ def _combine(
     edge, the part of its start's edge day after the edge. An edge day's part not read
     row by row is its total less the part that was."""
     edge_count = len(edges)
-    totals: dict[Key, list[int]] = {}
-    for row in full:
-        totals[key(row)] = [int(row[name] or 0) for name in WINDOWS] + [
-            int(row[f"e{j}"] or 0) for j in range(edge_count)
-        ]
     counts: dict[Key, list[int]] = {}
+    span = range(len(WINDOWS))
+    # An edge day none of whose part was read lies wholly after its edge (read up to it),
+    # or wholly up to it (read after it).
+    shift = 1 + len(WINDOWS) if before else len(WINDOWS)
     for k in totals.keys() | read.keys():
         total = totals.get(k) or [0] * (len(WINDOWS) + edge_count)
-        part = read.get(k) or [0] * edge_count
-        day = total[len(WINDOWS) :]
-        up_to = part if before else [day[j] - part[j] for j in range(edge_count)]
-        after = [day[j] - part[j] for j in range(edge_count)] if before else part
-        window = [total[i] + up_to[i] + after[i + 1] for i in range(len(WINDOWS))]
+        part = read.get(k)
+        if part is None:
+            window = [total[i] + total[shift + i] for i in span]
+        else:
+            day = total[len(WINDOWS) :]
+            up_to = part if before else [day[j] - part[j] for j in range(edge_count)]
+            after = [day[j] - part[j] for j in range(edge_count)] if before else part
+            window = [total[i] + up_to[i] + after[i + 1] for i in span]
         if any(window):  # as the scan: only what has at least one row in the span
             counts[k] = window
     return counts
@@ -172,7 +189,7 @@ def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int)
         part = by_theme.setdefault((row["community_id"], counted[row["indicator_id"]][0]), [0] * len(edges))
         for j in range(len(edges)):
             part[j] += int(row[f"p{j}"])
-    return _combine(full, by_theme, lambda row: (row["community_id"], row["theme_id"]), edges, before)
+    return _combine(_totals(full, 2), by_theme, edges, before)
 
 
 def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
@@ -189,4 +206,4 @@ def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int
     where, counts = _part_counts("observed_at", edges, before)
     parts = FieldReport.objects.filter(where, community__in=places).order_by().values("community_id").annotate(**counts)
     read = {row["community_id"]: [int(row[f"p{j}"]) for j in range(len(edges))] for row in parts}
-    return _combine(full, read, lambda row: row["community_id"], edges, before)
+    return _combine(_totals(full, 1), read, edges, before)
