@@ -256,13 +256,31 @@ def statistics_refresh() -> None:
 
     from alerts.models import Alert
     from ewers.models import Region
-    from indicators.models import Contribution, CurrentRisk, FieldReport, Reading, RiskAssessment
+    from indicators.models import (
+        Contribution,
+        CurrentRisk,
+        FieldReport,
+        Reading,
+        ReadingRollup,
+        ReportRollup,
+        RiskAssessment,
+    )
 
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     tables = ", ".join(
         connection.ops.quote_name(m._meta.db_table)
-        for m in (Region, FieldReport, Reading, RiskAssessment, Contribution, Alert, CurrentRisk)
+        for m in (
+            Region,
+            FieldReport,
+            Reading,
+            RiskAssessment,
+            Contribution,
+            Alert,
+            CurrentRisk,
+            ReadingRollup,
+            ReportRollup,
+        )
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {tables}")

@@ -453,6 +453,7 @@ def country_seed(code: str, *, communities: int, readings: int, lon: float, now:
     from demo.catalogue import seed_catalogue
     from indicators.models import Indicator
     from indicators.services import risk_rebuild
+    from indicators.services.rollups import rollups_rebuild
 
     rng = random.Random(seed)  # noqa: S311 - synthetic history, not cryptography
     seconds: dict[str, float] = {}
@@ -478,6 +479,8 @@ def country_seed(code: str, *, communities: int, readings: int, lon: float, now:
             now=now,
             rng=rng,
         )
+        # The COPY bypassed the writers, which keep the daily rollups of surges and silence.
+        rollups_rebuild(community_ids)
         seconds["reports"] = time.monotonic() - started - sum(seconds.values())
         result.assessments, result.contributions, current = assessments_write(
             writer, community_ids=community_ids, latest=latest, indicators=indicators, now=now, rng=rng

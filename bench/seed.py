@@ -21,6 +21,7 @@ from ewers.models import Region, User
 from ewers.services import api_token_issue, region_upsert
 from indicators.choices import Category, ReportStatus, Verification
 from indicators.models import FieldReport, Indicator, Reading
+from indicators.services.rollups import rollups_rebuild
 
 SEED = 20240611
 # The demo user who covers the whole country and may log reports: the bench's reporter.
@@ -143,6 +144,7 @@ def seed(sizes: Sizes, *, window_days: int) -> Seeded:
         now=now,
         rng=rng,
     )
+    rollups_rebuild([c.pk for c in communities])  # the bulk inserts bypassed the writers' rollups
     return Seeded(
         reporter=reporter,
         token=key,

@@ -282,6 +282,8 @@ class FieldReport(models.Model):
         indexes = [
             models.Index(fields=["community", "observed_at"]),
             models.Index(fields=["organisation", "-observed_at"]),
+            # The edge days of surges and silence (learning.windows): a few hours of every community.
+            models.Index(fields=["observed_at"], name="report_observed_idx"),
             # The sweep looks for reports left unscored: keep that lookup small.
             models.Index(fields=["received_at"], condition=Q(status=ReportStatus.RECEIVED), name="report_unscored_idx"),
             # Scoring by state adds a community's reports still unscored: one small lookup.
@@ -500,5 +502,7 @@ class CurrentRisk(models.Model):
         return f"{self.community_id}: {self.score:.1f} ({self.level})"
 
 
-# In its own module for length; imported here so that the app's models are found in one place.
+# In their own modules for length; imported here so that the app's models are found in one place.
+from indicators.rollups import ReadingRollup as ReadingRollup  # noqa: E402
+from indicators.rollups import ReportRollup as ReportRollup  # noqa: E402
 from indicators.scoring_models import ScoringState as ScoringState  # noqa: E402

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Prefetch, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,15 +18,15 @@ from alerts.selectors import alerts_visible
 from ewers.choices import RegionLevel
 from ewers.i18n import localized_column
 from ewers.lookups import get_by_code_or_id
-from ewers.models import Region, User
-from indicators.choices import Polarity, Verification
-from indicators.models import CurrentRisk, FieldReport, Reading
+from ewers.models import Region, Theme, User
+from indicators.models import CurrentRisk
 from indicators.services import scoring_config
 from indicators.services.risk import week_of
 from learning.forecast import Forecast, area_weekly, forecast_area
 from learning.models import Incident
 from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
-from learning.surges import BASELINE_WEEKS, RECENT_DAYS, Surge, is_stale, surge_assess
+from learning.surges import RECENT_DAYS, Surge, is_stale, surge_assess
+from learning.windows import report_counts, theme_counts
 
 
 def incidents_visible(user: User) -> QuerySet[Incident]:
@@ -174,19 +173,24 @@ class SurgeRow:
     surge: Surge
 
 
-def _weekly_counts(at: str, now: datetime, recent_days: int) -> dict[str, Count]:
-    """Counts of the rows whose ``at`` falls in the recent span (``recent``) and in each
-    of the BASELINE_WEEKS weeks before it (``w1`` the nearest)."""
-    recent_start = now - timedelta(days=recent_days)
-    counts = {"recent": Count("id", filter=Q(**{f"{at}__gt": recent_start, f"{at}__lte": now}))}
-    for week in range(1, BASELINE_WEEKS + 1):
-        end = recent_start - timedelta(weeks=week - 1)
-        counts[f"w{week}"] = Count("id", filter=Q(**{f"{at}__gt": end - timedelta(weeks=1), f"{at}__lte": end}))
-    return counts
-
-
-def _baseline(row: dict[str, Any]) -> list[int]:
-    return [int(row[f"w{week}"]) for week in range(1, BASELINE_WEEKS + 1)]
+def _surge_names(community_ids: set[int]) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, str]]]:
+    """The codes and names of the communities given and of every theme (a short catalogue),
+    in one query whether or not anything surged."""
+    communities = (
+        Region.objects.filter(pk__in=community_ids)
+        .order_by()
+        .annotate(kind=Value("c"))
+        .values_list("kind", "pk", "code", "name")
+    )
+    themes = (
+        Theme.objects.order_by()
+        .annotate(kind=Value("t"), shown=localized_column("name"))
+        .values_list("kind", "pk", "code", "shown")
+    )
+    names: dict[str, dict[int, tuple[str, str]]] = {"c": {}, "t": {}}
+    for kind, pk, code, name in communities.union(themes, all=True):
+        names[kind][pk] = (code or "", name or "")
+    return names["c"], names["t"]
 
 
 def surges_build(
@@ -196,52 +200,31 @@ def surges_build(
 
     Counts the readings of risk indicators above their scale's minimum (something was
     seen) from reports not disputed, per community and theme: an aggregate over every
-    organisation's reports, like the risk score the coverage already sees."""
+    organisation's reports, like the risk score the coverage already sees. The counts
+    come from the daily rollups (``learning.windows``: two queries whatever the number
+    of communities), the names from one more."""
     now = now or timezone.now()
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
-    start = now - timedelta(days=RECENT_DAYS) - timedelta(weeks=BASELINE_WEEKS)
-    rows = (
-        Reading.objects.filter(
-            report__community__in=communities.values("pk"),
-            report__observed_at__gt=start,
-            report__observed_at__lte=now,
-            indicator__polarity=Polarity.RISK,
-            value__gt=F("indicator__scale_min"),
-        )
-        .exclude(report__verification=Verification.DISPUTED)
-        .order_by()
-        # The names come with the counts: one query whether or not anything surged.
-        .values(
-            "report__community",
-            "report__community__code",
-            "report__community__name",
-            "indicator__theme",
-            "indicator__theme__code",
-            "indicator__theme__name",
-            theme_shown=localized_column("indicator__theme__name"),
-        )
-        .annotate(**_weekly_counts("report__observed_at", now, RECENT_DAYS))
-    )
-    result: list[SurgeRow] = []
-    for row in rows:
+    flagged: list[tuple[int, int, Surge]] = []
+    for (community_id, theme_id), counts in theme_counts(communities, now, RECENT_DAYS).items():
         surge = surge_assess(
-            int(row["recent"]),
-            _baseline(row),
-            multiple=settings.EWERS_SURGE_MULTIPLE,
-            floor=settings.EWERS_SURGE_MIN_READINGS,
+            counts[0], counts[1:], multiple=settings.EWERS_SURGE_MULTIPLE, floor=settings.EWERS_SURGE_MIN_READINGS
         )
         if surge.flagged:
-            result.append(
-                SurgeRow(
-                    community_id=row["report__community"],
-                    community_code=row["report__community__code"],
-                    community_name=row["report__community__name"],
-                    theme_code=row["indicator__theme__code"] or "",
-                    theme_name=row["theme_shown"] or "",
-                    surge=surge,
-                )
-            )
+            flagged.append((community_id, theme_id, surge))
+    places, themes = _surge_names({c for c, _t, _s in flagged})
+    result = [
+        SurgeRow(
+            community_id=community_id,
+            community_code=places[community_id][0],
+            community_name=places[community_id][1],
+            theme_code=themes[theme_id][0] or "",
+            theme_name=themes[theme_id][1] or "",
+            surge=surge,
+        )
+        for community_id, theme_id, surge in flagged
+    ]
     return sorted(result, key=lambda r: (-(r.surge.recent - r.surge.baseline), r.community_code, r.theme_code))
 
 
@@ -250,22 +233,15 @@ def stale_community_ids(
 ) -> set[int]:
     """The communities of the user's coverage whose usual reporting stopped: none in the
     last EWERS_STALE_DAYS, after a weekly mean of at least EWERS_STALE_MIN_WEEKLY_REPORTS
-    over the 8 weeks before (``learning.surges.is_stale``)."""
+    over the 8 weeks before (``learning.surges.is_stale``); counted from the daily
+    rollups (``learning.windows``)."""
     now = now or timezone.now()
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
-    days = settings.EWERS_STALE_DAYS
-    start = now - timedelta(days=days) - timedelta(weeks=BASELINE_WEEKS)
-    rows = (
-        FieldReport.objects.filter(community__in=communities.values("pk"), observed_at__gt=start, observed_at__lte=now)
-        .order_by()
-        .values("community")
-        .annotate(**_weekly_counts("observed_at", now, days))
-    )
     return {
-        row["community"]
-        for row in rows
-        if is_stale(int(row["recent"]), _baseline(row), min_weekly=settings.EWERS_STALE_MIN_WEEKLY_REPORTS)
+        community_id
+        for community_id, counts in report_counts(communities, now, settings.EWERS_STALE_DAYS).items()
+        if is_stale(counts[0], counts[1:], min_weekly=settings.EWERS_STALE_MIN_WEEKLY_REPORTS)
     }
 
 

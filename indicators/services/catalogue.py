@@ -15,6 +15,7 @@ from indicators.choices import (
     Polarity,
 )
 from indicators.models import Indicator, IndicatorVersion
+from indicators.services.rollups import rollups_theme_moved
 
 # The settings whose every change is recorded, so past scores stay explainable.
 VERSIONED_FIELDS = ("weight", "threshold_moderate", "threshold_high", "threshold_critical", "half_life_days")
@@ -67,6 +68,7 @@ def indicator_upsert(
         indicator = Indicator(code=code)
     before = {name: getattr(indicator, name) for name in VERSIONED_FIELDS}
     meaning_before = {name: getattr(indicator, name) for name in MEANING_FIELDS}
+    theme_before = indicator.theme_id
     indicator.name = name
     indicator.description = description
     indicator.category = category
@@ -104,6 +106,8 @@ def indicator_upsert(
         indicator.version += 1
     indicator.full_clean()
     indicator.save()
+    if theme_before is not None:  # an indicator moved to another theme takes its readings' counts
+        rollups_theme_moved(indicator, theme_before)
     if changed:
         _version_record(indicator, changed_by=changed_by, reason=reason or ("created" if created else "updated"))
     if changed and not created:

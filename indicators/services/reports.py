@@ -34,6 +34,7 @@ from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_re
 from indicators.selectors import community_visible_to
 from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
 from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
+from indicators.services.rollups import rollups_add, rollups_change
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +337,7 @@ def _report_insert(
     written = [Reading(report=report, indicator=indicators[i], value=float(r.value)) for i, r in enumerate(readings)]
     if connection.vendor == "postgresql":
         _report_write(report, written, user=user, savepoint=keyed_request is not None)
+        rollups_add([(report, written)])
         report_answer_prepare(report, written)
         return
     report.possible_duplicate_of_id = _possible_duplicate(
@@ -345,6 +347,7 @@ def _report_insert(
     with transaction.atomic(savepoint=keyed_request is not None):
         report.save()
         Reading.objects.bulk_create(written)
+        rollups_add([(report, written)])
     report_answer_prepare(report, written)
 
 
@@ -428,7 +431,8 @@ def field_report_verify(*, report: FieldReport, user: User, verification: str) -
             return report
         report.verification = verification
         report._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
-        report.save(update_fields=["verification"])
+        with rollups_change([report.pk]):
+            report.save(update_fields=["verification"])
         community_id = report.community_id
         key = f"verification:{report.pk}:{uuid.uuid4().hex}"
         transaction.on_commit(lambda: enqueue(tasks.community_rescore, community_id, key, AssessmentCause.VERIFICATION))

@@ -43,6 +43,7 @@ from indicators.services.reports import (
     report_check,
 )
 from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
+from indicators.services.rollups import rollups_add_rows
 
 
 @dataclass(frozen=True)
@@ -292,3 +293,4 @@ def _reports_write(user: User, reports: list[NewReport], received_at: datetime) 
     readings: three inserts."""
     duplicates_mark(user, reports)
     reports_insert(user=user, reports=reports, received_at=received_at)
+    rollups_add_rows([(r.community_id, r.observed_at, r.readings) for r in reports])

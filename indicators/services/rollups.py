@@ -1,0 +1,208 @@
+"""The daily rollups of reports and readings (``indicators.rollups``), kept in the writer's
+transaction: one call per writer.
+
+- ``rollups_add(written)``: reports just saved, with their readings (no query but the upsert);
+- ``rollups_add_rows(rows)``: the same for the bulk writer's plain rows (and one catalogue read);
+- ``rollups_change(report_ids)``: around a change of reports already saved (a verification):
+  their counts are taken off before and added back after, whatever changed;
+- ``rollups_rebuild(community_ids)``: recomputed from the readings, set-based (the bench's
+  COPY, a theme moved between indicators, a repair).
+
+Counts are added with ``INSERT … ON CONFLICT DO UPDATE SET d3 = d3 + excluded.d3, …``
+(PostgreSQL and SQLite alike), so concurrent writers to the same community and days never
+clash.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import TruncDate
+
+from indicators.choices import Polarity, Verification
+from indicators.models import FieldReport, Indicator, Reading, ReadingRollup, ReportRollup
+from indicators.rollups import DAY_COLUMNS, period_of
+
+CHUNK = 500  # rows per INSERT statement (31 parameters each: within SQLite's and PostgreSQL's limits)
+
+ReadingKey = tuple[int, int, date]  # community, theme, day
+ReportKey = tuple[int, date]  # community, day
+
+
+def day_of(at: datetime) -> date:
+    """The rollups' day of a moment: its UTC date."""
+    return at.astimezone(UTC).date()
+
+
+def reading_counts(indicator: Indicator, value: float, verification: str) -> bool:
+    """Whether a reading counts towards surges: a risk indicator seen above its scale's
+    minimum, in a report not disputed (``learning.selectors.surges_build``)."""
+    return indicator.polarity == Polarity.RISK and value > indicator.scale_min and verification != Verification.DISPUTED
+
+
+def counted_readings() -> QuerySet[Reading]:
+    """The readings ``reading_counts`` keeps, as a query."""
+    return Reading.objects.filter(indicator__polarity=Polarity.RISK, value__gt=F("indicator__scale_min")).exclude(
+        report__verification=Verification.DISPUTED
+    )
+
+
+def rollups_add(written: Sequence[tuple[FieldReport, Sequence[Reading]]]) -> None:
+    """Count reports just saved and their readings (each reading's ``indicator`` loaded)."""
+    readings: Counter[ReadingKey] = Counter()
+    reports: Counter[ReportKey] = Counter()
+    for report, report_readings in written:
+        day = day_of(report.observed_at)
+        reports[(report.community_id, day)] += 1
+        for reading in report_readings:
+            if reading_counts(reading.indicator, reading.value, report.verification):
+                readings[(report.community_id, reading.indicator.theme_id, day)] += 1
+    _upsert(readings, reports)
+
+
+def rollups_add_rows(rows: Sequence[tuple[int, datetime, Sequence[tuple[int, float]]]]) -> None:
+    """Count new reports written as plain rows (the bulk writer's): community, observed at
+    and their readings as (indicator id, value); new reports are not disputed. The
+    indicators are read once, whatever the number of rows."""
+    wanted = {indicator_id for _community, _at, readings in rows for indicator_id, _value in readings}
+    catalogue = Indicator.objects.in_bulk(wanted)
+    counted: Counter[ReadingKey] = Counter()
+    reports: Counter[ReportKey] = Counter()
+    for community_id, observed_at, report_readings in rows:
+        day = day_of(observed_at)
+        reports[(community_id, day)] += 1
+        for indicator_id, value in report_readings:
+            indicator = catalogue[indicator_id]
+            if reading_counts(indicator, value, Verification.UNVERIFIED):
+                counted[(community_id, indicator.theme_id, day)] += 1
+    _upsert(counted, reports)
+
+
+def _counts_of(report_ids: Sequence[int]) -> tuple[Counter[ReadingKey], Counter[ReportKey]]:
+    day = TruncDate("report__observed_at", tzinfo=UTC)
+    readings: Counter[ReadingKey] = Counter()
+    rows = (
+        counted_readings()
+        .filter(report_id__in=report_ids)
+        .order_by()
+        .values_list("report__community_id", "indicator__theme_id", day)
+        .annotate(n=Count("id"))
+    )
+    for community, theme, when, n in rows:
+        readings[(community, theme, when)] += n
+    reports: Counter[ReportKey] = Counter()
+    by_day = (
+        FieldReport.objects.filter(pk__in=report_ids)
+        .order_by()
+        .values_list("community_id", TruncDate("observed_at", tzinfo=UTC))
+        .annotate(n=Count("id"))
+    )
+    for community, when, n in by_day:
+        reports[(community, when)] += n
+    return readings, reports
+
+
+@contextmanager
+def rollups_change(report_ids: Iterable[int]) -> Iterator[None]:
+    """Around a change of saved reports (in the caller's transaction): their counts before
+    are taken off, their counts after added back (a report deleted adds nothing back)."""
+    ids = sorted(set(report_ids))
+    before_readings, before_reports = _counts_of(ids)
+    yield
+    after_readings, after_reports = _counts_of(ids)
+    after_readings.subtract(before_readings)
+    after_reports.subtract(before_reports)
+    _upsert(after_readings, after_reports)
+
+
+def _upsert(readings: Counter[ReadingKey], reports: Counter[ReportKey]) -> None:
+    _increment(ReadingRollup._meta.db_table, ("community_id", "theme_id"), readings)
+    _increment(ReportRollup._meta.db_table, ("community_id",), reports)
+
+
+def _by_period(counts: Counter[Any]) -> list[tuple[Any, ...]]:
+    """Counts by (key…, day) as rows (key…, start, d0 … d27), sorted, zero rows left out."""
+    rows: dict[tuple[Any, ...], list[int]] = {}
+    for (*key, day), n in counts.items():
+        if not n:
+            continue
+        start, column = period_of(day)
+        row = rows.setdefault((*key, start), [0] * len(DAY_COLUMNS))
+        row[DAY_COLUMNS.index(column)] += n
+    return [(*key, *days) for key, days in sorted(rows.items())]
+
+
+def _increment(table: str, key: Sequence[str], counts: Counter[Any]) -> None:
+    """Add the counts to their rows, creating them if needed: sorted rows, so two writers
+    lock rows in the same order."""
+    rows = _by_period(counts)
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in (*key, "start", *DAY_COLUMNS))
+    conflict = ", ".join(quote(c) for c in (*key, "start"))
+    added = ", ".join(f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in DAY_COLUMNS)
+    placeholder = "(" + ", ".join(["%s"] * (len(key) + 1 + len(DAY_COLUMNS))) + ")"
+    with connection.cursor() as cursor:
+        for first in range(0, len(rows), CHUNK):
+            chunk = rows[first : first + CHUNK]
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608 - names from the models
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {added}",
+                [value.isoformat() if isinstance(value, date) else value for row in chunk for value in row],
+            )
+
+
+@transaction.atomic
+def rollups_rebuild(community_ids: Sequence[int] | None = None) -> None:
+    """The rollups of ``community_ids`` (every community when None) recomputed from the
+    reports and readings: counted by day in the database, written in bulk."""
+    readings = counted_readings()
+    reports = FieldReport.objects.all()
+    reading_rollups = ReadingRollup.objects.all()
+    report_rollups = ReportRollup.objects.all()
+    if community_ids is not None:
+        readings = readings.filter(report__community_id__in=community_ids)
+        reports = reports.filter(community_id__in=community_ids)
+        reading_rollups = reading_rollups.filter(community_id__in=community_ids)
+        report_rollups = report_rollups.filter(community_id__in=community_ids)
+    reading_rollups.delete()
+    report_rollups.delete()
+    by_reading: Counter[ReadingKey] = Counter()
+    for community, theme, when, n in (
+        readings.order_by()
+        .values_list("report__community_id", "indicator__theme_id", TruncDate("report__observed_at", tzinfo=UTC))
+        .annotate(n=Count("id"))
+        .iterator()
+    ):
+        by_reading[(community, theme, when)] += n
+    by_report: Counter[ReportKey] = Counter()
+    for community, when, n in (
+        reports.order_by().values_list("community_id", TruncDate("observed_at", tzinfo=UTC)).annotate(n=Count("id"))
+    ).iterator():
+        by_report[(community, when)] += n
+    _upsert(by_reading, by_report)
+
+
+def rollups_theme_moved(indicator: Indicator, old_theme_id: int) -> None:
+    """An indicator moved to another theme: its counted readings move with it."""
+    if indicator.theme_id == old_theme_id:
+        return
+    moved: Counter[ReadingKey] = Counter()
+    rows = (
+        counted_readings()
+        .filter(indicator=indicator)
+        .order_by()
+        .values_list("report__community_id", TruncDate("report__observed_at", tzinfo=UTC))
+        .annotate(n=Count("id"))
+    )
+    for community, when, n in rows:
+        moved[(community, old_theme_id, when)] -= n
+        moved[(community, indicator.theme_id, when)] += n
+    _upsert(moved, Counter())

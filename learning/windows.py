@@ -1,0 +1,209 @@
+"""The counts surges and silence compare — the recent span and each of the BASELINE_WEEKS
+weeks before it, ending at an exact moment — read from the daily rollups
+(``indicators.rollups``) instead of every reading.
+
+A window is (start, end], its edges sharing the time of day of ``now``. A UTC day that
+holds no edge lies wholly inside one window: its rollup count is summed into it. A day that
+holds an edge (ten: now, the recent span's start, each baseline week's start) is split
+between two windows: the part on one side of the edge (the shorter, at most half a day)
+is counted from the reports and readings themselves, to the second, and the other part
+is the day's rollup less that. So the counts are exactly those of a scan over every
+reading (``tests/learning/test_surge_rollups.py`` compares them on random histories),
+for three or four rollup rows per community and theme (28 days each) plus at most five
+days of readings.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import reduce
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+
+from ewers.models import Region
+from indicators.choices import Polarity, Verification
+from indicators.models import FieldReport, Indicator, Reading, ReadingRollup, ReportRollup
+from indicators.rollups import period_of
+from indicators.services.rollups import day_of
+from learning.surges import BASELINE_WEEKS
+
+WINDOWS = ("recent", *(f"w{week}" for week in range(1, BASELINE_WEEKS + 1)))
+
+Key = Any  # a community id, or (community id, theme id)
+
+
+def window_edges(now: datetime, recent_days: int) -> list[datetime]:
+    """``now``, the recent span's start, then the start of each baseline week (nearest
+    first): window i is (edges[i + 1], edges[i]]."""
+    recent_start = now - timedelta(days=recent_days)
+    return [now, recent_start, *(recent_start - timedelta(weeks=week) for week in range(1, BASELINE_WEEKS + 1))]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _before_edges(edges: list[datetime]) -> bool:
+    """Which part of the edge days is read row by row: the part up to the edge when it
+    falls in the morning (UTC), else the part after it — at most half of each such day.
+    Every edge falls at the same time of day, so one answer holds for all."""
+    return edges[0] - _day_start(day_of(edges[0])) < timedelta(hours=12)
+
+
+def _days_sum(days: Iterable[date]) -> Sum:
+    """The sum over the rollup rows of the counts of ``days``: per row, the columns of the
+    days it holds (a row holds PERIOD_DAYS days)."""
+    columns: dict[date, list[str]] = {}
+    for day in days:
+        start, column = period_of(day)
+        columns.setdefault(start, []).append(column)
+    if not columns:
+        return Sum(Value(0), default=0)
+    cases = [
+        When(start=start, then=reduce(operator.add, (F(c) for c in names))) for start, names in sorted(columns.items())
+    ]
+    return Sum(Case(*cases, default=Value(0), output_field=IntegerField()), default=0)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _rollup_sums(edges: list[datetime]) -> dict[str, Sum]:
+    """The sums of the days wholly inside each window (``recent``, ``w1`` …), and of each
+    edge day (``e0`` …)."""
+    sums = {
+        name: _days_sum(_days(day_of(edges[i + 1]) + timedelta(days=1), day_of(edges[i]) - timedelta(days=1)))
+        for i, name in enumerate(WINDOWS)
+    }
+    for j, edge in enumerate(edges):
+        sums[f"e{j}"] = _days_sum([day_of(edge)])
+    return sums
+
+
+def _rows(edges: list[datetime]) -> Q:
+    """The rollup rows holding the windows' days."""
+    return Q(start__gte=period_of(day_of(edges[-1]))[0], start__lte=day_of(edges[0]))
+
+
+def _part(at: str, edge: datetime, before: bool) -> Q:
+    """The rows of an edge's day up to the edge (``before``), or after it."""
+    start = _day_start(day_of(edge))
+    if before:
+        return Q(**{f"{at}__gte": start, f"{at}__lte": edge})
+    return Q(**{f"{at}__gt": edge, f"{at}__lt": start + timedelta(days=1)})
+
+
+def _part_counts(at: str, edges: list[datetime], before: bool) -> tuple[Q, dict[str, Count]]:
+    """The filter of the edge days' parts read row by row, and their count per edge."""
+    where = Q()
+    counts = {}
+    for j, edge in enumerate(edges):
+        where |= _part(at, edge, before)
+        counts[f"p{j}"] = Count("id", filter=_part(at, edge, before))
+    return where, counts
+
+
+def _totals(query: QuerySet[Any, Any], keys: int) -> dict[Key, list[int]]:
+    """The rollup sums per key (the first ``keys`` columns), read with a plain cursor: the
+    ORM's converters would cost more per value than the database's whole aggregate."""
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    sums = [names.index(name) for name in (*WINDOWS, *(f"e{j}" for j in range(len(names) - keys - len(WINDOWS))))]
+    # Every sum has a default of 0: integers, never NULL.
+    if keys == 1:
+        return {row[0]: [row[i] for i in sums] for row in rows}
+    return {tuple(row[:keys]): [row[i] for i in sums] for row in rows}
+
+
+def _combine(
+    totals: dict[Key, list[int]],
+    read: dict[Key, list[int]],
+    edges: list[datetime],
+    before: bool,
+) -> dict[Key, list[int]]:
+    """Each window's count: its whole days, the part of its end's edge day up to the
+    edge, the part of its start's edge day after the edge. An edge day's part not read
+    row by row is its total less the part that was."""
+    edge_count = len(edges)
+    counts: dict[Key, list[int]] = {}
+    span = range(len(WINDOWS))
+    # An edge day none of whose part was read lies wholly after its edge (read up to it),
+    # or wholly up to it (read after it).
+    shift = 1 + len(WINDOWS) if before else len(WINDOWS)
+    for k in totals.keys() | read.keys():
+        total = totals.get(k) or [0] * (len(WINDOWS) + edge_count)
+        part = read.get(k)
+        if part is None:
+            window = [total[i] + total[shift + i] for i in span]
+        else:
+            day = total[len(WINDOWS) :]
+            up_to = part if before else [day[j] - part[j] for j in range(edge_count)]
+            after = [day[j] - part[j] for j in range(edge_count)] if before else part
+            window = [total[i] + up_to[i] + after[i + 1] for i in span]
+        if any(window):  # as the scan: only what has at least one row in the span
+            counts[k] = window
+    return counts
+
+
+def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
+    """Per (community, theme): the counted readings (risk indicators above their scale's
+    minimum, reports not disputed) of each window, recent first."""
+    edges = window_edges(now, recent_days)
+    before = _before_edges(edges)
+    places = communities.values("pk")
+    full = (
+        ReadingRollup.objects.filter(_rows(edges), community__in=places)
+        .order_by()
+        .values("community_id", "theme_id")
+        .annotate(**_rollup_sums(edges))
+    )
+    # The readings of the edge days' parts, driven by the reports of those hours: the
+    # indicators that count are looked up first (a catalogue of a few rows, whose planner
+    # statistics may be missing), so the plan never starts from every reading of an indicator.
+    catalogue = Indicator.objects.filter(polarity=Polarity.RISK).order_by().values_list("pk", "theme_id", "scale_min")
+    counted = {pk: (theme, scale_min) for pk, theme, scale_min in catalogue}
+    by_minimum: dict[float, list[int]] = {}
+    for pk, (_theme, scale_min) in counted.items():
+        by_minimum.setdefault(scale_min, []).append(pk)
+    seen = Q(pk__in=[])
+    for scale_min, ids in by_minimum.items():
+        seen |= Q(indicator_id__in=ids, value__gt=scale_min)
+    where, counts = _part_counts("report__observed_at", edges, before)
+    parts = (
+        Reading.objects.filter(seen, where, report__community__in=places)
+        .exclude(report__verification=Verification.DISPUTED)
+        .order_by()
+        .values("indicator_id", community_id=F("report__community_id"))
+        .annotate(**counts)
+    )
+    by_theme: dict[Key, list[int]] = {}
+    for row in parts:
+        part = by_theme.setdefault((row["community_id"], counted[row["indicator_id"]][0]), [0] * len(edges))
+        for j in range(len(edges)):
+            part[j] += int(row[f"p{j}"])
+    return _combine(_totals(full, 2), by_theme, edges, before)
+
+
+def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
+    """Per community: its reports of each window, recent first."""
+    edges = window_edges(now, recent_days)
+    before = _before_edges(edges)
+    places = communities.values("pk")
+    full = (
+        ReportRollup.objects.filter(_rows(edges), community__in=places)
+        .order_by()
+        .values("community_id")
+        .annotate(**_rollup_sums(edges))
+    )
+    where, counts = _part_counts("observed_at", edges, before)
+    parts = FieldReport.objects.filter(where, community__in=places).order_by().values("community_id").annotate(**counts)
+    read = {row["community_id"]: [int(row[f"p{j}"]) for j in range(len(edges))] for row in parts}
+    return _combine(_totals(full, 1), read, edges, before)
