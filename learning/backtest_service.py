@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from alerts.choices import AlertEventKind, AlertState
 from alerts.models import Alert, AlertEvent
+from ewers.models import Region
 from indicators.models import Indicator, Reading, RiskAssessment
 from indicators.scoring import IndicatorSettings, ReadingFact, ScoringConfig
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
@@ -129,10 +130,18 @@ def _readings(since: datetime, until: datetime, window: timedelta) -> list[Store
 
 def _start(since: datetime) -> dict[int, Start]:
     """Each community's live state when the backtest begins."""
-    levels: dict[int, str] = {}
-    before = RiskAssessment.objects.filter(assessed_at__lt=since).order_by("community_id", "-assessed_at", "-id")
-    for community, level in before.distinct("community_id").values_list("community_id", "level"):
-        levels[community] = level
+    # Each community's latest level before ``since`` (a subquery per community: DISTINCT ON
+    # is PostgreSQL's, and the demo runs on SQLite).
+    latest = (
+        RiskAssessment.objects.filter(community=OuterRef("pk"), assessed_at__lt=since)
+        .order_by("-assessed_at", "-id")
+        .values("level")[:1]
+    )
+    levels: dict[int, str] = dict(
+        Region.objects.annotate(latest_level=Subquery(latest))
+        .filter(latest_level__isnull=False)
+        .values_list("pk", "latest_level")
+    )
     open_levels: dict[int, str] = {}
     open_then = Alert.objects.filter(opened_at__lt=since).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=since))
     events = (

@@ -28,6 +28,11 @@ HAS_REAL_SERVICES = bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABA
 requires_real_services = pytest.mark.skipif(
     not HAS_REAL_SERVICES, reason="needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL"
 )
+# The bulk writers are PostgreSQL's (indicators.services.reports_write); other databases
+# (SQLite, the embedded demo) save each report on its own, so their query counts grow.
+bulk_writes_only = pytest.mark.skipif(
+    not HAS_REAL_SERVICES, reason="the bulk writes are PostgreSQL's: set DATABASE_URL"
+)
 
 
 @dataclass

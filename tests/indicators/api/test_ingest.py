@@ -16,6 +16,7 @@ from django.utils import timezone
 from indicators.models import FieldReport
 from tests import factories
 from tests.api import as_user, token_client
+from tests.conftest import bulk_writes_only
 from tests.indicators.conftest import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,7 @@ def batch_queries(client: Any, count: int, offset: int) -> int:
     return len(captured.captured_queries)
 
 
+@bulk_writes_only
 def test_a_batch_takes_as_many_queries_for_a_hundred_reports_as_for_two(cast):
     client = token_client(cast.analyst)
     assert batch_queries(client, 2, 0) == batch_queries(client, 100, 10_000)
@@ -113,6 +115,7 @@ def import_queries(client: Any, rows: int, offset: int) -> int:
     return len(captured.captured_queries)
 
 
+@bulk_writes_only
 def test_a_csv_import_takes_as_many_queries_for_many_rows_as_for_few(cast, django_capture_on_commit_callbacks):
     client = token_client(cast.analyst)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

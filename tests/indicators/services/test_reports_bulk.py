@@ -17,12 +17,9 @@ from indicators.choices import ReportStatus
 from indicators.models import FieldReport, Reading
 from indicators.services import ReadingInput, ReportDraft, field_reports_create, field_reports_validate
 from tests import factories
-from tests.conftest import HAS_REAL_SERVICES
+from tests.conftest import bulk_writes_only
 
 pytestmark = pytest.mark.django_db
-# The bulk path is PostgreSQL's; other databases (SQLite, the embedded demo) save each
-# report on its own (``_create_one_by_one``), so its query count grows with the batch.
-bulk_path = pytest.mark.skipif(not HAS_REAL_SERVICES, reason="the bulk writes are PostgreSQL's: set DATABASE_URL")
 
 
 def draft(cast, *, minutes: int = 0, value: float = 3, **overrides) -> ReportDraft:
@@ -46,7 +43,7 @@ def queries_to_create(cast, count: int) -> int:
     return len(captured.captured_queries)
 
 
-@bulk_path
+@bulk_writes_only
 def test_it_writes_any_number_of_reports_in_the_same_number_of_queries(cast):
     few = queries_to_create(cast, 3)
     many = queries_to_create(cast, 60)
@@ -57,7 +54,7 @@ def test_it_writes_any_number_of_reports_in_the_same_number_of_queries(cast):
     assert FieldReport.history.filter(history_type="+").count() == 63  # type: ignore[attr-defined]
 
 
-@bulk_path
+@bulk_writes_only
 def test_it_writes_a_batch_in_at_most_a_dozen_queries(cast, django_assert_max_num_queries):
     drafts = [draft(cast, minutes=-7 * n) for n in range(40)]
     with django_assert_max_num_queries(12):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from indicators.models import FieldReport
 from indicators.services import ReadingInput, ReportDraft, field_report_create, field_reports_create
 from tests import factories
+from tests.conftest import bulk_writes_only
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,7 @@ def test_a_report_written_in_bulk_is_the_report_saved_alone(cast):
         assert "Shop owner" not in cursor.fetchone()[0]
 
 
+@bulk_writes_only
 def test_its_history_row_is_the_one_a_report_saved_alone_gets(cast):
     factories.make_indicator("A01", theme=cast.indicator.theme)
     alone, _created = field_report_create(user=cast.analyst, **arguments(cast, "alone"))
