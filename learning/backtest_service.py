@@ -22,6 +22,7 @@ from indicators.models import Indicator, Reading, RiskAssessment
 from indicators.scoring import IndicatorSettings, ReadingFact, ScoringConfig
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.scoring import scoring_config
+from indicators.services.scoring_state import FACT_FIELDS
 from learning.backtest import (
     Closure,
     Moment,
@@ -110,18 +111,7 @@ def _moments(since: datetime, until: datetime) -> list[Moment]:
 def _readings(since: datetime, until: datetime, window: timedelta) -> list[StoredReading]:
     rows = Reading.objects.filter(
         report__observed_at__gte=since - window, report__observed_at__lte=until + CLOCK_SKEW_TOLERANCE
-    ).values_list(
-        "report__community_id",
-        "report_id",
-        "indicator_id",
-        "value",
-        "report__observed_at",
-        "report__source_reliability",
-        "report__information_credibility",
-        "report__verification",
-        "report__received_at",
-        "report__scored_at",
-    )
+    ).values_list("report__community_id", *FACT_FIELDS, "report__received_at", "report__scored_at")
     return [
         StoredReading(community=row[0], fact=ReadingFact(*row[1:8]), received_at=row[8], scored_at=row[9])
         for row in rows

@@ -31,7 +31,7 @@ from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risks_record
-from indicators.services.scoring_state import Catalogue, state_assess, state_invalidate, states_assess
+from indicators.services.scoring_state import FACT_FIELDS, Catalogue, state_assess, state_invalidate, states_assess
 from indicators.services.scoring_state import scoring_config as scoring_config  # its home before the state
 
 # Causes whose change is not in the carried sums: the state is rebuilt from the readings.
@@ -54,16 +54,7 @@ def _reading_facts(community_id: int, at: datetime, *, replaying: bool = False) 
     )
     if replaying:
         readings = readings.filter(report__received_at__lte=at)
-    rows = readings.values_list(
-        "report_id",
-        "indicator_id",
-        "value",
-        "report__observed_at",
-        "report__source_reliability",
-        "report__information_credibility",
-        "report__verification",
-    )
-    return [scoring.ReadingFact(*row) for row in rows]
+    return [scoring.ReadingFact(*row) for row in readings.values_list(*FACT_FIELDS)]
 
 
 def _indicator_settings(ids: set[int]) -> tuple[dict[int, scoring.IndicatorSettings], dict[int, Indicator]]:
