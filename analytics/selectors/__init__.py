@@ -17,17 +17,19 @@ from analytics.selectors.community import (
     community_trend,
 )
 from analytics.selectors.heatmap import (
-    REGION_FILTER_LEVELS,
     Heatmap,
     HeatmapArea,
     HeatmapQuery,
-    areas_without_boundary,
     communities_covered,
     heatmap_build,
+)
+from analytics.selectors.overview import overview_build, response_performance
+from analytics.selectors.places import (
+    REGION_FILTER_LEVELS,
+    areas_without_boundary,
     parent_outline,
     region_filter_choices,
 )
-from analytics.selectors.overview import overview_build, response_performance
 
 __all__ = [
     "REGION_FILTER_LEVELS",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from analytics import figures
 from analytics.forms import HeatmapForm
 from analytics.selectors import HeatmapArea, HeatmapQuery, parent_outline, region_filter_choices
-from analytics.selectors.heatmap import PARENT_OUTLINE_MAX_POINTS
+from analytics.selectors.places import PARENT_OUTLINE_MAX_POINTS
 from ewers.choices import RegionLevel
 from ewers.models import Region
 from ewers.services import region_upsert
