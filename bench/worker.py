@@ -23,6 +23,9 @@ WORKER_CONCURRENCY = 2
 WORKER_READY_SECONDS = 60
 WORKER_STOP_SECONDS = 15
 POLL_SECONDS = 0.002  # how often latency samples look for their row
+# The notifications' e-mails are rendered and handed to a backend that sends nothing: the
+# bench runs no SMTP server (each refused connection was a logged traceback).
+WORKER_EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 SAMPLE_TIMEOUT_SECONDS = 30
 
 # --- The worker -------------------------------------------------------------------------
@@ -93,7 +96,7 @@ class Worker:
             self.process = subprocess.Popen(  # noqa: S603 - our own venv's celery, fixed arguments
                 self.command(),
                 cwd=REPO,
-                env=os.environ.copy(),
+                env=os.environ | {"EMAIL_BACKEND": WORKER_EMAIL_BACKEND},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -112,11 +115,15 @@ class Worker:
 
 
 def queue_purge(queue: str) -> int:
-    """Drop the messages waiting in the bench queue; returns how many."""
+    """Drop the messages waiting in the bench queue; returns how many. The scoring wake-up
+    flag goes with them (it says a scoring task waits: none does any more)."""
     from config.celery import app
+    from indicators.services import scoring_wake_forget
 
     with app.connection_for_write() as conn:
-        return int(conn.default_channel.queue_purge(queue) or 0)
+        purged = int(conn.default_channel.queue_purge(queue) or 0)
+    scoring_wake_forget()
+    return purged
 
 
 def queue_forget(queue: str) -> None:

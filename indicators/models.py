@@ -240,6 +240,13 @@ class FieldReport(models.Model):
     # When the sweep last queued this report: it queues a report again only after
     # EWERS_SWEEP_REQUEUE_SECONDS, so a worker that falls behind is not flooded.
     queued_at = models.DateTimeField(_("queued by the sweep at"), null=True, blank=True, editable=False)
+    # The scorer holding the report (its task's id) since when: claimed reports are left to it
+    # (by other scorers and the sweep) for EWERS_SCORING_LEASE_SECONDS; its task's message,
+    # coming back after its worker died, claims them again under the same id.
+    scoring_claim = models.CharField(  # noqa: DJ001 - NULL: held by no scorer
+        _("claimed by scorer"), max_length=64, null=True, blank=True, editable=False
+    )
+    scoring_claimed_at = models.DateTimeField(_("claimed for scoring at"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="field_reports", verbose_name=_("logged by")
     )
@@ -271,7 +278,15 @@ class FieldReport(models.Model):
         verbose_name=_("possible duplicate of"),
     )
 
-    history = HistoricalRecords(excluded_fields=["source_reference", "narrative", "idempotency_fingerprint"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "source_reference",
+            "narrative",
+            "idempotency_fingerprint",
+            "scoring_claim",
+            "scoring_claimed_at",
+        ]
+    )
 
     objects = FieldReportQuerySet.as_manager()
 

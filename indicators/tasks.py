@@ -8,7 +8,7 @@ of a few minutes (``ewers.broker.outage_retry``).
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from ewers.broker import outage_retry
@@ -18,16 +18,26 @@ from indicators.choices import AssessmentCause
 RETRY = outage_retry()
 
 
-@shared_task(**RETRY)
-def report_score(report_id: int) -> None:
-    """Score the community of a newly received report."""
-    services.report_score(report_id=report_id)
+# The scoring tasks pass their own id as the scorer's claim (``scoring_claims``): the same
+# message, coming back after its worker died, takes its reports again at once.
 
 
-@shared_task(**RETRY)
-def reports_score(report_ids: list[int]) -> None:
-    """Score a batch of received reports (one task per API batch or CSV import)."""
-    services.reports_score(report_ids=report_ids)
+@shared_task(bind=True, **RETRY)
+def reports_waiting_score(self: Task) -> int:
+    """Score the reports waiting, in micro-batches (queued by ``scoring_wake``)."""
+    return services.reports_waiting_score(claim_id=self.request.id)
+
+
+@shared_task(bind=True, **RETRY)
+def report_score(self: Task, report_id: int) -> None:
+    """Score the community of a report (queued by the sweep)."""
+    services.report_score(report_id=report_id, claim_id=self.request.id)
+
+
+@shared_task(bind=True, **RETRY)
+def reports_score(self: Task, report_ids: list[int]) -> None:
+    """Score a batch of received reports."""
+    services.reports_score(report_ids=report_ids, claim_id=self.request.id)
 
 
 @shared_task(**RETRY)

@@ -44,8 +44,10 @@ from indicators.services.scoring import (
     report_score,
     reports_score,
     reports_sweep,
+    reports_waiting_score,
 )
 from indicators.services.scoring_state import scoring_config, state_invalidate
+from indicators.services.scoring_wake import scoring_wake, scoring_wake_forget
 
 __all__ = [
     "CLOCK_SKEW_TOLERANCE",
@@ -73,9 +75,12 @@ __all__ = [
     "report_score",
     "reports_score",
     "reports_sweep",
+    "reports_waiting_score",
     "risk_rebuild",
     "risk_recompute",
     "risk_record",
     "scoring_config",
+    "scoring_wake",
+    "scoring_wake_forget",
     "state_invalidate",
 ]

@@ -35,6 +35,7 @@ from indicators.selectors import community_visible_to
 from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
 from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
 from indicators.services.rollups import rollups_add, rollups_change
+from indicators.services.scoring_wake import scoring_wake
 
 logger = logging.getLogger(__name__)
 
@@ -307,8 +308,7 @@ def field_report_create(
                 return existing, False
             raise
         if enqueue_scoring:
-            report_id = report.pk
-            transaction.on_commit(lambda: enqueue(tasks.report_score, report_id))
+            transaction.on_commit(scoring_wake)
     return report, True
 
 

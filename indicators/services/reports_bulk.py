@@ -20,12 +20,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ewers.broker import enqueue
 from ewers.choices import RegionLevel
 from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.models import Region, User
 from ewers.permissions import permission_require
-from indicators import tasks
 from indicators.models import FieldReport, Indicator
 from indicators.permissions import MAY_NOT_LOG_REPORTS, field_report_may_create
 from indicators.selectors import community_seen_by
@@ -44,6 +42,7 @@ from indicators.services.reports import (
 )
 from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
 from indicators.services.rollups import rollups_add_rows
+from indicators.services.scoring_wake import scoring_wake
 
 
 @dataclass(frozen=True)
@@ -158,8 +157,7 @@ def field_reports_create(*, user: User, drafts: Sequence[ReportDraft]) -> list[D
         outcomes, reports = _drafts_sort(user, drafts, outermost=outermost, now=now)
         if reports:
             _reports_write(user, reports, now)
-            ids = [report.pk for report in reports]
-            transaction.on_commit(lambda: enqueue(tasks.reports_score, ids))
+            transaction.on_commit(scoring_wake)
     return outcomes
 
 
@@ -189,7 +187,7 @@ def _create_one_by_one(user: User, drafts: Sequence[ReportDraft]) -> list[DraftO
         if is_new:
             created.append(report.pk)
     if created:
-        transaction.on_commit(lambda: enqueue(tasks.reports_score, created))
+        transaction.on_commit(scoring_wake)
     return outcomes
 
 

@@ -3,21 +3,22 @@ past moment its readings then, into the pure core (``indicators.scoring``); the 
 stored with its contributions by indicator, and the alerting layer told
 (``indicators.hooks``) in the same transaction.
 
-Scoring tasks work in micro-batches: they claim received reports (attempts counted first),
-group them by community and store one assessment per community, each in its own
-transaction with the community's row lock held.
+Scoring tasks work in micro-batches: they claim received reports (attempts counted first,
+the reports marked as the scorer's: ``scoring_claims``), group them by community and store
+one assessment per community, the batch in one transaction with the communities' row
+locks held. New reports wake a scorer (``scoring_wake``) only when none is waiting.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ewers.broker import enqueue
@@ -31,11 +32,16 @@ from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risks_record
+from indicators.services.scoring_claims import Claimed, claim, claim_token, claimable
 from indicators.services.scoring_state import FACT_FIELDS, Catalogue, state_assess, state_invalidate, states_assess
 from indicators.services.scoring_state import scoring_config as scoring_config  # its home before the state
+from indicators.services.scoring_wake import scoring_wake, scoring_wake_forget
 
 # Causes whose change is not in the carried sums: the state is rebuilt from the readings.
 REBUILD_CAUSES = frozenset({AssessmentCause.VERIFICATION, AssessmentCause.INDICATOR})
+# How long one ``reports_waiting_score`` task goes on claiming before it hands over to the
+# next one: well within CELERY_TASK_TIME_LIMIT.
+WAITING_SECONDS = 30
 
 
 def _reading_facts(community_id: int, at: datetime, *, replaying: bool = False) -> list[scoring.ReadingFact]:
@@ -195,59 +201,25 @@ def community_assess(
         )
 
 
-def _claim_rows(cursor: CursorWrapper, ids: list[int], *, among: bool, limit: int) -> list[tuple[int, int]]:
-    """Count an attempt on up to ``limit`` received reports that no other scorer holds (SKIP
-    LOCKED), among ``ids`` or else outside them, in its own commit: a report that kills its
-    worker every time stops being retried after EWERS_SCORING_MAX_ATTEMPTS. Returns
-    (report, community). One statement on PostgreSQL; SQLite (the demo's embedded database,
-    one writer at a time, no row locks) selects then updates."""
-    if connection.vendor != "postgresql":
-        return _claim_rows_portable(ids, among=among, limit=limit)
-    table = FieldReport._meta.db_table
-    where = "id = ANY(%s)" if among else "NOT id = ANY(%s)"
-    cursor.execute(
-        f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1 WHERE id IN ("  # noqa: S608 (a model's table)
-        f"SELECT id FROM {table} WHERE status = %s AND scoring_attempts < %s AND {where} "
-        "ORDER BY received_at, id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id, community_id",
-        [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, ids, limit],
-    )
-    return [(report_id, community_id) for report_id, community_id in cursor.fetchall()]
-
-
-def _claim_rows_portable(ids: list[int], *, among: bool, limit: int) -> list[tuple[int, int]]:
-    waiting = FieldReport.objects.filter(
-        status=ReportStatus.RECEIVED, scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS
-    )
-    waiting = waiting.filter(pk__in=ids) if among else waiting.exclude(pk__in=ids)
-    with transaction.atomic():
-        rows = list(waiting.order_by("received_at", "pk").values_list("pk", "community_id")[:limit])
-        FieldReport.objects.filter(pk__in=[pk for pk, _ in rows]).update(scoring_attempts=F("scoring_attempts") + 1)
-    return rows
-
-
-def _claim(report_ids: Sequence[int]) -> list[tuple[int, int]]:
-    """Claim these reports if still to score and free, and when one is, up to
+def _claim(report_ids: Sequence[int], token: str) -> Claimed:
+    """Claim these reports for ``token`` if still to score and free, and when one is, up to
     EWERS_SCORING_BATCH in all with the oldest other received reports (any community), so
     a backlog is scored in micro-batches and the tasks of the reports taken along find
     nothing left to do. Nothing claimed when none of ``report_ids`` is: another scorer holds
     them (and scores them, or its message comes back if its worker dies) or they are done."""
-    if not report_ids:
-        return []
-    ids = list(report_ids)
-    with connection.cursor() as cursor:
-        rows = _claim_rows(cursor, ids, among=True, limit=len(ids))
-        more = settings.EWERS_SCORING_BATCH - len(rows)
-        if rows and more > 0:
-            rows += _claim_rows(cursor, ids, among=False, limit=more)
+    rows = claim(token, among=report_ids, limit=len(report_ids))
+    if rows:
+        rows += claim(token, besides=report_ids, limit=settings.EWERS_SCORING_BATCH - len(rows))
     return rows
 
 
-def _batch_score(claimed: Sequence[tuple[int, int]]) -> dict[int, RiskAssessment]:
-    """Score claimed reports (report, community) in one transaction: the communities locked
-    in id order (two batches never wait on each other in a cycle), the reports no other
-    scorer took meanwhile locked (SKIP LOCKED), one assessment per community, the reports
-    marked scored. A worker that dies here leaves them all received, and its message comes
-    back (``acks_late``)."""
+def _batch_score(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, RiskAssessment]:
+    """Score reports claimed by ``token`` (report, community) in one transaction: the
+    communities locked in id order (two batches never wait on each other in a cycle), the
+    reports still ``token``'s locked (SKIP LOCKED: another scorer that took one over after
+    the lease lapsed has it), one assessment per community, the reports marked scored and
+    their claim released. A worker that dies here leaves them all received and claimed, and
+    its message comes back (``acks_late``) and claims them again."""
     communities = sorted({community_id for _, community_id in claimed})
     with transaction.atomic():
         list(
@@ -259,7 +231,9 @@ def _batch_score(claimed: Sequence[tuple[int, int]]) -> dict[int, RiskAssessment
         # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
         # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
         locked = (
-            FieldReport.objects.filter(status=ReportStatus.RECEIVED, pk__in=[pk for pk, _ in claimed])
+            FieldReport.objects.filter(
+                status=ReportStatus.RECEIVED, scoring_claim=token, pk__in=[pk for pk, _ in claimed]
+            )
             .select_for_update(no_key=True, skip_locked=True)
             .values_list("pk", "community_id")
         )
@@ -279,7 +253,9 @@ def _batch_score(claimed: Sequence[tuple[int, int]]) -> dict[int, RiskAssessment
         for community_id, ids in groups.items():
             by_moment[assessed[community_id].assessed_at] += ids
         for moment, ids in by_moment.items():
-            FieldReport.objects.filter(pk__in=ids).update(status=ReportStatus.SCORED, scored_at=moment)
+            FieldReport.objects.filter(pk__in=ids).update(
+                status=ReportStatus.SCORED, scored_at=moment, scoring_claim=None, scoring_claimed_at=None
+            )
     return assessed
 
 
@@ -322,16 +298,40 @@ def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
     return {a.community_id: a for a in assessments}
 
 
-def reports_score(report_ids: Sequence[int]) -> None:
+def reports_score(report_ids: Sequence[int], *, claim_id: str | None = None) -> None:
     """Score a batch of received reports (and others waiting, up to EWERS_SCORING_BATCH):
     one assessment per community; safe to run again (reports already scored, held by
-    another scorer, gone or out of attempts are left alone)."""
-    claimed = _claim(report_ids)
+    another scorer, gone or out of attempts are left alone). ``claim_id``: the scorer's
+    id (its task's), see ``scoring_claims``."""
+    token = claim_token(claim_id)
+    claimed = _claim(report_ids, token)
     if claimed:
-        _batch_score(claimed)
+        _batch_score(claimed, token)
 
 
-def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessment | None:
+def reports_waiting_score(*, claim_id: str | None = None) -> int:
+    """Score the reports waiting (``scoring_wake``'s task): claim up to EWERS_SCORING_BATCH
+    of the oldest, score them in one transaction, and again until none is left to claim
+    (or WAITING_SECONDS passed: then the next task is queued, so no task runs into its time
+    limit). Returns how many reports were claimed."""
+    scoring_wake_forget()  # first: a report committed from now on queues the next task
+    token = claim_token(claim_id)
+    deadline = time.monotonic() + WAITING_SECONDS
+    done: list[int] = []
+    while True:
+        # Its own earlier claims only on the first round (its message came back): a report
+        # claimed but skipped in a round (another scorer had it locked) is not retried here.
+        claimed = claim(token, besides=done, limit=settings.EWERS_SCORING_BATCH, own=not done)
+        if not claimed:
+            return len(done)
+        _batch_score(claimed, token)
+        done += [report_id for report_id, _community in claimed]
+        if time.monotonic() > deadline:
+            scoring_wake()
+            return len(done)
+
+
+def report_score(*, report_id: int, at: datetime | None = None, claim_id: str | None = None) -> RiskAssessment | None:
     """Score a report's community and mark the report ``scored``; safe to run again.
 
     Live, it also claims other received reports, of any community (up to
@@ -340,9 +340,10 @@ def report_score(*, report_id: int, at: datetime | None = None) -> RiskAssessmen
     there is nothing to do (already scored, held by another scorer, gone, or out of attempts).
     """
     if at is None:
-        claimed = _claim([report_id])
+        token = claim_token(claim_id)
+        claimed = _claim([report_id], token)
         community_id = next((c for pk, c in claimed if pk == report_id), None)
-        return None if community_id is None else _batch_score(claimed).get(community_id)
+        return None if community_id is None else _batch_score(claimed, token).get(community_id)
     table = FieldReport._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -390,6 +391,7 @@ def reports_sweep(*, now: datetime | None = None) -> int:
                 scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS,
             )
             .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=requeue_before))
+            .filter(claimable(now))  # a scorer holds the others (until its lease lapses)
             .order_by("received_at", "pk")
             .values_list("pk", flat=True)[: settings.EWERS_SWEEP_BATCH]
         )

@@ -1,0 +1,108 @@
+"""Scoring claims: which scorer holds which received reports.
+
+A scorer claims reports before it scores them, in a commit of its own that counts an
+attempt on each (a report that kills its worker every time stops being retried after
+EWERS_SCORING_MAX_ATTEMPTS) and marks them as its own: ``scoring_claim`` (the scorer's id,
+its Celery task id) and ``scoring_claimed_at``. Other scorers and the sweep leave claimed
+reports alone for EWERS_SCORING_LEASE_SECONDS, so reports of a batch in flight are neither
+claimed twice (nor their attempt counted twice) nor waited for. The scorer's message,
+coming back after its worker died (``acks_late``), claims them again under the same id at
+once; a claim whose scorer vanished with its message expires with its lease, and the sweep
+queues the reports again. The claim is a mark, not a lock: the batch still locks the
+reports it scores (SKIP LOCKED) and scores only those still received, so two scorers never
+apply one report twice whatever the clocks say.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from indicators.choices import ReportStatus
+from indicators.models import FieldReport
+
+Claimed = list[tuple[int, int]]  # (report, community)
+
+
+def claim_token(task_id: str | None = None) -> str:
+    """The scorer's id: its task's (the same when its message comes back), else a new one."""
+    return task_id or f"run-{uuid.uuid4().hex}"
+
+
+def lease_edge(now: datetime) -> datetime:
+    """Claims made before this moment have lapsed."""
+    return now - timedelta(seconds=settings.EWERS_SCORING_LEASE_SECONDS)
+
+
+def claimable(now: datetime, token: str | None = None) -> Q:
+    """Reports nobody holds (no claim, or a lapsed one), or held by ``token`` itself."""
+    free = Q(scoring_claim__isnull=True) | Q(scoring_claimed_at__lt=lease_edge(now))
+    return free | Q(scoring_claim=token) if token else free
+
+
+def claim(
+    token: str,
+    *,
+    among: Sequence[int] | None = None,
+    besides: Sequence[int] = (),
+    limit: int,
+    own: bool = True,
+) -> Claimed:
+    """Claim for ``token`` up to ``limit`` received reports with attempts left that no other
+    scorer holds and no transaction has locked (SKIP LOCKED), oldest first: among ``among``
+    if given, never those in ``besides``; ``own``: also those ``token`` holds already (its
+    message came back). Counts an attempt on each, in its own commit. One statement on
+    PostgreSQL; SQLite (the demo's embedded database: one writer at a time, no row locks)
+    selects then updates."""
+    if limit <= 0 or (among is not None and not among):
+        return []
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        return _claim_portable(token, among=among, besides=besides, limit=limit, own=own, now=now)
+    table = FieldReport._meta.db_table
+    where = ["status = %s", "scoring_attempts < %s", "(scoring_claim IS NULL OR scoring_claimed_at < %s"]
+    params: list[object] = [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, lease_edge(now)]
+    if own:
+        where[-1] += " OR scoring_claim = %s"
+        params.append(token)
+    where[-1] += ")"
+    if among is not None:
+        where.append("id = ANY(%s)")
+        params.append(list(among))
+    if besides:
+        where.append("NOT id = ANY(%s)")
+        params.append(list(besides))
+    with connection.cursor() as cursor:  # one statement: its own commit outside a transaction
+        cursor.execute(
+            f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1, scoring_claim = %s, "  # noqa: S608 (a model's table)
+            f"scoring_claimed_at = %s WHERE id IN (SELECT id FROM {table} WHERE {' AND '.join(where)} "
+            "ORDER BY received_at, id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id, community_id",
+            [token, now, *params, limit],
+        )
+        return [(report_id, community_id) for report_id, community_id in cursor.fetchall()]
+
+
+def _claim_portable(
+    token: str, *, among: Sequence[int] | None, besides: Sequence[int], limit: int, own: bool, now: datetime
+) -> Claimed:
+    waiting = FieldReport.objects.filter(
+        claimable(now, token if own else None),
+        status=ReportStatus.RECEIVED,
+        scoring_attempts__lt=settings.EWERS_SCORING_MAX_ATTEMPTS,
+    )
+    if among is not None:
+        waiting = waiting.filter(pk__in=list(among))
+    if besides:
+        waiting = waiting.exclude(pk__in=list(besides))
+    with transaction.atomic():
+        rows = list(waiting.order_by("received_at", "pk").values_list("pk", "community_id")[:limit])
+        FieldReport.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            scoring_attempts=F("scoring_attempts") + 1, scoring_claim=token, scoring_claimed_at=now
+        )
+    return rows
