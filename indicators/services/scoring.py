@@ -233,8 +233,8 @@ def _claim(report_ids: Sequence[int], token: str) -> Claimed:
 def _batch_score(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, RiskAssessment]:
     """Score reports claimed by ``token`` (report, community) in one transaction: the
     communities locked in id order (two batches never wait on each other in a cycle), the
-    reports still ``token``'s locked (SKIP LOCKED: another scorer that took one over after
-    the lease lapsed has it), one assessment per community, the reports marked scored and
+    reports still received and ``token``'s locked (one another scorer took over after the
+    lease lapsed is that scorer's), one assessment per community, the reports marked scored and
     their claim released. A worker that dies here leaves them all received and claimed, and
     its message comes back (``acks_late``) and claims them again."""
     communities = sorted({community_id for _, community_id in claimed})
@@ -247,11 +247,14 @@ def _batch_score(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, Ri
         )
         # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
         # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
+        # Not SKIP LOCKED: the claim made them ours, and a concurrent claim statement may hold
+        # a row it looked at and passed over until it ends (a moment): wait for it. No scorer
+        # locks a report without its community's lock first, held here: no cycle.
         locked = (
             FieldReport.objects.filter(
                 status=ReportStatus.RECEIVED, scoring_claim=token, pk__in=[pk for pk, _ in claimed]
             )
-            .select_for_update(no_key=True, skip_locked=True)
+            .select_for_update(no_key=True)
             .values_list("pk", "community_id")
         )
         groups: dict[int, list[int]] = defaultdict(list)
