@@ -8,6 +8,7 @@ learns whether its community has an open alert.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from alerts.models import Alert, Assignment
 from alerts.selectors import community_alert_open
 from alerts.services import alert_consider
 from alerts.services.alerts import alert_situations
+from alerts.services.timeline import audit_deferred
 from ewers.choices import RiskLevel
 from ewers.models import Region, User
 from indicators.hooks import AssessmentRecorded, OpenAlertNotice
@@ -46,6 +48,11 @@ class AlertingLayer:
             )
             answers[r.assessment.pk] = alert is not None and alert.assessment_id == r.assessment.pk
         return [answers[r.assessment.pk] for r in recorded]
+
+    def batch(self) -> AbstractContextManager[None]:
+        # The audit rows of the batch's alerts are appended at its end (the chain's lock is
+        # then held to the commit only, not from the first alert on: API requests wait on it).
+        return audit_deferred()
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         """The reports behind the open alerts the organisation holds (``AssignmentQuerySet.held_by``);

@@ -11,6 +11,7 @@ start-up:
   evidence, one contribution per reading, which ``reports_held`` reads);
 - ``reports_held``: the reports a responder's organisation may read (those behind the
   alerts it holds): the responder branch of ``FieldReport.visible_to``;
+- ``batch``: entered by the scorer around a micro-batch, inside its transaction;
 - ``open_alert``: what the report page says about the community's open alert.
 
 Without a registered layer (scoring alone), nothing follows an assessment, responders read
@@ -20,6 +21,7 @@ no report and no page shows an alert.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -68,6 +70,12 @@ class Alerting(Protocol):
         read; None for none."""
         ...
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Around a scoring batch's work, inside its transaction: what the layer appends to
+        a trail every writer shares (the audit chain, locked to the commit) is written at
+        the end, so the batch does not hold other writers up from its first alert on."""
+        ...
+
     def open_alert(self, user: User, community: Region) -> OpenAlertNotice | None: ...
 
 
@@ -77,6 +85,9 @@ class _NoAlerting:
 
     def reports_held(self, organisation_id: int | None) -> QuerySet[Any] | None:
         return None
+
+    def batch(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def open_alert(self, user: User, community: Region) -> OpenAlertNotice | None:
         return None

@@ -3,7 +3,11 @@ writes one event (shown on the alert page to those it concerns) and one audit ro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -29,6 +33,10 @@ def event_add(
     )
 
 
+# The audit rows held back by ``audit_deferred`` (None: written at once).
+_deferred: ContextVar[list[dict[str, Any]] | None] = ContextVar("alerts_audit_deferred", default=None)
+
+
 def audit_add(
     obj: Alert | Assignment,
     detail: str,
@@ -37,14 +45,36 @@ def audit_add(
     at: datetime,
     action: str = AuditAction.STATE_CHANGE,
 ) -> None:
-    audit_record(
-        action=action,
-        actor=actor,
-        object_type="alert" if isinstance(obj, Alert) else "assignment",
-        object_id=obj.pk,
-        detail=detail,
-        at=at,
-    )
+    row = {
+        "action": action,
+        "actor": actor,
+        "object_type": "alert" if isinstance(obj, Alert) else "assignment",
+        "object_id": obj.pk,
+        "detail": detail,
+        "at": at,
+    }
+    held = _deferred.get()
+    if held is not None:
+        held.append(row)
+        return
+    audit_record(**row)
+
+
+@contextmanager
+def audit_deferred() -> Iterator[None]:
+    """Write the audit rows of the block at its end, in their order (none if it fails: its
+    transaction rolls back anyway). Appending to the audit chain holds the chain's lock
+    until the transaction commits, and every writer of the trail (each API request) waits
+    for it: the scorer's alerting of a batch holds it from here to its commit, not from its
+    first alert on."""
+    rows: list[dict[str, Any]] = []
+    token = _deferred.set(rows)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for row in rows:
+        audit_record(**row)
 
 
 def text_required(value: str, field: str, message: str) -> str:

@@ -32,8 +32,15 @@ from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risks_record
-from indicators.services.scoring_claims import Claimed, claim, claim_token, claimable
-from indicators.services.scoring_state import FACT_FIELDS, Catalogue, state_assess, state_invalidate, states_assess
+from indicators.services.scoring_claims import Claimed, claim, claim_token, claimable, claims_release
+from indicators.services.scoring_state import (
+    FACT_FIELDS,
+    Catalogue,
+    state_assess,
+    state_invalidate,
+    states_assess,
+    window_facts,
+)
 from indicators.services.scoring_state import scoring_config as scoring_config  # its home before the state
 from indicators.services.scoring_wake import scoring_wake, scoring_wake_forget
 
@@ -158,11 +165,19 @@ def _follow(
         ]
     )
     rows: list[ContributionRow] = []
+    windows: dict[datetime, dict[int, list[scoring.ReadingFact]]] = defaultdict(dict)
+    if facts is None:  # the windows of the communities alerted, read together (by moment: one for a batch)
+        needed: dict[datetime, list[int]] = defaultdict(list)
+        for (assessment, _result, _previous), evidence in zip(done, alerted, strict=True):
+            if evidence:
+                needed[assessment.assessed_at].append(assessment.community_id)
+        for moment, community_ids in needed.items():
+            windows[moment] = window_facts(community_ids, moment)
     for (assessment, result, _previous), evidence in zip(done, alerted, strict=True):
         stored = result.contributions
         if evidence:
             at = assessment.assessed_at
-            readings = facts if facts is not None else _reading_facts(assessment.community_id, at)
+            readings = facts if facts is not None else windows[at].get(assessment.community_id, [])
             stored = scoring.reading_evidence(readings, plain, at=at, config=scoring_config())
         pk = assessment.pk
         rows += [(pk, c.indicator_id, c.indicator_version, c.report_id, c.amount) for c in stored]
@@ -231,6 +246,15 @@ def _claim(report_ids: Sequence[int], token: str) -> Claimed:
 
 
 def _batch_score(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, RiskAssessment]:
+    """``_batch_scored``, its claims released if it fails (the next scorer need not wait)."""
+    try:
+        return _batch_scored(claimed, token)
+    except Exception:
+        claims_release(token, [report_id for report_id, _community in claimed])
+        raise
+
+
+def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, RiskAssessment]:
     """Score reports claimed by ``token`` (report, community) in one transaction: the
     communities locked in id order (two batches never wait on each other in a cycle), the
     reports still received and ``token``'s locked (one another scorer took over after the
@@ -245,37 +269,38 @@ def _batch_score(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, Ri
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
-        # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
-        # Not SKIP LOCKED: the claim made them ours, and a concurrent claim statement may hold
-        # a row it looked at and passed over until it ends (a moment): wait for it. No scorer
-        # locks a report without its community's lock first, held here: no cycle.
-        locked = (
-            FieldReport.objects.filter(
-                status=ReportStatus.RECEIVED, scoring_claim=token, pk__in=[pk for pk, _ in claimed]
+        with alerting().batch():  # audit rows appended here, at the end: see indicators.hooks
+            # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
+            # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
+            # Not SKIP LOCKED: the claim made them ours, and a concurrent claim statement may hold
+            # a row it looked at and passed over until it ends (a moment): wait for it. No scorer
+            # locks a report without its community's lock first, held here: no cycle.
+            locked = (
+                FieldReport.objects.filter(
+                    status=ReportStatus.RECEIVED, scoring_claim=token, pk__in=[pk for pk, _ in claimed]
+                )
+                .select_for_update(no_key=True)
+                .values_list("pk", "community_id")
             )
-            .select_for_update(no_key=True)
-            .values_list("pk", "community_id")
-        )
-        groups: dict[int, list[int]] = defaultdict(list)
-        for report_id, community_id in locked:
-            groups[community_id].append(report_id)
-        if not groups:
-            return {}
-        keys = {community_id: f"report:{max(ids)}" for community_id, ids in groups.items()}
-        done = {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
-        todo = {community_id: ids for community_id, ids in groups.items() if keys[community_id] not in done}
-        assessed = _batch_assess(todo) if todo else {}
-        for community_id in groups.keys() - todo.keys():
-            state_invalidate([community_id])  # assessed without these reports: not in the sums
-            assessed[community_id] = done[keys[community_id]]
-        by_moment: dict[datetime, list[int]] = defaultdict(list)
-        for community_id, ids in groups.items():
-            by_moment[assessed[community_id].assessed_at] += ids
-        for moment, ids in by_moment.items():
-            FieldReport.objects.filter(pk__in=ids).update(
-                status=ReportStatus.SCORED, scored_at=moment, scoring_claim=None, scoring_claimed_at=None
-            )
+            groups: dict[int, list[int]] = defaultdict(list)
+            for report_id, community_id in locked:
+                groups[community_id].append(report_id)
+            if not groups:
+                return {}
+            keys = {community_id: f"report:{max(ids)}" for community_id, ids in groups.items()}
+            done = {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
+            todo = {community_id: ids for community_id, ids in groups.items() if keys[community_id] not in done}
+            assessed = _batch_assess(todo) if todo else {}
+            for community_id in groups.keys() - todo.keys():
+                state_invalidate([community_id])  # assessed without these reports: not in the sums
+                assessed[community_id] = done[keys[community_id]]
+            by_moment: dict[datetime, list[int]] = defaultdict(list)
+            for community_id, ids in groups.items():
+                by_moment[assessed[community_id].assessed_at] += ids
+            for moment, ids in by_moment.items():
+                FieldReport.objects.filter(pk__in=ids).update(
+                    status=ReportStatus.SCORED, scored_at=moment, scoring_claim=None, scoring_claimed_at=None
+                )
     return assessed
 
 

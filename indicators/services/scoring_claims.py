@@ -15,17 +15,20 @@ apply one report twice whatever the clocks say.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport
+
+logger = logging.getLogger(__name__)
 
 Claimed = list[tuple[int, int]]  # (report, community)
 
@@ -106,3 +109,15 @@ def _claim_portable(
             scoring_attempts=F("scoring_attempts") + 1, scoring_claim=token, scoring_claimed_at=now
         )
     return rows
+
+
+def claims_release(token: str, report_ids: Sequence[int]) -> None:
+    """Give up ``token``'s claim on these reports (its batch failed): the next scorer may
+    take them at once, without waiting for the lease. Best effort: a database that is away
+    keeps them claimed, and the scorer's retry (the same id) claims them again."""
+    try:
+        FieldReport.objects.filter(pk__in=list(report_ids), status=ReportStatus.RECEIVED, scoring_claim=token).update(
+            scoring_claim=None, scoring_claimed_at=None
+        )
+    except DatabaseError:
+        logger.warning("could not release the scoring claims of %s", token, exc_info=True)

@@ -320,3 +320,21 @@ def _trigger_facts(
             report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
         )
     )
+
+
+def window_facts(community_ids: Collection[int], at: datetime) -> dict[int, list[scoring.ReadingFact]]:
+    """Every reading of the communities' scoring windows at ``at`` (any report status), by
+    community: the evidence an alert keeps, one query for a batch's alerts."""
+    since = at - timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
+    if _postgres():
+        return _facts_sql(
+            "unnest(%s::integer[]) AS w(c) " + _per_community("observed_at >= %s AND observed_at <= %s"),
+            [list(community_ids), since, at + CLOCK_SKEW_TOLERANCE],
+        )
+    return _by_community(
+        Reading.objects.filter(
+            report__community_id__in=list(community_ids),
+            report__observed_at__gte=since,
+            report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
+        )
+    )
