@@ -3,11 +3,11 @@ writes one event (shown on the alert page to those it concerns) and one audit ro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from functools import partial
 
 from django.core.exceptions import ValidationError
 
@@ -34,7 +34,7 @@ def event_add(
 
 
 # The audit rows held back by ``audit_deferred`` (None: written at once).
-_deferred: ContextVar[list[dict[str, Any]] | None] = ContextVar("alerts_audit_deferred", default=None)
+_deferred: ContextVar[list[Callable[[], object]] | None] = ContextVar("alerts_audit_deferred", default=None)
 
 
 def audit_add(
@@ -45,19 +45,20 @@ def audit_add(
     at: datetime,
     action: str = AuditAction.STATE_CHANGE,
 ) -> None:
-    row = {
-        "action": action,
-        "actor": actor,
-        "object_type": "alert" if isinstance(obj, Alert) else "assignment",
-        "object_id": obj.pk,
-        "detail": detail,
-        "at": at,
-    }
+    write = partial(
+        audit_record,
+        action=action,
+        actor=actor,
+        object_type="alert" if isinstance(obj, Alert) else "assignment",
+        object_id=obj.pk,
+        detail=detail,
+        at=at,
+    )
     held = _deferred.get()
     if held is not None:
-        held.append(row)
+        held.append(write)
         return
-    audit_record(**row)
+    write()
 
 
 @contextmanager
@@ -67,14 +68,14 @@ def audit_deferred() -> Iterator[None]:
     until the transaction commits, and every writer of the trail (each API request) waits
     for it: the scorer's alerting of a batch holds it from here to its commit, not from its
     first alert on."""
-    rows: list[dict[str, Any]] = []
+    rows: list[Callable[[], object]] = []
     token = _deferred.set(rows)
     try:
         yield
     finally:
         _deferred.reset(token)
-    for row in rows:
-        audit_record(**row)
+    for write in rows:
+        write()
 
 
 def text_required(value: str, field: str, message: str) -> str:

@@ -19,6 +19,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -70,7 +71,7 @@ def claim(
         return _claim_portable(token, among=among, besides=besides, limit=limit, own=own, now=now)
     table = FieldReport._meta.db_table
     where = ["status = %s", "scoring_attempts < %s", "(scoring_claim IS NULL OR scoring_claimed_at < %s"]
-    params: list[object] = [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, lease_edge(now)]
+    params: list[Any] = [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, lease_edge(now)]
     if own:
         where[-1] += " OR scoring_claim = %s"
         params.append(token)

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -130,7 +131,7 @@ def _per_community(where: str, *, fence: bool = True) -> str:
 
 
 def _facts_sql(
-    reports: str, params: Sequence[object], *, indicators: Sequence[int] | None = None
+    reports: str, params: Sequence[Any], *, indicators: Sequence[int] | None = None
 ) -> dict[int, list[scoring.ReadingFact]]:
     """``_by_community`` in plain SQL on PostgreSQL: the readings of ``reports`` (a FROM
     clause naming the reports ``f``; ``indicators``: of these only), each report's read by
