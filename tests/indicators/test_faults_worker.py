@@ -36,6 +36,8 @@ OUTAGE_SECONDS = 60
 # Every task the project runs: each must outlast an outage of a few minutes by retrying.
 TASKS = [
     "indicators.tasks.report_score",
+    "indicators.tasks.reports_score",
+    "indicators.tasks.reports_waiting_score",
     "indicators.tasks.community_rescore",
     "indicators.tasks.indicator_rescore",
     "indicators.tasks.reports_sweep",
