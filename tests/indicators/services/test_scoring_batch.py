@@ -78,3 +78,25 @@ def test_a_batch_reads_and_writes_set_based(cast):
     few = queries_for(extra[:1])
     many = queries_for(extra[1:])
     assert many - few <= 4 * (len(extra) - 2)
+
+
+def test_a_batch_appends_its_alerts_audit_rows_at_its_end_on_one_chain(cast, strong):
+    """The audit rows of a batch's alerts are written together at its end (the chain's lock
+    is held from there to the commit): every alert has its row, and the chain verifies."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from alerts.models import Alert
+    from audit.models import AuditEvent
+
+    c1, c2 = cast.places["c1"], cast.places["c2"]
+    reports = [report(cast, strong, community=c) for c in (c1, c2)]
+    reports_score([r.pk for r in reports])
+    alerts = list(Alert.objects.order_by("community_id"))
+    assert [a.community_id for a in alerts] == sorted([c1.pk, c2.pk])
+    opened = AuditEvent.objects.filter(object_type="alert", detail__startswith="opened").order_by("id")
+    assert [row.object_id for row in opened] == [str(a.pk) for a in alerts]
+    out = StringIO()
+    call_command("audit_verify", stdout=out)  # raises on a broken chain
+    assert f"intact: {AuditEvent.objects.count()} rows" in out.getvalue()
