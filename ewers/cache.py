@@ -60,7 +60,7 @@ class FailOpenRedisCache(RedisCache):
         full_key = self.make_and_validate_key(f"{key}:window")
 
         def hit() -> tuple[bool, int, float]:
-            client = self._cache.get_client(full_key, write=True)
+            client = self._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
             if self._window_script is None:
                 self._window_script = client.register_script(_WINDOW_SCRIPT)
             member = f"{now!r}:{secrets.token_hex(4)}"

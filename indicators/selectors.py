@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, ManyToManyField, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -178,23 +178,27 @@ def _communities_named(user: User, text: str) -> list[Region]:
     table = quote(Region._meta.db_table)
     columns = ", ".join(f"{table}.{quote(f.column)}" for f in _NAMED_FIELDS)
     condition = f"{table}.{quote('code')} = %s"
-    params: list[object] = [RegionLevel.COMMUNITY, text]
+    params: list[int | str] = [RegionLevel.COMMUNITY, text]
     if (pk := parse_id(text)) is not None:
         condition += f" OR {table}.{quote('id')} = %s"
         params.append(pk)
-    coverage = (
-        connection.vendor == "postgresql"
+    # The coverage is read here unless it is not needed or already read (once per user object).
+    organisation_id = (
+        user.organisation_id
+        if connection.vendor == "postgresql"
         and not user.is_administrator
-        and user.organisation_id is not None
         and "coverage_region_ids" not in user.__dict__
+        else None
     )
-    if coverage:
-        through = Organisation._meta.get_field("coverage").remote_field.through._meta  # type: ignore[union-attr]
+    if organisation_id is not None:
+        coverage = Organisation._meta.get_field("coverage")
+        assert isinstance(coverage, ManyToManyField)
+        through = quote(coverage.m2m_db_table())
         columns += (
-            f", ARRAY(SELECT {quote('region_id')} FROM {quote(through.db_table)} "  # noqa: S608 - names from the models
-            f"WHERE {quote('organisation_id')} = %s)"
+            f", ARRAY(SELECT {through}.{quote(coverage.m2m_reverse_name())} FROM {through} "  # noqa: S608 - names from the models
+            f"WHERE {through}.{quote(coverage.m2m_column_name())} = %s)"
         )
-        params.insert(0, user.organisation_id)
+        params.insert(0, organisation_id)
     sql = (
         f"SELECT {columns} FROM {table} WHERE {table}.{quote('level')} = %s AND ({condition}) "  # noqa: S608 - names from the models
         f"ORDER BY {table}.{quote('code')}"
@@ -204,7 +208,7 @@ def _communities_named(user: User, text: str) -> list[Region]:
         rows = cursor.fetchall()
     names = [f.attname for f in _NAMED_FIELDS]
     width = len(names)
-    if coverage and rows:
+    if organisation_id is not None and rows:
         # The same ids as the cached property's own query would read (the coverage's regions).
         user.__dict__["coverage_region_ids"] = frozenset(rows[0][width])
     return [Region.from_db(connection.alias, names, row[:width]) for row in rows]

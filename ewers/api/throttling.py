@@ -55,6 +55,9 @@ class _Window(throttling.SimpleRateThrottle):
     the whole history; DRF's own on any other cache. Listed after DRF's throttle class in
     each limit's bases, so that a scoped limit has found its rate before it counts."""
 
+    num_requests: int  # set from the rate by DRF's classes
+    duration: int
+
     def allow_request(self, request: Request, view: APIView) -> bool:
         window_hit = getattr(self.cache, "window_hit", None)
         if window_hit is None:
