@@ -10,6 +10,8 @@ The broker check of ``/healthz`` reports the outage.
 from __future__ import annotations
 
 import logging
+import math
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +25,23 @@ from django.core.cache.backends.redis import RedisCache
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# A sliding window of requests (a throttle's), in one round trip: the entries that have
+# left the window dropped, then the request refused when the window is full, recorded
+# otherwise. Answers {allowed, entries in the window, the oldest one's time}.
+_WINDOW_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if count < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  count = count + 1
+  allowed = 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {allowed, count, oldest[2] or false}
+"""
+
 
 class FailOpenRedisCache(RedisCache):
     """Django's Redis cache, answering "not cached" while Redis cannot be reached."""
@@ -31,6 +50,26 @@ class FailOpenRedisCache(RedisCache):
         super().__init__(server, params)
         self._lock = threading.Lock()
         self._away_until = 0.0
+        self._window_script: Any = None
+
+    def window_hit(self, key: str, *, now: float, duration: float, limit: int) -> tuple[bool, int, float] | None:
+        """Count a request at ``now`` in the sliding window ``key`` of ``duration`` seconds
+        holding at most ``limit`` (``ewers.api.throttling``), in one round trip and atomically:
+        returns (allowed, requests in the window, the oldest one's time); None while Redis
+        is away (the caller lets the request through, as its misses would)."""
+        full_key = self.make_and_validate_key(f"{key}:window")
+
+        def hit() -> tuple[bool, int, float]:
+            client = self._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+            if self._window_script is None:
+                self._window_script = client.register_script(_WINDOW_SCRIPT)
+            member = f"{now!r}:{secrets.token_hex(4)}"
+            expiry_ms = max(1, math.ceil(duration * 1000))
+            args = [repr(now), repr(float(duration)), limit, member, expiry_ms]
+            allowed, count, oldest = self._window_script(keys=[full_key], args=args, client=client)
+            return bool(allowed), int(count), float(oldest) if oldest else now
+
+        return self._guarded(hit, None)
 
     def _guarded(self, call: Callable[[], T], fallback: T) -> T:
         if time.monotonic() < self._away_until:

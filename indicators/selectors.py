@@ -11,14 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, ManyToManyField, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from audit.choices import AuditAction
 from audit.services import audit_record
-from ewers.lookups import code_or_id, get_by_code_or_id, parse_id
-from ewers.models import Region, User
+from ewers.choices import RegionLevel
+from ewers.lookups import get_by_code_or_id, parse_id
+from ewers.models import Organisation, Region, User
 from indicators.models import FieldReport, Indicator, Reading, RiskAssessment
 
 
@@ -153,17 +155,63 @@ def community_get(user: User, ref: str | int, *, with_risk: bool = False) -> Reg
 def _community_named(user: User, ref: str | int) -> Region | None:
     """``get_by_code_or_id`` over ``Region.objects.visible_to(user).communities()``, the
     rule applied to the few communities the reference names (``Region.is_visible_to``)
-    rather than in the query: a statement of the plainest kind, compiled and run at a
-    fraction of the cost (a report sent through the API looks its community up so)."""
-    condition = code_or_id(str(ref))
-    if condition is None:
-        return None
-    named = Region.objects.communities().filter(condition).select_related("district", "region").defer(*_SHAPES)
-    rows = [community for community in named if community.is_visible_to(user)][:2]
+    rather than in the query: one plain statement (a report sent through the API looks its
+    community up so, on every request). On PostgreSQL the same statement reads the user's
+    coverage (``User.coverage_region_ids``), which the rule needs: one round trip."""
+    text = str(ref).strip()
+    if not text or not text.isprintable():
+        return None  # as code_or_id: nothing can be named so
+    rows = [community for community in _communities_named(user, text) if community.is_visible_to(user)][:2]
     for row in rows:
-        if row.code == str(ref).strip():
+        if row.code == text:
             return row
     return rows[0] if rows else None
+
+
+# What a community read to file a report holds: not its shapes (often large GeoJSON).
+_NAMED_FIELDS = [f for f in Region._meta.concrete_fields if f.name not in ("boundary", "outline")]
+
+
+def _communities_named(user: User, text: str) -> list[Region]:
+    """The communities named by code ``text`` or by the id it spells, by code."""
+    quote = connection.ops.quote_name
+    table = quote(Region._meta.db_table)
+    columns = ", ".join(f"{table}.{quote(f.column)}" for f in _NAMED_FIELDS)
+    condition = f"{table}.{quote('code')} = %s"
+    params: list[int | str] = [RegionLevel.COMMUNITY, text]
+    if (pk := parse_id(text)) is not None:
+        condition += f" OR {table}.{quote('id')} = %s"
+        params.append(pk)
+    # The coverage is read here unless it is not needed or already read (once per user object).
+    organisation_id = (
+        user.organisation_id
+        if connection.vendor == "postgresql"
+        and not user.is_administrator
+        and "coverage_region_ids" not in user.__dict__
+        else None
+    )
+    if organisation_id is not None:
+        coverage = Organisation._meta.get_field("coverage")
+        assert isinstance(coverage, ManyToManyField)
+        through = quote(coverage.m2m_db_table())
+        columns += (
+            f", ARRAY(SELECT {through}.{quote(coverage.m2m_reverse_name())} FROM {through} "  # noqa: S608 - names from the models
+            f"WHERE {through}.{quote(coverage.m2m_column_name())} = %s)"
+        )
+        params.insert(0, organisation_id)
+    sql = (
+        f"SELECT {columns} FROM {table} WHERE {table}.{quote('level')} = %s AND ({condition}) "  # noqa: S608 - names from the models
+        f"ORDER BY {table}.{quote('code')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    names = [f.attname for f in _NAMED_FIELDS]
+    width = len(names)
+    if organisation_id is not None and rows:
+        # The same ids as the cached property's own query would read (the coverage's regions).
+        user.__dict__["coverage_region_ids"] = frozenset(rows[0][width])
+    return [Region.from_db(connection.alias, names, row[:width]) for row in rows]
 
 
 # The attribute by which a Region read through ``visible_to(user)`` remembers that user.

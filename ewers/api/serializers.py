@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ewers.models import Region, User
+
+
+class FieldsBuiltOnce:
+    """A ModelSerializer whose fields are built from its model once per class and copied
+    for each instance, as DRF copies declared fields: building them (model introspection,
+    one ``build_field`` each) is most of the cost of answering one object. For serializers
+    whose fields depend on the class alone (not on the context or the instance)."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        cls = type(self)
+        built: dict[str, serializers.Field[Any, Any, Any, Any]] | None = cls.__dict__.get("_fields_built")
+        if built is None:
+            built = super().get_fields()  # type: ignore[misc]
+            cls._fields_built = built  # type: ignore[attr-defined]  # a race builds the same twice
+        return copy.deepcopy(built)
 
 
 class MeSerializer(serializers.ModelSerializer[User]):
@@ -46,7 +62,7 @@ class RegionSerializer(serializers.ModelSerializer[Region]):
         read_only_fields = fields
 
 
-class RegionRefSerializer(serializers.ModelSerializer[Region]):
+class RegionRefSerializer(FieldsBuiltOnce, serializers.ModelSerializer[Region]):
     """A place named in another object: enough to show and to address it."""
 
     class Meta:

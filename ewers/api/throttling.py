@@ -49,7 +49,45 @@ class _Counted(throttling.SimpleRateThrottle):
         return client_address(request)
 
 
-class CountedThrottle(_Counted):
+class _Window(throttling.SimpleRateThrottle):
+    """DRF's rule (the requests of the last ``duration`` seconds, a refused one not counted)
+    on Redis in one round trip (``FailOpenRedisCache.window_hit``), not a read and a write of
+    the whole history; DRF's own on any other cache. Listed after DRF's throttle class in
+    each limit's bases, so that a scoped limit has found its rate before it counts."""
+
+    num_requests: int  # set from the rate by DRF's classes
+    duration: int
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        window_hit = getattr(self.cache, "window_hit", None)
+        if window_hit is None:
+            return super().allow_request(request, view)
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        hit = window_hit(self.key, now=self.now, duration=self.duration, limit=self.num_requests)
+        if hit is None:
+            return True  # Redis away: as a cache miss, the request goes through
+        allowed, count, oldest = hit
+        self._window = (count, oldest)
+        return allowed or self.throttle_failure()
+
+    def wait(self) -> float | None:
+        window: tuple[int, float] | None = getattr(self, "_window", None)
+        if window is None:
+            return super().wait()
+        # DRF's estimate from the window as counted: the time until its oldest request
+        # leaves it, spread over the requests that may come then.
+        count, oldest = window
+        remaining = self.duration - (self.now - oldest) if count else self.duration
+        available = self.num_requests - count + 1
+        return remaining / float(available) if available > 0 else None
+
+
+class CountedThrottle(_Counted, _Window):
     """The base of a view's own limit keyed by something else than the user or the address
     (the SMS gateway's sender, say): ``scope`` names its rate, ``get_cache_key`` its key."""
 
@@ -63,11 +101,11 @@ class ThrottleFirst(BasePermission):
         return True
 
 
-class AnonymousRateThrottle(_Counted, throttling.AnonRateThrottle):
+class AnonymousRateThrottle(_Counted, throttling.AnonRateThrottle, _Window):
     """Anonymous clients: the ``anon`` rate per client address."""
 
 
-class UserRateThrottle(_Counted, throttling.UserRateThrottle):
+class UserRateThrottle(_Counted, throttling.UserRateThrottle, _Window):
     """Signed-in users (and gateways, as the account they act for): the ``user`` rate each."""
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
@@ -76,7 +114,7 @@ class UserRateThrottle(_Counted, throttling.UserRateThrottle):
         return super().get_cache_key(request, view)
 
 
-class ScopedThrottle(_Counted, throttling.ScopedRateThrottle):
+class ScopedThrottle(_Counted, throttling.ScopedRateThrottle, _Window):
     """A view's own ``throttle_scope``, per user or, before sign-in, per address."""
 
 

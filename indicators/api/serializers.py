@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ewers.api.fields import AwareDateTimeField, CodeOrIdField, FieldErrorsField, StrictFloatField, TextField
-from ewers.api.serializers import RegionRefSerializer
+from ewers.api.serializers import FieldsBuiltOnce, RegionRefSerializer
 from ewers.choices import HandlingLevel, RiskLevel
 from ewers.models import Region, Theme, User
 from indicators.choices import Polarity, SourceReliability
@@ -82,7 +82,7 @@ class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
 # --- Reports: output ------------------------------------------------------------------
 
 
-class ReadingSerializer(serializers.ModelSerializer[Reading]):
+class ReadingSerializer(FieldsBuiltOnce, serializers.ModelSerializer[Reading]):
     indicator = serializers.CharField(source="indicator.code", read_only=True, help_text=_("The indicator's code."))
     indicator_name = serializers.CharField(source="indicator.local_name", read_only=True)
 
@@ -109,7 +109,7 @@ class ReportListSerializer(serializers.ListSerializer[FieldReport]):
         return [self.child.to_representation(report) for report in reports]  # type: ignore[union-attr]
 
 
-class ReportSerializer(serializers.ModelSerializer[FieldReport]):
+class ReportSerializer(FieldsBuiltOnce, serializers.ModelSerializer[FieldReport]):
     """A field report as its reader may see it.
 
     ``source_reference`` is protected (PRODUCT.md, "Do no harm"): the key is left out

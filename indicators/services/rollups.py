@@ -122,8 +122,18 @@ def rollups_change(report_ids: Iterable[int]) -> Iterator[None]:
 
 
 def _upsert(readings: Counter[ReadingKey], reports: Counter[ReportKey]) -> None:
-    _increment(ReadingRollup._meta.db_table, ("community_id", "theme_id"), readings)
-    _increment(ReportRollup._meta.db_table, ("community_id",), reports)
+    of_readings = _increments(ReadingRollup._meta.db_table, ("community_id", "theme_id"), readings)
+    of_reports = _increments(ReportRollup._meta.db_table, ("community_id",), reports)
+    statements = [*of_readings, *of_reports]
+    if len(of_readings) == len(of_reports) == 1 and connection.vendor == "postgresql":
+        # One round trip for the usual case (a report or a small batch: one statement a
+        # table): the readings' as a data-modifying WITH of the reports', rows locked in
+        # the same order as one statement after the other.
+        (first, first_params), (second, second_params) = statements
+        statements = [(f"WITH counted AS ({first}) {second}", [*first_params, *second_params])]
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
 
 
 def _by_period(counts: Counter[Any]) -> list[tuple[Any, ...]]:
@@ -138,25 +148,28 @@ def _by_period(counts: Counter[Any]) -> list[tuple[Any, ...]]:
     return [(*key, *days) for key, days in sorted(rows.items())]
 
 
-def _increment(table: str, key: Sequence[str], counts: Counter[Any]) -> None:
-    """Add the counts to their rows, creating them if needed: sorted rows, so two writers
-    lock rows in the same order."""
+def _increments(table: str, key: Sequence[str], counts: Counter[Any]) -> list[tuple[str, list[Any]]]:
+    """The statements that add the counts to their rows, creating them if needed: sorted
+    rows, so two writers lock rows in the same order."""
     rows = _by_period(counts)
     if not rows:
-        return
+        return []
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in (*key, "start", *DAY_COLUMNS))
     conflict = ", ".join(quote(c) for c in (*key, "start"))
     added = ", ".join(f"{quote(c)} = {quote(table)}.{quote(c)} + excluded.{quote(c)}" for c in DAY_COLUMNS)
     placeholder = "(" + ", ".join(["%s"] * (len(key) + 1 + len(DAY_COLUMNS))) + ")"
-    with connection.cursor() as cursor:
-        for first in range(0, len(rows), CHUNK):
-            chunk = rows[first : first + CHUNK]
-            cursor.execute(
+    statements = []
+    for first in range(0, len(rows), CHUNK):
+        chunk = rows[first : first + CHUNK]
+        statements.append(
+            (
                 f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "  # noqa: S608 - names from the models
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {added}",
                 [value.isoformat() if isinstance(value, date) else value for row in chunk for value in row],
             )
+        )
+    return statements
 
 
 @transaction.atomic
