@@ -290,8 +290,6 @@ def theme_spans(
         .filter(GreaterThan(most * BASELINE_WEEKS + 1, Value(float(multiple)) * F("baseline")))
     )
     listed = list(totals)
-    if not listed:
-        return {}
     read = _reading_parts(places, edges, before, list(SPAN_EDGES))
     return _span_counts(listed, read, 2, before)
 
@@ -316,8 +314,6 @@ def report_spans(
         .filter(GreaterThan(most + 1, Value(float(min_weekly) * BASELINE_WEEKS)))
     )
     listed = list(totals)
-    if not listed:
-        return {}
     where, counts = _part_counts("observed_at", edges, before, SPAN_EDGES)
     reports = FieldReport.objects.filter(where, community__in=places).order_by()
     parts = reports.values_list("community_id").annotate(**counts)

@@ -209,16 +209,18 @@ def heatmap_build(
     # An area's level: its highest community's (hysteresis and triggers included) by
     # default, or the band of its mean score; with a theme or category filter, the band of
     # the filtered score (no assessment has that level).
-    highest = heatmap.area_levels(
-        {row["pk"]: row["latest_level"] for row in community_rows}, membership, area_ids, RiskLevel.values
+    by_band = query.filters_indicators or query.stat == heatmap.STAT_MEAN
+    highest = (
+        {}
+        if by_band
+        else heatmap.area_levels(
+            {row["pk"]: row["latest_level"] for row in community_rows}, membership, area_ids, RiskLevel.values
+        )
     )
     areas = []
     for row in area_rows:
         score = scores[row["pk"]]
-        if query.filters_indicators or query.stat == heatmap.STAT_MEAN:
-            level = heatmap.level_of(score.score, config.bands)
-        else:
-            level = highest[row["pk"]]
+        level = heatmap.level_of(score.score, config.bands) if by_band else highest[row["pk"]]
         areas.append(
             HeatmapArea(
                 pk=row["pk"],
