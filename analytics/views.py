@@ -169,7 +169,7 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     link_of = {area.pk: link for area, link in zip(data.areas, links, strict=True)}
     missing = sorted(selectors.areas_without_boundary(data.areas), key=lambda area: area.name)
     # The table's rows of the page asked for only (a map holds thousands of areas).
-    page = Paginator(order, AREAS_PER_PAGE).get_page(request.GET.get("page"))
+    page: Any = Paginator(order, AREAS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = [
         {
             "area": data.areas[i],

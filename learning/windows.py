@@ -310,7 +310,7 @@ def report_spans(
         .order_by()
         .values_list("community_id")
         .annotate(**_span_sums(edges))
-        .filter(recent=0)
+        .filter(recent=0)  # type: ignore[misc]  # an aggregate the stubs do not know
         .filter(GreaterThan(most + 1, Value(float(min_weekly) * BASELINE_WEEKS)))
     )
     listed = list(totals)
@@ -318,4 +318,4 @@ def report_spans(
     reports = FieldReport.objects.filter(where, community__in=places).order_by()
     parts = reports.values_list("community_id").annotate(**counts)
     read = {community_id: [int(n) for n in row] for community_id, *row in parts}
-    return _span_counts(listed, read, 1, before)  # type: ignore[return-value]
+    return _span_counts(listed, read, 1, before)
