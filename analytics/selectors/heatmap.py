@@ -192,7 +192,8 @@ def heatmap_build(
         parent = DISTRICT if query.level == AreaLevel.DISTRICT else REGION
         membership = {row[PK]: row[parent] for row in community_rows}
     area_ids = [row[0] for row in area_rows]
-    scores = heatmap.area_scores(current, membership, area_ids, query.stat)
+    alone = query.level == AreaLevel.COMMUNITY  # each area its own community
+    scores = heatmap.area_scores(current, membership, area_ids, query.stat, alone=alone)
 
     open_alerts = _open_alerts_by_area(user, communities, membership)
 
@@ -203,7 +204,7 @@ def heatmap_build(
         matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
     else:
         columns = {row[PK]: row[WEEKS : WEEKS + width] for row in community_rows if row[LATEST_ID] is not None}
-        matrix = heatmap.matrix_from_columns(columns, membership, area_ids, width, query.stat)
+        matrix = heatmap.matrix_from_columns(columns, membership, area_ids, width, query.stat, alone=alone)
         if with_report_counts:
             cells = [
                 (community, week, value)
