@@ -178,10 +178,10 @@ def matrix_from_columns(
     of its key (``membership`` maps each to itself), the same rows without gathering members."""
     if alone:
         present = [i for i, area in enumerate(areas) if area in columns]
-        rows: list[list[float | None]] = [[None] * width for _area in areas]
-        for i, values in zip(present, rounded_rows([columns[areas[i]] for i in present]), strict=True):
-            rows[i] = values
-        return rows
+        filled: list[list[float | None]] = [[None] * width for _area in areas]
+        for i, rounded in zip(present, rounded_rows([columns[areas[i]] for i in present]), strict=True):
+            filled[i] = rounded
+        return filled
     row = {area: i for i, area in enumerate(areas)}
     members: list[list[Sequence[float | None]]] = [[] for _area in areas]
     for community, values in columns.items():
@@ -189,17 +189,17 @@ def matrix_from_columns(
         if r is not None:
             members[r].append(values)
     matrix: list[list[float | None]] = []
-    alone: list[int] = []  # the rows of an area with one member (every row of a map of communities)
+    single: list[int] = []  # the rows of an area with one member (every row of a map of communities)
     for rows in members:
         if not rows:
             matrix.append([None] * width)
         elif len(rows) == 1:
-            alone.append(len(matrix))
+            single.append(len(matrix))
             matrix.append([])
         else:
             matrix.append([_cell([v for r in rows if (v := r[j]) is not None] or None, stat) for j in range(width)])
     # What ``_cell`` gives for one value, for all those rows at once.
-    for i, values in zip(alone, rounded_rows([members[i][0] for i in alone]), strict=True):
+    for i, values in zip(single, rounded_rows([members[i][0] for i in single]), strict=True):
         matrix[i] = values
     return matrix
 
