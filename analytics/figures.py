@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import plotly.graph_objects as go
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -79,6 +81,12 @@ def json_text_script(text: str, element_id: str) -> SafeString:
     return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(script_safe(text)))  # noqa: S308 - escaped just above
 
 
+def plain_json(value: Any) -> str:
+    """``value`` as JSON text, as ``json_script`` encodes it (DjangoJSONEncoder for what
+    JSON has no type for, such as lazy translations), written by orjson."""
+    return orjson.dumps(value, default=DjangoJSONEncoder().default).decode()
+
+
 @functools.cache
 def _template() -> dict[str, Any]:
     """The layout template plotly's graph_objects put in every figure (plotly's default),
@@ -116,6 +124,9 @@ class MapFigure:
 
     figure: dict[str, Any]
     shapes: SafeString
+    # ``figure`` as a ready ``json_script``-like element (written by orjson: thousands of
+    # rows of hover data, which ``json_script``'s encoder and ``str.translate`` were slow at).
+    script: SafeString = field(default_factory=lambda: SafeString(""))
     # The outline of the area the map is drilled into, drawn as a line around its
     # children (a GeoJSON Feature in its own element), or empty.
     parent: SafeString = field(default_factory=lambda: SafeString(""))
@@ -192,8 +203,10 @@ def heatmap_map(
                 **columns(unassessed),
             }
         )
+    figure = {"data": traces, "layout": _map_layout()}
     return MapFigure(
-        figure={"data": traces, "layout": _map_layout()},
+        figure=figure,
+        script=json_text_script(plain_json(figure), "heatmap-map-figure"),
         shapes=json_text_script(_features([a for a, _link in drawn]), "heatmap-map-shapes"),
         parent=_parent_script(parent),
     )

@@ -13,6 +13,7 @@ from analytics.selectors import REGION_FILTER_LEVELS, HeatmapQuery, region_filte
 from ewers.i18n import localized_column
 from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, Theme, User
+from ewers.widgets import QuickSelect
 from indicators.choices import Category
 
 HEATMAP_DEFAULTS: dict[str, Any] = {
@@ -35,7 +36,7 @@ class _RegionFilterMixin:
             # A tree: each country, then each region followed by its districts.
             regions = region_filter_choices(self.user)
             indent = {"country": "", "region": "· ", "district": "· · "}
-            self.fields["region"].widget = forms.Select(
+            self.fields["region"].widget = QuickSelect(
                 choices=[("", _("All your coverage")), *((c, f"{indent[lv]}{n}") for c, n, lv in regions)]
             )
 
@@ -70,7 +71,7 @@ class HeatmapForm(_RegionFilterMixin, forms.Form):
         self._region_setup(with_choices=with_choices)
         if with_choices:
             themes = Theme.objects.order_by("name").values_list("code", localized_column("name"))
-            self.fields["theme"].widget = forms.Select(choices=[("", _("Any")), *themes])
+            self.fields["theme"].widget = QuickSelect(choices=[("", _("Any")), *themes])
         self.fields["weeks"].widget.attrs.update({"inputmode": "numeric"})
 
     def clean_theme(self) -> Theme | None:

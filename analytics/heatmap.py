@@ -75,18 +75,31 @@ class AreaScore:
     assessed: int
 
 
+def _alone(area: int, value: float | None, stat: str) -> AreaScore:
+    """An area of one community (every area of a map of communities): what ``summarise``
+    gives for one value (the mean of one value is it as a float)."""
+    score = None if value is None or value != value else (value if stat == STAT_MAX else float(value))
+    return AreaScore(key=area, score=score, communities=1, assessed=int(value is not None))
+
+
 def area_scores(
     current: Mapping[int, float | None],
     membership: Mapping[int, int],
     areas: Iterable[int],
     stat: str,
+    *,
+    alone: bool = False,
 ) -> dict[int, AreaScore]:
     """Each area's score from its communities' current scores.
 
     ``current`` maps a community to its current score (None: never assessed, left
     out); ``membership`` maps a community to its area. An area with no assessed
-    community has score None.
+    community has score None. ``alone``: each area is the one community of its key (a
+    map of communities; ``membership`` maps each to itself), the same scores without
+    gathering members.
     """
+    if alone:
+        return {area: _alone(area, current.get(area), stat) for area in areas}
     members: dict[int, list[int]] = defaultdict(list)
     for community, area in membership.items():
         members[area].append(community)
@@ -94,11 +107,7 @@ def area_scores(
     for area in areas:
         listed = members.get(area, [])
         if len(listed) == 1:
-            # An area of one community (every area of a map of communities): what
-            # ``summarise`` gives for one value (the mean of one value is it as a float).
-            alone = current.get(listed[0])
-            score = None if alone is None or alone != alone else (alone if stat == STAT_MAX else float(alone))
-            result[area] = AreaScore(key=area, score=score, communities=1, assessed=int(alone is not None))
+            result[area] = _alone(area, current.get(listed[0]), stat)
             continue
         scores = [s for c in listed if (s := current.get(c)) is not None]
         result[area] = AreaScore(key=area, score=summarise(scores, stat), communities=len(listed), assessed=len(scores))
@@ -159,11 +168,20 @@ def matrix_from_columns(
     areas: Sequence[int],
     width: int,
     stat: str,
+    *,
+    alone: bool = False,
 ) -> list[list[float | None]]:
     """The same matrix as ``matrix_values``, from each community's values of the window's
     weeks in order (what the database reads out of the weekly rollup: no rollup is decoded
     in Python), ``width`` weeks wide; a community's row as it is when it is alone in its
-    area (every row of a map of communities)."""
+    area (every row of a map of communities). ``alone``: each area is the one community
+    of its key (``membership`` maps each to itself), the same rows without gathering members."""
+    if alone:
+        present = [i for i, area in enumerate(areas) if area in columns]
+        filled: list[list[float | None]] = [[None] * width for _area in areas]
+        for i, rounded in zip(present, rounded_rows([columns[areas[i]] for i in present]), strict=True):
+            filled[i] = rounded
+        return filled
     row = {area: i for i, area in enumerate(areas)}
     members: list[list[Sequence[float | None]]] = [[] for _area in areas]
     for community, values in columns.items():
@@ -171,17 +189,17 @@ def matrix_from_columns(
         if r is not None:
             members[r].append(values)
     matrix: list[list[float | None]] = []
-    alone: list[int] = []  # the rows of an area with one member (every row of a map of communities)
+    single: list[int] = []  # the rows of an area with one member (every row of a map of communities)
     for rows in members:
         if not rows:
             matrix.append([None] * width)
         elif len(rows) == 1:
-            alone.append(len(matrix))
+            single.append(len(matrix))
             matrix.append([])
         else:
             matrix.append([_cell([v for r in rows if (v := r[j]) is not None] or None, stat) for j in range(width)])
     # What ``_cell`` gives for one value, for all those rows at once.
-    for i, values in zip(alone, rounded_rows([members[i][0] for i in alone]), strict=True):
+    for i, values in zip(single, rounded_rows([members[i][0] for i in single]), strict=True):
         matrix[i] = values
     return matrix
 

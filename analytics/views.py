@@ -163,24 +163,27 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             surges.setdefault(surge.community_id, []).append(surge)
         stale = stale_community_ids(request.user, communities=drawn)
         for area in data.areas:
-            area.signals = _signals_text(surges.get(area.pk, []), area.pk in stale)
+            if area.pk in surges or area.pk in stale:  # else no signal: "" as it is
+                area.signals = _signals_text(surges.get(area.pk, []), area.pk in stale)
     # The places of the map (the user's share) that have no shape: named under the map.
     link_of = {area.pk: link for area, link in zip(data.areas, links, strict=True)}
     missing = sorted(selectors.areas_without_boundary(data.areas), key=lambda area: area.name)
-    rows = [
+    # The table's rows of the page asked for only (a map holds thousands of areas).
+    page: Any = Paginator(order, AREAS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = [
         {
             "area": data.areas[i],
             "link": links[i],
             "surges": surges.get(data.areas[i].pk, []),
             "stale": data.areas[i].pk in stale,
         }
-        for i in order
+        for i in page.object_list
     ]
     context.update(
         {
             "query": query,
             "heatmap": data,
-            "page": Paginator(rows, AREAS_PER_PAGE).get_page(request.GET.get("page")),
+            "page": page,
             "map_figure": figures.heatmap_map(
                 data.areas,
                 links,

@@ -39,3 +39,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # (tests/conftest.py), even when REDIS_URL is set; the Redis cache of a deployment is
 # checked in a fresh process (tests/ewers/test_security_limits.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The suite's process keeps its heap collectable (ewers/runtime.py freezes a server's once
+# its first request is answered; tests/ewers/test_runtime.py covers it).
+EWERS_GC_FREEZE = False

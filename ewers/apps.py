@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from ewers.runtime import heap_freeze_after_first_request
 
 
 def administrators_refresh(**kwargs: Any) -> None:
@@ -27,3 +30,5 @@ class EwersConfig(AppConfig):
         from ewers.api import schema  # noqa: F401
 
         post_migrate.connect(administrators_refresh, sender=self, dispatch_uid="ewers_administrators_refresh")
+        if settings.EWERS_GC_FREEZE:
+            heap_freeze_after_first_request()

@@ -50,9 +50,16 @@ class Smoothing:
 SMOOTHING = Smoothing()
 
 
+# ``RiskLevel.rank`` builds the list of levels on each call; a backtest asks thousands of times a page.
+_STEPS = {level: RiskLevel.rank(level) for level in RiskLevel.values}
+
+
 def level_step(level: str) -> int:
-    """A level as a step: low 0, moderate 1, high 2, critical 3."""
-    return RiskLevel.rank(level)
+    """A level as a step: low 0, moderate 1, high 2, critical 3 (ValueError for another)."""
+    try:
+        return _STEPS[level]
+    except KeyError:
+        raise ValueError(f"{level!r} is not a risk level") from None
 
 
 def area_weekly(

@@ -25,8 +25,8 @@ from indicators.services.risk import week_of
 from learning.forecast import Forecast, area_weekly, forecast_area
 from learning.models import Incident
 from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
-from learning.surges import RECENT_DAYS, Surge, is_stale, surge_assess
-from learning.windows import report_counts, theme_counts
+from learning.surges import BASELINE_WEEKS, RECENT_DAYS, Surge, is_stale_total, surge_of_total
+from learning.windows import report_spans, theme_spans
 
 
 def incidents_visible(user: User) -> QuerySet[Incident]:
@@ -206,11 +206,11 @@ def surges_build(
     now = now or timezone.now()
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
+    multiple, floor = settings.EWERS_SURGE_MULTIPLE, settings.EWERS_SURGE_MIN_READINGS
     flagged: list[tuple[int, int, Surge]] = []
-    for (community_id, theme_id), counts in theme_counts(communities, now, RECENT_DAYS).items():
-        surge = surge_assess(
-            counts[0], counts[1:], multiple=settings.EWERS_SURGE_MULTIPLE, floor=settings.EWERS_SURGE_MIN_READINGS
-        )
+    spans = theme_spans(communities, now, RECENT_DAYS, floor=floor, multiple=multiple)
+    for (community_id, theme_id), (recent, baseline) in spans.items():
+        surge = surge_of_total(recent, baseline, BASELINE_WEEKS, multiple=multiple, floor=floor)
         if surge.flagged:
             flagged.append((community_id, theme_id, surge))
     places, themes = _surge_names({c for c, _t, _s in flagged})
@@ -238,10 +238,13 @@ def stale_community_ids(
     now = now or timezone.now()
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
+    min_weekly = settings.EWERS_STALE_MIN_WEEKLY_REPORTS
     return {
         community_id
-        for community_id, counts in report_counts(communities, now, settings.EWERS_STALE_DAYS).items()
-        if is_stale(counts[0], counts[1:], min_weekly=settings.EWERS_STALE_MIN_WEEKLY_REPORTS)
+        for community_id, (recent, baseline) in report_spans(
+            communities, now, settings.EWERS_STALE_DAYS, min_weekly=min_weekly
+        ).items()
+        if is_stale_total(recent, baseline, BASELINE_WEEKS, min_weekly=min_weekly)
     }
 
 

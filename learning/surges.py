@@ -29,7 +29,12 @@ def surge_assess(recent: int, baseline_weeks: Sequence[int], *, multiple: float,
     """A surge: the recent week's readings are more than ``multiple`` times the weekly mean
     of ``baseline_weeks`` *and* at least ``floor`` (a community going from 0 to 1 reading
     is no surge). An empty baseline counts as zero readings a week."""
-    baseline = sum(baseline_weeks) / len(baseline_weeks) if baseline_weeks else 0.0
+    return surge_of_total(recent, sum(baseline_weeks), len(baseline_weeks), multiple=multiple, floor=floor)
+
+
+def surge_of_total(recent: int, baseline_total: int, weeks: int, *, multiple: float, floor: int) -> Surge:
+    """``surge_assess`` from the baseline's ``weeks`` counted together (``baseline_total``)."""
+    baseline = baseline_total / weeks if weeks else 0.0
     return Surge(recent=recent, baseline=round(baseline, 2), flagged=recent >= floor and recent > multiple * baseline)
 
 
@@ -37,6 +42,11 @@ def is_stale(recent_reports: int, baseline_weeks: Sequence[int], *, min_weekly: 
     """Silence: a community that usually reports (a weekly mean of at least ``min_weekly``
     reports over ``baseline_weeks``) and sent none lately. Its score, which fades with
     the readings' age, would show it as low; it is *stale*: we do not know."""
-    if recent_reports > 0 or not baseline_weeks:
+    return is_stale_total(recent_reports, sum(baseline_weeks), len(baseline_weeks), min_weekly=min_weekly)
+
+
+def is_stale_total(recent_reports: int, baseline_total: int, weeks: int, *, min_weekly: float) -> bool:
+    """``is_stale`` from the baseline's ``weeks`` counted together (``baseline_total``)."""
+    if recent_reports > 0 or not weeks:
         return False
-    return sum(baseline_weeks) / len(baseline_weeks) >= min_weekly
+    return baseline_total / weeks >= min_weekly

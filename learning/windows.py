@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 
 from ewers.models import Region
 from indicators.choices import Polarity, Verification
@@ -98,13 +99,16 @@ def _part(at: str, edge: datetime, before: bool) -> Q:
     return Q(**{f"{at}__gt": edge, f"{at}__lt": start + timedelta(days=1)})
 
 
-def _part_counts(at: str, edges: list[datetime], before: bool) -> tuple[Q, dict[str, Count]]:
-    """The filter of the edge days' parts read row by row, and their count per edge."""
+def _part_counts(
+    at: str, edges: list[datetime], before: bool, chosen: Iterable[int] | None = None
+) -> tuple[Q, dict[str, Count]]:
+    """The filter of the edge days' parts read row by row, and their count per edge (of
+    the edges ``chosen`` by index, else all)."""
     where = Q()
     counts = {}
-    for j, edge in enumerate(edges):
-        where |= _part(at, edge, before)
-        counts[f"p{j}"] = Count("id", filter=_part(at, edge, before))
+    for j in range(len(edges)) if chosen is None else chosen:
+        where |= _part(at, edges[j], before)
+        counts[f"p{j}"] = Count("id", filter=_part(at, edges[j], before))
     return where, counts
 
 
@@ -153,6 +157,38 @@ def _combine(
     return counts
 
 
+def _reading_parts(
+    places: QuerySet[Region, Any], edges: list[datetime], before: bool, chosen: list[int]
+) -> dict[Key, list[int]]:
+    """Per (community, theme): the counted readings of the parts of the edge days
+    ``chosen`` (by index) read row by row, in that order."""
+    # The readings of the edge days' parts, driven by the reports of those hours: the
+    # indicators that count are looked up first (a catalogue of a few rows, whose planner
+    # statistics may be missing), so the plan never starts from every reading of an indicator.
+    catalogue = Indicator.objects.filter(polarity=Polarity.RISK).order_by().values_list("pk", "theme_id", "scale_min")
+    counted = {pk: (theme, scale_min) for pk, theme, scale_min in catalogue}
+    by_minimum: dict[float, list[int]] = {}
+    for pk, (_theme, scale_min) in counted.items():
+        by_minimum.setdefault(scale_min, []).append(pk)
+    seen = Q(pk__in=[])
+    for scale_min, ids in by_minimum.items():
+        seen |= Q(indicator_id__in=ids, value__gt=scale_min)
+    where, counts = _part_counts("report__observed_at", edges, before, chosen)
+    parts = (
+        Reading.objects.filter(seen, where, report__community__in=places)
+        .exclude(report__verification=Verification.DISPUTED)
+        .order_by()
+        .values_list("indicator_id", "report__community_id")
+        .annotate(**counts)
+    )
+    by_theme: dict[Key, list[int]] = {}
+    for indicator_id, community_id, *read in parts:
+        part = by_theme.setdefault((community_id, counted[indicator_id][0]), [0] * len(chosen))
+        for j, n in enumerate(read):
+            part[j] += int(n)
+    return by_theme
+
+
 def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
     """Per (community, theme): the counted readings (risk indicators above their scale's
     minimum, reports not disputed) of each window, recent first."""
@@ -165,30 +201,7 @@ def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int)
         .values("community_id", "theme_id")
         .annotate(**_rollup_sums(edges))
     )
-    # The readings of the edge days' parts, driven by the reports of those hours: the
-    # indicators that count are looked up first (a catalogue of a few rows, whose planner
-    # statistics may be missing), so the plan never starts from every reading of an indicator.
-    catalogue = Indicator.objects.filter(polarity=Polarity.RISK).order_by().values_list("pk", "theme_id", "scale_min")
-    counted = {pk: (theme, scale_min) for pk, theme, scale_min in catalogue}
-    by_minimum: dict[float, list[int]] = {}
-    for pk, (_theme, scale_min) in counted.items():
-        by_minimum.setdefault(scale_min, []).append(pk)
-    seen = Q(pk__in=[])
-    for scale_min, ids in by_minimum.items():
-        seen |= Q(indicator_id__in=ids, value__gt=scale_min)
-    where, counts = _part_counts("report__observed_at", edges, before)
-    parts = (
-        Reading.objects.filter(seen, where, report__community__in=places)
-        .exclude(report__verification=Verification.DISPUTED)
-        .order_by()
-        .values("indicator_id", community_id=F("report__community_id"))
-        .annotate(**counts)
-    )
-    by_theme: dict[Key, list[int]] = {}
-    for row in parts:
-        part = by_theme.setdefault((row["community_id"], counted[row["indicator_id"]][0]), [0] * len(edges))
-        for j in range(len(edges)):
-            part[j] += int(row[f"p{j}"])
+    by_theme = _reading_parts(places, edges, before, list(range(len(edges))))
     return _combine(_totals(full, 2), by_theme, edges, before)
 
 
@@ -207,3 +220,102 @@ def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int
     parts = FieldReport.objects.filter(where, community__in=places).order_by().values("community_id").annotate(**counts)
     read = {row["community_id"]: [int(row[f"p{j}"]) for j in range(len(edges))] for row in parts}
     return _combine(_totals(full, 1), read, edges, before)
+
+
+# --- Only what may be flagged: the recent span and the baseline as a whole -----------------------
+#
+# A surge or a silence needs two counts per key, not one per window: the recent span's
+# and the baseline weeks' together. Each is its whole days (one sum over the rollups) and
+# the parts of three edge days (now's, the recent span's start, the baseline's start: the
+# edge days between baseline weeks lie wholly in the baseline). The database keeps only the
+# keys whose rollups allow a flag at all (bounds that hold whatever the edge days' parts:
+# every count is at least 0), so the rest is computed for a few keys, not for every
+# community and theme of a country.
+
+SPAN_EDGES = (0, 1, BASELINE_WEEKS + 1)  # the edges whose days are split between the spans
+
+
+def _span_sums(edges: list[datetime]) -> dict[str, Sum]:
+    """``recent`` and ``baseline``: the days strictly inside each span (the baseline's
+    with its inner edge days whole); ``e0``, ``e1``, ``e9``: the split edge days."""
+    days = [day_of(edge) for edge in edges]
+    one = timedelta(days=1)
+    sums = {
+        "recent": _days_sum(_days(days[1] + one, days[0] - one)),
+        "baseline": _days_sum(_days(days[-1] + one, days[1] - one)),
+    }
+    for j in SPAN_EDGES:
+        sums[f"e{j}"] = _days_sum([days[j]])
+    return sums
+
+
+def _span_counts(
+    totals: Iterable[tuple[Any, ...]], read: dict[Key, list[int]], keys: int, before: bool
+) -> dict[Key, tuple[int, int]]:
+    """(recent, baseline) per key from its rollup sums (``recent``, ``baseline``, ``e0``,
+    ``e1``, ``e9`` after the ``keys`` key columns) and the parts of the split edge days
+    read row by row (``read``, in SPAN_EDGES order): what ``_combine`` gives as a window's
+    count, summed over the baseline's windows."""
+    spans: dict[Key, tuple[int, int]] = {}
+    for row in totals:
+        key = row[0] if keys == 1 else tuple(row[:keys])
+        recent, baseline, *day = (int(n) for n in row[keys:])
+        part = read.get(key) or [0] * len(SPAN_EDGES)
+        # An edge day's part up to its edge, and after it (the other part is its total less that).
+        up_to = part if before else [day[j] - part[j] for j in range(len(SPAN_EDGES))]
+        after = [day[j] - part[j] for j in range(len(SPAN_EDGES))] if before else part
+        spans[key] = (recent + up_to[0] + after[1], baseline + up_to[1] + after[2])
+    return spans
+
+
+def theme_spans(
+    communities: QuerySet[Region], now: datetime, recent_days: int, *, floor: int, multiple: float
+) -> dict[Key, tuple[int, int]]:
+    """Per (community, theme) that may have surged (``learning.surges.surge_assess``): its
+    counted readings of the recent span and of the BASELINE_WEEKS weeks before it together
+    — ``theme_counts``' first count and the sum of the others. Left out: the keys whose
+    recent span, edge days whole, is under ``floor`` or at most ``multiple`` times the
+    baseline's weekly mean, edge days left out: no surge whatever the edge days hold."""
+    edges = window_edges(now, recent_days)
+    before = _before_edges(edges)
+    places = communities.values("pk")
+    most = F("recent") + F("e0") + F("e1")  # the recent span's count at most
+    totals = (
+        ReadingRollup.objects.filter(_rows(edges), community__in=places)
+        .order_by()
+        .values_list("community_id", "theme_id")
+        .annotate(**_span_sums(edges))
+        .filter(GreaterThanOrEqual(most, floor))
+        # most > multiple × least / weeks, with a margin of a whole reading for rounding.
+        .filter(GreaterThan(most * BASELINE_WEEKS + 1, Value(float(multiple)) * F("baseline")))
+    )
+    listed = list(totals)
+    read = _reading_parts(places, edges, before, list(SPAN_EDGES))
+    return _span_counts(listed, read, 2, before)
+
+
+def report_spans(
+    communities: QuerySet[Region], now: datetime, recent_days: int, *, min_weekly: float
+) -> dict[int, tuple[int, int]]:
+    """Per community that may have gone silent (``learning.surges.is_stale``): its reports
+    of the recent span and of the BASELINE_WEEKS weeks before it together. Left out: the
+    communities with a report on a whole day of the recent span, or whose baseline, edge
+    days whole, is under ``min_weekly`` a week."""
+    edges = window_edges(now, recent_days)
+    before = _before_edges(edges)
+    places = communities.values("pk")
+    most = F("baseline") + F("e1") + F(f"e{SPAN_EDGES[-1]}")  # the baseline's count at most
+    totals = (
+        ReportRollup.objects.filter(_rows(edges), community__in=places)
+        .order_by()
+        .values_list("community_id")
+        .annotate(**_span_sums(edges))
+        .filter(recent=0)  # type: ignore[misc]  # an aggregate the stubs do not know
+        .filter(GreaterThan(most + 1, Value(float(min_weekly) * BASELINE_WEEKS)))
+    )
+    listed = list(totals)
+    where, counts = _part_counts("observed_at", edges, before, SPAN_EDGES)
+    reports = FieldReport.objects.filter(where, community__in=places).order_by()
+    parts = reports.values_list("community_id").annotate(**counts)
+    read = {community_id: [int(n) for n in row] for community_id, *row in parts}
+    return _span_counts(listed, read, 1, before)

@@ -177,15 +177,23 @@ def heatmap_build(
     )
     current = _current_scores(query, communities, community_rows, config.saturation)
 
+    width = len(weeks)
     if query.level == AreaLevel.COMMUNITY:
-        area_rows = community_rows
-        membership = {row["pk"]: row["pk"] for row in community_rows}
+        # (pk, code, name, shape) of each area: here the communities' own.
+        area_rows: list[tuple[Any, ...]] = [
+            (row[PK], row[CODE], row[NAME], row[-1] if with_geometry else None) for row in community_rows
+        ]
+        membership = {row[PK]: row[PK] for row in community_rows}
     else:
-        area_rows = _area_rows(user, query, with_geometry=with_geometry)
-        parent = "district_id" if query.level == AreaLevel.DISTRICT else "region_id"
-        membership = {row["pk"]: row[parent] for row in community_rows}
-    area_ids = [row["pk"] for row in area_rows]
-    scores = heatmap.area_scores(current, membership, area_ids, query.stat)
+        area_rows = [
+            (row["pk"], row["code"], row["name"], row.get("geometry"))
+            for row in _area_rows(user, query, with_geometry=with_geometry)
+        ]
+        parent = DISTRICT if query.level == AreaLevel.DISTRICT else REGION
+        membership = {row[PK]: row[parent] for row in community_rows}
+    area_ids = [row[0] for row in area_rows]
+    alone = query.level == AreaLevel.COMMUNITY  # each area its own community
+    scores = heatmap.area_scores(current, membership, area_ids, query.stat, alone=alone)
 
     open_alerts = _open_alerts_by_area(user, communities, membership)
 
@@ -195,9 +203,8 @@ def heatmap_build(
         cells = _filtered_weekly_cells(user, query, communities, start, end, config.saturation)
         matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
     else:
-        names = _week_names(weeks)
-        columns = {row["pk"]: [row[name] for name in names] for row in community_rows if row["latest_id"] is not None}
-        matrix = heatmap.matrix_from_columns(columns, membership, area_ids, len(weeks), query.stat)
+        columns = {row[PK]: row[WEEKS : WEEKS + width] for row in community_rows if row[LATEST_ID] is not None}
+        matrix = heatmap.matrix_from_columns(columns, membership, area_ids, width, query.stat, alone=alone)
         if with_report_counts:
             cells = [
                 (community, week, value)
@@ -209,27 +216,29 @@ def heatmap_build(
     # An area's level: its highest community's (hysteresis and triggers included) by
     # default, or the band of its mean score; with a theme or category filter, the band of
     # the filtered score (no assessment has that level).
-    highest = heatmap.area_levels(
-        {row["pk"]: row["latest_level"] for row in community_rows}, membership, area_ids, RiskLevel.values
+    by_band = query.filters_indicators or query.stat == heatmap.STAT_MEAN
+    highest = (
+        {}
+        if by_band
+        else heatmap.area_levels(
+            {row[PK]: row[LATEST_LEVEL] for row in community_rows}, membership, area_ids, RiskLevel.values
+        )
     )
     areas = []
-    for row in area_rows:
-        score = scores[row["pk"]]
-        if query.filters_indicators or query.stat == heatmap.STAT_MEAN:
-            level = heatmap.level_of(score.score, config.bands)
-        else:
-            level = highest[row["pk"]]
+    for pk, code, name, geometry in area_rows:
+        score = scores[pk]
+        level = heatmap.level_of(score.score, config.bands) if by_band else highest[pk]
         areas.append(
             HeatmapArea(
-                pk=row["pk"],
-                code=row["code"],
-                name=row["name"],
+                pk=pk,
+                code=code,
+                name=name,
                 score=None if score.score is None else round(score.score, 2),
                 level=level,
                 communities=score.communities,
                 assessed=score.assessed,
-                open_alerts=open_alerts[row["pk"]],
-                geometry_json=row.get("geometry"),
+                open_alerts=open_alerts[pk],
+                geometry_json=geometry,
             )
         )
     if with_report_counts:
@@ -250,13 +259,20 @@ class _WeekValue(Cast):
         return []
 
 
+# The columns of ``_community_rows``: tuples as the database gives them (a dict per
+# community cost more than the rest of the API's Python), the values of the window's weeks
+# from WEEKS on, then ``latest_at`` (with_times) and the shape (with_geometry, last).
+PK, CODE, NAME, DISTRICT, REGION, LATEST_ID, LATEST_SCORE, LATEST_LEVEL, WEEKS = range(9)
+
+
 def _community_rows(
     communities: RegionQuerySet, weeks: list[date], *, with_geometry: bool, with_times: bool
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
     """The communities with their latest assessment and the values of ``weeks`` in their
-    weekly rollup (``week_0``… in order; read out by the database, no rollup is decoded in
-    Python), their shapes for a map of communities, and when their latest assessment was
-    made for the CSV export (``with_times``: thousands of timestamps parsed otherwise)."""
+    weekly rollup (in order, from column WEEKS on; read out by the database, no rollup is
+    decoded in Python), when their latest assessment was made for the CSV export
+    (``with_times``: thousands of timestamps parsed otherwise) and their shapes for a map
+    of communities (last)."""
     week_values = {
         name: _WeekValue(KT(f"risk_weekly__{week.isoformat()}"), output_field=FloatField())
         for name, week in zip(_week_names(weeks), weeks, strict=True)
@@ -270,8 +286,8 @@ def _community_rows(
         "latest_id",
         "latest_score",
         "latest_level",
-        *(["latest_at"] if with_times else []),
         *week_values,
+        *(["latest_at"] if with_times else []),
     ]
     listed = communities
     if with_geometry:
@@ -287,17 +303,17 @@ def _community_rows(
             **week_values,
         )
         .order_by("code")
-        .values(*fields)
+        .values_list(*fields)
     )
 
 
 def _current_scores(
-    query: HeatmapQuery, communities: RegionQuerySet, community_rows: list[dict[str, Any]], saturation: float
+    query: HeatmapQuery, communities: RegionQuerySet, community_rows: list[tuple[Any, ...]], saturation: float
 ) -> dict[int, float | None]:
     """Each community's current score: its latest assessment's, or with a theme or category
     filter, recomputed from the matching contributions of that assessment."""
     if not query.filters_indicators:
-        return {row["pk"]: row["latest_score"] for row in community_rows}
+        return {row[PK]: row[LATEST_SCORE] for row in community_rows}
     sums = dict(
         Contribution.objects.filter(_indicator_filter(query), assessment__in=_latest_ids(communities))
         .order_by()
@@ -305,9 +321,7 @@ def _current_scores(
         .annotate(total=Sum("amount"))
     )
     return {
-        row["pk"]: None
-        if row["latest_id"] is None
-        else heatmap.filtered_score([sums.get(row["latest_id"], 0.0)], saturation)
+        row[PK]: None if row[LATEST_ID] is None else heatmap.filtered_score([sums.get(row[LATEST_ID], 0.0)], saturation)
         for row in community_rows
     }
 
@@ -367,7 +381,7 @@ def _count_reports(
     query: HeatmapQuery,
     areas: list[HeatmapArea],
     communities: QuerySet[Region],
-    community_rows: list[dict[str, Any]],
+    community_rows: list[tuple[Any, ...]],
     current: Mapping[int, float | None],
     cells: Iterable[tuple[int, date, float]],
     membership: dict[int, int],
@@ -408,13 +422,14 @@ def _count_reports(
     weakest_score: dict[int, int] = {}
     weakest_week: dict[tuple[int, int], int] = {}
     linked: dict[int, set[int]] = defaultdict(set)
+    latest_at = WEEKS + len(weeks)
     for row in community_rows:
-        area = membership.get(row["pk"])
-        if area is None or current.get(row["pk"]) is None:
+        area = membership.get(row[PK])
+        if area is None or current.get(row[PK]) is None:
             continue
-        count = by_score.get(row["pk"], 0)
+        count = by_score.get(row[PK], 0)
         weakest_score[area] = min(count, weakest_score.get(area, count))
-        if row["latest_at"] is not None and (day := heatmap.week_start(row["latest_at"], zone)) in column:
+        if row[latest_at] is not None and (day := heatmap.week_start(row[latest_at], zone)) in column:
             linked[area].add(column[day])
     for community_id, day, value in cells:
         area = membership.get(community_id)

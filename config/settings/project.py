@@ -133,6 +133,10 @@ EWERS_HEALTH_TIMEOUT = env_int("EWERS_HEALTH_TIMEOUT", 2, minimum=1)
 # After a connection attempt waited its whole timeout in vain, the others of the process
 # fail at once for this long (ewers.db.postgresql); 0: every request waits its own.
 DATABASE_FAIL_FAST_SECONDS = env_int("DATABASE_FAIL_FAST_SECONDS", 3)
+# After its first request, a web process moves the objects it has loaded (Django, the apps,
+# templates) out of the garbage collector's full collections (ewers/runtime.py): they cost
+# 100-200 ms each, every few heatmap answers, otherwise.
+EWERS_GC_FREEZE = env_bool("EWERS_GC_FREEZE", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "ewers.db.postgresql"
     _options = DATABASES["default"].setdefault("OPTIONS", {})

@@ -126,3 +126,24 @@ def test_it_fills_the_matrix_from_weekly_rollups_as_from_cells(rollups, stat, by
     ]
     expected = heatmap.matrix_values(cells, membership, areas, weeks, stat)
     assert heatmap.matrix_from_weekly(weekly, membership, areas, weeks, stat) == expected
+
+
+@given(
+    st.dictionaries(
+        st.integers(1, 8),  # community (those with a latest assessment have a column)
+        st.lists(
+            st.one_of(st.none(), st.floats(min_value=0, max_value=100), st.just(math.nan)), min_size=3, max_size=3
+        ),
+        max_size=8,
+    ),
+    st.dictionaries(st.integers(1, 8), st.one_of(st.none(), st.floats(min_value=0, max_value=100), st.just(math.nan))),
+    st.sampled_from(heatmap.STATS),
+)
+def test_a_map_of_communities_scores_and_fills_as_the_general_path(columns, current, stat):
+    """``alone`` (each area its own community) skips gathering members, nothing else."""
+    areas = list(range(1, 9))
+    membership = {c: c for c in areas}
+    general = heatmap.area_scores(current, membership, areas, stat)
+    assert heatmap.area_scores(current, membership, areas, stat, alone=True) == general
+    fast = heatmap.matrix_from_columns(columns, membership, areas, 3, stat, alone=True)
+    assert fast == heatmap.matrix_from_columns(columns, membership, areas, 3, stat)

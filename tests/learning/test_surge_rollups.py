@@ -22,8 +22,8 @@ from indicators.rollups import DAY_COLUMNS
 from indicators.services import ReadingInput, ReportDraft, field_report_verify, field_reports_create
 from indicators.services.rollups import rollups_rebuild
 from learning.selectors import stale_community_ids, surges_build
-from learning.surges import BASELINE_WEEKS, RECENT_DAYS, surge_assess
-from learning.windows import report_counts, theme_counts, window_edges
+from learning.surges import BASELINE_WEEKS, RECENT_DAYS, is_stale, surge_assess
+from learning.windows import report_counts, report_spans, theme_counts, theme_spans, window_edges
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -127,9 +127,34 @@ def _assert_same(now: datetime) -> None:
         datetime.combine((now - timedelta(days=1)).date(), time(6, 0), tzinfo=UTC),  # edge days read up to the edge
         datetime.combine((now - timedelta(days=1)).date(), time(18, 30), tzinfo=UTC),  # ... and after it
     ):
-        assert theme_counts(communities, moment, RECENT_DAYS) == scan_theme_counts(moment)
+        counted = scan_theme_counts(moment)
+        assert theme_counts(communities, moment, RECENT_DAYS) == counted
+        _assert_spans(theme_spans, counted, communities, moment, RECENT_DAYS)
         for days in (RECENT_DAYS, 14, 10):
-            assert report_counts(communities, moment, days) == scan_report_counts(moment, days)
+            reported = scan_report_counts(moment, days)
+            assert report_counts(communities, moment, days) == reported
+            _assert_spans(report_spans, reported, communities, moment, days)
+
+
+def _assert_spans(spans, counted, communities, moment, days) -> None:
+    """The spans are the windows' counts added up, for every key that may be flagged:
+    at least every key that is."""
+    if spans is theme_spans:
+        for multiple, floor in ((1.0, 1), (2.0, 5), (1.5, 2)):
+            found = spans(communities, moment, days, floor=floor, multiple=multiple)
+            for key, (recent, baseline) in found.items():
+                assert (recent, baseline) == (counted[key][0], sum(counted[key][1:]))
+            flagged = {
+                k for k, v in counted.items() if surge_assess(v[0], v[1:], multiple=multiple, floor=floor).flagged
+            }
+            assert flagged <= found.keys()
+    else:
+        for min_weekly in (0.1, 0.25, 1.5):
+            found = spans(communities, moment, days, min_weekly=min_weekly)
+            for key, (recent, baseline) in found.items():
+                assert (recent, baseline) == (counted[key][0], sum(counted[key][1:]))
+            stale = {k for k, v in counted.items() if is_stale(v[0], v[1:], min_weekly=min_weekly)}
+            assert stale <= found.keys()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
