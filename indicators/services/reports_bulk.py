@@ -43,7 +43,6 @@ from indicators.services.reports import (
     report_check,
 )
 from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
-from indicators.services.rollups import rollups_add_rows
 
 
 @dataclass(frozen=True)
@@ -289,8 +288,7 @@ def _reused(first_id: int) -> IdempotencyKeyReused:
 
 
 def _reports_write(user: User, reports: list[NewReport], received_at: datetime) -> None:
-    """The reports (with their possible duplicates named), their history rows and their
-    readings: three inserts."""
+    """The reports (with their possible duplicates named), their history rows, their
+    readings and their rollups: one statement."""
     duplicates_mark(user, reports)
-    reports_insert(user=user, reports=reports, received_at=received_at)
-    rollups_add_rows([(r.community_id, r.observed_at, r.readings) for r in reports])
+    reports_insert(user=user, reports=reports, received_at=received_at, rollups=True)

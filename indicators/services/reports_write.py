@@ -25,6 +25,7 @@ from django.db.models import Field
 
 from ewers.models import User
 from indicators.models import FieldReport, Reading
+from indicators.services.rollups import rollups_add_ctes
 
 # Set per report; every other column takes the value a new report has (``_shared``).
 _PER_REPORT = (
@@ -162,10 +163,13 @@ def _readings_sql(reports: Sequence[NewReport]) -> tuple[str, list[Any]]:
     return sql, [ids, indicators, values]
 
 
-def reports_insert(*, user: User, reports: Sequence[NewReport], received_at: datetime) -> list[int]:
+def reports_insert(
+    *, user: User, reports: Sequence[NewReport], received_at: datetime, rollups: bool = False
+) -> list[int]:
     """Write ``reports`` (checked valid) as ``user``'s, received at ``received_at``: the
-    reports, their history's creation rows and their readings, in ONE statement inside
-    the caller's transaction; returns their ids. Either every report has its id drawn
+    reports, their history's creation rows and their readings (and with ``rollups`` their
+    counts in the daily rollups, ``rollups_add_ctes``), in ONE statement inside the
+    caller's transaction; returns their ids. Either every report has its id drawn
     already, or there is one report without, which takes the next id."""
     if not reports:
         return []
@@ -174,9 +178,18 @@ def reports_insert(*, user: User, reports: Sequence[NewReport], received_at: dat
     report_sql, report_params = _reports_sql(user, reports, received_at)
     history_sql, history_params = _history_sql(user, received_at)
     readings_sql, readings_params = _readings_sql(reports)
-    sql = f"WITH new AS ({report_sql}), history AS ({history_sql}), readings AS ({readings_sql}) SELECT id FROM new"  # noqa: S608
+    ctes = [f"new AS ({report_sql})", f"history AS ({history_sql})"]
+    params = report_params + history_params + readings_params
+    if rollups:
+        readings_sql += " RETURNING report_id, indicator_id, value"
+        rollup_ctes, rollup_params = rollups_add_ctes("new", "readings")
+        ctes += [f"readings AS ({readings_sql})", *rollup_ctes]
+        params += rollup_params
+    else:
+        ctes.append(f"readings AS ({readings_sql})")
+    sql = f"WITH {', '.join(ctes)} SELECT id FROM new"  # noqa: S608 - names from the models
     with connection.cursor() as cursor:
-        cursor.execute(sql, report_params + history_params + readings_params)
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
