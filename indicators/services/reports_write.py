@@ -48,6 +48,8 @@ HISTORY_CREATED = "+"  # simple-history's type of the row that records a creatio
 DUPLICATE_CANDIDATES = 20
 # Above any id: the end of a window by bisection.
 MAX_ID = 2**63
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
@@ -223,22 +225,30 @@ def reports_insert(
         return [row[0] for row in cursor.fetchall()]
 
 
+def _microseconds(at: datetime) -> int:
+    """A time as whole microseconds since 1970 (UTC), as ``_neighbours`` answers it."""
+    return (at - EPOCH) // MICROSECOND
+
+
 def _neighbours(
     user: User, reports: Sequence[NewReport], window: timedelta
-) -> list[tuple[int, int, float, datetime, int]]:
-    """The readings of the user's reports observed within ``window`` of one of ``reports``
-    in its community: (report, indicator, value, observed at, community). Only the
-    windows themselves are read, not the whole span of the batch's times."""
+) -> list[tuple[int, int, int, list[int], list[float]]]:
+    """The user's reports observed within ``window`` of one of ``reports`` in its
+    community: (report, community, observed at in ``_microseconds``, its readings'
+    indicators, their values). Only the windows themselves are read, not the whole span of
+    the batch's times; one row a report, its time a number (an import's neighbours are
+    thousands of readings, and a time read back costs more than the rest of its row)."""
     report_table = connection.ops.quote_name(FieldReport._meta.db_table)
     reading_table = connection.ops.quote_name(Reading._meta.db_table)
     sql = (
-        "SELECT rd.report_id, rd.indicator_id, rd.value, r.observed_at, r.community_id "  # noqa: S608 - table names
+        "SELECT r.id, r.community_id, (extract(epoch FROM r.observed_at) * 1000000)::bigint, "  # noqa: S608 - table names
+        "array_agg(rd.indicator_id), array_agg(rd.value) "
         f"FROM {reading_table} rd JOIN {report_table} r ON r.id = rd.report_id "
         f"WHERE r.id IN (SELECT near.id FROM {report_table} near "
         "JOIN unnest(%s::bigint[], %s::timestamptz[]) AS new(community_id, observed_at) "
         "ON near.community_id = new.community_id "
         "AND near.observed_at BETWEEN new.observed_at - %s AND new.observed_at + %s "
-        "WHERE near.created_by_id = %s)"
+        "WHERE near.created_by_id = %s) GROUP BY r.id"
     )
     params: list[Any] = [
         array_of_numbers(r.community_id for r in reports),
@@ -249,7 +259,7 @@ def _neighbours(
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows: list[tuple[int, int, float, datetime, int]] = cursor.fetchall()
+        rows: list[tuple[int, int, int, list[int], list[float]]] = cursor.fetchall()
     return rows
 
 
@@ -260,25 +270,24 @@ def duplicates_mark(user: User, reports: Sequence[NewReport]) -> None:
     if not window or not reports:
         return
     readings_of: dict[int, set[tuple[int, float]]] = {}
-    observed_of: dict[int, tuple[int, datetime]] = {}
-    for report_id, indicator_id, value, observed_at, community_id in _neighbours(user, reports, window):
-        readings_of.setdefault(report_id, set()).add((indicator_id, value))
-        observed_of[report_id] = (community_id, observed_at)
-    # Per community, (observed_at, id) in order: a window is found by bisection.
-    timelines: dict[int, list[tuple[datetime, int]]] = {}
-    for report_id, (community_id, observed_at) in observed_of.items():
+    # Per community, (observed at, id) in order: a window is found by bisection.
+    timelines: dict[int, list[tuple[int, int]]] = {}
+    for report_id, community_id, observed_at, indicator_ids, values in _neighbours(user, reports, window):
+        readings_of[report_id] = set(zip(indicator_ids, values, strict=True))
         timelines.setdefault(community_id, []).append((observed_at, report_id))
     for timeline in timelines.values():
         timeline.sort()
+    span = window // MICROSECOND
     for report in reports:
         timeline = timelines.setdefault(report.community_id, [])
-        start = bisect_left(timeline, (report.observed_at - window, 0))
-        end = bisect_right(timeline, (report.observed_at + window, MAX_ID))
+        at = _microseconds(report.observed_at)
+        start = bisect_left(timeline, (at - span, 0))
+        end = bisect_right(timeline, (at + span, MAX_ID))
         # The latest first, as many as one report alone is compared with.
         near = timeline[max(start, end - DUPLICATE_CANDIDATES) : end][::-1]
         own = set(report.readings)
         report.possible_duplicate_of_id = next((pk for _at, pk in near if readings_of[pk] == own), None)
         if report.pk is not None:
             # Later reports of this call may be duplicates of this one.
-            insort(timeline, (report.observed_at, report.pk))
+            insort(timeline, (at, report.pk))
             readings_of[report.pk] = own
