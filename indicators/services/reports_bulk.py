@@ -98,8 +98,10 @@ def _lookups(user: User, drafts: Sequence[ReportDraft]) -> _Lookups:
         if indicator.is_active:
             catalogue[indicator.pk] = indicator
             catalogue[indicator.code] = indicator
-    unchecked = {d.community.pk for d in drafts if not community_seen_by(user, d.community)}
-    visible = {d.community.pk for d in drafts} - unchecked
+    # Each community once (a batch's drafts share the objects the view read).
+    communities = {id(d.community): d.community for d in drafts}.values()
+    unchecked = {c.pk for c in communities if not community_seen_by(user, c)}
+    visible = {c.pk for c in communities} - unchecked
     if unchecked:
         visible |= set(Region.objects.visible_to(user).filter(pk__in=unchecked).values_list("pk", flat=True))
     return _Lookups(catalogue=catalogue, codes=codes, visible=visible)
@@ -121,8 +123,9 @@ def field_reports_validate(*, user: User, drafts: Sequence[ReportDraft]) -> list
     return errors
 
 
-def _draft_check(draft: ReportDraft, lookups: _Lookups, now: datetime) -> str:
-    """The draft's handling level when it is valid; ValidationError otherwise."""
+def _draft_check(draft: ReportDraft, lookups: _Lookups, now: datetime) -> tuple[str, dict[int, Indicator]]:
+    """The draft's handling level and its readings' indicators (by position) when it is
+    valid; ValidationError otherwise."""
     indicators = report_check(
         community=draft.community,
         community_visible=draft.community.level == RegionLevel.COMMUNITY and draft.community.pk in lookups.visible,
@@ -136,7 +139,7 @@ def _draft_check(draft: ReportDraft, lookups: _Lookups, now: datetime) -> str:
         idempotency_key=draft.idempotency_key,
         now=now,
     )
-    return _handling_level(indicators, draft.handling_level)
+    return _handling_level(indicators, draft.handling_level), indicators
 
 
 def field_reports_create(*, user: User, drafts: Sequence[ReportDraft]) -> list[DraftOutcome]:
@@ -225,7 +228,7 @@ def _drafts_sort(
             outcomes.append(DraftOutcome(report_id=first_id) if same else DraftOutcome(error=_reused(first_id)))
             continue
         try:
-            handling_level = _draft_check(draft, lookups, now)
+            handling_level, indicators = _draft_check(draft, lookups, now)
         except ValidationError as exc:
             outcomes.append(DraftOutcome(error=exc))
             continue
@@ -242,7 +245,7 @@ def _drafts_sort(
                 handling_level=handling_level,
                 idempotency_key=key,
                 idempotency_fingerprint=fingerprint,
-                readings=[(_indicator(r, lookups).pk, float(r.value)) for r in draft.readings],
+                readings=[(indicators[i].id, float(r.value)) for i, r in enumerate(draft.readings)],
             )
         )
         outcomes.append(DraftOutcome(report_id=pk, created=True))
@@ -263,11 +266,6 @@ def _ids_draw(count: int) -> list[int]:
             [FieldReport._meta.db_table, count],
         )
         return sorted(row[0] for row in cursor.fetchall())
-
-
-def _indicator(reading: ReadingInput, lookups: _Lookups) -> Indicator:
-    ref = reading.indicator
-    return ref if isinstance(ref, Indicator) else lookups.catalogue[ref]
 
 
 def _in_flight() -> IdempotencyKeyInFlight:
