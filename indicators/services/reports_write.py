@@ -94,9 +94,7 @@ def array_of_numbers(values: Iterable[int | float | None]) -> str:
 
 def array_of_texts(values: Iterable[str | None]) -> str:
     """Texts as an array's text form: each quoted, its backslashes and quotes escaped."""
-    return _array_text(
-        "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values
-    )
+    return _array_text("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
 
 
 def array_of_times(values: Iterable[datetime]) -> str:

@@ -104,18 +104,14 @@ def rollups_add_ctes(reports: str, readings: str) -> tuple[list[str], list[Any]]
         f"JOIN {reports} n ON n.id = r.report_id JOIN {indicator} i ON i.id = r.indicator_id "
         "WHERE i.polarity = %s AND r.value > i.scale_min"
     )
-    ctes = [
-        f"reading_rollups AS ({upsert(ReadingRollup._meta.db_table, ('community_id', 'theme_id'), counted)})",
-        "report_rollups AS ("
-        + upsert(
-            ReportRollup._meta.db_table,
-            ("community_id",),
-            f"SELECT n.community_id, {day} FROM {reports} n",  # noqa: S608 - names from the models
-            guard="WHERE (SELECT count(*) FROM reading_rollups) >= 0 ",
-        )
-        + ")",
-    ]
-    return ctes, [Polarity.RISK.value]
+    reading_rollups = upsert(ReadingRollup._meta.db_table, ("community_id", "theme_id"), counted)
+    report_rollups = upsert(
+        ReportRollup._meta.db_table,
+        ("community_id",),
+        f"SELECT n.community_id, {day} FROM {reports} n",  # noqa: S608 - names from the models
+        guard="WHERE (SELECT count(*) FROM reading_rollups) >= 0 ",
+    )
+    return [f"reading_rollups AS ({reading_rollups})", f"report_rollups AS ({report_rollups})"], [Polarity.RISK.value]
 
 
 def _counts_of(report_ids: Sequence[int]) -> tuple[Counter[ReadingKey], Counter[ReportKey]]:
