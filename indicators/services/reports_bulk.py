@@ -3,8 +3,8 @@ rules of one report (``indicators.services.reports``), the valid ones written to
 
 The lookups are made once for all (the communities in the user's coverage, the
 indicators, the idempotency keys already used, the possible duplicates), then the
-reports, their history rows and their readings are inserted in one transaction with one
-statement each, and ONE scoring task is queued after the commit for all of them. Each
+reports, their history rows, their readings and their rollups are inserted in one
+statement, and ONE scoring task is queued after the commit for all of them. Each
 report stands or falls on its own, as when they were sent one by one: an invalid one is
 answered with its messages and written nowhere, the others are saved.
 """

@@ -1,14 +1,14 @@
-"""Many new field reports written in three statements: the reports, their history rows and
-their readings (PostgreSQL).
+"""Many new field reports written in ONE statement: the reports, their history rows, their
+readings and (for a batch or an import) their daily rollups (PostgreSQL).
 
 A batch or an import of a hundred reports spent more time building model instances (a
 report, its history copy, each reading) and turning every field of each into its column
 value than PostgreSQL spent inserting them. Here each column is sent once as an array
-(``unnest``), the columns every new report shares (its author, organisation, time of
-receipt, first status) once as a value, and the history rows are copied from the rows
-just written by the database itself. The columns come from the models, so a field added
-to a report is written here too (with its default), and one added to its history is
-copied from the report.
+(``unnest``) in its text form, the columns every new report shares (its author,
+organisation, time of receipt, first status) once as a value, and the history rows are
+copied from the rows just written by the database itself. The columns come from the
+models, so a field added to a report is written here too (with its default), and one
+added to its history is copied from the report.
 """
 
 from __future__ import annotations
