@@ -239,14 +239,18 @@ def _neighbours(
     report_table = connection.ops.quote_name(FieldReport._meta.db_table)
     reading_table = connection.ops.quote_name(Reading._meta.db_table)
     sql = (
-        "SELECT r.id, r.community_id, (extract(epoch FROM r.observed_at) * 1000000)::bigint, "  # noqa: S608 - table names
+        "SELECT near.id, near.community_id, (extract(epoch FROM near.observed_at) * 1000000)::bigint, "  # noqa: S608 - table names
         "array_agg(rd.indicator_id), array_agg(rd.value) "
-        f"FROM {reading_table} rd JOIN {report_table} r ON r.id = rd.report_id "
-        f"WHERE r.id IN (SELECT near.id FROM {report_table} near "
-        "JOIN unnest(%s::bigint[], %s::timestamptz[]) AS new(community_id, observed_at) "
-        "ON near.community_id = new.community_id "
-        "AND near.observed_at BETWEEN new.observed_at - %s AND new.observed_at + %s "
-        "WHERE near.created_by_id = %s) GROUP BY r.id"
+        "FROM (SELECT DISTINCT near.* FROM unnest(%s::bigint[], %s::timestamptz[]) AS new(community_id, observed_at) "
+        # Each window read through the (community, observed at) index (OFFSET 0: not
+        # flattened into one join over all the author's reports, which grew faster than
+        # the statistics the planner went by).
+        f"CROSS JOIN LATERAL (SELECT id, community_id, observed_at FROM {report_table} "
+        "WHERE community_id = new.community_id "
+        "AND observed_at BETWEEN new.observed_at - %s AND new.observed_at + %s "
+        "AND created_by_id = %s OFFSET 0) AS near) AS near "
+        f"JOIN {reading_table} rd ON rd.report_id = near.id "
+        "GROUP BY near.id, near.community_id, near.observed_at"
     )
     params: list[Any] = [
         array_of_numbers(r.community_id for r in reports),
