@@ -278,6 +278,8 @@ class FieldReport(models.Model):
         verbose_name=_("possible duplicate of"),
     )
 
+    # The history is read by report (its ``id``) and by time: the indexes its copies of the
+    # report's keys would get serve no query, and each cost every report saved a write.
     history = HistoricalRecords(
         excluded_fields=[
             "source_reference",
@@ -285,7 +287,8 @@ class FieldReport(models.Model):
             "idempotency_fingerprint",
             "scoring_claim",
             "scoring_claimed_at",
-        ]
+        ],
+        no_db_index=["community", "created_by", "organisation", "possible_duplicate_of", "received_at"],
     )
 
     objects = FieldReportQuerySet.as_manager()

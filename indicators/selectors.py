@@ -239,15 +239,22 @@ def community_visible_to(user: User, community: Region) -> bool:
     return visible
 
 
+# What a batch or an import reads of each community it files reports in: its own columns
+# but the shapes, without its district and region (a hundred communities were read
+# with both, three model instances each, for reports that name only the community).
+_OWN_COLUMNS = ("id", "code", "name", "level", "parent", "country", "region", "district")
+
+
 def communities_by_ref(user: User, refs: Iterable[str | int]) -> dict[str, Region]:
     """The communities in the user's coverage that ``refs`` name, in one query, keyed by
     each ref as text (``str(ref).strip()``) that names one: as ``community_get`` names
-    them, a code winning over an id when a code happens to be all digits."""
+    them, a code winning over an id when a code happens to be all digits. Read to file
+    reports in: their own columns (no shapes), not their district or region."""
     keys = {key for ref in refs if (key := str(ref).strip()) and key.isprintable()}
     if not keys:
         return {}
     ids = {pk for key in keys if (pk := parse_id(key)) is not None}
-    visible = Region.objects.visible_to(user).communities().select_related("district", "region").defer(*_SHAPES)
+    visible = Region.objects.visible_to(user).communities().only(*_OWN_COLUMNS)
     by_id: dict[int, Region] = {}
     by_code: dict[str, list[Region]] = {}
     for community in visible.filter(Q(code__in=keys) | Q(pk__in=ids)):

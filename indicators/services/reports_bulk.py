@@ -3,8 +3,8 @@ rules of one report (``indicators.services.reports``), the valid ones written to
 
 The lookups are made once for all (the communities in the user's coverage, the
 indicators, the idempotency keys already used, the possible duplicates), then the
-reports, their history rows and their readings are inserted in one transaction with one
-statement each, and ONE scoring task is queued after the commit for all of them. Each
+reports, their history rows, their readings and their rollups are inserted in one
+statement, and ONE scoring task is queued after the commit for all of them. Each
 report stands or falls on its own, as when they were sent one by one: an invalid one is
 answered with its messages and written nowhere, the others are saved.
 """
@@ -41,7 +41,6 @@ from indicators.services.reports import (
     report_check,
 )
 from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
-from indicators.services.rollups import rollups_add_rows
 from indicators.services.scoring_wake import scoring_wake
 
 
@@ -98,8 +97,10 @@ def _lookups(user: User, drafts: Sequence[ReportDraft]) -> _Lookups:
         if indicator.is_active:
             catalogue[indicator.pk] = indicator
             catalogue[indicator.code] = indicator
-    unchecked = {d.community.pk for d in drafts if not community_seen_by(user, d.community)}
-    visible = {d.community.pk for d in drafts} - unchecked
+    # Each community once (a batch's drafts share the objects the view read).
+    communities = {id(d.community): d.community for d in drafts}.values()
+    unchecked = {c.pk for c in communities if not community_seen_by(user, c)}
+    visible = {c.pk for c in communities} - unchecked
     if unchecked:
         visible |= set(Region.objects.visible_to(user).filter(pk__in=unchecked).values_list("pk", flat=True))
     return _Lookups(catalogue=catalogue, codes=codes, visible=visible)
@@ -121,8 +122,9 @@ def field_reports_validate(*, user: User, drafts: Sequence[ReportDraft]) -> list
     return errors
 
 
-def _draft_check(draft: ReportDraft, lookups: _Lookups, now: datetime) -> str:
-    """The draft's handling level when it is valid; ValidationError otherwise."""
+def _draft_check(draft: ReportDraft, lookups: _Lookups, now: datetime) -> tuple[str, dict[int, Indicator]]:
+    """The draft's handling level and its readings' indicators (by position) when it is
+    valid; ValidationError otherwise."""
     indicators = report_check(
         community=draft.community,
         community_visible=draft.community.level == RegionLevel.COMMUNITY and draft.community.pk in lookups.visible,
@@ -136,7 +138,7 @@ def _draft_check(draft: ReportDraft, lookups: _Lookups, now: datetime) -> str:
         idempotency_key=draft.idempotency_key,
         now=now,
     )
-    return _handling_level(indicators, draft.handling_level)
+    return _handling_level(indicators, draft.handling_level), indicators
 
 
 def field_reports_create(*, user: User, drafts: Sequence[ReportDraft]) -> list[DraftOutcome]:
@@ -224,7 +226,7 @@ def _drafts_sort(
             outcomes.append(DraftOutcome(report_id=first_id) if same else DraftOutcome(error=_reused(first_id)))
             continue
         try:
-            handling_level = _draft_check(draft, lookups, now)
+            handling_level, indicators = _draft_check(draft, lookups, now)
         except ValidationError as exc:
             outcomes.append(DraftOutcome(error=exc))
             continue
@@ -241,7 +243,7 @@ def _drafts_sort(
                 handling_level=handling_level,
                 idempotency_key=key,
                 idempotency_fingerprint=fingerprint,
-                readings=[(_indicator(r, lookups).pk, float(r.value)) for r in draft.readings],
+                readings=[(indicators[i].id, float(r.value)) for i, r in enumerate(draft.readings)],
             )
         )
         outcomes.append(DraftOutcome(report_id=pk, created=True))
@@ -264,11 +266,6 @@ def _ids_draw(count: int) -> list[int]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def _indicator(reading: ReadingInput, lookups: _Lookups) -> Indicator:
-    ref = reading.indicator
-    return ref if isinstance(ref, Indicator) else lookups.catalogue[ref]
-
-
 def _in_flight() -> IdempotencyKeyInFlight:
     return IdempotencyKeyInFlight(
         _("A request with this Idempotency-Key is still being processed; send it again in a moment.")
@@ -287,8 +284,7 @@ def _reused(first_id: int) -> IdempotencyKeyReused:
 
 
 def _reports_write(user: User, reports: list[NewReport], received_at: datetime) -> None:
-    """The reports (with their possible duplicates named), their history rows and their
-    readings: three inserts."""
+    """The reports (with their possible duplicates named), their history rows, their
+    readings and their rollups: one statement."""
     duplicates_mark(user, reports)
-    reports_insert(user=user, reports=reports, received_at=received_at)
-    rollups_add_rows([(r.community_id, r.observed_at, r.readings) for r in reports])
+    reports_insert(user=user, reports=reports, received_at=received_at, rollups=True)

@@ -1,22 +1,22 @@
-"""Many new field reports written in three statements: the reports, their history rows and
-their readings (PostgreSQL).
+"""Many new field reports written in ONE statement: the reports, their history rows, their
+readings and (for a batch or an import) their daily rollups (PostgreSQL).
 
 A batch or an import of a hundred reports spent more time building model instances (a
 report, its history copy, each reading) and turning every field of each into its column
 value than PostgreSQL spent inserting them. Here each column is sent once as an array
-(``unnest``), the columns every new report shares (its author, organisation, time of
-receipt, first status) once as a value, and the history rows are copied from the rows
-just written by the database itself. The columns come from the models, so a field added
-to a report is written here too (with its default), and one added to its history is
-copied from the report.
+(``unnest``) in its text form, the columns every new report shares (its author,
+organisation, time of receipt, first status) once as a value, and the history rows are
+copied from the rows just written by the database itself. The columns come from the
+models, so a field added to a report is written here too (with its default), and one
+added to its history is copied from the report.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from django.db.models import Field
 
 from ewers.models import User
 from indicators.models import FieldReport, Reading
+from indicators.services.rollups import rollups_add_ctes
 
 # Set per report; every other column takes the value a new report has (``_shared``).
 _PER_REPORT = (
@@ -47,6 +48,8 @@ HISTORY_CREATED = "+"  # simple-history's type of the row that records a creatio
 DUPLICATE_CANDIDATES = 20
 # Above any id: the end of a window by bisection.
 MAX_ID = 2**63
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass
@@ -71,6 +74,34 @@ def _array(model_field: Field[Any, Any]) -> str:
     return f"%s::{model_field.db_type(connection)}[]"
 
 
+# Each column's values are sent as ONE parameter, the array's text form ('{1,2,NULL}')
+# cast to its type: psycopg2 sends a list as ARRAY[1, 2, NULL], whose thousands of
+# elements the server parses and plans one by one (tens of milliseconds for an import of
+# a thousand reports) where ``array_in`` reads the text form in one call.
+
+
+def _array_text(elements: Iterable[str]) -> str:
+    return "{" + ",".join(elements) + "}"
+
+
+def array_of_numbers(values: Iterable[int | float | None]) -> str:
+    """Integers or floats (finite: the checks refuse others) as an array's text form (an
+    integer enum's member as its number; a float's repr reads back as the same double)."""
+    return _array_text(
+        "NULL" if v is None else float.__repr__(v) if isinstance(v, float) else int.__repr__(v) for v in values
+    )
+
+
+def array_of_texts(values: Iterable[str | None]) -> str:
+    """Texts as an array's text form: each quoted, its backslashes and quotes escaped."""
+    return _array_text("NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+
+
+def array_of_times(values: Iterable[datetime]) -> str:
+    """Aware times as an array's text form, in UTC (offsets of seconds read alike)."""
+    return _array_text(f'"{v.astimezone(UTC).isoformat()}"' for v in values)
+
+
 def _shared(user: User, received_at: datetime) -> list[tuple[Field[Any, Any], Any]]:
     """The columns every new report of ``user`` shares, with their values."""
     organisation_id = user.organisation_id
@@ -89,24 +120,24 @@ def _reports_sql(user: User, reports: Sequence[NewReport], received_at: datetime
     takes the next of the sequence."""
     fields = {f.name: f for f in FieldReport._meta.concrete_fields}
     encrypted = fields["source_reference"]
-    columns: dict[str, list[Any]] = {
-        "id": [r.pk for r in reports],
-        "community": [r.community_id for r in reports],
-        "observed_at": [r.observed_at for r in reports],
-        "source_reliability": [r.source_reliability for r in reports],
-        "information_credibility": [r.information_credibility for r in reports],
-        "narrative": [r.narrative for r in reports],
+    per_report = [name for name in _PER_REPORT if name != "id" or reports[0].pk is not None]
+    columns: dict[str, Callable[[], str]] = {
+        "id": lambda: array_of_numbers(r.pk for r in reports),
+        "community": lambda: array_of_numbers(r.community_id for r in reports),
+        "observed_at": lambda: array_of_times(r.observed_at for r in reports),
+        "source_reliability": lambda: array_of_texts(r.source_reliability for r in reports),
+        "information_credibility": lambda: array_of_numbers(r.information_credibility for r in reports),
+        "narrative": lambda: array_of_texts(r.narrative for r in reports),
         # Encrypted at rest, as a save would store it.
-        "source_reference": [
+        "source_reference": lambda: array_of_texts(
             None if r.source_reference is None else encrypted.get_db_prep_save(r.source_reference, connection)
             for r in reports
-        ],
-        "handling_level": [r.handling_level for r in reports],
-        "idempotency_key": [r.idempotency_key for r in reports],
-        "idempotency_fingerprint": [r.idempotency_fingerprint for r in reports],
-        "possible_duplicate_of": [r.possible_duplicate_of_id for r in reports],
+        ),
+        "handling_level": lambda: array_of_texts(r.handling_level for r in reports),
+        "idempotency_key": lambda: array_of_texts(r.idempotency_key for r in reports),
+        "idempotency_fingerprint": lambda: array_of_texts(r.idempotency_fingerprint for r in reports),
+        "possible_duplicate_of": lambda: array_of_numbers(r.possible_duplicate_of_id for r in reports),
     }
-    per_report = [name for name in _PER_REPORT if name != "id" or reports[0].pk is not None]
     shared = _shared(user, received_at)
     quote = connection.ops.quote_name
     names = [quote(fields[name].column) for name in per_report] + [quote(f.column) for f, _value in shared]
@@ -118,7 +149,7 @@ def _reports_sql(user: User, reports: Sequence[NewReport], received_at: datetime
         f"SELECT {aliases}{constants} FROM unnest({arrays}) AS u({aliases}) RETURNING *"
     )
     # The constants come first in the statement, then the arrays.
-    return sql, [value for _f, value in shared] + [columns[name] for name in per_report]
+    return sql, [value for _f, value in shared] + [columns[name]() for name in per_report]
 
 
 def _history_sql(user: User, at: datetime) -> tuple[str, list[Any]]:
@@ -151,21 +182,24 @@ def _readings_sql(reports: Sequence[NewReport]) -> tuple[str, list[Any]]:
     quote = connection.ops.quote_name
     names = ", ".join(quote(fields[name].column) for name in ("report", "indicator", "value"))
     table = quote(Reading._meta.db_table)
-    indicators = [indicator_id for report in reports for indicator_id, _value in report.readings]
-    values = [value for report in reports for _indicator_id, value in report.readings]
+    indicators = array_of_numbers(indicator_id for report in reports for indicator_id, _value in report.readings)
+    values = array_of_numbers(value for report in reports for _indicator_id, value in report.readings)
     pair = f"{_array(fields['indicator'])}, {_array(fields['value'])}"
     if reports[0].pk is None:
         sql = f"INSERT INTO {table} ({names}) SELECT new.id, u.i, u.v FROM new, unnest({pair}) AS u(i, v)"  # noqa: S608
         return sql, [indicators, values]
-    ids = [report.pk for report in reports for _reading in report.readings]
+    ids = array_of_numbers(report.pk for report in reports for _reading in report.readings)
     sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({_array(fields['report'])}, {pair})"  # noqa: S608
     return sql, [ids, indicators, values]
 
 
-def reports_insert(*, user: User, reports: Sequence[NewReport], received_at: datetime) -> list[int]:
+def reports_insert(
+    *, user: User, reports: Sequence[NewReport], received_at: datetime, rollups: bool = False
+) -> list[int]:
     """Write ``reports`` (checked valid) as ``user``'s, received at ``received_at``: the
-    reports, their history's creation rows and their readings, in ONE statement inside
-    the caller's transaction; returns their ids. Either every report has its id drawn
+    reports, their history's creation rows and their readings (and with ``rollups`` their
+    counts in the daily rollups, ``rollups_add_ctes``), in ONE statement inside the
+    caller's transaction; returns their ids. Either every report has its id drawn
     already, or there is one report without, which takes the next id."""
     if not reports:
         return []
@@ -174,33 +208,60 @@ def reports_insert(*, user: User, reports: Sequence[NewReport], received_at: dat
     report_sql, report_params = _reports_sql(user, reports, received_at)
     history_sql, history_params = _history_sql(user, received_at)
     readings_sql, readings_params = _readings_sql(reports)
-    sql = f"WITH new AS ({report_sql}), history AS ({history_sql}), readings AS ({readings_sql}) SELECT id FROM new"  # noqa: S608
+    ctes = [f"new AS ({report_sql})", f"history AS ({history_sql})"]
+    params = report_params + history_params + readings_params
+    if rollups:
+        readings_sql += " RETURNING report_id, indicator_id, value"
+        rollup_ctes, rollup_params = rollups_add_ctes("new", "readings")
+        ctes += [f"readings AS ({readings_sql})", *rollup_ctes]
+        params += rollup_params
+    else:
+        ctes.append(f"readings AS ({readings_sql})")
+    sql = f"WITH {', '.join(ctes)} SELECT id FROM new"  # noqa: S608 - names from the models
     with connection.cursor() as cursor:
-        cursor.execute(sql, report_params + history_params + readings_params)
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _microseconds(at: datetime) -> int:
+    """A time as whole microseconds since 1970 (UTC), as ``_neighbours`` answers it."""
+    return (at - EPOCH) // MICROSECOND
 
 
 def _neighbours(
     user: User, reports: Sequence[NewReport], window: timedelta
-) -> list[tuple[int, int, float, datetime, int]]:
-    """The readings of the user's reports observed within ``window`` of one of ``reports``
-    in its community: (report, indicator, value, observed at, community). Only the
-    windows themselves are read, not the whole span of the batch's times."""
+) -> list[tuple[int, int, int, list[int], list[float]]]:
+    """The user's reports observed within ``window`` of one of ``reports`` in its
+    community: (report, community, observed at in ``_microseconds``, its readings'
+    indicators, their values). Only the windows themselves are read, not the whole span of
+    the batch's times; one row a report, its time a number (an import's neighbours are
+    thousands of readings, and a time read back costs more than the rest of its row)."""
     report_table = connection.ops.quote_name(FieldReport._meta.db_table)
     reading_table = connection.ops.quote_name(Reading._meta.db_table)
     sql = (
-        "SELECT rd.report_id, rd.indicator_id, rd.value, r.observed_at, r.community_id "  # noqa: S608 - table names
-        f"FROM {reading_table} rd JOIN {report_table} r ON r.id = rd.report_id "
-        f"WHERE r.id IN (SELECT near.id FROM {report_table} near "
-        "JOIN unnest(%s::bigint[], %s::timestamptz[]) AS new(community_id, observed_at) "
-        "ON near.community_id = new.community_id "
-        "AND near.observed_at BETWEEN new.observed_at - %s AND new.observed_at + %s "
-        "WHERE near.created_by_id = %s)"
+        "SELECT near.id, near.community_id, (extract(epoch FROM near.observed_at) * 1000000)::bigint, "  # noqa: S608 - table names
+        "array_agg(rd.indicator_id), array_agg(rd.value) "
+        "FROM (SELECT DISTINCT near.* FROM unnest(%s::bigint[], %s::timestamptz[]) AS new(community_id, observed_at) "
+        # Each window read through the (community, observed at) index (OFFSET 0: not
+        # flattened into one join over all the author's reports, which grew faster than
+        # the statistics the planner went by).
+        f"CROSS JOIN LATERAL (SELECT id, community_id, observed_at FROM {report_table} "
+        "WHERE community_id = new.community_id "
+        "AND observed_at BETWEEN new.observed_at - %s AND new.observed_at + %s "
+        "AND created_by_id = %s OFFSET 0) AS near) AS near "
+        f"JOIN {reading_table} rd ON rd.report_id = near.id "
+        "GROUP BY near.id, near.community_id, near.observed_at"
     )
-    params: list[Any] = [[r.community_id for r in reports], [r.observed_at for r in reports], window, window, user.pk]
+    params: list[Any] = [
+        array_of_numbers(r.community_id for r in reports),
+        array_of_times(r.observed_at for r in reports),
+        window,
+        window,
+        user.pk,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows: list[tuple[int, int, float, datetime, int]] = cursor.fetchall()
+        rows: list[tuple[int, int, int, list[int], list[float]]] = cursor.fetchall()
     return rows
 
 
@@ -211,25 +272,24 @@ def duplicates_mark(user: User, reports: Sequence[NewReport]) -> None:
     if not window or not reports:
         return
     readings_of: dict[int, set[tuple[int, float]]] = {}
-    observed_of: dict[int, tuple[int, datetime]] = {}
-    for report_id, indicator_id, value, observed_at, community_id in _neighbours(user, reports, window):
-        readings_of.setdefault(report_id, set()).add((indicator_id, value))
-        observed_of[report_id] = (community_id, observed_at)
-    # Per community, (observed_at, id) in order: a window is found by bisection.
-    timelines: dict[int, list[tuple[datetime, int]]] = {}
-    for report_id, (community_id, observed_at) in observed_of.items():
+    # Per community, (observed at, id) in order: a window is found by bisection.
+    timelines: dict[int, list[tuple[int, int]]] = {}
+    for report_id, community_id, observed_at, indicator_ids, values in _neighbours(user, reports, window):
+        readings_of[report_id] = set(zip(indicator_ids, values, strict=True))
         timelines.setdefault(community_id, []).append((observed_at, report_id))
     for timeline in timelines.values():
         timeline.sort()
+    span = window // MICROSECOND
     for report in reports:
         timeline = timelines.setdefault(report.community_id, [])
-        start = bisect_left(timeline, (report.observed_at - window, 0))
-        end = bisect_right(timeline, (report.observed_at + window, MAX_ID))
+        at = _microseconds(report.observed_at)
+        start = bisect_left(timeline, (at - span, 0))
+        end = bisect_right(timeline, (at + span, MAX_ID))
         # The latest first, as many as one report alone is compared with.
         near = timeline[max(start, end - DUPLICATE_CANDIDATES) : end][::-1]
         own = set(report.readings)
         report.possible_duplicate_of_id = next((pk for _at, pk in near if readings_of[pk] == own), None)
         if report.pk is not None:
             # Later reports of this call may be duplicates of this one.
-            insort(timeline, (report.observed_at, report.pk))
+            insort(timeline, (at, report.pk))
             readings_of[report.pk] = own

@@ -126,3 +126,24 @@ def test_validating_writes_nothing_and_gives_each_report_its_messages(cast):
     }
     assert errors[2] is not None and errors[2].message_dict == {"narrative": ["The text contains a NUL character."]}
     assert FieldReport.objects.count() == 0
+
+
+def test_the_duplicate_window_holds_its_edges_to_the_microsecond(cast, settings):
+    """A saved report exactly at the window's edge is a candidate, one a microsecond
+    beyond is not, whether it lies before or after the new one."""
+    settings.EWERS_DUPLICATE_WINDOW_MINUTES = 60
+    window = timedelta(minutes=60)
+    moment = timezone.now() - timedelta(hours=5)
+
+    def saved(at, value):
+        return factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, value=value, observed_at=at)
+
+    inside_before, outside_before = saved(moment - window, 1), saved(moment - window - timedelta(microseconds=1), 2)
+    inside_after, outside_after = saved(moment + window, 3), saved(moment + window + timedelta(microseconds=1), 4)
+    outcomes = field_reports_create(
+        user=cast.analyst,
+        drafts=[draft(cast, observed_at=moment, value=value, narrative=f"edge {value}") for value in (1, 2, 3, 4)],
+    )
+    flagged = [FieldReport.objects.get(pk=outcome.report_id).possible_duplicate_of_id for outcome in outcomes]
+    assert flagged == [inside_before.pk, None, inside_after.pk, None]
+    assert {outside_before.pk, outside_after.pk}.isdisjoint(flagged)

@@ -75,3 +75,42 @@ def test_its_history_row_is_the_one_a_report_saved_alone_gets(cast):
     row = rows.get()
     assert (row.history_type, row.history_user_id, row.history_change_reason) == ("+", cast.analyst.pk, None)
     assert row.history_date == FieldReport.objects.get(pk=outcome.report_id).received_at
+
+
+# Texts that an array's text form must escape or keep as they are.
+AWKWARD_TEXTS = [
+    'She said "leave", then left \\ quickly',
+    "{braces}, commas, and a trailing backslash \\",
+    "NULL",
+    "",
+    "  spaces kept  ",
+    "Café, 市场, emoji 🙂, tab\tand\nnew line",
+]
+
+
+@bulk_writes_only
+def test_awkward_texts_times_and_values_are_written_as_sent(cast):
+    """Each column is sent as an array's text form: quotes, backslashes, braces, the word
+    NULL, blanks and any script come back exactly; times in any zone, the exact doubles."""
+    factories.make_indicator("A01", theme=cast.indicator.theme, scale_min=0, scale_max=5)
+    zone = timezone.get_fixed_timezone(8 * 60 + 30)
+    drafts = [
+        ReportDraft(
+            **{
+                **arguments(cast, f"awkward-{n}"),
+                "narrative": text,
+                "source_reference": text or None,
+                "observed_at": (MOMENT - timedelta(minutes=7 * n, microseconds=n)).astimezone(zone),
+                "readings": [ReadingInput(indicator="A01", value=0.1 * n + 1e-9)],
+            }
+        )
+        for n, text in enumerate(AWKWARD_TEXTS)
+    ]
+    outcomes = field_reports_create(user=cast.analyst, drafts=drafts)
+    assert all(outcome.created for outcome in outcomes)
+    for draft, outcome in zip(drafts, outcomes, strict=True):
+        report = FieldReport.objects.get(pk=outcome.report_id)
+        assert (report.narrative, report.source_reference) == (draft.narrative, draft.source_reference)
+        assert report.observed_at == draft.observed_at
+        assert report.idempotency_key == draft.idempotency_key
+        assert list(report.readings.values_list("value", flat=True)) == [draft.readings[0].value]
