@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_django
+
 SECURE = {
     "DEBUG": "false",
     "SECRET_KEY": "k3J9x-2QvLm8Rt7Ws1Yz0Pa4Nb6Cd5Ef9Gh8Ij7Kl6Mn5Op4Qr3St2Uv1Wx0Yz9",
@@ -17,16 +13,6 @@ SECURE = {
     "ALLOWED_HOSTS": "ewers.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
 }
-
-
-def run_django(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Start Django in a fresh process with exactly these variables (nothing from the test run)."""
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "PYTHONPATH"}}
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    env["EWERS_ENV_FILE"] = ""  # a developer's .env must not fill in what a test leaves out
-    env.update(env_overrides)
-    command = [sys.executable, "manage.py", *args] if args else [sys.executable, "-c", "import django; django.setup()"]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_it_starts_with_secure_production_settings():
@@ -86,16 +72,8 @@ def test_an_env_file_is_read_but_real_variables_win(tmp_path):
     env_file = tmp_path / "ewers.env"
     env_file.write_text("DEBUG=true\nLOG_LEVEL=WARNING\n")
     code = "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG, s.LOG_LEVEL)"
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "EWERS_ENV_FILE": str(env_file),
-        "LOG_LEVEL": "ERROR",
-        "DATABASE_URL": "sqlite:///:memory:",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    env = {"EWERS_ENV_FILE": str(env_file), "LOG_LEVEL": "ERROR", "DATABASE_URL": "sqlite:///:memory:"}
+    result = run_django(env, code=code)
     assert result.stdout.split() == ["True", "ERROR"], result.stderr
 
 
@@ -117,19 +95,7 @@ def test_without_redis_tasks_run_in_process(settings):
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL)"
     )
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "EWERS_ENV_FILE": "",
-        "DEBUG": "true",
-        "DATABASE_URL": "sqlite:///:memory:",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.stdout.split() == ["True", "memory://"]
-    env["REDIS_URL"] = "redis://127.0.0.1:6379/9"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    env = {"DEBUG": "true", "DATABASE_URL": "sqlite:///:memory:"}
+    assert run_django(env, code=code).stdout.split() == ["True", "memory://"]
+    result = run_django(env | {"REDIS_URL": "redis://127.0.0.1:6379/9"}, code=code)
     assert result.stdout.split() == ["False", "redis://127.0.0.1:6379/9"]

@@ -3,14 +3,10 @@ processes with the deployment's settings (the suite's own process keeps it off).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_django
+
 CODE = """
 import gc, django
 django.setup()
@@ -28,18 +24,8 @@ print(before, first > before, gc.get_freeze_count() <= first, gc.collect() > 0) 
 
 
 def _run(**environ: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "EWERS_ENV_FILE": "",
-        "DEBUG": "true",
-        "DATABASE_URL": "sqlite:///:memory:",
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
-        **environ,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", CODE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    env = {"DEBUG": "true", "DATABASE_URL": "sqlite:///:memory:", "REDIS_URL": "redis://127.0.0.1:6379/9"}
+    result = run_django(env | environ, code=CODE)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

@@ -6,10 +6,6 @@ a list's protected reads are one audit row."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -19,9 +15,9 @@ from audit.choices import AuditAction
 from audit.models import AuditEvent
 from indicators.models import FieldReport
 from tests import factories
+from tests.processes import run_django
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def api(user=None, **extra) -> APIClient:
@@ -99,17 +95,8 @@ def test_the_heatmap_export_page_is_throttled(cast, settings):
 
 def test_throttle_counts_live_in_redis_when_it_is_configured():
     code = "import django; django.setup(); from django.conf import settings as s; print(s.CACHES['default']['BACKEND'])"
-    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"}}
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "EWERS_ENV_FILE": "",
-        "DEBUG": "true",
-        "DATABASE_URL": "sqlite:///:memory:",
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    env = {"DEBUG": "true", "DATABASE_URL": "sqlite:///:memory:", "REDIS_URL": "redis://127.0.0.1:6379/9"}
+    result = run_django(env, code=code)
     # Django's Redis cache, failing open while Redis is away (ewers.cache): throttles then let
     # requests through rather than answer 500 (docs/operations.md).
     assert result.stdout.strip() == "ewers.cache.FailOpenRedisCache", result.stderr
