@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 from typing import Any
 
-from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 
@@ -31,8 +30,6 @@ from indicators.models import FieldReport, Indicator, Reading, ReadingRollup, Re
 from indicators.rollups import period_of
 from indicators.services.rollups import day_of
 from learning.surges import BASELINE_WEEKS
-
-WINDOWS = ("recent", *(f"w{week}" for week in range(1, BASELINE_WEEKS + 1)))
 
 Key = Any  # a community id, or (community id, theme id)
 
@@ -74,18 +71,6 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _rollup_sums(edges: list[datetime]) -> dict[str, Sum]:
-    """The sums of the days wholly inside each window (``recent``, ``w1`` …), and of each
-    edge day (``e0`` …)."""
-    sums = {
-        name: _days_sum(_days(day_of(edges[i + 1]) + timedelta(days=1), day_of(edges[i]) - timedelta(days=1)))
-        for i, name in enumerate(WINDOWS)
-    }
-    for j, edge in enumerate(edges):
-        sums[f"e{j}"] = _days_sum([day_of(edge)])
-    return sums
-
-
 def _rows(edges: list[datetime]) -> Q:
     """The rollup rows holding the windows' days."""
     return Q(start__gte=period_of(day_of(edges[-1]))[0], start__lte=day_of(edges[0]))
@@ -110,51 +95,6 @@ def _part_counts(
         where |= _part(at, edges[j], before)
         counts[f"p{j}"] = Count("id", filter=_part(at, edges[j], before))
     return where, counts
-
-
-def _totals(query: QuerySet[Any, Any], keys: int) -> dict[Key, list[int]]:
-    """The rollup sums per key (the first ``keys`` columns), read with a plain cursor: the
-    ORM's converters would cost more per value than the database's whole aggregate."""
-    sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    sums = [names.index(name) for name in (*WINDOWS, *(f"e{j}" for j in range(len(names) - keys - len(WINDOWS))))]
-    # Every sum has a default of 0: integers, never NULL.
-    if keys == 1:
-        return {row[0]: [row[i] for i in sums] for row in rows}
-    return {tuple(row[:keys]): [row[i] for i in sums] for row in rows}
-
-
-def _combine(
-    totals: dict[Key, list[int]],
-    read: dict[Key, list[int]],
-    edges: list[datetime],
-    before: bool,
-) -> dict[Key, list[int]]:
-    """Each window's count: its whole days, the part of its end's edge day up to the
-    edge, the part of its start's edge day after the edge. An edge day's part not read
-    row by row is its total less the part that was."""
-    edge_count = len(edges)
-    counts: dict[Key, list[int]] = {}
-    span = range(len(WINDOWS))
-    # An edge day none of whose part was read lies wholly after its edge (read up to it),
-    # or wholly up to it (read after it).
-    shift = 1 + len(WINDOWS) if before else len(WINDOWS)
-    for k in totals.keys() | read.keys():
-        total = totals.get(k) or [0] * (len(WINDOWS) + edge_count)
-        part = read.get(k)
-        if part is None:
-            window = [total[i] + total[shift + i] for i in span]
-        else:
-            day = total[len(WINDOWS) :]
-            up_to = part if before else [day[j] - part[j] for j in range(edge_count)]
-            after = [day[j] - part[j] for j in range(edge_count)] if before else part
-            window = [total[i] + up_to[i] + after[i + 1] for i in span]
-        if any(window):  # as the scan: only what has at least one row in the span
-            counts[k] = window
-    return counts
 
 
 def _reading_parts(
@@ -189,39 +129,6 @@ def _reading_parts(
     return by_theme
 
 
-def theme_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
-    """Per (community, theme): the counted readings (risk indicators above their scale's
-    minimum, reports not disputed) of each window, recent first."""
-    edges = window_edges(now, recent_days)
-    before = _before_edges(edges)
-    places = communities.values("pk")
-    full = (
-        ReadingRollup.objects.filter(_rows(edges), community__in=places)
-        .order_by()
-        .values("community_id", "theme_id")
-        .annotate(**_rollup_sums(edges))
-    )
-    by_theme = _reading_parts(places, edges, before, list(range(len(edges))))
-    return _combine(_totals(full, 2), by_theme, edges, before)
-
-
-def report_counts(communities: QuerySet[Region], now: datetime, recent_days: int) -> dict[Key, list[int]]:
-    """Per community: its reports of each window, recent first."""
-    edges = window_edges(now, recent_days)
-    before = _before_edges(edges)
-    places = communities.values("pk")
-    full = (
-        ReportRollup.objects.filter(_rows(edges), community__in=places)
-        .order_by()
-        .values("community_id")
-        .annotate(**_rollup_sums(edges))
-    )
-    where, counts = _part_counts("observed_at", edges, before)
-    parts = FieldReport.objects.filter(where, community__in=places).order_by().values("community_id").annotate(**counts)
-    read = {row["community_id"]: [int(row[f"p{j}"]) for j in range(len(edges))] for row in parts}
-    return _combine(_totals(full, 1), read, edges, before)
-
-
 # --- Only what may be flagged: the recent span and the baseline as a whole -----------------------
 #
 # A surge or a silence needs two counts per key, not one per window: the recent span's
@@ -254,8 +161,7 @@ def _span_counts(
 ) -> dict[Key, tuple[int, int]]:
     """(recent, baseline) per key from its rollup sums (``recent``, ``baseline``, ``e0``,
     ``e1``, ``e9`` after the ``keys`` key columns) and the parts of the split edge days
-    read row by row (``read``, in SPAN_EDGES order): what ``_combine`` gives as a window's
-    count, summed over the baseline's windows."""
+    read row by row (``read``, in SPAN_EDGES order): each span's count."""
     spans: dict[Key, tuple[int, int]] = {}
     for row in totals:
         key = row[0] if keys == 1 else tuple(row[:keys])
@@ -272,8 +178,7 @@ def theme_spans(
     communities: QuerySet[Region], now: datetime, recent_days: int, *, floor: int, multiple: float
 ) -> dict[Key, tuple[int, int]]:
     """Per (community, theme) that may have surged (``learning.surges.surge_assess``): its
-    counted readings of the recent span and of the BASELINE_WEEKS weeks before it together
-    — ``theme_counts``' first count and the sum of the others. Left out: the keys whose
+    counted readings of the recent span and of the BASELINE_WEEKS weeks before it together. Left out: the keys whose
     recent span, edge days whole, is under ``floor`` or at most ``multiple`` times the
     baseline's weekly mean, edge days left out: no surge whatever the edge days hold."""
     edges = window_edges(now, recent_days)
