@@ -15,14 +15,13 @@ days of readings.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from ewers.models import Region
 from indicators.choices import Polarity, Verification
@@ -52,28 +51,33 @@ def _before_edges(edges: list[datetime]) -> bool:
     return edges[0] - _day_start(day_of(edges[0])) < timedelta(hours=12)
 
 
-def _days_sum(days: Iterable[date]) -> Sum:
-    """The sum over the rollup rows of the counts of ``days``: per row, the columns of the
-    days it holds (a row holds PERIOD_DAYS days)."""
+def _days_sum(days: Iterable[date]) -> tuple[str, list[Any]]:
+    """The sum over the rollup rows of the counts of ``days`` as SQL and its parameters:
+    per row, the columns of the days it holds (a row holds PERIOD_DAYS days)."""
     columns: dict[date, list[str]] = {}
     for day in days:
         start, column = period_of(day)
         columns.setdefault(start, []).append(column)
     if not columns:
-        return Sum(Value(0), default=0)
-    cases = [
-        When(start=start, then=reduce(operator.add, (F(c) for c in names))) for start, names in sorted(columns.items())
-    ]
-    return Sum(Case(*cases, default=Value(0), output_field=IntegerField()), default=0)
+        return "0", []
+    quote = connection.ops.quote_name
+    cases = " ".join(
+        f"WHEN {quote('start')} = %s THEN {' + '.join(quote(c) for c in names)}"
+        for _start, names in sorted(columns.items())
+    )
+    params = [connection.ops.adapt_datefield_value(start) for start in sorted(columns)]
+    return f"SUM(CASE {cases} ELSE 0 END)", params
 
 
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _rows(edges: list[datetime]) -> Q:
-    """The rollup rows holding the windows' days."""
-    return Q(start__gte=period_of(day_of(edges[-1]))[0], start__lte=day_of(edges[0]))
+def _rows(edges: list[datetime]) -> tuple[str, list[Any]]:
+    """The rollup rows holding the windows' days (SQL and parameters)."""
+    adapt = connection.ops.adapt_datefield_value
+    start = connection.ops.quote_name("start")
+    return f"{start} >= %s AND {start} <= %s", [adapt(period_of(day_of(edges[-1]))[0]), adapt(day_of(edges[0]))]
 
 
 def _part(at: str, edge: datetime, before: bool) -> Q:
@@ -142,7 +146,7 @@ def _reading_parts(
 SPAN_EDGES = (0, 1, BASELINE_WEEKS + 1)  # the edges whose days are split between the spans
 
 
-def _span_sums(edges: list[datetime]) -> dict[str, Sum]:
+def _span_sums(edges: list[datetime]) -> dict[str, tuple[str, list[Any]]]:
     """``recent`` and ``baseline``: the days strictly inside each span (the baseline's
     with its inner edge days whole); ``e0``, ``e1``, ``e9``: the split edge days."""
     days = [day_of(edge) for edge in edges]
@@ -154,6 +158,42 @@ def _span_sums(edges: list[datetime]) -> dict[str, Sum]:
     for j in SPAN_EDGES:
         sums[f"e{j}"] = _days_sum([days[j]])
     return sums
+
+
+def _span_totals(
+    model: type[ReadingRollup | ReportRollup],
+    keys: list[str],
+    edges: list[datetime],
+    places: QuerySet[Region, Any],
+    condition: str,
+    condition_params: list[Any],
+) -> list[tuple[Any, ...]]:
+    """Per key of the rollup rows of ``places``: the keys, then ``recent``, ``baseline``,
+    ``e0``, ``e1``, ``e9`` (``_span_sums``), for the keys meeting ``condition`` only.
+
+    One statement written out rather than built by the ORM: its sums of a few dozen
+    columns each cost more to build and compile than to run, on every heatmap page. On
+    PostgreSQL the places are an array (``= ANY(ARRAY(…))``): probing it per rollup row
+    costs less than the hash join ``IN (…)`` gives."""
+    quote = connection.ops.quote_name
+    sums = _span_sums(edges)
+    select = ", ".join(f"{sql} AS {quote(name)}" for name, (sql, _params) in sums.items())
+    params: list[Any] = [param for _sql, sum_params in sums.values() for param in sum_params]
+    rows_sql, rows_params = _rows(edges)
+    try:
+        places_sql, places_params = places.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # no place at all (as the ORM, nothing is asked)
+        return []
+    community = quote("community_id")
+    inside = f"= ANY(ARRAY({places_sql}))" if connection.vendor == "postgresql" else f"IN ({places_sql})"
+    key_columns = ", ".join(quote(key) for key in keys)
+    sql = (
+        f"SELECT * FROM (SELECT {key_columns}, {select} FROM {quote(model._meta.db_table)} "  # noqa: S608 - names and placeholders only
+        f"WHERE {rows_sql} AND {community} {inside} GROUP BY {key_columns}) totals WHERE {condition}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *rows_params, *places_params, *condition_params])
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _span_counts(
@@ -184,17 +224,18 @@ def theme_spans(
     edges = window_edges(now, recent_days)
     before = _before_edges(edges)
     places = communities.values("pk")
-    most = F("recent") + F("e0") + F("e1")  # the recent span's count at most
-    totals = (
-        ReadingRollup.objects.filter(_rows(edges), community__in=places)
-        .order_by()
-        .values_list("community_id", "theme_id")
-        .annotate(**_span_sums(edges))
-        .filter(GreaterThanOrEqual(most, floor))
-        # most > multiple × least / weeks, with a margin of a whole reading for rounding.
-        .filter(GreaterThan(most * BASELINE_WEEKS + 1, Value(float(multiple)) * F("baseline")))
+    # The recent span's count at most (its edge days whole) is at least ``floor``, and
+    # more than ``multiple`` × the baseline's weekly mean, with a margin of a whole
+    # reading for rounding.
+    most = "(recent + e0 + e1)"
+    listed = _span_totals(
+        ReadingRollup,
+        ["community_id", "theme_id"],
+        edges,
+        places,
+        f"{most} >= %s AND {most} * %s + 1 > %s * baseline",
+        [floor, BASELINE_WEEKS, float(multiple)],
     )
-    listed = list(totals)
     read = _reading_parts(places, edges, before, list(SPAN_EDGES))
     return _span_counts(listed, read, 2, before)
 
@@ -209,16 +250,17 @@ def report_spans(
     edges = window_edges(now, recent_days)
     before = _before_edges(edges)
     places = communities.values("pk")
-    most = F("baseline") + F("e1") + F(f"e{SPAN_EDGES[-1]}")  # the baseline's count at most
-    totals = (
-        ReportRollup.objects.filter(_rows(edges), community__in=places)
-        .order_by()
-        .values_list("community_id")
-        .annotate(**_span_sums(edges))
-        .filter(recent=0)  # type: ignore[misc]  # an aggregate the stubs do not know
-        .filter(GreaterThan(most + 1, Value(float(min_weekly) * BASELINE_WEEKS)))
+    # No report on a whole day of the recent span, and the baseline's count at most (its
+    # edge days whole) above ``min_weekly`` a week.
+    most = f"(baseline + e1 + e{SPAN_EDGES[-1]})"
+    listed = _span_totals(
+        ReportRollup,
+        ["community_id"],
+        edges,
+        places,
+        f"recent = 0 AND {most} + 1 > %s",
+        [float(min_weekly) * BASELINE_WEEKS],
     )
-    listed = list(totals)
     where, counts = _part_counts("observed_at", edges, before, SPAN_EDGES)
     reports = FieldReport.objects.filter(where, community__in=places).order_by()
     parts = reports.values_list("community_id").annotate(**counts)
