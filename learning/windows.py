@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 
 from ewers.models import Region
 from indicators.choices import Polarity, Verification
@@ -80,25 +80,39 @@ def _rows(edges: list[datetime]) -> tuple[str, list[Any]]:
     return f"{start} >= %s AND {start} <= %s", [adapt(period_of(day_of(edges[-1]))[0]), adapt(day_of(edges[0]))]
 
 
-def _part(at: str, edge: datetime, before: bool) -> Q:
-    """The rows of an edge's day up to the edge (``before``), or after it."""
+def _part(at: str, edge: datetime, before: bool) -> tuple[str, list[Any]]:
+    """The rows of an edge's day up to the edge (``before``), or after it: the condition
+    on the timestamp column ``at`` (SQL) and its parameters."""
     start = _day_start(day_of(edge))
+    adapt = connection.ops.adapt_datetimefield_value
     if before:
-        return Q(**{f"{at}__gte": start, f"{at}__lte": edge})
-    return Q(**{f"{at}__gt": edge, f"{at}__lt": start + timedelta(days=1)})
+        return f"{at} >= %s AND {at} <= %s", [adapt(start), adapt(edge)]
+    return f"{at} > %s AND {at} < %s", [adapt(edge), adapt(start + timedelta(days=1))]
 
 
 def _part_counts(
-    at: str, edges: list[datetime], before: bool, chosen: Iterable[int] | None = None
-) -> tuple[Q, dict[str, Count]]:
-    """The filter of the edge days' parts read row by row, and their count per edge (of
-    the edges ``chosen`` by index, else all)."""
-    where = Q()
-    counts = {}
-    for j in range(len(edges)) if chosen is None else chosen:
-        where |= _part(at, edges[j], before)
-        counts[f"p{j}"] = Count("id", filter=_part(at, edges[j], before))
-    return where, counts
+    at: str, edges: list[datetime], before: bool, chosen: Iterable[int]
+) -> tuple[str, list[Any], str, list[Any]]:
+    """The counts of the edge days' parts read row by row, one per edge ``chosen`` (by
+    index), and the filter of those parts: (counts SQL, parameters, filter SQL, parameters)."""
+    counts, count_params, where, where_params = [], [], [], []
+    for j in chosen:
+        condition, params = _part(at, edges[j], before)
+        counts.append(f"COUNT(CASE WHEN {condition} THEN 1 END)")
+        count_params += params
+        where.append(f"({condition})")
+        where_params += params
+    return ", ".join(counts), count_params, " OR ".join(where), where_params
+
+
+def _places_sql(places: QuerySet[Region, Any]) -> tuple[str, list[Any]] | None:
+    """The SQL of a query of places' ids, or None when it can hold none (the ORM asks
+    nothing then: neither is anything asked here)."""
+    try:
+        sql, params = places.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        return None
+    return sql, list(params)
 
 
 def _reading_parts(
@@ -114,22 +128,33 @@ def _reading_parts(
     by_minimum: dict[float, list[int]] = {}
     for pk, (_theme, scale_min) in counted.items():
         by_minimum.setdefault(scale_min, []).append(pk)
-    seen = Q(pk__in=[])
-    for scale_min, ids in by_minimum.items():
-        seen |= Q(indicator_id__in=ids, value__gt=scale_min)
-    where, counts = _part_counts("report__observed_at", edges, before, chosen)
-    parts = (
-        Reading.objects.filter(seen, where, report__community__in=places)
-        .exclude(report__verification=Verification.DISPUTED)
-        .order_by()
-        .values_list("indicator_id", "report__community_id")
-        .annotate(**counts)
+    inside = _places_sql(places)
+    if not by_minimum or inside is None:
+        return {}
+    places_sql, places_params = inside
+    q = connection.ops.quote_name
+    reading, report = q(Reading._meta.db_table), q(FieldReport._meta.db_table)
+    indicator, value = f"{reading}.{q('indicator_id')}", f"{reading}.{q('value')}"
+    seen = " OR ".join(
+        f"({indicator} IN ({', '.join(['%s'] * len(ids))}) AND {value} > %s)" for ids in by_minimum.values()
     )
+    seen_params = [param for scale_min, ids in by_minimum.items() for param in (*ids, scale_min)]
+    community = f"{report}.{q('community_id')}"
+    counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, chosen)
+    sql = (
+        f"SELECT {indicator}, {community}, {counts} FROM {reading} "  # noqa: S608 - names and placeholders only
+        f"INNER JOIN {report} ON ({reading}.{q('report_id')} = {report}.{q('id')}) "
+        f"WHERE ({seen}) AND ({where}) AND {community} IN ({places_sql}) "
+        f"AND NOT ({report}.{q('verification')} = %s) GROUP BY {indicator}, {community}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *seen_params, *where_params, *places_params, Verification.DISPUTED.value])
+        parts = cursor.fetchall()
     by_theme: dict[Key, list[int]] = {}
     for indicator_id, community_id, *read in parts:
         part = by_theme.setdefault((community_id, counted[indicator_id][0]), [0] * len(chosen))
         for j, n in enumerate(read):
-            part[j] += int(n)
+            part[j] += n
     return by_theme
 
 
@@ -180,10 +205,10 @@ def _span_totals(
     select = ", ".join(f"{sql} AS {quote(name)}" for name, (sql, _params) in sums.items())
     params: list[Any] = [param for _sql, sum_params in sums.values() for param in sum_params]
     rows_sql, rows_params = _rows(edges)
-    try:
-        places_sql, places_params = places.query.get_compiler(connection=connection).as_sql()
-    except EmptyResultSet:  # no place at all (as the ORM, nothing is asked)
+    inside = _places_sql(places)
+    if inside is None:
         return []
+    places_sql, places_params = inside
     community = quote("community_id")
     inside = f"= ANY(ARRAY({places_sql}))" if connection.vendor == "postgresql" else f"IN ({places_sql})"
     key_columns = ", ".join(quote(key) for key in keys)
@@ -261,8 +286,25 @@ def report_spans(
         f"recent = 0 AND {most} + 1 > %s",
         [float(min_weekly) * BASELINE_WEEKS],
     )
-    where, counts = _part_counts("observed_at", edges, before, SPAN_EDGES)
-    reports = FieldReport.objects.filter(where, community__in=places).order_by()
-    parts = reports.values_list("community_id").annotate(**counts)
-    read = {community_id: [int(n) for n in row] for community_id, *row in parts}
+    read = _report_parts(places, edges, before)
     return _span_counts(listed, read, 1, before)
+
+
+def _report_parts(places: QuerySet[Region, Any], edges: list[datetime], before: bool) -> dict[Key, list[int]]:
+    """Per community: its reports of the parts of the split edge days read row by row
+    (SPAN_EDGES order)."""
+    inside = _places_sql(places)
+    if inside is None:
+        return {}
+    places_sql, places_params = inside
+    q = connection.ops.quote_name
+    report = q(FieldReport._meta.db_table)
+    community = f"{report}.{q('community_id')}"
+    counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, SPAN_EDGES)
+    sql = (
+        f"SELECT {community}, {counts} FROM {report} "  # noqa: S608 - names and placeholders only
+        f"WHERE ({where}) AND {community} IN ({places_sql}) GROUP BY {community}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *where_params, *places_params])
+        return {community_id: list(row) for community_id, *row in cursor.fetchall()}
