@@ -193,7 +193,9 @@ def heatmap_build(
         membership = {row[PK]: row[parent] for row in community_rows}
     area_ids = [row[0] for row in area_rows]
     alone = query.level == AreaLevel.COMMUNITY  # each area its own community
-    scores = heatmap.area_scores(current, membership, area_ids, query.stat, alone=alone)
+    # A map of communities: each area's score is its community's (``heatmap.alone_score``,
+    # below), without an ``AreaScore`` each.
+    scores = {} if alone else heatmap.area_scores(current, membership, area_ids, query.stat)
 
     open_alerts = _open_alerts_by_area(user, communities, membership)
 
@@ -225,18 +227,23 @@ def heatmap_build(
         )
     )
     areas = []
+    bands, stat = config.bands, query.stat
     for pk, code, name, geometry in area_rows:
-        score = scores[pk]
-        level = heatmap.level_of(score.score, config.bands) if by_band else highest[pk]
+        if alone:
+            value = current.get(pk)
+            score, communities_in, assessed = heatmap.alone_score(value, stat), 1, int(value is not None)
+        else:
+            summed = scores[pk]
+            score, communities_in, assessed = summed.score, summed.communities, summed.assessed
         areas.append(
             HeatmapArea(
                 pk=pk,
                 code=code,
                 name=name,
-                score=None if score.score is None else round(score.score, 2),
-                level=level,
-                communities=score.communities,
-                assessed=score.assessed,
+                score=None if score is None else round(score, 2),
+                level=heatmap.level_of(score, bands) if by_band else highest[pk],
+                communities=communities_in,
+                assessed=assessed,
                 open_alerts=open_alerts[pk],
                 geometry_json=geometry,
             )
