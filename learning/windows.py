@@ -210,11 +210,11 @@ def _span_totals(
         return []
     places_sql, places_params = inside
     community = quote("community_id")
-    inside = f"= ANY(ARRAY({places_sql}))" if connection.vendor == "postgresql" else f"IN ({places_sql})"
+    among = f"= ANY(ARRAY({places_sql}))" if connection.vendor == "postgresql" else f"IN ({places_sql})"
     key_columns = ", ".join(quote(key) for key in keys)
     sql = (
         f"SELECT * FROM (SELECT {key_columns}, {select} FROM {quote(model._meta.db_table)} "  # noqa: S608 - names and placeholders only
-        f"WHERE {rows_sql} AND {community} {inside} GROUP BY {key_columns}) totals WHERE {condition}"
+        f"WHERE {rows_sql} AND {community} {among} GROUP BY {key_columns}) totals WHERE {condition}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *rows_params, *places_params, *condition_params])
