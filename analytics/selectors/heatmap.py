@@ -26,8 +26,8 @@ The arithmetic over those rows is ``analytics.heatmap`` (pure).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -78,9 +78,11 @@ class HeatmapQuery:
         return self.theme is not None or bool(self.category)
 
 
-@dataclass
+@dataclass(slots=True)
 class HeatmapArea:
-    """One area of the map and one row of the matrix."""
+    """One area of the map and one row of the matrix. Slots, and no list of its own until
+    the CSV export gives it some: a map holds thousands, each one more object for the
+    garbage collector to walk otherwise."""
 
     pk: int
     code: str
@@ -97,8 +99,8 @@ class HeatmapArea:
     # would be), and the week columns holding a member's latest assessment (such a cell
     # can equal the score: both are shown or withheld together).
     reports_current: int = 0
-    reports_by_week: list[int] = field(default_factory=list)
-    score_weeks: list[int] = field(default_factory=list)
+    reports_by_week: Sequence[int] = ()
+    score_weeks: Sequence[int] = ()
     # Pages only: the community's surges and silence in words (learning.selectors), for the map's hover.
     signals: str = ""
 
