@@ -116,10 +116,12 @@ def _places_sql(places: QuerySet[Region, Any]) -> tuple[str, list[Any]] | None:
 
 
 def _reading_parts(
-    places: QuerySet[Region, Any], edges: list[datetime], before: bool, chosen: list[int]
+    places: QuerySet[Region, Any], edges: list[datetime], before: bool, chosen: list[int], listed: Iterable[int]
 ) -> dict[Key, list[int]]:
     """Per (community, theme): the counted readings of the parts of the edge days
-    ``chosen`` (by index) read row by row, in that order."""
+    ``chosen`` (by index) read row by row, in that order. Only the communities ``listed``
+    (of ``places``) are asked for on PostgreSQL (as an array, for a plan that reads the
+    reports of those hours and keeps theirs); the others give all of ``places``."""
     # The readings of the edge days' parts, driven by the reports of those hours: the
     # indicators that count are looked up first (a catalogue of a few rows, whose planner
     # statistics may be missing), so the plan never starts from every reading of an indicator.
@@ -140,15 +142,19 @@ def _reading_parts(
     )
     seen_params = [param for scale_min, ids in by_minimum.items() for param in (*ids, scale_min)]
     community = f"{report}.{q('community_id')}"
+    if connection.vendor == "postgresql":
+        among, among_params = f"{community} = ANY(%s)", [sorted(set(listed))]
+    else:
+        among, among_params = f"{community} IN ({places_sql})", places_params
     counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, chosen)
     sql = (
         f"SELECT {indicator}, {community}, {counts} FROM {reading} "  # noqa: S608 - names and placeholders only
         f"INNER JOIN {report} ON ({reading}.{q('report_id')} = {report}.{q('id')}) "
-        f"WHERE ({seen}) AND ({where}) AND {community} IN ({places_sql}) "
+        f"WHERE ({seen}) AND ({where}) AND {among} "
         f"AND NOT ({report}.{q('verification')} = %s) GROUP BY {indicator}, {community}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*count_params, *seen_params, *where_params, *places_params, Verification.DISPUTED.value])
+        cursor.execute(sql, [*count_params, *seen_params, *where_params, *among_params, Verification.DISPUTED.value])
         parts = cursor.fetchall()
     by_theme: dict[Key, list[int]] = {}
     for indicator_id, community_id, *read in parts:
@@ -261,7 +267,7 @@ def theme_spans(
         f"{most} >= %s AND {most} * %s + 1 > %s * baseline",
         [floor, BASELINE_WEEKS, float(multiple)],
     )
-    read = _reading_parts(places, edges, before, list(SPAN_EDGES))
+    read = _reading_parts(places, edges, before, list(SPAN_EDGES), (row[0] for row in listed))
     return _span_counts(listed, read, 2, before)
 
 
