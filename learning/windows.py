@@ -292,13 +292,16 @@ def report_spans(
         f"recent = 0 AND {most} + 1 > %s",
         [float(min_weekly) * BASELINE_WEEKS],
     )
-    read = _report_parts(places, edges, before)
+    read = _report_parts(places, edges, before, (row[0] for row in listed))
     return _span_counts(listed, read, 1, before)
 
 
-def _report_parts(places: QuerySet[Region, Any], edges: list[datetime], before: bool) -> dict[Key, list[int]]:
+def _report_parts(
+    places: QuerySet[Region, Any], edges: list[datetime], before: bool, listed: Iterable[int]
+) -> dict[Key, list[int]]:
     """Per community: its reports of the parts of the split edge days read row by row
-    (SPAN_EDGES order)."""
+    (SPAN_EDGES order). Only the communities ``listed`` (of ``places``) are asked for on
+    PostgreSQL, as in ``_reading_parts``."""
     inside = _places_sql(places)
     if inside is None:
         return {}
@@ -306,11 +309,15 @@ def _report_parts(places: QuerySet[Region, Any], edges: list[datetime], before: 
     q = connection.ops.quote_name
     report = q(FieldReport._meta.db_table)
     community = f"{report}.{q('community_id')}"
+    if connection.vendor == "postgresql":
+        among, among_params = f"{community} = ANY(%s)", [sorted(set(listed))]
+    else:
+        among, among_params = f"{community} IN ({places_sql})", places_params
     counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, SPAN_EDGES)
     sql = (
         f"SELECT {community}, {counts} FROM {report} "  # noqa: S608 - names and placeholders only
-        f"WHERE ({where}) AND {community} IN ({places_sql}) GROUP BY {community}"
+        f"WHERE ({where}) AND {among} GROUP BY {community}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*count_params, *where_params, *places_params])
+        cursor.execute(sql, [*count_params, *where_params, *among_params])
         return {community_id: list(row) for community_id, *row in cursor.fetchall()}
