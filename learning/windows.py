@@ -109,7 +109,7 @@ def _places_sql(places: QuerySet[Region, Any]) -> tuple[str, list[Any]] | None:
     """The SQL of a query of places' ids, or None when it can hold none (the ORM asks
     nothing then: neither is anything asked here)."""
     try:
-        sql, params = places.query.get_compiler(connection=connection).as_sql()
+        sql, params = places.order_by().query.get_compiler(connection=connection).as_sql()
     except EmptyResultSet:
         return None
     return sql, list(params)
