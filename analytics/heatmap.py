@@ -75,11 +75,14 @@ class AreaScore:
     assessed: int
 
 
+def alone_score(value: float | None, stat: str) -> float | None:
+    """The score of an area of one community (every area of a map of communities): what
+    ``summarise`` gives for its one value (the mean of one value is it as a float)."""
+    return None if value is None or value != value else (value if stat == STAT_MAX else float(value))
+
+
 def _alone(area: int, value: float | None, stat: str) -> AreaScore:
-    """An area of one community (every area of a map of communities): what ``summarise``
-    gives for one value (the mean of one value is it as a float)."""
-    score = None if value is None or value != value else (value if stat == STAT_MAX else float(value))
-    return AreaScore(key=area, score=score, communities=1, assessed=int(value is not None))
+    return AreaScore(key=area, score=alone_score(value, stat), communities=1, assessed=int(value is not None))
 
 
 def area_scores(

@@ -120,12 +120,17 @@ def _without_boundary_text(level: str, count: int) -> str:
     return text % {"count": count}
 
 
-def _signals_text(surges: list[SurgeRow], stale: bool) -> str:
-    """The map's hover line for a community's surges and silence."""
-    parts = [_("Surge: %(theme)s") % {"theme": surge.theme_name} for surge in surges]
-    if stale:
-        parts.append(_("Stale: its usual reporting stopped"))
-    return "; ".join(parts)
+def _signals_texts(areas: Sequence[HeatmapArea], surges: dict[int, list[SurgeRow]], stale: set[int]) -> None:
+    """Each community's hover line on the map for its surges and silence (``signals``;
+    "" as it is without any). Each phrase is translated once: a map can hold a thousand surges."""
+    surge_phrase = _("Surge: %(theme)s")
+    stale_phrase = _("Stale: its usual reporting stopped")
+    for area in areas:
+        if area.pk in surges or area.pk in stale:
+            parts = [surge_phrase % {"theme": surge.theme_name} for surge in surges.get(area.pk, [])]
+            if area.pk in stale:
+                parts.append(stale_phrase)
+            area.signals = "; ".join(parts)
 
 
 def _forecast_context(user: User, query: HeatmapQuery, data: Heatmap) -> dict[str, Any]:
@@ -162,9 +167,7 @@ def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         for surge in surges_build(request.user, communities=drawn):
             surges.setdefault(surge.community_id, []).append(surge)
         stale = stale_community_ids(request.user, communities=drawn)
-        for area in data.areas:
-            if area.pk in surges or area.pk in stale:  # else no signal: "" as it is
-                area.signals = _signals_text(surges.get(area.pk, []), area.pk in stale)
+        _signals_texts(data.areas, surges, stale)
     # The places of the map (the user's share) that have no shape: named under the map.
     link_of = {area.pk: link for area, link in zip(data.areas, links, strict=True)}
     missing = sorted(selectors.areas_without_boundary(data.areas), key=lambda area: area.name)

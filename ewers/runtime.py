@@ -11,6 +11,20 @@ answered its first request, those objects are all loaded: they are moved to the
 collector's permanent generation (``gc.freeze``), so that full collections walk only what
 later requests leave behind. Reference counting frees everything as before; a cycle among
 the frozen objects alone would never be collected (they live as long as the process).
+
+The freeze also changes when full collections come. CPython runs one only when the
+objects that reached the oldest generation since the last one number a quarter of those
+that lived through it; once the heap is frozen, those are only the few thousand objects
+left unfrozen, so nearly every tenth middle collection became a full one — in the middle
+of a request holding a map of thousands of rows, which it walked too (5 to 17 ms, every
+five or so heatmap answers: the API's p95). Neither can they simply be made rarer: every
+rendered page leaves its context in a reference cycle (Django's ``ContextDict`` points
+back at its ``Context``), so the page's data — megabytes for a map — is freed only by a
+full collection. So after the freeze CPython makes none by itself; a full collection runs
+when a request is finished, once ``FULL_COLLECTION_AFTER`` middle collections have run
+since the last one (CPython's own count): as often as before, but between requests, when
+the request's rows are gone (in a served process, after the answer was sent). Young and
+middle collections are left as they are.
 """
 
 from __future__ import annotations
@@ -22,13 +36,18 @@ from typing import Any
 from django.core.signals import request_finished
 
 FREEZE_UID = "ewers_heap_freeze"
+COLLECT_UID = "ewers_full_collection"
+# Middle collections between two full ones (CPython's default third threshold).
+FULL_COLLECTION_AFTER = 10
+# The third threshold once frozen: CPython never reaches it, full collections are ours.
+NO_AUTOMATIC_FULL_COLLECTION = 2**30
 _lock = threading.Lock()
 _frozen = False
 
 
 def heap_freeze(**kwargs: Any) -> None:
-    """Once per process (``request_finished``): collect what is garbage now, then freeze
-    every object left, and stop listening."""
+    """Once per process (``request_finished``): collect what is garbage now, freeze every
+    object left, and from then on make full collections between requests only."""
     global _frozen
     with _lock:
         if _frozen:
@@ -37,6 +56,16 @@ def heap_freeze(**kwargs: Any) -> None:
     request_finished.disconnect(dispatch_uid=FREEZE_UID)
     gc.collect()
     gc.freeze()
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, NO_AUTOMATIC_FULL_COLLECTION)
+    request_finished.connect(full_collection_when_due, dispatch_uid=COLLECT_UID, weak=False)
+
+
+def full_collection_when_due(**kwargs: Any) -> None:
+    """After a request (``request_finished``): a full collection once CPython's middle
+    collections since the last one reach ``FULL_COLLECTION_AFTER``."""
+    if gc.get_count()[2] >= FULL_COLLECTION_AFTER:
+        gc.collect()
 
 
 def heap_freeze_after_first_request() -> None:

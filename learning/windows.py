@@ -15,14 +15,13 @@ days of readings.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import reduce
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
 
 from ewers.models import Region
 from indicators.choices import Polarity, Verification
@@ -52,56 +51,77 @@ def _before_edges(edges: list[datetime]) -> bool:
     return edges[0] - _day_start(day_of(edges[0])) < timedelta(hours=12)
 
 
-def _days_sum(days: Iterable[date]) -> Sum:
-    """The sum over the rollup rows of the counts of ``days``: per row, the columns of the
-    days it holds (a row holds PERIOD_DAYS days)."""
+def _days_sum(days: Iterable[date]) -> tuple[str, list[Any]]:
+    """The sum over the rollup rows of the counts of ``days`` as SQL and its parameters:
+    per row, the columns of the days it holds (a row holds PERIOD_DAYS days)."""
     columns: dict[date, list[str]] = {}
     for day in days:
         start, column = period_of(day)
         columns.setdefault(start, []).append(column)
     if not columns:
-        return Sum(Value(0), default=0)
-    cases = [
-        When(start=start, then=reduce(operator.add, (F(c) for c in names))) for start, names in sorted(columns.items())
-    ]
-    return Sum(Case(*cases, default=Value(0), output_field=IntegerField()), default=0)
+        return "0", []
+    quote = connection.ops.quote_name
+    cases = " ".join(
+        f"WHEN {quote('start')} = %s THEN {' + '.join(quote(c) for c in names)}"
+        for _start, names in sorted(columns.items())
+    )
+    params = [connection.ops.adapt_datefield_value(start) for start in sorted(columns)]
+    return f"SUM(CASE {cases} ELSE 0 END)", params
 
 
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _rows(edges: list[datetime]) -> Q:
-    """The rollup rows holding the windows' days."""
-    return Q(start__gte=period_of(day_of(edges[-1]))[0], start__lte=day_of(edges[0]))
+def _rows(edges: list[datetime]) -> tuple[str, list[Any]]:
+    """The rollup rows holding the windows' days (SQL and parameters)."""
+    adapt = connection.ops.adapt_datefield_value
+    start = connection.ops.quote_name("start")
+    return f"{start} >= %s AND {start} <= %s", [adapt(period_of(day_of(edges[-1]))[0]), adapt(day_of(edges[0]))]
 
 
-def _part(at: str, edge: datetime, before: bool) -> Q:
-    """The rows of an edge's day up to the edge (``before``), or after it."""
+def _part(at: str, edge: datetime, before: bool) -> tuple[str, list[Any]]:
+    """The rows of an edge's day up to the edge (``before``), or after it: the condition
+    on the timestamp column ``at`` (SQL) and its parameters."""
     start = _day_start(day_of(edge))
+    adapt = connection.ops.adapt_datetimefield_value
     if before:
-        return Q(**{f"{at}__gte": start, f"{at}__lte": edge})
-    return Q(**{f"{at}__gt": edge, f"{at}__lt": start + timedelta(days=1)})
+        return f"{at} >= %s AND {at} <= %s", [adapt(start), adapt(edge)]
+    return f"{at} > %s AND {at} < %s", [adapt(edge), adapt(start + timedelta(days=1))]
 
 
 def _part_counts(
-    at: str, edges: list[datetime], before: bool, chosen: Iterable[int] | None = None
-) -> tuple[Q, dict[str, Count]]:
-    """The filter of the edge days' parts read row by row, and their count per edge (of
-    the edges ``chosen`` by index, else all)."""
-    where = Q()
-    counts = {}
-    for j in range(len(edges)) if chosen is None else chosen:
-        where |= _part(at, edges[j], before)
-        counts[f"p{j}"] = Count("id", filter=_part(at, edges[j], before))
-    return where, counts
+    at: str, edges: list[datetime], before: bool, chosen: Iterable[int]
+) -> tuple[str, list[Any], str, list[Any]]:
+    """The counts of the edge days' parts read row by row, one per edge ``chosen`` (by
+    index), and the filter of those parts: (counts SQL, parameters, filter SQL, parameters)."""
+    counts, count_params, where, where_params = [], [], [], []
+    for j in chosen:
+        condition, params = _part(at, edges[j], before)
+        counts.append(f"COUNT(CASE WHEN {condition} THEN 1 END)")
+        count_params += params
+        where.append(f"({condition})")
+        where_params += params
+    return ", ".join(counts), count_params, " OR ".join(where), where_params
+
+
+def _places_sql(places: QuerySet[Region, Any]) -> tuple[str, list[Any]] | None:
+    """The SQL of a query of places' ids, or None when it can hold none (the ORM asks
+    nothing then: neither is anything asked here)."""
+    try:
+        sql, params = places.order_by().query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        return None
+    return sql, list(params)
 
 
 def _reading_parts(
-    places: QuerySet[Region, Any], edges: list[datetime], before: bool, chosen: list[int]
+    places: QuerySet[Region, Any], edges: list[datetime], before: bool, chosen: list[int], listed: Iterable[int]
 ) -> dict[Key, list[int]]:
     """Per (community, theme): the counted readings of the parts of the edge days
-    ``chosen`` (by index) read row by row, in that order."""
+    ``chosen`` (by index) read row by row, in that order. Only the communities ``listed``
+    (of ``places``) are asked for on PostgreSQL (as an array, for a plan that reads the
+    reports of those hours and keeps theirs); the others give all of ``places``."""
     # The readings of the edge days' parts, driven by the reports of those hours: the
     # indicators that count are looked up first (a catalogue of a few rows, whose planner
     # statistics may be missing), so the plan never starts from every reading of an indicator.
@@ -110,22 +130,37 @@ def _reading_parts(
     by_minimum: dict[float, list[int]] = {}
     for pk, (_theme, scale_min) in counted.items():
         by_minimum.setdefault(scale_min, []).append(pk)
-    seen = Q(pk__in=[])
-    for scale_min, ids in by_minimum.items():
-        seen |= Q(indicator_id__in=ids, value__gt=scale_min)
-    where, counts = _part_counts("report__observed_at", edges, before, chosen)
-    parts = (
-        Reading.objects.filter(seen, where, report__community__in=places)
-        .exclude(report__verification=Verification.DISPUTED)
-        .order_by()
-        .values_list("indicator_id", "report__community_id")
-        .annotate(**counts)
+    inside = _places_sql(places)
+    if not by_minimum or inside is None:
+        return {}
+    places_sql, places_params = inside
+    q = connection.ops.quote_name
+    reading, report = q(Reading._meta.db_table), q(FieldReport._meta.db_table)
+    indicator, value = f"{reading}.{q('indicator_id')}", f"{reading}.{q('value')}"
+    seen = " OR ".join(
+        f"({indicator} IN ({', '.join(['%s'] * len(ids))}) AND {value} > %s)" for ids in by_minimum.values()
     )
+    seen_params = [param for scale_min, ids in by_minimum.items() for param in (*ids, scale_min)]
+    community = f"{report}.{q('community_id')}"
+    if connection.vendor == "postgresql":
+        among, among_params = f"{community} = ANY(%s)", [sorted(set(listed))]
+    else:
+        among, among_params = f"{community} IN ({places_sql})", places_params
+    counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, chosen)
+    sql = (
+        f"SELECT {indicator}, {community}, {counts} FROM {reading} "  # noqa: S608 - names and placeholders only
+        f"INNER JOIN {report} ON ({reading}.{q('report_id')} = {report}.{q('id')}) "
+        f"WHERE ({seen}) AND ({where}) AND {among} "
+        f"AND NOT ({report}.{q('verification')} = %s) GROUP BY {indicator}, {community}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *seen_params, *where_params, *among_params, Verification.DISPUTED.value])
+        parts = cursor.fetchall()
     by_theme: dict[Key, list[int]] = {}
     for indicator_id, community_id, *read in parts:
         part = by_theme.setdefault((community_id, counted[indicator_id][0]), [0] * len(chosen))
         for j, n in enumerate(read):
-            part[j] += int(n)
+            part[j] += n
     return by_theme
 
 
@@ -142,7 +177,7 @@ def _reading_parts(
 SPAN_EDGES = (0, 1, BASELINE_WEEKS + 1)  # the edges whose days are split between the spans
 
 
-def _span_sums(edges: list[datetime]) -> dict[str, Sum]:
+def _span_sums(edges: list[datetime]) -> dict[str, tuple[str, list[Any]]]:
     """``recent`` and ``baseline``: the days strictly inside each span (the baseline's
     with its inner edge days whole); ``e0``, ``e1``, ``e9``: the split edge days."""
     days = [day_of(edge) for edge in edges]
@@ -154,6 +189,42 @@ def _span_sums(edges: list[datetime]) -> dict[str, Sum]:
     for j in SPAN_EDGES:
         sums[f"e{j}"] = _days_sum([days[j]])
     return sums
+
+
+def _span_totals(
+    model: type[ReadingRollup | ReportRollup],
+    keys: list[str],
+    edges: list[datetime],
+    places: QuerySet[Region, Any],
+    condition: str,
+    condition_params: list[Any],
+) -> list[tuple[Any, ...]]:
+    """Per key of the rollup rows of ``places``: the keys, then ``recent``, ``baseline``,
+    ``e0``, ``e1``, ``e9`` (``_span_sums``), for the keys meeting ``condition`` only.
+
+    One statement written out rather than built by the ORM: its sums of a few dozen
+    columns each cost more to build and compile than to run, on every heatmap page. On
+    PostgreSQL the places are an array (``= ANY(ARRAY(…))``): probing it per rollup row
+    costs less than the hash join ``IN (…)`` gives."""
+    quote = connection.ops.quote_name
+    sums = _span_sums(edges)
+    select = ", ".join(f"{sql} AS {quote(name)}" for name, (sql, _params) in sums.items())
+    params: list[Any] = [param for _sql, sum_params in sums.values() for param in sum_params]
+    rows_sql, rows_params = _rows(edges)
+    inside = _places_sql(places)
+    if inside is None:
+        return []
+    places_sql, places_params = inside
+    community = quote("community_id")
+    among = f"= ANY(ARRAY({places_sql}))" if connection.vendor == "postgresql" else f"IN ({places_sql})"
+    key_columns = ", ".join(quote(key) for key in keys)
+    sql = (
+        f"SELECT * FROM (SELECT {key_columns}, {select} FROM {quote(model._meta.db_table)} "  # noqa: S608 - names and placeholders only
+        f"WHERE {rows_sql} AND {community} {among} GROUP BY {key_columns}) totals WHERE {condition}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *rows_params, *places_params, *condition_params])
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _span_counts(
@@ -184,18 +255,19 @@ def theme_spans(
     edges = window_edges(now, recent_days)
     before = _before_edges(edges)
     places = communities.values("pk")
-    most = F("recent") + F("e0") + F("e1")  # the recent span's count at most
-    totals = (
-        ReadingRollup.objects.filter(_rows(edges), community__in=places)
-        .order_by()
-        .values_list("community_id", "theme_id")
-        .annotate(**_span_sums(edges))
-        .filter(GreaterThanOrEqual(most, floor))
-        # most > multiple × least / weeks, with a margin of a whole reading for rounding.
-        .filter(GreaterThan(most * BASELINE_WEEKS + 1, Value(float(multiple)) * F("baseline")))
+    # The recent span's count at most (its edge days whole) is at least ``floor``, and
+    # more than ``multiple`` × the baseline's weekly mean, with a margin of a whole
+    # reading for rounding.
+    most = "(recent + e0 + e1)"
+    listed = _span_totals(
+        ReadingRollup,
+        ["community_id", "theme_id"],
+        edges,
+        places,
+        f"{most} >= %s AND {most} * %s + 1 > %s * baseline",
+        [floor, BASELINE_WEEKS, float(multiple)],
     )
-    listed = list(totals)
-    read = _reading_parts(places, edges, before, list(SPAN_EDGES))
+    read = _reading_parts(places, edges, before, list(SPAN_EDGES), (row[0] for row in listed))
     return _span_counts(listed, read, 2, before)
 
 
@@ -209,18 +281,43 @@ def report_spans(
     edges = window_edges(now, recent_days)
     before = _before_edges(edges)
     places = communities.values("pk")
-    most = F("baseline") + F("e1") + F(f"e{SPAN_EDGES[-1]}")  # the baseline's count at most
-    totals = (
-        ReportRollup.objects.filter(_rows(edges), community__in=places)
-        .order_by()
-        .values_list("community_id")
-        .annotate(**_span_sums(edges))
-        .filter(recent=0)  # type: ignore[misc]  # an aggregate the stubs do not know
-        .filter(GreaterThan(most + 1, Value(float(min_weekly) * BASELINE_WEEKS)))
+    # No report on a whole day of the recent span, and the baseline's count at most (its
+    # edge days whole) above ``min_weekly`` a week.
+    most = f"(baseline + e1 + e{SPAN_EDGES[-1]})"
+    listed = _span_totals(
+        ReportRollup,
+        ["community_id"],
+        edges,
+        places,
+        f"recent = 0 AND {most} + 1 > %s",
+        [float(min_weekly) * BASELINE_WEEKS],
     )
-    listed = list(totals)
-    where, counts = _part_counts("observed_at", edges, before, SPAN_EDGES)
-    reports = FieldReport.objects.filter(where, community__in=places).order_by()
-    parts = reports.values_list("community_id").annotate(**counts)
-    read = {community_id: [int(n) for n in row] for community_id, *row in parts}
+    read = _report_parts(places, edges, before, (row[0] for row in listed))
     return _span_counts(listed, read, 1, before)
+
+
+def _report_parts(
+    places: QuerySet[Region, Any], edges: list[datetime], before: bool, listed: Iterable[int]
+) -> dict[Key, list[int]]:
+    """Per community: its reports of the parts of the split edge days read row by row
+    (SPAN_EDGES order). Only the communities ``listed`` (of ``places``) are asked for on
+    PostgreSQL, as in ``_reading_parts``."""
+    inside = _places_sql(places)
+    if inside is None:
+        return {}
+    places_sql, places_params = inside
+    q = connection.ops.quote_name
+    report = q(FieldReport._meta.db_table)
+    community = f"{report}.{q('community_id')}"
+    if connection.vendor == "postgresql":
+        among, among_params = f"{community} = ANY(%s)", [sorted(set(listed))]
+    else:
+        among, among_params = f"{community} IN ({places_sql})", places_params
+    counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, SPAN_EDGES)
+    sql = (
+        f"SELECT {community}, {counts} FROM {report} "  # noqa: S608 - names and placeholders only
+        f"WHERE ({where}) AND {among} GROUP BY {community}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*count_params, *where_params, *among_params])
+        return {community_id: list(row) for community_id, *row in cursor.fetchall()}

@@ -26,8 +26,8 @@ The arithmetic over those rows is ``analytics.heatmap`` (pure).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -78,9 +78,11 @@ class HeatmapQuery:
         return self.theme is not None or bool(self.category)
 
 
-@dataclass
+@dataclass(slots=True)
 class HeatmapArea:
-    """One area of the map and one row of the matrix."""
+    """One area of the map and one row of the matrix. Slots, and no list of its own until
+    the CSV export gives it some: a map holds thousands, each one more object for the
+    garbage collector to walk otherwise."""
 
     pk: int
     code: str
@@ -97,8 +99,8 @@ class HeatmapArea:
     # would be), and the week columns holding a member's latest assessment (such a cell
     # can equal the score: both are shown or withheld together).
     reports_current: int = 0
-    reports_by_week: list[int] = field(default_factory=list)
-    score_weeks: list[int] = field(default_factory=list)
+    reports_by_week: Sequence[int] = ()
+    score_weeks: Sequence[int] = ()
     # Pages only: the community's surges and silence in words (learning.selectors), for the map's hover.
     signals: str = ""
 
@@ -193,7 +195,9 @@ def heatmap_build(
         membership = {row[PK]: row[parent] for row in community_rows}
     area_ids = [row[0] for row in area_rows]
     alone = query.level == AreaLevel.COMMUNITY  # each area its own community
-    scores = heatmap.area_scores(current, membership, area_ids, query.stat, alone=alone)
+    # A map of communities: each area's score is its community's (``heatmap.alone_score``,
+    # below), without an ``AreaScore`` each.
+    scores = {} if alone else heatmap.area_scores(current, membership, area_ids, query.stat)
 
     open_alerts = _open_alerts_by_area(user, communities, membership)
 
@@ -225,18 +229,23 @@ def heatmap_build(
         )
     )
     areas = []
+    bands, stat = config.bands, query.stat
     for pk, code, name, geometry in area_rows:
-        score = scores[pk]
-        level = heatmap.level_of(score.score, config.bands) if by_band else highest[pk]
+        if alone:
+            value = current.get(pk)
+            score, communities_in, assessed = heatmap.alone_score(value, stat), 1, int(value is not None)
+        else:
+            summed = scores[pk]
+            score, communities_in, assessed = summed.score, summed.communities, summed.assessed
         areas.append(
             HeatmapArea(
                 pk=pk,
                 code=code,
                 name=name,
-                score=None if score.score is None else round(score.score, 2),
-                level=level,
-                communities=score.communities,
-                assessed=score.assessed,
+                score=None if score is None else round(score, 2),
+                level=heatmap.level_of(score, bands) if by_band else highest[pk],
+                communities=communities_in,
+                assessed=assessed,
                 open_alerts=open_alerts[pk],
                 geometry_json=geometry,
             )

@@ -147,3 +147,21 @@ def test_a_map_of_communities_scores_and_fills_as_the_general_path(columns, curr
     assert heatmap.area_scores(current, membership, areas, stat, alone=True) == general
     fast = heatmap.matrix_from_columns(columns, membership, areas, 3, stat, alone=True)
     assert fast == heatmap.matrix_from_columns(columns, membership, areas, 3, stat)
+
+
+@given(
+    st.dictionaries(st.integers(1, 8), st.one_of(st.none(), st.floats(allow_nan=True), st.just(math.nan))),
+    st.sampled_from(heatmap.STATS),
+)
+def test_a_community_alone_scores_what_its_one_value_summarises_to(current, stat):
+    """The map of communities takes each area's score from ``alone_score`` (no
+    ``AreaScore``): what ``summarise`` gives over the community's one value, with one
+    community and one assessed when it has a value."""
+    for community in range(1, 9):
+        value = current.get(community)
+        expected = heatmap.summarise([] if value is None else [value], stat)
+        score = heatmap.alone_score(value, stat)
+        assert (score is None and expected is None) or score == expected
+        assert type(score) is type(expected)
+        summed = heatmap.area_scores(current, {c: c for c in range(1, 9)}, [community], stat, alone=True)[community]
+        assert (summed.score, summed.communities, summed.assessed) == (score, 1, int(value is not None))

@@ -129,7 +129,7 @@ def _assert_same(now: datetime) -> None:
     ):
         counted = scan_theme_counts(moment)
         _assert_spans(theme_spans, counted, communities, moment, RECENT_DAYS)
-        for days in (RECENT_DAYS, 14, 10):
+        for days in (RECENT_DAYS, 14, 10, 1):  # 1: no whole day inside the recent span
             reported = scan_report_counts(moment, days)
             _assert_spans(report_spans, reported, communities, moment, days)
 
