@@ -10,7 +10,7 @@ theme's current tier brings the next tier in, once (``alert_tier_raise``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,17 +55,24 @@ def alert_theme_shares(
 
 
 def alert_routing_themes(
-    shares: Mapping[str, float], trigger_indicator_ids: Iterable[int], indicators: Mapping[int, Indicator]
+    shares: Mapping[str, float],
+    trigger_indicator_ids: Iterable[int],
+    indicators: Mapping[int, Indicator],
+    police: Collection[str] | None = None,
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The themes that route (a share of at least EWERS_ROUTE_MIN_SHARE, or a trigger at its
-    critical threshold), and those of them whose police go at once (``Theme.police_at_once``)."""
+    critical threshold), and those of them whose police go at once (``Theme.police_at_once``;
+    ``police``: those themes' codes, when the caller has read them)."""
     triggers = {indicators[i].theme.code for i in trigger_indicator_ids if i in indicators}
     routed = themes_routed(shares, triggers, settings.EWERS_ROUTE_MIN_SHARE)
+    if police is not None:
+        return routed, frozenset(t for t in routed if t in police)
     at_once = frozenset(Theme.objects.filter(code__in=routed, police_at_once=True).values_list("code", flat=True))
     return routed, at_once
 
 
-def _tier_table(themes: Iterable[str]) -> TierTable:
+def tier_table(themes: Iterable[str]) -> TierTable:
+    """Each theme's response tier by sector, as set for it (``ThemeTier``)."""
     table: dict[str, dict[str, int]] = defaultdict(dict)
     for code, sector, tier in ThemeTier.objects.filter(theme__code__in=list(themes)).values_list(
         "theme__code", "sector", "tier"
@@ -198,7 +205,7 @@ def alert_route(
     routing["police_at_once"] = sorted(set(routing.get("police_at_once", [])) | police_at_once)
     alert.routing = routing
     fact = _alert_fact(alert)
-    decided = route(fact, organisation_facts(fact.places), _tier_table(fact.themes), routing.get("reached", {}))
+    decided = route(fact, organisation_facts(fact.places), tier_table(fact.themes), routing.get("reached", {}))
     alert.routing = {**routing, "reached": dict(decided.reached)}
     alert.save(update_fields=["routing"])
     existing = _existing(alert)
@@ -233,7 +240,7 @@ def alert_tier_raise(
     failed_fact = next((o for o in facts if o.id == failed.organisation_id), None)
     if failed_fact is None:
         return []
-    tiers = _tier_table(fact.themes)
+    tiers = tier_table(fact.themes)
     raised = tier_raise(fact, facts, tiers, reached, failed_fact)
     if raised == reached:
         return []
