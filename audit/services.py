@@ -126,7 +126,7 @@ def audit_record(
     return event
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # all or nothing with the caller's transaction: no savepoint
 def audit_record_many(entries: Sequence[AuditEntry]) -> list[AuditEvent]:
     """Append ``entries`` in their order, under one hold of the chain's lock, with one read
     of the last hash and one insert: the rows, their hashes and their order are exactly

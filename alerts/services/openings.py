@@ -30,13 +30,12 @@ from simple_history.utils import get_change_reason_from_object
 from alerts.choices import AlertEventKind, NotificationKind
 from alerts.models import Alert, AlertEvent, Assignment, Notification
 from alerts.routing import AlertFact, OrganisationFact, TierTable, acknowledge_due, route
-from alerts.selectors import responders_active
 from alerts.services.alerts import alert_explanation, alert_log_handover, score_note
 from alerts.services.notifications import notification_new, notifications_email_queue
-from alerts.services.routing import alert_routing_themes, alert_theme_shares, organisation_facts, tier_table
+from alerts.services.routing import alert_routing_themes, alert_theme_shares, organisations_covering, tier_table
 from alerts.services.timeline import audit_entry, audits_add
 from audit.choices import AuditAction
-from ewers.models import Organisation, Region, Theme, User
+from ewers.models import Region, Theme
 from indicators.models import Indicator, RiskAssessment
 from indicators.scoring import ContributionFact
 
@@ -94,7 +93,7 @@ def _tiers_for(tiers: TierTable, themes: Iterable[str]) -> TierTable:
     return {theme: tiers[theme] for theme in themes if theme in tiers}
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the scoring batch's transaction: no savepoint needed
 def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
     """Open an alert for each of ``openings`` (one per community, none of them with an open
     alert: ``alert_decide`` said so under the communities' locks) and route it, exactly as
@@ -128,23 +127,18 @@ def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
         alerts.append(alert)
         facts.append(fact)
     places = frozenset().union(*(f.places for f in facts))
-    organisations = organisation_facts(places)
+    covering = organisations_covering(places)
     tiers = tier_table(frozenset().union(*(f.themes for f in facts)))
     decided = []
     for alert, fact in zip(alerts, facts, strict=True):
-        routing = route(fact, _facts_for(organisations, fact.places), _tiers_for(tiers, fact.themes), {})
+        routing = route(fact, _facts_for(covering.facts, fact.places), _tiers_for(tiers, fact.themes), {})
         alert.routing = {**alert.routing, "reached": dict(routing.reached)}
         decided.append(routing)
     Alert.objects.bulk_create(alerts)
     now = timezone.now()
     _alert_history(alerts, now)
 
-    chosen = sorted({pk for routing in decided for pk in routing.organisations})
-    named = Organisation.objects.in_bulk(chosen)
-    responders: dict[int, list[User]] = defaultdict(list)
-    for user in responders_active().filter(organisation__in=chosen).order_by("pk"):
-        if user.organisation_id is not None:
-            responders[user.organisation_id].append(user)
+    named, responders = covering.organisations, covering.responders
     events: list[AlertEvent] = []
     assignments: list[Assignment] = []
     opened_events: list[AlertEvent] = []
@@ -198,7 +192,7 @@ def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
                 )
             )
             notifications += notification_new(
-                responders[assignment.organisation_id],
+                responders.get(assignment.organisation_id, []),
                 NotificationKind.ASSIGNED,
                 alert=alert,
                 assignment=assignment,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ from alerts.services.notifications import responders_notify
 from alerts.services.timeline import audit_add, event_add
 from audit.choices import AuditAction
 from ewers.choices import RiskLevel
-from ewers.models import Organisation, Theme, ThemeTier
+from ewers.models import Organisation, Theme, ThemeTier, User
 from indicators.models import Indicator
 from indicators.scoring import ContributionFact
 
@@ -81,18 +82,18 @@ def tier_table(themes: Iterable[str]) -> TierTable:
     return table
 
 
-def _responding_organisation_ids(organisation_ids: Iterable[int]) -> set[int]:
-    """Active organisations with at least one active responder."""
-    return set(
-        responders_active()
-        .filter(organisation__in=list(organisation_ids))
-        .values_list("organisation_id", flat=True)
-        .distinct()
-    )
+@dataclass(frozen=True)
+class Covering:
+    """The active organisations covering some places: as routing facts (by id), as rows,
+    and their active responders (by id order, those who are told on their behalf)."""
+
+    facts: list[OrganisationFact]
+    organisations: dict[int, Organisation]
+    responders: dict[int, list[User]]
 
 
-def organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:
-    """The active organisations covering any of ``places``, as routing facts: four queries."""
+def organisations_covering(places: frozenset[int]) -> Covering:
+    """The active organisations covering any of ``places``: four queries."""
     covers: dict[int, set[int]] = defaultdict(set)
     coverage = Organisation.coverage.through.objects.filter(region_id__in=places, organisation__is_active=True)
     for organisation_id, region_id in coverage.values_list("organisation_id", "region_id"):
@@ -101,19 +102,28 @@ def organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:
     mandate = Organisation.mandate.through.objects.filter(organisation_id__in=list(covers))
     for organisation_id, code in mandate.values_list("organisation_id", "theme__code"):
         themes[organisation_id].add(code)
-    responding = _responding_organisation_ids(covers)
-    rows = Organisation.objects.filter(pk__in=list(covers)).values_list("pk", "min_alert_level", "sector")
-    return [
+    responders: dict[int, list[User]] = defaultdict(list)
+    for user in responders_active().filter(organisation__in=list(covers)).order_by("pk"):
+        if user.organisation_id is not None:
+            responders[user.organisation_id].append(user)
+    organisations = Organisation.objects.in_bulk(list(covers))
+    facts = [
         OrganisationFact(
             id=pk,
             covers=frozenset(covers[pk]),
             themes=frozenset(themes[pk]),
-            min_level=min_level,
-            responds=pk in responding,
-            sector=sector,
+            min_level=organisations[pk].min_alert_level,
+            responds=bool(responders.get(pk)),
+            sector=organisations[pk].sector,
         )
-        for pk, min_level, sector in sorted(rows)
+        for pk in sorted(organisations)
     ]
+    return Covering(facts=facts, organisations=organisations, responders=dict(responders))
+
+
+def organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:
+    """The active organisations covering any of ``places``, as routing facts."""
+    return organisations_covering(places).facts
 
 
 def _alert_fact(alert: Alert) -> AlertFact:
