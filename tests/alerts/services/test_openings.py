@@ -259,3 +259,17 @@ def test_it_routes_as_one_by_one_for_a_fixed_batch(world, django_capture_on_comm
     assert len(together["rows"]["alerts"]) == 5
     assert len(together["rows"]["assignments"]) > 5
     assert together["mail"]
+
+
+def test_every_email_is_queued_when_a_batch_has_more_than_a_task_sends(
+    world, monkeypatch, django_capture_on_commit_callbacks, mailoutbox
+):
+    """A batch's e-mails go in tasks of at most EMAILS_PER_TASK notifications: none left out."""
+    monkeypatch.setattr("alerts.services.notifications.EMAILS_PER_TASK", 1)
+    plan = [(RiskLevel.CRITICAL, [1.0, 1.0], False), (RiskLevel.HIGH, [1.0, 1.0], True)]
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts = alerts_open(_openings(world, plan))
+    addressed = Notification.objects.filter(alert__in=alerts, user__email__gt="")
+    assert addressed.count() > 1
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(addressed.values_list("user__email", flat=True))
+    assert not addressed.filter(emailed_at__isnull=True).exists()
