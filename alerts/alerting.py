@@ -16,9 +16,11 @@ from django.db.models import QuerySet
 
 from alerts.choices import AlertState
 from alerts.models import Alert, Assignment
+from alerts.rules import AlertAction
 from alerts.selectors import community_alert_open
 from alerts.services import alert_consider
-from alerts.services.alerts import alert_situations
+from alerts.services.alerts import alert_decision, alert_situations
+from alerts.services.openings import Opening, alerts_open
 from alerts.services.timeline import audit_deferred
 from ewers.choices import RiskLevel
 from ewers.models import Region, User
@@ -36,7 +38,26 @@ class AlertingLayer:
         concerned = [r for r in recorded if r.triggered or RiskLevel.rank(r.assessment.level) >= alert_from]
         known = alert_situations([r.assessment for r in concerned])
         answers = dict.fromkeys((r.assessment.pk for r in recorded), False)
+        openings: list[Opening] = []
         for r in concerned:
+            situation = known[r.assessment.pk]
+            decision = alert_decision(
+                r.assessment, previous_level=r.previous_level, triggered=r.triggered, known=situation
+            )
+            if decision.action == AlertAction.OPEN:
+                # Opened together below, set-based (``alerts.services.openings``).
+                openings.append(
+                    Opening(
+                        assessment=r.assessment,
+                        level=decision.level,
+                        contributions=r.contributions,
+                        triggered=r.triggered,
+                        indicators=r.indicators,
+                        triggers=r.triggers,
+                    )
+                )
+                answers[r.assessment.pk] = True
+                continue
             alert = alert_consider(
                 assessment=r.assessment,
                 previous_level=r.previous_level,
@@ -44,9 +65,10 @@ class AlertingLayer:
                 triggered=r.triggered,
                 indicators=dict(r.indicators),
                 triggers=r.triggers,
-                known=known[r.assessment.pk],
+                known=situation,
             )
             answers[r.assessment.pk] = alert is not None and alert.assessment_id == r.assessment.pk
+        alerts_open(openings)
         return [answers[r.assessment.pk] for r in recorded]
 
     def batch(self) -> AbstractContextManager[None]:

@@ -3,7 +3,8 @@ removal retention may make, of old refused-access rows, with its gaps sealed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -16,7 +17,14 @@ from audit.models import AuditEvent, AuditGap
 from audit.seal import CHAIN_LOCK, REFUSED_ACCESS_FLOOR_DAYS, purging_refused
 from ewers.models import User
 
-__all__ = ["CHAIN_LOCK", "audit_purge_refused", "audit_record", "audit_refused_due"]
+__all__ = [
+    "CHAIN_LOCK",
+    "AuditEntry",
+    "audit_purge_refused",
+    "audit_record",
+    "audit_record_many",
+    "audit_refused_due",
+]
 
 
 def _clip(value: str, size: int) -> str:
@@ -37,6 +45,42 @@ def _chain_lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row to append with ``audit_record_many``: ``audit_record``'s fields without a request."""
+
+    action: str
+    actor: User | None = None
+    object_type: str = ""
+    object_id: str | int = ""
+    object_ids: Iterable[str | int] = ()
+    detail: str = ""
+    at: datetime | None = None
+
+
+def _event(entry: AuditEntry, *, path: str = "", method: str = "", status: int | None = None) -> AuditEvent:
+    actor = entry.actor
+    event = AuditEvent(
+        actor=actor,
+        actor_username=actor.get_username() if actor is not None else "",
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=str(entry.object_id),
+        object_ids=",".join(str(i) for i in entry.object_ids),
+        detail=_clip(entry.detail, 300),
+        path=path,
+        method=method,
+        status=status,
+    )
+    if entry.at is not None:
+        event.at = entry.at
+    return event
+
+
+def _last_hash() -> str:
+    return AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
 
 
 @transaction.atomic
@@ -65,25 +109,39 @@ def audit_record(
         method = request.method or ""
         if actor is None and isinstance(getattr(request, "user", None), User):
             actor = request.user  # type: ignore[assignment]
-    event = AuditEvent(
-        actor=actor,
-        actor_username=actor.get_username() if actor is not None else "",
+    entry = AuditEntry(
         action=action,
+        actor=actor,
         object_type=object_type,
-        object_id=str(object_id),
-        object_ids=",".join(str(i) for i in object_ids),
-        detail=_clip(detail, 300),
-        path=path,
-        method=method,
-        status=status,
+        object_id=object_id,
+        object_ids=object_ids,
+        detail=detail,
+        at=at,
     )
-    if at is not None:
-        event.at = at
+    event = _event(entry, path=path, method=method, status=status)
     _chain_lock()
-    event.prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    event.prev_hash = _last_hash()
     event.hash = row_hash(event.prev_hash, event)
     event.save(force_insert=True)
     return event
+
+
+@transaction.atomic(savepoint=False)  # all or nothing with the caller's transaction: no savepoint
+def audit_record_many(entries: Sequence[AuditEntry]) -> list[AuditEvent]:
+    """Append ``entries`` in their order, under one hold of the chain's lock, with one read
+    of the last hash and one insert: the rows, their hashes and their order are exactly
+    those that ``audit_record`` called for each in turn would write (ids in the same order:
+    PostgreSQL numbers a multi-row insert's rows in their order). For a scoring batch that
+    opens dozens of alerts: three statements instead of three a row."""
+    if not entries:
+        return []
+    events = [_event(entry) for entry in entries]
+    _chain_lock()
+    previous = _last_hash()
+    for event in events:
+        event.prev_hash = previous
+        event.hash = previous = row_hash(previous, event)
+    return AuditEvent.objects.bulk_create(events)
 
 
 def audit_refused_due(*, cutoff: datetime, batch: int) -> list[int]:

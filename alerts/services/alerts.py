@@ -24,7 +24,7 @@ from alerts.choices import (
 )
 from alerts.models import Alert, AlertEvent, Assignment, Handoff
 from alerts.permissions import MAY_NOT_MANAGE, alert_may_manage
-from alerts.rules import AlertAction, alert_decide
+from alerts.rules import AlertAction, AlertDecision, alert_decide
 from alerts.services.notifications import holders_notify_closed
 from alerts.services.routing import alert_route, alert_routing_themes, alert_theme_shares
 from alerts.services.timeline import audit_add, event_add, text_required
@@ -70,7 +70,7 @@ def alert_explanation(
     return rows
 
 
-def _score_note(assessment: RiskAssessment, triggered: bool, previous: str = "") -> str:
+def score_note(assessment: RiskAssessment, triggered: bool, previous: str = "") -> str:
     """The note of an opening or escalation, in the site's language whoever's request made
     it (``score_note_shown`` gives it in the reader's)."""
     with translation.override(settings.LANGUAGE_CODE):
@@ -87,7 +87,7 @@ def _score_note_text(score: float, level: str, triggered: bool, previous: str) -
 
 
 def score_note_shown(note: str) -> str:
-    """An event note written by ``_score_note`` in the current language; any other note as
+    """An event note written by ``score_note`` in the current language; any other note as
     it is (a person's words, or a note from before the site's language was fixed)."""
     with translation.override(settings.LANGUAGE_CODE):
         levels = {str(label): value for value, label in RiskLevel.choices}
@@ -99,7 +99,7 @@ def score_note_shown(note: str) -> str:
     return _score_note_text(float(found["score"]), levels[found["level"]], note.endswith(trigger), previous)
 
 
-# What _score_note writes in English: "From High. Score 81.0 (Critical)."
+# What score_note writes in English: "From High. Score 81.0 (Critical)."
 _SCORE_NOTE = re.compile(r"^(?:From (?P<previous>[^.]+)\. )?Score (?P<score>-?[0-9.]+) \((?P<level>[^)]+)\)\.$")
 
 
@@ -139,6 +139,21 @@ def alert_situations(assessments: Sequence[RiskAssessment]) -> dict[int, Situati
     return found
 
 
+def alert_decision(
+    assessment: RiskAssessment, *, previous_level: str | None, triggered: bool, known: Situation
+) -> AlertDecision:
+    """What ``alerts.rules.alert_decide`` says of a new assessment in its community's situation."""
+    open_alert, cooling_level = known
+    return alert_decide(
+        level=assessment.level,
+        previous_level=previous_level,
+        triggered=triggered,
+        alert_from=settings.EWERS_ALERT_LEVEL,
+        open_level=open_alert.level if open_alert else None,
+        cooldown_level=cooling_level,
+    )
+
+
 def alert_consider(
     *,
     assessment: RiskAssessment,
@@ -163,14 +178,7 @@ def alert_consider(
     if known is None:  # not read ahead for a batch (``alert_situations``): read it here
         known = alert_situations([assessment])[assessment.pk]
     open_alert, cooling_level = known
-    decision = alert_decide(
-        level=assessment.level,
-        previous_level=previous_level,
-        triggered=triggered,
-        alert_from=settings.EWERS_ALERT_LEVEL,
-        open_level=open_alert.level if open_alert else None,
-        cooldown_level=cooling_level,
-    )
+    decision = alert_decision(assessment, previous_level=previous_level, triggered=triggered, known=known)
     if decision.action == AlertAction.OPEN:
         alert = Alert.objects.create(
             community_id=assessment.community_id,
@@ -180,7 +188,7 @@ def alert_consider(
             opened_at=at,
         )
         event = event_add(
-            alert, AlertEventKind.OPENED, at=at, level=alert.level, note=_score_note(assessment, triggered)
+            alert, AlertEventKind.OPENED, at=at, level=alert.level, note=score_note(assessment, triggered)
         )
         audit_add(alert, f"opened ({alert.level})", actor=None, at=at)
         _route_assessment(alert, at=at, contributions=contributions, indicators=indicators, triggers=triggers)
@@ -193,7 +201,7 @@ def alert_consider(
         open_alert.escalated_at = at
         open_alert.explanation = alert_explanation(contributions, indicators)
         open_alert.save(update_fields=["level", "assessment", "escalated_at", "explanation"])
-        note = _score_note(assessment, triggered, previous=previous_code)
+        note = score_note(assessment, triggered, previous=previous_code)
         event = event_add(open_alert, AlertEventKind.ESCALATED, at=at, level=open_alert.level, note=note)
         audit_add(open_alert, f"escalated {previous_code} → {open_alert.level}", actor=None, at=at)
         _route_assessment(open_alert, at=at, contributions=contributions, indicators=indicators, triggers=triggers)

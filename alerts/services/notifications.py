@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -121,6 +122,52 @@ def _message(
     return subject[:200], "\n".join(lines) + "\n"
 
 
+def notification_new(
+    users: Sequence[User],
+    kind: str,
+    *,
+    alert: Alert,
+    assignment: Assignment | None,
+    at: datetime,
+    handoff: Handoff | None = None,
+    organisation: str = "",
+    answer: str = "",
+) -> list[Notification]:
+    """One in-app notification per user (not saved yet), each in the reader's language."""
+    if not users:
+        return []
+    # Each reader's message in their language (blank: the site's), whoever's request it is.
+    written: dict[str, tuple[str, str]] = {}
+    for language in {u.language or settings.LANGUAGE_CODE for u in users}:
+        with translation.override(language):
+            written[language] = _message(kind, alert, assignment, organisation=organisation, answer=answer)
+    return [
+        Notification(
+            user=u,
+            kind=kind,
+            alert=alert,
+            assignment=assignment,
+            handoff=handoff,
+            subject=written[u.language or settings.LANGUAGE_CODE][0],
+            body=written[u.language or settings.LANGUAGE_CODE][1],
+            created_at=at,
+        )
+        for u in users
+    ]
+
+
+# At most this many notifications a queued e-mail task (``notifications_email`` sends at most
+# 500 a call; the overdue sweep would send the rest, later).
+EMAILS_PER_TASK = 500
+
+
+def notifications_email_queue(notifications: Sequence[Notification]) -> None:
+    """After commit, queue the e-mails of these saved notifications."""
+    ids = [n.pk for n in notifications if n.pk is not None]
+    for start in range(0, len(ids), EMAILS_PER_TASK):
+        transaction.on_commit(partial(_queue_emails, ids[start : start + EMAILS_PER_TASK]))
+
+
 def _notify(
     users: Sequence[User],
     kind: str,
@@ -133,28 +180,20 @@ def _notify(
     answer: str = "",
 ) -> list[Notification]:
     """One in-app notification per user; e-mails to those with an address follow the commit."""
-    if not users:
-        return []
-    # Each reader's message in their language (blank: the site's), whoever's request it is.
-    written: dict[str, tuple[str, str]] = {}
-    for language in {u.language or settings.LANGUAGE_CODE for u in users}:
-        with translation.override(language):
-            written[language] = _message(kind, alert, assignment, organisation=organisation, answer=answer)
-    notifications = Notification.objects.bulk_create(
-        Notification(
-            user=u,
-            kind=kind,
-            alert=alert,
-            assignment=assignment,
-            handoff=handoff,
-            subject=written[u.language or settings.LANGUAGE_CODE][0],
-            body=written[u.language or settings.LANGUAGE_CODE][1],
-            created_at=at,
-        )
-        for u in users
+    new = notification_new(
+        users,
+        kind,
+        alert=alert,
+        assignment=assignment,
+        at=at,
+        handoff=handoff,
+        organisation=organisation,
+        answer=answer,
     )
-    ids = [n.pk for n in notifications if n.pk is not None]
-    transaction.on_commit(lambda: _queue_emails(ids))
+    if not new:
+        return []
+    notifications = Notification.objects.bulk_create(new)
+    notifications_email_queue(notifications)
     return notifications
 
 

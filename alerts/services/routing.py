@@ -10,7 +10,8 @@ theme's current tier brings the next tier in, once (``alert_tier_raise``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ from alerts.services.notifications import responders_notify
 from alerts.services.timeline import audit_add, event_add
 from audit.choices import AuditAction
 from ewers.choices import RiskLevel
-from ewers.models import Organisation, Theme, ThemeTier
+from ewers.models import Organisation, Theme, ThemeTier, User
 from indicators.models import Indicator
 from indicators.scoring import ContributionFact
 
@@ -55,17 +56,24 @@ def alert_theme_shares(
 
 
 def alert_routing_themes(
-    shares: Mapping[str, float], trigger_indicator_ids: Iterable[int], indicators: Mapping[int, Indicator]
+    shares: Mapping[str, float],
+    trigger_indicator_ids: Iterable[int],
+    indicators: Mapping[int, Indicator],
+    police: Collection[str] | None = None,
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The themes that route (a share of at least EWERS_ROUTE_MIN_SHARE, or a trigger at its
-    critical threshold), and those of them whose police go at once (``Theme.police_at_once``)."""
+    critical threshold), and those of them whose police go at once (``Theme.police_at_once``;
+    ``police``: those themes' codes, when the caller has read them)."""
     triggers = {indicators[i].theme.code for i in trigger_indicator_ids if i in indicators}
     routed = themes_routed(shares, triggers, settings.EWERS_ROUTE_MIN_SHARE)
+    if police is not None:
+        return routed, frozenset(t for t in routed if t in police)
     at_once = frozenset(Theme.objects.filter(code__in=routed, police_at_once=True).values_list("code", flat=True))
     return routed, at_once
 
 
-def _tier_table(themes: Iterable[str]) -> TierTable:
+def tier_table(themes: Iterable[str]) -> TierTable:
+    """Each theme's response tier by sector, as set for it (``ThemeTier``)."""
     table: dict[str, dict[str, int]] = defaultdict(dict)
     for code, sector, tier in ThemeTier.objects.filter(theme__code__in=list(themes)).values_list(
         "theme__code", "sector", "tier"
@@ -74,18 +82,18 @@ def _tier_table(themes: Iterable[str]) -> TierTable:
     return table
 
 
-def _responding_organisation_ids(organisation_ids: Iterable[int]) -> set[int]:
-    """Active organisations with at least one active responder."""
-    return set(
-        responders_active()
-        .filter(organisation__in=list(organisation_ids))
-        .values_list("organisation_id", flat=True)
-        .distinct()
-    )
+@dataclass(frozen=True)
+class Covering:
+    """The active organisations covering some places: as routing facts (by id), as rows,
+    and their active responders (by id order, those who are told on their behalf)."""
+
+    facts: list[OrganisationFact]
+    organisations: dict[int, Organisation]
+    responders: dict[int, list[User]]
 
 
-def organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:
-    """The active organisations covering any of ``places``, as routing facts: four queries."""
+def organisations_covering(places: frozenset[int]) -> Covering:
+    """The active organisations covering any of ``places``: four queries."""
     covers: dict[int, set[int]] = defaultdict(set)
     coverage = Organisation.coverage.through.objects.filter(region_id__in=places, organisation__is_active=True)
     for organisation_id, region_id in coverage.values_list("organisation_id", "region_id"):
@@ -94,19 +102,28 @@ def organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:
     mandate = Organisation.mandate.through.objects.filter(organisation_id__in=list(covers))
     for organisation_id, code in mandate.values_list("organisation_id", "theme__code"):
         themes[organisation_id].add(code)
-    responding = _responding_organisation_ids(covers)
-    rows = Organisation.objects.filter(pk__in=list(covers)).values_list("pk", "min_alert_level", "sector")
-    return [
+    responders: dict[int, list[User]] = defaultdict(list)
+    for user in responders_active().filter(organisation__in=list(covers)).order_by("pk"):
+        if user.organisation_id is not None:
+            responders[user.organisation_id].append(user)
+    organisations = Organisation.objects.in_bulk(list(covers))
+    facts = [
         OrganisationFact(
             id=pk,
             covers=frozenset(covers[pk]),
             themes=frozenset(themes[pk]),
-            min_level=min_level,
-            responds=pk in responding,
-            sector=sector,
+            min_level=organisations[pk].min_alert_level,
+            responds=bool(responders.get(pk)),
+            sector=organisations[pk].sector,
         )
-        for pk, min_level, sector in sorted(rows)
+        for pk in sorted(organisations)
     ]
+    return Covering(facts=facts, organisations=organisations, responders=dict(responders))
+
+
+def organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:
+    """The active organisations covering any of ``places``, as routing facts."""
+    return organisations_covering(places).facts
 
 
 def _alert_fact(alert: Alert) -> AlertFact:
@@ -198,7 +215,7 @@ def alert_route(
     routing["police_at_once"] = sorted(set(routing.get("police_at_once", [])) | police_at_once)
     alert.routing = routing
     fact = _alert_fact(alert)
-    decided = route(fact, organisation_facts(fact.places), _tier_table(fact.themes), routing.get("reached", {}))
+    decided = route(fact, organisation_facts(fact.places), tier_table(fact.themes), routing.get("reached", {}))
     alert.routing = {**routing, "reached": dict(decided.reached)}
     alert.save(update_fields=["routing"])
     existing = _existing(alert)
@@ -233,7 +250,7 @@ def alert_tier_raise(
     failed_fact = next((o for o in facts if o.id == failed.organisation_id), None)
     if failed_fact is None:
         return []
-    tiers = _tier_table(fact.themes)
+    tiers = tier_table(fact.themes)
     raised = tier_raise(fact, facts, tiers, reached, failed_fact)
     if raised == reached:
         return []

@@ -3,17 +3,16 @@ writes one event (shown on the alert page to those it concerns) and one audit ro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from functools import partial
 
 from django.core.exceptions import ValidationError
 
 from alerts.models import Alert, AlertEvent, Assignment
 from audit.choices import AuditAction
-from audit.services import audit_record
+from audit.services import AuditEntry, audit_record, audit_record_many
 from ewers.models import Organisation, User
 
 
@@ -34,7 +33,26 @@ def event_add(
 
 
 # The audit rows held back by ``audit_deferred`` (None: written at once).
-_deferred: ContextVar[list[Callable[[], object]] | None] = ContextVar("alerts_audit_deferred", default=None)
+_deferred: ContextVar[list[AuditEntry] | None] = ContextVar("alerts_audit_deferred", default=None)
+
+
+def audit_entry(
+    obj: Alert | Assignment,
+    detail: str,
+    *,
+    actor: User | None,
+    at: datetime,
+    action: str = AuditAction.STATE_CHANGE,
+) -> AuditEntry:
+    """The audit row of a change of an alert or an assignment."""
+    return AuditEntry(
+        action=action,
+        actor=actor,
+        object_type="alert" if isinstance(obj, Alert) else "assignment",
+        object_id=obj.pk,
+        detail=detail,
+        at=at,
+    )
 
 
 def audit_add(
@@ -45,37 +63,42 @@ def audit_add(
     at: datetime,
     action: str = AuditAction.STATE_CHANGE,
 ) -> None:
-    write = partial(
-        audit_record,
-        action=action,
-        actor=actor,
-        object_type="alert" if isinstance(obj, Alert) else "assignment",
-        object_id=obj.pk,
-        detail=detail,
-        at=at,
-    )
+    audits_add([audit_entry(obj, detail, actor=actor, at=at, action=action)])
+
+
+def audits_add(entries: Sequence[AuditEntry]) -> None:
+    """Append audit rows in their order: at once, or at the end of ``audit_deferred``'s block."""
     held = _deferred.get()
     if held is not None:
-        held.append(write)
-        return
-    write()
+        held.extend(entries)
+    elif len(entries) == 1:
+        entry = entries[0]
+        audit_record(
+            action=entry.action,
+            actor=entry.actor,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            detail=entry.detail,
+            at=entry.at,
+        )
+    else:
+        audit_record_many(entries)
 
 
 @contextmanager
 def audit_deferred() -> Iterator[None]:
-    """Write the audit rows of the block at its end, in their order (none if it fails: its
-    transaction rolls back anyway). Appending to the audit chain holds the chain's lock
-    until the transaction commits, and every writer of the trail (each API request) waits
-    for it: the scorer's alerting of a batch holds it from here to its commit, not from its
-    first alert on."""
-    rows: list[Callable[[], object]] = []
+    """Write the audit rows of the block at its end, in their order, in one append (none if
+    it fails: its transaction rolls back anyway). Appending to the audit chain holds the
+    chain's lock until the transaction commits, and every writer of the trail (each API
+    request) waits for it: the scorer's alerting of a batch holds it from here to its
+    commit, not from its first alert on."""
+    rows: list[AuditEntry] = []
     token = _deferred.set(rows)
     try:
         yield
     finally:
         _deferred.reset(token)
-    for write in rows:
-        write()
+    audit_record_many(rows)
 
 
 def text_required(value: str, field: str, message: str) -> str:

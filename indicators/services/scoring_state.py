@@ -130,34 +130,55 @@ def _per_community(where: str, *, fence: bool = True) -> str:
     )
 
 
+# A read of readings for ``_facts_many``: a FROM clause naming the reports ``f``, its
+# parameters, and the indicators to keep (None: all).
+FactQuery = tuple[str, list[Any], list[int] | None]
+
+
 def _facts_sql(
     reports: str, params: Sequence[Any], *, indicators: Sequence[int] | None = None
 ) -> dict[int, list[scoring.ReadingFact]]:
     """``_by_community`` in plain SQL on PostgreSQL: the readings of ``reports`` (a FROM
     clause naming the reports ``f``; ``indicators``: of these only), each report's read by
-    its index. The hot path: nothing to build, no converters (psycopg2 gives the columns as
-    the facts take them)."""
+    its index."""
+    return _facts_many([(reports, list(params), list(indicators) if indicators is not None else None)])[0]
+
+
+def _facts_many(queries: Sequence[FactQuery | None]) -> list[dict[int, list[scoring.ReadingFact]]]:
+    """The readings of each query by community (empty for None), all in one statement (a
+    UNION ALL of the queries, each row tagged with its query's place): a batch's reads of
+    readings cost one round trip, not four. The hot path: nothing to build, no converters
+    (psycopg2 gives the columns as the facts take them)."""
     reading = Reading._meta.db_table
-    only = " AND indicator_id = ANY(%s)" if indicators is not None else ""
-    found: dict[int, list[scoring.ReadingFact]] = defaultdict(list)
+    found: list[dict[int, list[scoring.ReadingFact]]] = [defaultdict(list) for _query in queries]
+    parts: list[str] = []
+    params: list[Any] = []
+    for n, query in enumerate(queries):
+        if query is None:
+            continue
+        reports, own, indicators = query
+        only = " AND indicator_id = ANY(%s)" if indicators is not None else ""
+        parts.append(
+            f"(SELECT {n}, f.community_id, r.report_id, r.indicator_id, r.value, f.observed_at, "  # noqa: S608 (the models' tables)
+            f"f.source_reliability, f.information_credibility, f.verification FROM {reports} CROSS JOIN LATERAL "
+            f"(SELECT report_id, indicator_id, value FROM {reading} WHERE report_id = f.id{only}) r)"
+        )
+        params += [*own, *([indicators] if indicators is not None else [])]
+    if not parts:
+        return found
     fact = scoring.ReadingFact
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT f.community_id, r.report_id, r.indicator_id, r.value, f.observed_at, f.source_reliability, "  # noqa: S608 (the models' tables)
-            f"f.information_credibility, f.verification FROM {reports} CROSS JOIN LATERAL "
-            f"(SELECT report_id, indicator_id, value FROM {reading} WHERE report_id = f.id{only}) r",
-            [*params, *([list(indicators)] if indicators is not None else [])],
-        )
-        for community_id, *row in cursor.fetchall():
-            found[community_id].append(fact(*row))
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for n, community_id, *row in cursor.fetchall():
+            found[n][community_id].append(fact(*row))
     return found
 
 
-def _states_carried(
-    community_ids: Collection[int], at: datetime, catalogue: Catalogue, *, rebuild: bool
-) -> dict[int, scoring_state.CommunityState]:
-    """The communities' states moved to ``at`` (rebuilt from the readings where they cannot
-    be carried). A handful of queries however many."""
+def _carriable(
+    community_ids: Collection[int], at: datetime, *, rebuild: bool
+) -> tuple[dict[int, ScoringState], list[tuple[int, datetime, datetime]]]:
+    """The communities' stored states that may be carried to ``at``, and for each the span
+    whose readings left the window meanwhile (community, since, until)."""
     window = settings.EWERS_SCORING_WINDOW_DAYS
     rows = {row.community_id: row for row in ScoringState.objects.filter(community_id__in=list(community_ids))}
     carried = {pk: row for pk, row in rows.items() if not rebuild and row.window_days == window and row.ref_at <= at}
@@ -166,7 +187,19 @@ def _states_carried(
         for pk, row in carried.items()
         if row.sums and at > row.ref_at
     ]
-    expired = _expired(spans)
+    return carried, spans
+
+
+def _states_carried(
+    community_ids: Collection[int],
+    at: datetime,
+    catalogue: Catalogue,
+    carried: Mapping[int, ScoringState],
+    expired: Mapping[int, list[scoring.ReadingFact]],
+) -> dict[int, scoring_state.CommunityState]:
+    """The communities' states moved to ``at`` (``carried``, less the readings ``expired``
+    since), rebuilt from the readings where they cannot be carried."""
+    window = settings.EWERS_SCORING_WINDOW_DAYS
     states: dict[int, scoring_state.CommunityState] = {}
     for pk, row in carried.items():
         state = scoring_state.CommunityState.from_json(row.ref_at, row.window_days, row.sums)
@@ -185,20 +218,27 @@ def _states_carried(
 
 def _expired(spans: Sequence[tuple[int, datetime, datetime]]) -> dict[int, list[scoring.ReadingFact]]:
     """The folded readings of each community (of reports no longer received) observed in
-    its span [since, until): those that left the window since its last assessment."""
+    its span [since, until): those that left the window since its last assessment.
+    Elsewhere than on PostgreSQL (there ``_expired_query``, read with the others at once)."""
     if not spans:
         return {}
-    if _postgres():
-        communities, since, until = (list(column) for column in zip(*spans, strict=True))
-        return _facts_sql(
-            "unnest(%s::integer[], %s::timestamptz[], %s::timestamptz[]) AS w(c, s, u) "
-            + _per_community("observed_at >= w.s AND observed_at < w.u AND status <> %s"),
-            [communities, since, until, ReportStatus.RECEIVED],
-        )
     expiring = Q()
     for pk, lo, hi in spans:
         expiring |= Q(report__community_id=pk, report__observed_at__gte=lo, report__observed_at__lt=hi)
     return _by_community(_folded(expiring))
+
+
+def _expired_query(spans: Sequence[tuple[int, datetime, datetime]]) -> FactQuery | None:
+    """``_expired``'s read on PostgreSQL."""
+    if not spans:
+        return None
+    communities, since, until = (list(column) for column in zip(*spans, strict=True))
+    return (
+        "unnest(%s::integer[], %s::timestamptz[], %s::timestamptz[]) AS w(c, s, u) "
+        + _per_community("observed_at >= w.s AND observed_at < w.u AND status <> %s"),
+        [communities, since, until, ReportStatus.RECEIVED],
+        None,
+    )
 
 
 def states_assess(
@@ -214,12 +254,23 @@ def states_assess(
     the states. The caller holds the communities' row locks. Set-based: the same few
     queries for one community or a batch of them."""
     community_ids = sorted(folds)
-    states = _states_carried(community_ids, at, catalogue, rebuild=rebuild)
     fold_ids = [pk for ids in folds.values() for pk in ids]
-    new, extra = _received(community_ids, fold_ids, at)
+    carried, spans = _carriable(community_ids, at, rebuild=rebuild)
+    if _postgres():  # the four reads of readings in one statement
+        expired, new, extra, triggers = _facts_many(
+            [
+                _expired_query(spans),
+                *_received_queries(community_ids, fold_ids, at),
+                _trigger_query(community_ids, at, catalogue),
+            ]
+        )
+    else:
+        expired = _expired(spans)
+        new, extra = _received(community_ids, fold_ids, at)
+        triggers = _trigger_facts(community_ids, at, catalogue)
+    states = _states_carried(community_ids, at, catalogue, carried, expired)
     for pk, readings in new.items():
         scoring_state.fold(states[pk], readings, catalogue.plain)
-    triggers = _trigger_facts(community_ids, at, catalogue)
     config = scoring_config()
     results = {
         pk: scoring_state.assess(
@@ -248,24 +299,9 @@ def _received(
     community_ids: list[int], fold_ids: list[int], at: datetime
 ) -> tuple[dict[int, list[scoring.ReadingFact]], dict[int, list[scoring.ReadingFact]]]:
     """The readings of the reports being scored (``fold_ids``), and those of the
-    communities' other reports still received within the window (not in the sums)."""
+    communities' other reports still received within the window (not in the sums).
+    Elsewhere than on PostgreSQL (there ``_received_queries``)."""
     window = timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
-    if _postgres():
-        report = FieldReport._meta.db_table
-        new = (
-            _facts_sql(f"(SELECT {_REPORT_COLUMNS} FROM {report} WHERE id = ANY(%s)) f", [fold_ids])  # noqa: S608
-            if fold_ids
-            else {}
-        )
-        extra = _facts_sql(
-            "unnest(%s::integer[]) AS w(c) "
-            # No fence: a backlog may hold thousands of reports, which a hash join reads faster.
-            + _per_community(
-                "status = %s AND observed_at >= %s AND observed_at <= %s AND NOT id = ANY(%s)", fence=False
-            ),
-            [community_ids, ReportStatus.RECEIVED, at - window, at + CLOCK_SKEW_TOLERANCE, fold_ids],
-        )
-        return new, extra
     new = _by_community(Reading.objects.filter(report_id__in=fold_ids)) if fold_ids else {}
     extra = _by_community(
         Reading.objects.filter(
@@ -274,6 +310,27 @@ def _received(
             report__observed_at__gte=at - window,
             report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
         ).exclude(report_id__in=fold_ids)
+    )
+    return new, extra
+
+
+def _received_queries(
+    community_ids: list[int], fold_ids: list[int], at: datetime
+) -> tuple[FactQuery | None, FactQuery]:
+    """``_received``'s two reads on PostgreSQL."""
+    window = timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS)
+    report = FieldReport._meta.db_table
+    new: FactQuery | None = (
+        (f"(SELECT {_REPORT_COLUMNS} FROM {report} WHERE id = ANY(%s)) f", [fold_ids], None)  # noqa: S608
+        if fold_ids
+        else None
+    )
+    extra: FactQuery = (
+        "unnest(%s::integer[]) AS w(c) "
+        # No fence: a backlog may hold thousands of reports, which a hash join reads faster.
+        + _per_community("status = %s AND observed_at >= %s AND observed_at <= %s AND NOT id = ANY(%s)", fence=False),
+        [community_ids, ReportStatus.RECEIVED, at - window, at + CLOCK_SKEW_TOLERANCE, fold_ids],
+        None,
     )
     return new, extra
 
@@ -300,19 +357,12 @@ def state_assess(
 def _trigger_facts(
     community_ids: Collection[int], at: datetime, catalogue: Catalogue
 ) -> dict[int, list[scoring.ReadingFact]]:
-    """The readings of trigger indicators young enough to trigger (any report status)."""
+    """The readings of trigger indicators young enough to trigger (any report status).
+    Elsewhere than on PostgreSQL (there ``_trigger_query``)."""
     ids = catalogue.trigger_ids()
     if not ids:
         return {}
-    longest = max(catalogue.plain[pk].half_life_days for pk in ids)
-    window = settings.EWERS_SCORING_WINDOW_DAYS
-    since = at - timedelta(days=min(window, max(longest, 0.0)))
-    if _postgres():
-        return _facts_sql(
-            "unnest(%s::integer[]) AS w(c) " + _per_community("observed_at >= %s AND observed_at <= %s"),
-            [list(community_ids), since, at + CLOCK_SKEW_TOLERANCE],
-            indicators=ids,
-        )
+    since = _trigger_since(at, catalogue, ids)
     return _by_community(
         Reading.objects.filter(
             report__community_id__in=list(community_ids),
@@ -320,6 +370,24 @@ def _trigger_facts(
             report__observed_at__gte=since,
             report__observed_at__lte=at + CLOCK_SKEW_TOLERANCE,
         )
+    )
+
+
+def _trigger_since(at: datetime, catalogue: Catalogue, ids: Sequence[int]) -> datetime:
+    """How far back a trigger reading may still trigger: its indicator's half-life."""
+    longest = max(catalogue.plain[pk].half_life_days for pk in ids)
+    return at - timedelta(days=min(settings.EWERS_SCORING_WINDOW_DAYS, max(longest, 0.0)))
+
+
+def _trigger_query(community_ids: Collection[int], at: datetime, catalogue: Catalogue) -> FactQuery | None:
+    """``_trigger_facts``' read on PostgreSQL."""
+    ids = catalogue.trigger_ids()
+    if not ids:
+        return None
+    return (
+        "unnest(%s::integer[]) AS w(c) " + _per_community("observed_at >= %s AND observed_at <= %s"),
+        [list(community_ids), _trigger_since(at, catalogue, ids), at + CLOCK_SKEW_TOLERANCE],
+        list(ids),
     )
 
 

@@ -100,3 +100,35 @@ def test_a_batch_appends_its_alerts_audit_rows_at_its_end_on_one_chain(cast, str
     out = StringIO()
     call_command("audit_verify", stdout=out)  # raises on a broken chain
     assert f"intact: {AuditEvent.objects.count()} rows" in out.getvalue()
+
+
+def test_a_batch_escalates_one_alert_and_opens_another_on_one_chain(cast, strong):
+    """Escalations go one by one, the batch's openings together after them: each alert as
+    it would be alone, and their audit rows on a chain that verifies."""
+    from alerts.choices import AlertEventKind
+    from alerts.models import Alert
+    from audit.models import AuditEvent
+    from audit.selectors import audit_chain_verify
+    from ewers.choices import RiskLevel
+
+    c1, c2 = cast.places["c1"], cast.places["c2"]
+    first = report(cast, strong, community=c1)
+    reports_score([first.pk])
+    high = Alert.objects.get(community=c1)
+    assert high.level == RiskLevel.HIGH
+    batch = [report(cast, strong, community=c) for c in (c1, c1, c2)]
+    reports_score([r.pk for r in batch])
+    assert statuses(batch) == [ReportStatus.SCORED] * 3
+    high.refresh_from_db()
+    assert high.level == RiskLevel.CRITICAL
+    assert list(high.events.values_list("kind", flat=True))[-2:] == [AlertEventKind.ESCALATED, AlertEventKind.ESCALATED]
+    opened = Alert.objects.get(community=c2)
+    assert opened.events.values_list("kind", flat=True).first() == AlertEventKind.OPENED
+    assert opened.routing["themes"] == [cast.indicator.theme.code]
+    rows = list(AuditEvent.objects.filter(object_type="alert").order_by("id").values_list("object_id", "detail"))
+    assert rows == [
+        (str(high.pk), "opened (high)"),
+        (str(high.pk), "escalated high → critical"),
+        (str(opened.pk), f"opened ({opened.level})"),
+    ]
+    assert audit_chain_verify().intact

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from indicators.choices import ReportStatus
@@ -78,3 +80,31 @@ def test_a_waiting_task_scores_every_report_waiting_in_batches(cast, settings):
     assert RiskAssessment.objects.count() == 5
     assert RiskAssessment.objects.filter(key=f"report:{reports[4].pk}").exists()
     assert reports_waiting_score() == 0
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_of_its_own_does_not_wait_for_the_disk_and_leaves_the_session_as_it_was(cast):
+    saved = report(cast, [cast.indicator], value=2)
+    # Committed, its eager task scored it: waiting again, as if no worker had come yet.
+    FieldReport.objects.filter(pk=saved.pk).update(status=ReportStatus.RECEIVED, scoring_attempts=0)
+    with CaptureQueriesContext(connection) as queries:
+        assert claim("task-a", among=[saved.pk], limit=1) == [(saved.pk, saved.community_id)]
+    assert any("synchronous_commit TO OFF" in q["sql"] for q in queries.captured_queries)
+    assert _synchronous_commit() == "on"  # SET LOCAL: gone with the claim's commit
+    saved.refresh_from_db()
+    assert (saved.scoring_attempts, saved.scoring_claim) == (1, "task-a")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+def test_a_claim_inside_a_callers_transaction_leaves_its_commit_synchronous(cast):
+    saved = report(cast, [cast.indicator], value=2)
+    with transaction.atomic():
+        assert claim("task-a", among=[saved.pk], limit=1) == [(saved.pk, saved.community_id)]
+        assert _synchronous_commit() == "on"
