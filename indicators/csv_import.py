@@ -232,7 +232,10 @@ def _parse_observed_at(row: _ParsedRow, text: str) -> None:
     row.observed_at = value
 
 
-def _parse_row(line: int, header: list[str], values: list[str], indicator_codes: set[str]) -> _ParsedRow:
+def _parse_row(
+    line: int, header: list[str], values: list[str], indicator_columns: Sequence[tuple[int, str]]
+) -> _ParsedRow:
+    """One row; ``indicator_columns``: the header's indicator columns (position, code), in order."""
     if len(values) > len(header):
         row = _ParsedRow(line=line, cells={})
         row.error(
@@ -240,8 +243,11 @@ def _parse_row(line: int, header: list[str], values: list[str], indicator_codes:
             _("The row has %(n)d cells; the header names %(m)d columns.") % {"n": len(values), "m": len(header)},
         )
         return row
-    # Short rows (trailing empty cells left out) are read as blanks.
-    cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
+    texts = [value.strip() for value in values]
+    if len(texts) < len(header):
+        # Short rows (trailing empty cells left out) are read as blanks.
+        texts += [""] * (len(header) - len(texts))
+    cells = dict(zip(header, texts, strict=True))
     row = _ParsedRow(line=line, cells=cells)
     for name in REQUIRED_COLUMNS:
         if not cells[name] and name != "observed_at":
@@ -269,13 +275,14 @@ def _parse_row(line: int, header: list[str], values: list[str], indicator_codes:
             )
         else:
             row.reference = reference
-    for name in header:
-        if name not in indicator_codes or not cells[name]:
+    for position, name in indicator_columns:
+        text = texts[position]
+        if not text:
             continue
         try:
-            value = float(cells[name])
+            value = float(text)
         except ValueError:
-            row.error(name, _("%(value)s is not a number.") % {"value": cells[name]})
+            row.error(name, _("%(value)s is not a number.") % {"value": text})
             continue
         row.readings.append(ReadingInput(indicator=name, value=value))
     return row
@@ -289,6 +296,7 @@ def reports_parse(data: bytes, *, indicator_codes: Iterable[str], max_bytes: int
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(first_line))
     try:
         header = _header(next(reader), indicator_codes=codes)
+        indicator_columns = [(position, name) for position, name in enumerate(header) if name in codes]
         rows: list[_ParsedRow] = []
         line = reader.line_num + 1
         for values in reader:
@@ -301,7 +309,7 @@ def reports_parse(data: bytes, *, indicator_codes: Iterable[str], max_bytes: int
                     _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows},
                     code="too_many_rows",
                 )
-            rows.append(_parse_row(start, header, values, codes))
+            rows.append(_parse_row(start, header, values, indicator_columns))
     except csv.Error as exc:
         raise ImportFileError(
             _("Line %(line)d is not valid CSV (%(reason)s).") % {"line": reader.line_num, "reason": str(exc)},
