@@ -38,6 +38,7 @@ from indicators.services.reports import (
     _handling_level,
     _idempotency_key_valid,
     field_report_create,
+    indicators_every,
     report_check,
 )
 from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
@@ -92,7 +93,7 @@ class _Lookups:
 def _lookups(user: User, drafts: Sequence[ReportDraft]) -> _Lookups:
     catalogue: dict[int | str, Indicator] = {}
     codes: dict[str, int] = {}
-    for indicator in Indicator.objects.all():
+    for indicator in indicators_every():
         codes[indicator.code] = indicator.pk
         if indicator.is_active:
             catalogue[indicator.pk] = indicator
