@@ -260,8 +260,11 @@ def _ids_draw(count: int) -> list[int]:
     if not count:
         return []
     with connection.cursor() as cursor:
+        # The sequence named once (OFFSET 0: not folded into each row, where looking it up
+        # cost four times the nextval itself).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            "SELECT nextval(s.sequence) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS sequence "
+            "OFFSET 0) AS s, generate_series(1, %s)",
             [FieldReport._meta.db_table, count],
         )
         return sorted(row[0] for row in cursor.fetchall())
