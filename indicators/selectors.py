@@ -178,21 +178,26 @@ def _communities_named(user: User, texts: Collection[str]) -> list[Region]:
     quote = connection.ops.quote_name
     table = quote(Region._meta.db_table)
     columns = ", ".join(f"{table}.{quote(f.column)}" for f in _NAMED_FIELDS)
+    if not texts:
+        return []
     ids = [pk for text in texts if (pk := parse_id(text)) is not None]
     params: list[Any] = [RegionLevel.COMMUNITY]
-    if connection.vendor == "postgresql":
-        # One array a list (a batch names a hundred communities, an import a thousand).
-        condition = f"{table}.{quote('code')} = ANY(%s)"
-        params.append(list(texts))
-        if ids:
-            condition += f" OR {table}.{quote('id')} = ANY(%s)"
-            params.append(ids)
-    else:
-        condition = f"{table}.{quote('code')} IN ({', '.join('%s' for _text in texts)})"
-        params += list(texts)
-        if ids:
-            condition += f" OR {table}.{quote('id')} IN ({', '.join('%s' for _pk in ids)})"
-            params += ids
+    conditions: list[str] = []
+    for column, values in (("code", list(texts)), ("id", ids)):
+        if not values:
+            continue
+        name = f"{table}.{quote(column)}"
+        if len(values) == 1:  # one report's community
+            conditions.append(f"{name} = %s")
+            params.append(values[0])
+        elif connection.vendor == "postgresql":
+            # One array a list (a batch names a hundred communities, an import a thousand).
+            conditions.append(f"{name} = ANY(%s)")
+            params.append(values)
+        else:
+            conditions.append(f"{name} IN ({', '.join('%s' for _value in values)})")
+            params += values
+    condition = " OR ".join(conditions)
     # The coverage is read here unless it is not needed or already read (once per user object).
     organisation_id = (
         user.organisation_id
