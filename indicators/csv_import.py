@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -233,9 +233,10 @@ def _parse_observed_at(row: _ParsedRow, text: str) -> None:
 
 
 def _parse_row(
-    line: int, header: list[str], values: list[str], indicator_columns: Sequence[tuple[int, str]]
+    line: int, header: list[str], values: list[str], indicator_columns: Sequence[tuple[int, str, Indicator | str]]
 ) -> _ParsedRow:
-    """One row; ``indicator_columns``: the header's indicator columns (position, code), in order."""
+    """One row; ``indicator_columns``: the header's indicator columns in order (position, code,
+    and what its readings name: the indicator itself, or its code)."""
     if len(values) > len(header):
         row = _ParsedRow(line=line, cells={})
         row.error(
@@ -275,7 +276,7 @@ def _parse_row(
             )
         else:
             row.reference = reference
-    for position, name in indicator_columns:
+    for position, name, indicator in indicator_columns:
         text = texts[position]
         if not text:
             continue
@@ -284,19 +285,32 @@ def _parse_row(
         except ValueError:
             row.error(name, _("%(value)s is not a number.") % {"value": text})
             continue
-        row.readings.append(ReadingInput(indicator=name, value=value))
+        row.readings.append(ReadingInput(indicator=indicator, value=value))
     return row
 
 
-def reports_parse(data: bytes, *, indicator_codes: Iterable[str], max_bytes: int, max_rows: int) -> list[_ParsedRow]:
-    """Turn a CSV file into rows of arguments (or cell errors); raises ImportFileError."""
+def reports_parse(
+    data: bytes,
+    *,
+    indicator_codes: Iterable[str],
+    max_bytes: int,
+    max_rows: int,
+    indicators: Mapping[str, Indicator] | None = None,
+) -> list[_ParsedRow]:
+    """Turn a CSV file into rows of arguments (or cell errors); raises ImportFileError.
+    With ``indicators`` (by code), readings name the indicators themselves, so that the
+    service does not look them up again per row; otherwise their codes."""
     codes = set(indicator_codes)
     text = _decode(data, max_bytes=max_bytes)
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(first_line))
     try:
         header = _header(next(reader), indicator_codes=codes)
-        indicator_columns = [(position, name) for position, name in enumerate(header) if name in codes]
+        indicator_columns: list[tuple[int, str, Indicator | str]] = [
+            (position, name, indicators[name] if indicators is not None else name)
+            for position, name in enumerate(header)
+            if name in codes
+        ]
         rows: list[_ParsedRow] = []
         line = reader.line_num + 1
         for values in reader:
@@ -371,10 +385,9 @@ def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = ""
     permission_require(field_report_may_create(user=user), MAY_NOT_LOG_REPORTS)
     max_bytes, max_rows = import_limits()
     catalogue = Indicator.objects.filter(is_active=True).in_bulk(field_name="code")
-    rows = reports_parse(data, indicator_codes=catalogue.keys(), max_bytes=max_bytes, max_rows=max_rows)
-    for row in rows:
-        # The indicators themselves, so the service does not look them up again per row.
-        row.readings = [ReadingInput(indicator=catalogue[str(r.indicator)], value=r.value) for r in row.readings]
+    rows = reports_parse(
+        data, indicator_codes=catalogue.keys(), max_bytes=max_bytes, max_rows=max_rows, indicators=catalogue
+    )
     _check_references(rows)
     communities = communities_by_ref(user, [row.community_ref for row in rows if row.community_ref])
     existing: dict[str, int] = {}

@@ -89,7 +89,7 @@ def headers_and_rows(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
 @given(headers_and_rows())
 def test_each_row_is_read_as_the_plain_reading_of_every_column_reads_it(header_and_rows):
     header, rows = header_and_rows
-    columns = [(position, name) for position, name in enumerate(header) if name in CODES]
+    columns = [(position, name, name) for position, name in enumerate(header) if name in CODES]
     for line, values in enumerate(rows, start=2):
         fast, plain = _parse_row(line, header, values, columns), _parse_row_reference(line, header, values, set(CODES))
         assert repr(fast) == repr(plain)  # (a NaN value is not equal to itself)
