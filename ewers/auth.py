@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import time
@@ -27,7 +28,9 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
-from knox.settings import knox_settings
+from knox.crypto import hash_token
+from knox.settings import CONSTANTS, knox_settings
+from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -65,6 +68,33 @@ def password_fingerprints(user: User) -> list[str]:
 class MemberTokenAuthentication(TokenAuthentication):  # type: ignore[misc]
     """django-rest-knox's token authentication (digest lookup, expiry) plus EWERS' rules:
     the organisation must be active and the password unchanged since the sign-in."""
+
+    def authenticate_credentials(self, token: bytes) -> tuple[User, ApiToken]:
+        """knox's lookup in ONE query: the token with its user and the user's organisation
+        (which ``validate_user`` reads), its expiry checked as knox checks it (an expired
+        token is deleted and refused). knox also swept the user's other expired tokens on
+        every request, one query more each time: they are left to the scheduled
+        ``api_tokens_clear`` (every few hours), and each is refused here if sent meanwhile."""
+        message = _("Invalid token.")
+        key = token.decode("utf-8")
+        found = ApiToken.objects.filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related(
+            "user__organisation"
+        )
+        for auth_token in found:
+            if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+                username = auth_token.user.get_username()
+                auth_token.delete()
+                token_expired.send(sender=type(self), username=username, source="auth_token")
+                continue
+            try:
+                digest = hash_token(key)
+            except (TypeError, binascii.Error):
+                raise exceptions.AuthenticationFailed(message) from None
+            if compare_digest(digest, auth_token.digest):
+                if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                    self.renew_token(auth_token)
+                return self.validate_user(auth_token)
+        raise exceptions.AuthenticationFailed(message)
 
     def validate_user(self, auth_token: ApiToken) -> tuple[User, ApiToken]:
         user = auth_token.user

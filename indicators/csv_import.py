@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -232,7 +232,11 @@ def _parse_observed_at(row: _ParsedRow, text: str) -> None:
     row.observed_at = value
 
 
-def _parse_row(line: int, header: list[str], values: list[str], indicator_codes: set[str]) -> _ParsedRow:
+def _parse_row(
+    line: int, header: list[str], values: list[str], indicator_columns: Sequence[tuple[int, str, Indicator | str]]
+) -> _ParsedRow:
+    """One row; ``indicator_columns``: the header's indicator columns in order (position, code,
+    and what its readings name: the indicator itself, or its code)."""
     if len(values) > len(header):
         row = _ParsedRow(line=line, cells={})
         row.error(
@@ -240,8 +244,11 @@ def _parse_row(line: int, header: list[str], values: list[str], indicator_codes:
             _("The row has %(n)d cells; the header names %(m)d columns.") % {"n": len(values), "m": len(header)},
         )
         return row
-    # Short rows (trailing empty cells left out) are read as blanks.
-    cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
+    texts = [value.strip() for value in values]
+    if len(texts) < len(header):
+        # Short rows (trailing empty cells left out) are read as blanks.
+        texts += [""] * (len(header) - len(texts))
+    cells = dict(zip(header, texts, strict=True))
     row = _ParsedRow(line=line, cells=cells)
     for name in REQUIRED_COLUMNS:
         if not cells[name] and name != "observed_at":
@@ -269,26 +276,41 @@ def _parse_row(line: int, header: list[str], values: list[str], indicator_codes:
             )
         else:
             row.reference = reference
-    for name in header:
-        if name not in indicator_codes or not cells[name]:
+    for position, name, indicator in indicator_columns:
+        text = texts[position]
+        if not text:
             continue
         try:
-            value = float(cells[name])
+            value = float(text)
         except ValueError:
-            row.error(name, _("%(value)s is not a number.") % {"value": cells[name]})
+            row.error(name, _("%(value)s is not a number.") % {"value": text})
             continue
-        row.readings.append(ReadingInput(indicator=name, value=value))
+        row.readings.append(ReadingInput(indicator=indicator, value=value))
     return row
 
 
-def reports_parse(data: bytes, *, indicator_codes: Iterable[str], max_bytes: int, max_rows: int) -> list[_ParsedRow]:
-    """Turn a CSV file into rows of arguments (or cell errors); raises ImportFileError."""
+def reports_parse(
+    data: bytes,
+    *,
+    indicator_codes: Iterable[str],
+    max_bytes: int,
+    max_rows: int,
+    indicators: Mapping[str, Indicator] | None = None,
+) -> list[_ParsedRow]:
+    """Turn a CSV file into rows of arguments (or cell errors); raises ImportFileError.
+    With ``indicators`` (by code), readings name the indicators themselves, so that the
+    service does not look them up again per row; otherwise their codes."""
     codes = set(indicator_codes)
     text = _decode(data, max_bytes=max_bytes)
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_dialect(first_line))
     try:
         header = _header(next(reader), indicator_codes=codes)
+        indicator_columns: list[tuple[int, str, Indicator | str]] = [
+            (position, name, indicators[name] if indicators is not None else name)
+            for position, name in enumerate(header)
+            if name in codes
+        ]
         rows: list[_ParsedRow] = []
         line = reader.line_num + 1
         for values in reader:
@@ -301,7 +323,7 @@ def reports_parse(data: bytes, *, indicator_codes: Iterable[str], max_bytes: int
                     _("The file has more than %(max)d rows; split it into smaller files.") % {"max": max_rows},
                     code="too_many_rows",
                 )
-            rows.append(_parse_row(start, header, values, codes))
+            rows.append(_parse_row(start, header, values, indicator_columns))
     except csv.Error as exc:
         raise ImportFileError(
             _("Line %(line)d is not valid CSV (%(reason)s).") % {"line": reader.line_num, "reason": str(exc)},
@@ -363,10 +385,9 @@ def reports_import(*, user: User, data: bytes, dry_run: bool, filename: str = ""
     permission_require(field_report_may_create(user=user), MAY_NOT_LOG_REPORTS)
     max_bytes, max_rows = import_limits()
     catalogue = Indicator.objects.filter(is_active=True).in_bulk(field_name="code")
-    rows = reports_parse(data, indicator_codes=catalogue.keys(), max_bytes=max_bytes, max_rows=max_rows)
-    for row in rows:
-        # The indicators themselves, so the service does not look them up again per row.
-        row.readings = [ReadingInput(indicator=catalogue[str(r.indicator)], value=r.value) for r in row.readings]
+    rows = reports_parse(
+        data, indicator_codes=catalogue.keys(), max_bytes=max_bytes, max_rows=max_rows, indicators=catalogue
+    )
     _check_references(rows)
     communities = communities_by_ref(user, [row.community_ref for row in rows if row.community_ref])
     existing: dict[str, int] = {}

@@ -7,12 +7,13 @@ leak (PRODUCT.md, "Who sees what").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, ManyToManyField, Prefetch, Q, QuerySet
+from django.db.models import Count, F, ManyToManyField, Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -161,7 +162,7 @@ def _community_named(user: User, ref: str | int) -> Region | None:
     text = str(ref).strip()
     if not text or not text.isprintable():
         return None  # as code_or_id: nothing can be named so
-    rows = [community for community in _communities_named(user, text) if community.is_visible_to(user)][:2]
+    rows = [community for community in _communities_named(user, [text]) if community.is_visible_to(user)][:2]
     for row in rows:
         if row.code == text:
             return row
@@ -172,16 +173,31 @@ def _community_named(user: User, ref: str | int) -> Region | None:
 _NAMED_FIELDS = [f for f in Region._meta.concrete_fields if f.name not in ("boundary", "outline")]
 
 
-def _communities_named(user: User, text: str) -> list[Region]:
-    """The communities named by code ``text`` or by the id it spells, by code."""
+def _communities_named(user: User, texts: Collection[str]) -> list[Region]:
+    """The communities named by a code among ``texts`` or by an id one spells, by code."""
     quote = connection.ops.quote_name
     table = quote(Region._meta.db_table)
     columns = ", ".join(f"{table}.{quote(f.column)}" for f in _NAMED_FIELDS)
-    condition = f"{table}.{quote('code')} = %s"
-    params: list[int | str] = [RegionLevel.COMMUNITY, text]
-    if (pk := parse_id(text)) is not None:
-        condition += f" OR {table}.{quote('id')} = %s"
-        params.append(pk)
+    if not texts:
+        return []
+    ids = [pk for text in texts if (pk := parse_id(text)) is not None]
+    params: list[Any] = [RegionLevel.COMMUNITY]
+    conditions: list[str] = []
+    for column, values in (("code", list(texts)), ("id", ids)):
+        if not values:
+            continue
+        name = f"{table}.{quote(column)}"
+        if len(values) == 1:  # one report's community
+            conditions.append(f"{name} = %s")
+            params.append(values[0])
+        elif connection.vendor == "postgresql":
+            # One array a list (a batch names a hundred communities, an import a thousand).
+            conditions.append(f"{name} = ANY(%s)")
+            params.append(values)
+        else:
+            conditions.append(f"{name} IN ({', '.join('%s' for _value in values)})")
+            params += values
+    condition = " OR ".join(conditions)
     # The coverage is read here unless it is not needed or already read (once per user object).
     organisation_id = (
         user.organisation_id
@@ -239,25 +255,22 @@ def community_visible_to(user: User, community: Region) -> bool:
     return visible
 
 
-# What a batch or an import reads of each community it files reports in: its own columns
-# but the shapes, without its district and region (a hundred communities were read
-# with both, three model instances each, for reports that name only the community).
-_OWN_COLUMNS = ("id", "code", "name", "level", "parent", "country", "region", "district")
-
-
 def communities_by_ref(user: User, refs: Iterable[str | int]) -> dict[str, Region]:
     """The communities in the user's coverage that ``refs`` name, in one query, keyed by
     each ref as text (``str(ref).strip()``) that names one: as ``community_get`` names
     them, a code winning over an id when a code happens to be all digits. Read to file
-    reports in: their own columns (no shapes), not their district or region."""
+    reports in: their columns but the shapes, without their district or region, in one
+    plain statement (a hundred model instances built by a queryset, and the queryset
+    itself, cost a batch three times the query)."""
     keys = {key for ref in refs if (key := str(ref).strip()) and key.isprintable()}
     if not keys:
         return {}
-    ids = {pk for key in keys if (pk := parse_id(key)) is not None}
-    visible = Region.objects.visible_to(user).communities().only(*_OWN_COLUMNS)
     by_id: dict[int, Region] = {}
     by_code: dict[str, list[Region]] = {}
-    for community in visible.filter(Q(code__in=keys) | Q(pk__in=ids)):
+    # One plain statement, the rule applied to the communities it reads (as ``_community_named``).
+    for community in _communities_named(user, sorted(keys)):
+        if not community.is_visible_to(user):
+            continue
         _visibility_note(user, community)
         by_id[community.pk] = community
         by_code.setdefault(community.code, []).append(community)

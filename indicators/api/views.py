@@ -29,6 +29,7 @@ from ewers.api.parsers import LimitedJSONParser
 from ewers.api.viewsets import ShareViewSet
 from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.models import Region, User
+from ewers.runtime import collector_paused
 from indicators.api.batch_items import batch_item_draft
 from indicators.api.parsers import CSVBodyParser
 from indicators.api.serializers import (
@@ -262,6 +263,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
                     "send one key per report so that each is saved once."
                 )
             )
+        # A hundred items' rows: no cyclic collection meanwhile (ewers.runtime.collector_paused).
+        with collector_paused():
+            return self._batch_save(request)
+
+    def _batch_save(self, request: Request) -> Response:
         items = _batch_items(request.data)
         context = self.get_serializer_context()
         communities = communities_by_ref(self.user, batch_community_refs(items))
@@ -327,9 +333,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         query.is_valid(raise_exception=True)
         data, filename = self._uploaded_file(request)
         try:
-            result = reports_import(
-                user=self.user, data=data, dry_run=query.validated_data["dry_run"], filename=filename
-            )
+            # Thousands of rows built: no cyclic collection meanwhile (ewers.runtime.collector_paused).
+            with collector_paused():
+                result = reports_import(
+                    user=self.user, data=data, dry_run=query.validated_data["dry_run"], filename=filename
+                )
         except ImportFileError as exc:
             if exc.code == "too_large":
                 raise RequestTooLarge(exc.message) from None

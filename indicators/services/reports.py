@@ -73,6 +73,14 @@ class ReadingInput:
     value: float
 
 
+def indicators_every() -> list[Indicator]:
+    """Every indicator, retired ones too, by a plain statement (as ``indicators_lookup``):
+    a batch or an import reads the catalogue once, and compiling the queryset cost more
+    than running it."""
+    table = connection.ops.quote_name(Indicator._meta.db_table)
+    return list(Indicator.objects.raw(f"SELECT {_INDICATOR_COLUMNS} FROM {table}"))  # noqa: S608 - names from the model
+
+
 def indicators_lookup(refs: Sequence[Indicator | int | str]) -> dict[int | str, Indicator]:
     """The active indicators that ``refs`` name by id or code, in one query (none when every
     ref is already an Indicator), keyed by id and by code."""

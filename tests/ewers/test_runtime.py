@@ -1,8 +1,15 @@
 """The garbage collector's policy of a web process (ewers/runtime.py), checked in fresh
-processes with the deployment's settings (the suite's own process keeps it off)."""
+processes with the deployment's settings (the suite's own process keeps it off); the
+collector paused while a batch or an import builds its rows."""
 
 from __future__ import annotations
 
+import gc
+import threading
+
+import pytest
+
+from ewers.runtime import collector_paused
 from tests.processes import run_django
 
 CODE = """
@@ -48,3 +55,43 @@ def test_it_freezes_the_heap_once_and_then_collects_it_whole_between_requests():
 def test_it_leaves_the_collector_alone_when_told_to():
     # Nothing frozen, CPython's own thresholds (whether its full collection came is its affair).
     assert _run(EWERS_GC_FREEZE="false").split()[:6] == ["0", "False", "10", "10", "True", "True"]
+
+
+def test_the_collector_is_paused_in_the_block_and_resumes_even_after_an_error():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # nested: the outer block still holds it
+            pass
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+
+
+def test_the_collector_resumes_once_no_thread_holds_it():
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with collector_paused():
+            inside.set()
+            leave.wait(5)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    assert inside.wait(5)
+    with collector_paused():
+        pass
+    assert not gc.isenabled()  # the other thread is still inside
+    leave.set()
+    other.join(5)
+    assert gc.isenabled()
+
+
+def test_a_collector_turned_off_elsewhere_stays_off():
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -12,9 +12,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from knox.settings import CONSTANTS
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from ewers.auth import MemberTokenAuthentication
 from ewers.models import ApiToken, GatewayToken
 from ewers.services import gateway_token_issue, user_password_set, user_upsert
 from tests import factories
@@ -66,6 +69,34 @@ def test_an_expired_token_is_refused(cast):
     key = sign_in("ana").json()["token"]
     ApiToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
     assert me(key) == 401
+
+
+def test_an_expired_token_sent_is_deleted_and_others_wait_for_the_sweep(cast):
+    fresh, stale = sign_in("ana").json()["token"], sign_in("ana").json()["token"]
+    expired = timezone.now() - timedelta(seconds=1)
+    ApiToken.objects.filter(token_key=stale[: CONSTANTS.TOKEN_KEY_LENGTH]).update(expiry=expired)
+    other = sign_in("ana").json()["token"]
+    ApiToken.objects.filter(token_key=other[: CONSTANTS.TOKEN_KEY_LENGTH]).update(expiry=expired)
+    # A request with a valid token leaves the other expired ones to api_tokens_clear...
+    assert me(fresh) == 200
+    assert ApiToken.objects.filter(user=cast.analyst).count() == 3
+    # ...and each is refused (and deleted) when sent.
+    assert me(stale) == 401
+    assert me(other) == 401
+    assert me(fresh) == 200
+    assert ApiToken.objects.filter(user=cast.analyst).count() == 1
+
+
+def test_it_authenticates_a_users_token_in_one_query(cast, django_assert_num_queries):
+    key = sign_in("ana").json()["token"]
+    with django_assert_num_queries(1):
+        user, token = MemberTokenAuthentication().authenticate_credentials(key.encode())
+        # The organisation, which the membership check reads, came with it.
+        assert user.organisation.is_active
+    assert user == cast.analyst and token.user_id == cast.analyst.pk
+    with pytest.raises(AuthenticationFailed):
+        wrong = key[:-1] + ("1" if key.endswith("0") else "0")
+        MemberTokenAuthentication().authenticate_credentials(wrong.encode())
 
 
 def test_signing_out_revokes_only_the_token_sent(cast):

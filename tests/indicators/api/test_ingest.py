@@ -4,6 +4,7 @@ not grow with their size, with one scoring task each."""
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from typing import Any
 
@@ -140,3 +141,21 @@ def test_the_import_answer_is_what_its_serializer_would_write():
     )
     assert import_result_data(result) == ImportResultSerializer(result).data
     assert list(import_result_data(result)) == list(ImportResultSerializer(result).data)
+
+
+def test_the_garbage_collector_runs_again_after_a_batch_or_an_import_whatever_the_answer(cast):
+    # Both pause the cyclic collector while they build their rows (ewers.runtime.collector_paused).
+    client = token_client(cast.analyst)
+    assert client.post(BATCH, {"reports": [body()]}, format="json").status_code == 200
+    assert gc.isenabled()
+    assert client.post(BATCH, {"reports": "none"}, format="json").status_code == 400
+    assert gc.isenabled()
+    assert (
+        client.post(
+            IMPORT, csv_bytes(f"T-1-1-1,{timezone.now().isoformat()},B,2,seen,,r1,1"), content_type="text/csv"
+        ).status_code
+        == 200
+    )
+    assert gc.isenabled()
+    assert client.post(IMPORT, b"not,a,header\n", content_type="text/csv").status_code == 400
+    assert gc.isenabled()
