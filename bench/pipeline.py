@@ -207,7 +207,8 @@ class Figures:
     bare_seconds: float | None = None  # the bare DRF endpoint, as many reports as single
     batch_seconds: float | None = None
     csv_seconds: float | None = None  # as many reports as batch, imported as CSV files
-    raw_seconds: float | None = None
+    raw_seconds: float | None = None  # committed (the yardstick)
+    raw_rolled_back_seconds: float | None = None  # rolled back: no commit, no deferred foreign-key checks
     scoring_seconds: float | None = None
     scoring_note: str = ""
     api_note: str = ""
@@ -222,6 +223,8 @@ class Figures:
 def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
     raw_name = "raw PG insert, same rows"
     raw = rate(raw_count, figures.raw_seconds) if figures.raw_seconds else None
+    rolled_back_name = "raw PG insert, rolled back"
+    rolled_back = rate(raw_count, figures.raw_rolled_back_seconds) if figures.raw_rolled_back_seconds else None
 
     def per_second(count: int, seconds: float | None) -> float | None:
         return rate(count, seconds) if seconds else None
@@ -258,6 +261,20 @@ def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
             "reports/s",
             raw_name,
             raw,
+        ),
+        Row(
+            f"API ingest, batch of {BATCH_SIZE}",
+            per_second(sizes.batch, figures.batch_seconds),
+            "reports/s",
+            rolled_back_name,
+            rolled_back,
+        ),
+        Row(
+            f"CSV import, files of up to {CSV_FILE_ROWS:,} rows",
+            per_second(sizes.batch, figures.csv_seconds),
+            "reports/s",
+            rolled_back_name,
+            rolled_back,
         ),
         Row(
             f"scoring, worker -c {WORKER_CONCURRENCY}",
@@ -309,6 +326,7 @@ def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
         return percentile(values, q) if values else None
 
     raw = per_second(sizes.single + sizes.batch, figures.raw_seconds)
+    rolled_back = per_second(sizes.single + sizes.batch, figures.raw_rolled_back_seconds)
     single = per_second(sizes.single, figures.single_seconds)
     batch = per_second(sizes.batch, figures.batch_seconds)
     csv_import = per_second(sizes.batch, figures.csv_seconds)
@@ -324,6 +342,9 @@ def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
         "ingest_batch_ratio": ratio(batch, raw),
         "ingest_csv_per_s": csv_import,
         "ingest_csv_ratio": ratio(csv_import, raw),
+        "raw_insert_rolled_back_per_s": rolled_back,
+        "ingest_batch_rolled_back_ratio": ratio(batch, rolled_back),
+        "ingest_csv_rolled_back_ratio": ratio(csv_import, rolled_back),
         "scoring_per_s": scoring,
         "scoring_ratio": ratio(scoring, raw),
         "ping_p50_ms": pct(figures.ping_ms, 50),
@@ -367,7 +388,9 @@ def header_lines(
         "the same token authentication, a ModelSerializer, the report and its readings in one transaction; no "
         f"throttle, audit, idempotency or task), after {WARM_UP_REPORTS} warm-ups",
         f"raw baseline: psycopg2 execute_values of the {sizes.single + sizes.batch:,} ingest reports and their "
-        f"readings, one transaction, product tables, rolled back; median of {RAW_REPEATS}",
+        f"readings, one transaction, product tables, committed (the deferred foreign-key checks and the commit "
+        f"timed; the rows deleted after, untimed); median of {RAW_REPEATS}; the same rolled back (no commit, no "
+        "foreign-key checks: the yardstick of runs before 2026-12-06's second session) printed beside it",
         f"alert baseline: trivial Celery task (publish -> worker -> row visible), interleaved with the "
         f"{sizes.alerts} alert samples; both polled every {POLL_SECONDS * 1000:g} ms",
     ]
@@ -424,8 +447,15 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
     say(f"purged {queue_purge(queue)} scoring tasks queued by the API ingest")
     say(f"{reports_parked()} reports saved by the API ingest left out of the scoring measured")
     with timed("raw insert baseline"):
-        runs = sorted(raw_insert(services.database_url, ingest, reporter=seeded.reporter) for _ in range(RAW_REPEATS))
-        figures.raw_seconds = runs[len(runs) // 2]
+        for committed in (True, False):
+            runs = sorted(
+                raw_insert(services.database_url, ingest, reporter=seeded.reporter, committed=committed)
+                for _ in range(RAW_REPEATS)
+            )
+            if committed:
+                figures.raw_seconds = runs[len(runs) // 2]
+            else:
+                figures.raw_rolled_back_seconds = runs[len(runs) // 2]
 
     score_payloads = payloads_make(seeded.work_communities, seeded.indicators, sizes.score, rng)
     with timed(f"{sizes.score} reports saved for scoring"):
