@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from ewers.broker import enqueue
@@ -33,6 +33,7 @@ from indicators.models import Contribution, FieldReport, Indicator, Reading, Ris
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risks_record
 from indicators.services.scoring_claims import Claimed, claim, claim_token, claimable, claims_release
+from indicators.services.scoring_reads import communities_lock, previous_and_states, reports_lock
 from indicators.services.scoring_state import (
     FACT_FIELDS,
     Catalogue,
@@ -263,32 +264,23 @@ def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, R
     its message comes back (``acks_late``) and claims them again."""
     communities = sorted({community_id for _, community_id in claimed})
     with transaction.atomic():
-        list(
-            Region.objects.select_for_update(no_key=True)
-            .filter(pk__in=communities)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        communities_lock(communities)
         with alerting().batch():  # audit rows appended here, at the end: see indicators.hooks
-            # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
-            # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
             # Not SKIP LOCKED: the claim made them ours, and a concurrent claim statement may hold
             # a row it looked at and passed over until it ends (a moment): wait for it. No scorer
             # locks a report without its community's lock first, held here: no cycle.
-            locked = (
-                FieldReport.objects.filter(
-                    status=ReportStatus.RECEIVED, scoring_claim=token, pk__in=[pk for pk, _ in claimed]
-                )
-                .select_for_update(no_key=True)
-                .values_list("pk", "community_id")
-            )
+            locked, taken = reports_lock(token, [pk for pk, _ in claimed])
             groups: dict[int, list[int]] = defaultdict(list)
             for report_id, community_id in locked:
                 groups[community_id].append(report_id)
             if not groups:
                 return {}
             keys = {community_id: f"report:{max(ids)}" for community_id, ids in groups.items()}
-            done = {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
+            done = (  # rare: a batch that stored its assessments and yet left its reports received
+                {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
+                if any(max(ids) in taken for ids in groups.values())
+                else {}
+            )
             todo = {community_id: ids for community_id, ids in groups.items() if keys[community_id] not in done}
             assessed = _batch_assess(todo) if todo else {}
             for community_id in groups.keys() - todo.keys():
@@ -312,18 +304,8 @@ def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
     catalogue = Catalogue.load()
     # The time is read once the locks are held (hysteresis reads the previous level).
     at = timezone.now()
-    previous = dict(
-        Region.objects.filter(pk__in=list(groups))
-        .annotate(
-            previous_level=Subquery(
-                RiskAssessment.objects.filter(community=OuterRef("pk"), assessed_at__lte=at)
-                .order_by("-assessed_at", "-id")
-                .values("level")[:1]
-            )
-        )
-        .values_list("pk", "previous_level")
-    )
-    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue)
+    previous, stored = previous_and_states(sorted(groups), at)
+    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue, stored=stored)
     assessments = RiskAssessment.objects.bulk_create(
         RiskAssessment(
             community_id=community_id,

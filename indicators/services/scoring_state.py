@@ -175,12 +175,17 @@ def _facts_many(queries: Sequence[FactQuery | None]) -> list[dict[int, list[scor
 
 
 def _carriable(
-    community_ids: Collection[int], at: datetime, *, rebuild: bool
+    community_ids: Collection[int], at: datetime, *, rebuild: bool, stored: Mapping[int, ScoringState] | None = None
 ) -> tuple[dict[int, ScoringState], list[tuple[int, datetime, datetime]]]:
-    """The communities' stored states that may be carried to ``at``, and for each the span
-    whose readings left the window meanwhile (community, since, until)."""
+    """The communities' stored states (``stored`` if the caller read them) that may be
+    carried to ``at``, and for each the span whose readings left the window meanwhile
+    (community, since, until)."""
     window = settings.EWERS_SCORING_WINDOW_DAYS
-    rows = {row.community_id: row for row in ScoringState.objects.filter(community_id__in=list(community_ids))}
+    rows = (
+        stored
+        if stored is not None
+        else {row.community_id: row for row in ScoringState.objects.filter(community_id__in=list(community_ids))}
+    )
     carried = {pk: row for pk, row in rows.items() if not rebuild and row.window_days == window and row.ref_at <= at}
     spans = [
         (pk, row.ref_at - timedelta(days=row.window_days), at - timedelta(days=row.window_days))
@@ -248,14 +253,16 @@ def states_assess(
     previous_levels: Mapping[int, str | None],
     catalogue: Catalogue,
     rebuild: bool = False,
+    stored: Mapping[int, ScoringState] | None = None,
 ) -> dict[int, scoring.Assessment]:
     """Assess each community of ``folds`` (community → reports being marked scored in this
-    transaction, whose readings are folded in) at ``at`` from its carried state, and store
-    the states. The caller holds the communities' row locks. Set-based: the same few
+    transaction, whose readings are folded in) at ``at`` from its carried state (``stored``:
+    the communities' stored states, if the caller read them with their locks held), and
+    store the states. The caller holds the communities' row locks. Set-based: the same few
     queries for one community or a batch of them."""
     community_ids = sorted(folds)
     fold_ids = [pk for ids in folds.values() for pk in ids]
-    carried, spans = _carriable(community_ids, at, rebuild=rebuild)
+    carried, spans = _carriable(community_ids, at, rebuild=rebuild, stored=stored)
     if _postgres():  # the four reads of readings in one statement
         expired, new, extra, triggers = _facts_many(
             [
