@@ -263,6 +263,9 @@ def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, R
     their claim released. A worker that dies here leaves them all received and claimed, and
     its message comes back (``acks_late``) and claims them again."""
     communities = sorted({community_id for _, community_id in claimed})
+    # Its own transaction (no caller's around it), which writes no indicator or theme: the
+    # catalogue's fingerprint then tells every change apart (``Catalogue.current``).
+    cache = not connection.in_atomic_block
     with transaction.atomic():
         communities_lock(communities)
         with alerting().batch():  # audit rows appended here, at the end: see indicators.hooks
@@ -282,7 +285,7 @@ def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, R
                 else {}
             )
             todo = {community_id: ids for community_id, ids in groups.items() if keys[community_id] not in done}
-            assessed = _batch_assess(todo) if todo else {}
+            assessed = _batch_assess(todo, cache=cache) if todo else {}
             for community_id in groups.keys() - todo.keys():
                 state_invalidate([community_id])  # assessed without these reports: not in the sums
                 assessed[community_id] = done[keys[community_id]]
@@ -296,15 +299,16 @@ def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, R
     return assessed
 
 
-def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
+def _batch_assess(groups: Mapping[int, list[int]], *, cache: bool = False) -> dict[int, RiskAssessment]:
     """One assessment per community (``groups``: community → its reports being scored),
     with their locks held: set-based reads of the states, one insert of the assessments and
     one of their contributions; the current risk and the alerting layer community by
-    community, in id order."""
-    catalogue = Catalogue.load()
+    community, in id order. ``cache``: the catalogue may be this process's last one if
+    unchanged (``Catalogue.current``)."""
     # The time is read once the locks are held (hysteresis reads the previous level).
     at = timezone.now()
-    previous, stored = previous_and_states(sorted(groups), at)
+    previous, stored, fingerprint = previous_and_states(sorted(groups), at)
+    catalogue = Catalogue.current(fingerprint if cache else None)
     results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue, stored=stored)
     assessments = RiskAssessment.objects.bulk_create(
         RiskAssessment(

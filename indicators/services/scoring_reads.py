@@ -14,9 +14,9 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
-from ewers.models import Region
+from ewers.models import Region, Theme
 from indicators.choices import ReportStatus
-from indicators.models import FieldReport, RiskAssessment
+from indicators.models import FieldReport, Indicator, RiskAssessment
 from indicators.scoring_models import ScoringState
 
 
@@ -70,11 +70,25 @@ def reports_lock(token: str, report_ids: Sequence[int]) -> tuple[list[tuple[int,
     return [(pk, community_id) for pk, community_id, _taken in rows], {pk for pk, _c, taken in rows if taken}
 
 
+# The catalogue's fingerprint (``scoring_state.Catalogue.current``): each indicator's and
+# theme's id with its row version's ``xmin``, the id of the transaction that wrote it.
+# Every write of a row (ORM, admin, bulk update, raw SQL, migration) makes a new row version
+# with the writer's transaction id, and a delete or insert changes the ids: any committed
+# change to the catalogue changes the fingerprint, and no later state of the tables can
+# give an earlier one back. (Freezing keeps the raw ``xmin``; were it ever to change, the
+# catalogue would only be read again.)
+CATALOGUE_FINGERPRINT = (
+    "(SELECT coalesce(string_agg(id::text || ':' || xmin::text, ',' ORDER BY id), '') FROM {indicator}) "
+    "|| '/' || (SELECT coalesce(string_agg(id::text || ':' || xmin::text, ',' ORDER BY id), '') FROM {theme})"
+)
+
+
 def previous_and_states(
     community_ids: Sequence[int], at: datetime
-) -> tuple[dict[int, str | None], dict[int, ScoringState]]:
-    """Each community's level as last assessed at or before ``at`` (None: never), and its
-    stored state (``scoring_state``'s carried sums) where it has one."""
+) -> tuple[dict[int, str | None], dict[int, ScoringState], str | None]:
+    """Each community's level as last assessed at or before ``at`` (None: never), its
+    stored state (``scoring_state``'s carried sums) where it has one, and the catalogue's
+    fingerprint (``CATALOGUE_FINGERPRINT``; None elsewhere than on PostgreSQL)."""
     if not _postgres():
         previous: dict[int, str | None] = dict(
             Region.objects.filter(pk__in=list(community_ids))
@@ -88,10 +102,11 @@ def previous_and_states(
             .values_list("pk", "previous_level")
         )
         states = {row.community_id: row for row in ScoringState.objects.filter(community_id__in=list(community_ids))}
-        return previous, states
+        return previous, states, None
+    fingerprint = CATALOGUE_FINGERPRINT.format(indicator=Indicator._meta.db_table, theme=Theme._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT w.c, (SELECT level FROM "  # noqa: S608 (the models' tables)
+            f"SELECT {fingerprint}, w.c, (SELECT level FROM "  # noqa: S608 (the models' tables)
             f"{RiskAssessment._meta.db_table} a WHERE a.community_id = w.c AND a.assessed_at <= %s "
             "ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1), s.ref_at, s.window_days, s.sums "
             f"FROM unnest(%s::integer[]) AS w(c) JOIN {Region._meta.db_table} g ON g.id = w.c "
@@ -101,7 +116,8 @@ def previous_and_states(
         rows = cursor.fetchall()
     levels: dict[int, str | None] = {}
     found: dict[int, ScoringState] = {}
-    for community_id, level, ref_at, window_days, stored in rows:
+    found_fingerprint = rows[0][0] if rows else None
+    for _fingerprint, community_id, level, ref_at, window_days, stored in rows:
         levels[community_id] = level
         if ref_at is not None:
             found[community_id] = ScoringState(
@@ -111,4 +127,4 @@ def previous_and_states(
                 # psycopg2 as Django sets it up gives jsonb as its text (the field has no decoder).
                 sums=stored if isinstance(stored, dict) else json.loads(stored),
             )
-    return levels, found
+    return levels, found, found_fingerprint

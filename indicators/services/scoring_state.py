@@ -63,8 +63,31 @@ class Catalogue:
         models = {i.pk: i for i in Indicator.objects.select_related("theme")}
         return cls({pk: i.scoring_settings() for pk, i in models.items()}, models)
 
+    @classmethod
+    def current(cls, fingerprint: str | None) -> Catalogue:
+        """``load``, or the catalogue this process loaded last if the indicators' and themes'
+        rows are still the same (``fingerprint``: ``scoring_reads.CATALOGUE_FINGERPRINT``,
+        read by the caller after its locks; None: load). A scoring batch's hot path: the
+        catalogue changes rarely, and loading it cost a fifth of a small batch.
+
+        Only for a caller in a transaction of its own that writes no indicator or theme: a
+        transaction's second write of a row it wrote already keeps the row's ``xmin``."""
+        if fingerprint is None:
+            return cls.load()
+        key = (connection.alias, connection.settings_dict["NAME"], fingerprint)
+        cached = _catalogue_cache.get("last")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        catalogue = cls.load()
+        _catalogue_cache["last"] = (key, catalogue)
+        return catalogue
+
     def trigger_ids(self) -> list[int]:
         return [pk for pk, i in self.plain.items() if i.category == Category.TRIGGER and i.polarity == Polarity.RISK]
+
+
+# One catalogue a process, with the database and the fingerprint it was loaded under.
+_catalogue_cache: dict[str, tuple[tuple[str, str, str], Catalogue]] = {}
 
 
 def _folded(where: Q) -> QuerySet[Reading]:
