@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from indicators.choices import AssessmentCause, ReportStatus
@@ -51,7 +51,8 @@ def test_previous_levels_and_states_are_the_last_at_or_before_the_moment(cast):
     tie = assessment(c2, now - timedelta(hours=3), "moderate")
     assessment(c2, now - timedelta(hours=3), "high")  # same moment, higher id: the last
     ScoringState.objects.create(community=c2, ref_at=now - timedelta(hours=3), window_days=180, sums={"7": {"v": 1}})
-    previous, states = previous_and_states([c1.pk, c2.pk, d.pk], now)
+    previous, states, fingerprint = previous_and_states([c1.pk, c2.pk, d.pk], now)
+    assert (fingerprint is not None) == (connection.vendor == "postgresql")  # the catalogue's
     assert previous == {c1.pk: "high", c2.pk: "high", d.pk: None}
     assert first.pk < second.pk and tie.pk
     assert set(states) == {c2.pk}
