@@ -265,7 +265,7 @@ def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, R
     communities = sorted({community_id for _, community_id in claimed})
     # Its own transaction (no caller's around it), which writes no indicator or theme: the
     # catalogue's fingerprint then tells every change apart (``Catalogue.current``).
-    cache = not connection.in_atomic_block
+    cache = connection.get_autocommit() and not connection.in_atomic_block
     with transaction.atomic():
         communities_lock(communities)
         with alerting().batch():  # audit rows appended here, at the end: see indicators.hooks
