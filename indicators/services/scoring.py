@@ -29,7 +29,7 @@ from indicators.choices import (
     ReportStatus,
 )
 from indicators.hooks import AssessmentRecorded, alerting
-from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
+from indicators.models import Contribution, CurrentRisk, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risks_record
 from indicators.services.scoring_claims import Claimed, claim, claim_token, claimable, claims_release
@@ -144,14 +144,16 @@ def _follow(
     plain: Mapping[int, scoring.IndicatorSettings],
     *,
     facts: list[scoring.ReadingFact] | None,
+    risks: Mapping[int, CurrentRisk] | None = None,
 ) -> list[ContributionRow]:
     """What follows stored assessments (assessment, result, previous level; one per
     community): the current risk, the alerting layer (told of them all at once), and the
     contributions to store (returned, for one bulk insert): by indicator, unless an alert
     now points to the assessment (opened or escalated by it): then one per reading, as a
     full recompute stores them, the reports its holders may read. That is rare, so those
-    readings (``facts``, or else the window's) are read here, once."""
-    risks_record([assessment for assessment, _result, _previous in done])
+    readings (``facts``, or else the window's) are read here, once. ``risks``: the
+    communities' current risk rows, if the caller read them (``risks_record``)."""
+    risks_record([assessment for assessment, _result, _previous in done], current=risks)
     alerted = alerting().assessments_recorded(
         [
             AssessmentRecorded(
@@ -307,9 +309,10 @@ def _batch_assess(groups: Mapping[int, list[int]], *, cache: bool = False) -> di
     unchanged (``Catalogue.current``)."""
     # The time is read once the locks are held (hysteresis reads the previous level).
     at = timezone.now()
-    previous, stored, fingerprint = previous_and_states(sorted(groups), at)
-    catalogue = Catalogue.current(fingerprint if cache else None)
-    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue, stored=stored)
+    facts = previous_and_states(sorted(groups), at)
+    catalogue = Catalogue.current(facts.fingerprint if cache else None)
+    previous = facts.previous
+    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue, stored=facts.states)
     assessments = RiskAssessment.objects.bulk_create(
         RiskAssessment(
             community_id=community_id,
@@ -325,7 +328,7 @@ def _batch_assess(groups: Mapping[int, list[int]], *, cache: bool = False) -> di
         for community_id, ids in sorted(groups.items())
     )
     done = [(a, results[a.community_id], previous[a.community_id]) for a in assessments]
-    _contributions_insert(_follow(done, catalogue.models, catalogue.plain, facts=None))
+    _contributions_insert(_follow(done, catalogue.models, catalogue.plain, facts=None, risks=facts.risks))
     return {a.community_id: a for a in assessments}
 
 

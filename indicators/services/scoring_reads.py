@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from ewers.models import Region, Theme
 from indicators.choices import ReportStatus
-from indicators.models import FieldReport, Indicator, RiskAssessment
+from indicators.models import CurrentRisk, FieldReport, Indicator, RiskAssessment
 from indicators.scoring_models import ScoringState
 
 
@@ -83,12 +85,26 @@ CATALOGUE_FINGERPRINT = (
 )
 
 
-def previous_and_states(
-    community_ids: Sequence[int], at: datetime
-) -> tuple[dict[int, str | None], dict[int, ScoringState], str | None]:
-    """Each community's level as last assessed at or before ``at`` (None: never), its
-    stored state (``scoring_state``'s carried sums) where it has one, and the catalogue's
-    fingerprint (``CATALOGUE_FINGERPRINT``; None elsewhere than on PostgreSQL)."""
+@dataclass(frozen=True)
+class BatchFacts:
+    """What ``previous_and_states`` reads of a batch's communities."""
+
+    previous: dict[int, str | None]  # the level last assessed at or before the moment (None: never)
+    states: dict[int, ScoringState]  # the stored states (``scoring_state``'s carried sums), where any
+    fingerprint: str | None  # the catalogue's (``CATALOGUE_FINGERPRINT``); None elsewhere than on PostgreSQL
+    # The current risk rows (``risk.risks_record``), where any; None: not read (SQLite).
+    risks: dict[int, CurrentRisk] | None
+
+
+def _json(value: Any) -> Any:
+    # psycopg2 as Django sets it up gives jsonb as its text (these fields have no decoder).
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def previous_and_states(community_ids: Sequence[int], at: datetime) -> BatchFacts:
+    """Each community's level as last assessed at or before ``at``, its stored state, the
+    catalogue's fingerprint, and on PostgreSQL its current risk row: one statement there.
+    The caller holds the communities' locks (the current risk rows change only under them)."""
     if not _postgres():
         previous: dict[int, str | None] = dict(
             Region.objects.filter(pk__in=list(community_ids))
@@ -102,29 +118,36 @@ def previous_and_states(
             .values_list("pk", "previous_level")
         )
         states = {row.community_id: row for row in ScoringState.objects.filter(community_id__in=list(community_ids))}
-        return previous, states, None
+        return BatchFacts(previous, states, None, None)
     fingerprint = CATALOGUE_FINGERPRINT.format(indicator=Indicator._meta.db_table, theme=Theme._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {fingerprint}, w.c, (SELECT level FROM "  # noqa: S608 (the models' tables)
             f"{RiskAssessment._meta.db_table} a WHERE a.community_id = w.c AND a.assessed_at <= %s "
-            "ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1), s.ref_at, s.window_days, s.sums "
+            "ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1), s.ref_at, s.window_days, s.sums, "
+            "r.assessment_id, r.assessed_at, r.score, r.level, r.weekly "
             f"FROM unnest(%s::integer[]) AS w(c) JOIN {Region._meta.db_table} g ON g.id = w.c "
-            f"LEFT JOIN {ScoringState._meta.db_table} s ON s.community_id = w.c",
+            f"LEFT JOIN {ScoringState._meta.db_table} s ON s.community_id = w.c "
+            f"LEFT JOIN {CurrentRisk._meta.db_table} r ON r.community_id = w.c",
             [at, list(community_ids)],
         )
         rows = cursor.fetchall()
-    levels: dict[int, str | None] = {}
-    found: dict[int, ScoringState] = {}
-    found_fingerprint = rows[0][0] if rows else None
-    for _fingerprint, community_id, level, ref_at, window_days, stored in rows:
-        levels[community_id] = level
+    facts = BatchFacts({}, {}, rows[0][0] if rows else None, {})
+    for row in rows:
+        _fingerprint, community_id, level, ref_at, window_days, sums, *risk = row
+        facts.previous[community_id] = level
         if ref_at is not None:
-            found[community_id] = ScoringState(
-                community_id=community_id,
-                ref_at=ref_at,
-                window_days=window_days,
-                # psycopg2 as Django sets it up gives jsonb as its text (the field has no decoder).
-                sums=stored if isinstance(stored, dict) else json.loads(stored),
+            facts.states[community_id] = ScoringState(
+                community_id=community_id, ref_at=ref_at, window_days=window_days, sums=_json(sums)
             )
-    return levels, found, found_fingerprint
+        assessment_id, assessed_at, score, risk_level, weekly = risk
+        if assessment_id is not None and facts.risks is not None:
+            facts.risks[community_id] = CurrentRisk(
+                community_id=community_id,
+                assessment_id=assessment_id,
+                assessed_at=assessed_at,
+                score=score,
+                level=risk_level,
+                weekly=_json(weekly),
+            )
+    return facts

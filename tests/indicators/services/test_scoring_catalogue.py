@@ -25,7 +25,7 @@ pytestmark = [
 
 
 def fingerprint(cast) -> str:
-    found = previous_and_states([cast.places["c1"].pk], timezone.now())[2]
+    found = previous_and_states([cast.places["c1"].pk], timezone.now()).fingerprint
     assert found is not None
     return found
 

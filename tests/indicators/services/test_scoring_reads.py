@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from indicators.choices import AssessmentCause, ReportStatus
-from indicators.models import FieldReport, RiskAssessment, ScoringState
+from indicators.models import CurrentRisk, FieldReport, RiskAssessment, ScoringState
 from indicators.services import reports_score
+from indicators.services.risk import risks_record
 from indicators.services.scoring_reads import communities_lock, previous_and_states, reports_lock
 from tests.indicators.services.conftest import report
 
@@ -51,7 +52,18 @@ def test_previous_levels_and_states_are_the_last_at_or_before_the_moment(cast):
     tie = assessment(c2, now - timedelta(hours=3), "moderate")
     assessment(c2, now - timedelta(hours=3), "high")  # same moment, higher id: the last
     ScoringState.objects.create(community=c2, ref_at=now - timedelta(hours=3), window_days=180, sums={"7": {"v": 1}})
-    previous, states, fingerprint = previous_and_states([c1.pk, c2.pk, d.pk], now)
+    risks_record([second, tie])  # current risk rows for c1 and c2, none for d
+    facts = previous_and_states([c1.pk, c2.pk, d.pk], now)
+    if connection.vendor == "postgresql":  # read with the rest there; SQLite leaves it to risks_record
+        assert facts.risks is not None
+        fields = ("community_id", "assessment_id", "assessed_at", "score", "level", "weekly")
+        assert {pk: [getattr(r, f) for f in fields] for pk, r in facts.risks.items()} == {
+            r.community_id: [getattr(r, f) for f in fields] for r in CurrentRisk.objects.all()
+        }
+        assert set(facts.risks) == {c1.pk, c2.pk}
+    else:
+        assert facts.risks is None
+    previous, states, fingerprint = facts.previous, facts.states, facts.fingerprint
     assert (fingerprint is not None) == (connection.vendor == "postgresql")  # the catalogue's
     assert previous == {c1.pk: "high", c2.pk: "high", d.pk: None}
     assert first.pk < second.pk and tie.pk
