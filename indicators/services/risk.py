@@ -46,9 +46,10 @@ def risk_record(*, assessment: RiskAssessment) -> None:
     risks_record([assessment])
 
 
-def risks_record(assessments: Sequence[RiskAssessment]) -> None:
+def risks_record(assessments: Sequence[RiskAssessment], *, current: Mapping[int, CurrentRisk] | None = None) -> None:
     """Fold new assessments into their communities' current risk and weekly rollups: one
-    read of the rows and one upsert, however many communities.
+    read of the rows and one upsert, however many communities (``current``: the rows of
+    their communities, where any, if the caller read them with the locks held: no read).
 
     The current risk moves only to a later assessment (``assessed_at``, then id: the
     order the pages use, so an assessment made for a past moment, as the demo seed
@@ -58,10 +59,14 @@ def risks_record(assessments: Sequence[RiskAssessment]) -> None:
     """
     if not assessments:
         return
-    rows = {
-        row.community_id: row
-        for row in CurrentRisk.objects.filter(community_id__in={a.community_id for a in assessments})
-    }
+    rows = (
+        dict(current)
+        if current is not None
+        else {
+            row.community_id: row
+            for row in CurrentRisk.objects.filter(community_id__in={a.community_id for a in assessments})
+        }
+    )
     for assessment in sorted(assessments, key=lambda a: (a.assessed_at, a.pk)):
         week = week_of(assessment.assessed_at).isoformat()
         row = rows.get(assessment.community_id)

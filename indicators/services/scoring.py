@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from ewers.broker import enqueue
@@ -29,10 +29,11 @@ from indicators.choices import (
     ReportStatus,
 )
 from indicators.hooks import AssessmentRecorded, alerting
-from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
+from indicators.models import Contribution, CurrentRisk, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
 from indicators.services.risk import risks_record
 from indicators.services.scoring_claims import Claimed, claim, claim_token, claimable, claims_release
+from indicators.services.scoring_reads import communities_lock, previous_and_states, reports_lock
 from indicators.services.scoring_state import (
     FACT_FIELDS,
     Catalogue,
@@ -143,14 +144,16 @@ def _follow(
     plain: Mapping[int, scoring.IndicatorSettings],
     *,
     facts: list[scoring.ReadingFact] | None,
+    risks: Mapping[int, CurrentRisk] | None = None,
 ) -> list[ContributionRow]:
     """What follows stored assessments (assessment, result, previous level; one per
     community): the current risk, the alerting layer (told of them all at once), and the
     contributions to store (returned, for one bulk insert): by indicator, unless an alert
     now points to the assessment (opened or escalated by it): then one per reading, as a
     full recompute stores them, the reports its holders may read. That is rare, so those
-    readings (``facts``, or else the window's) are read here, once."""
-    risks_record([assessment for assessment, _result, _previous in done])
+    readings (``facts``, or else the window's) are read here, once. ``risks``: the
+    communities' current risk rows, if the caller read them (``risks_record``)."""
+    risks_record([assessment for assessment, _result, _previous in done], current=risks)
     alerted = alerting().assessments_recorded(
         [
             AssessmentRecorded(
@@ -262,35 +265,29 @@ def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, R
     their claim released. A worker that dies here leaves them all received and claimed, and
     its message comes back (``acks_late``) and claims them again."""
     communities = sorted({community_id for _, community_id in claimed})
+    # Its own transaction (no caller's around it), which writes no indicator or theme: the
+    # catalogue's fingerprint then tells every change apart (``Catalogue.current``).
+    cache = connection.get_autocommit() and not connection.in_atomic_block
     with transaction.atomic():
-        list(
-            Region.objects.select_for_update(no_key=True)
-            .filter(pk__in=communities)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        communities_lock(communities)
         with alerting().batch():  # audit rows appended here, at the end: see indicators.hooks
-            # FOR NO KEY UPDATE: another scorer's new contributions take KEY SHARE locks on
-            # these rows at commit (foreign-key checks); a plain FOR UPDATE would deadlock with them.
             # Not SKIP LOCKED: the claim made them ours, and a concurrent claim statement may hold
             # a row it looked at and passed over until it ends (a moment): wait for it. No scorer
             # locks a report without its community's lock first, held here: no cycle.
-            locked = (
-                FieldReport.objects.filter(
-                    status=ReportStatus.RECEIVED, scoring_claim=token, pk__in=[pk for pk, _ in claimed]
-                )
-                .select_for_update(no_key=True)
-                .values_list("pk", "community_id")
-            )
+            locked, taken = reports_lock(token, [pk for pk, _ in claimed])
             groups: dict[int, list[int]] = defaultdict(list)
             for report_id, community_id in locked:
                 groups[community_id].append(report_id)
             if not groups:
                 return {}
             keys = {community_id: f"report:{max(ids)}" for community_id, ids in groups.items()}
-            done = {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
+            done = (  # rare: a batch that stored its assessments and yet left its reports received
+                {a.key: a for a in RiskAssessment.objects.filter(key__in=keys.values())}
+                if any(max(ids) in taken for ids in groups.values())
+                else {}
+            )
             todo = {community_id: ids for community_id, ids in groups.items() if keys[community_id] not in done}
-            assessed = _batch_assess(todo) if todo else {}
+            assessed = _batch_assess(todo, cache=cache) if todo else {}
             for community_id in groups.keys() - todo.keys():
                 state_invalidate([community_id])  # assessed without these reports: not in the sums
                 assessed[community_id] = done[keys[community_id]]
@@ -304,26 +301,18 @@ def _batch_scored(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, R
     return assessed
 
 
-def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
+def _batch_assess(groups: Mapping[int, list[int]], *, cache: bool = False) -> dict[int, RiskAssessment]:
     """One assessment per community (``groups``: community → its reports being scored),
     with their locks held: set-based reads of the states, one insert of the assessments and
     one of their contributions; the current risk and the alerting layer community by
-    community, in id order."""
-    catalogue = Catalogue.load()
+    community, in id order. ``cache``: the catalogue may be this process's last one if
+    unchanged (``Catalogue.current``)."""
     # The time is read once the locks are held (hysteresis reads the previous level).
     at = timezone.now()
-    previous = dict(
-        Region.objects.filter(pk__in=list(groups))
-        .annotate(
-            previous_level=Subquery(
-                RiskAssessment.objects.filter(community=OuterRef("pk"), assessed_at__lte=at)
-                .order_by("-assessed_at", "-id")
-                .values("level")[:1]
-            )
-        )
-        .values_list("pk", "previous_level")
-    )
-    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue)
+    facts = previous_and_states(sorted(groups), at)
+    catalogue = Catalogue.current(facts.fingerprint if cache else None)
+    previous = facts.previous
+    results = states_assess(folds=groups, at=at, previous_levels=previous, catalogue=catalogue, stored=facts.states)
     assessments = RiskAssessment.objects.bulk_create(
         RiskAssessment(
             community_id=community_id,
@@ -339,7 +328,7 @@ def _batch_assess(groups: Mapping[int, list[int]]) -> dict[int, RiskAssessment]:
         for community_id, ids in sorted(groups.items())
     )
     done = [(a, results[a.community_id], previous[a.community_id]) for a in assessments]
-    _contributions_insert(_follow(done, catalogue.models, catalogue.plain, facts=None))
+    _contributions_insert(_follow(done, catalogue.models, catalogue.plain, facts=None, risks=facts.risks))
     return {a.community_id: a for a in assessments}
 
 

@@ -96,8 +96,10 @@ def test_a_claim_of_its_own_does_not_wait_for_the_disk_and_leaves_the_session_as
     FieldReport.objects.filter(pk=saved.pk).update(status=ReportStatus.RECEIVED, scoring_attempts=0)
     with CaptureQueriesContext(connection) as queries:
         assert claim("task-a", among=[saved.pk], limit=1) == [(saved.pk, saved.community_id)]
-    assert any("synchronous_commit TO OFF" in q["sql"] for q in queries.captured_queries)
-    assert _synchronous_commit() == "on"  # SET LOCAL: gone with the claim's commit
+    # One statement in autocommit (no BEGIN … COMMIT around it), the setting local to its transaction.
+    assert [q["sql"] for q in queries.captured_queries if "set_config('synchronous_commit', 'off', true)" in q["sql"]]
+    assert len(queries.captured_queries) == 1
+    assert _synchronous_commit() == "on"  # local: gone with the claim's commit
     saved.refresh_from_db()
     assert (saved.scoring_attempts, saved.scoring_claim) == (1, "task-a")
 
