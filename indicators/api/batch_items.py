@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -64,9 +64,19 @@ def _readings(value: Any) -> list[ReadingInput] | None:
     return readings
 
 
-def _time(field: Any, value: str) -> datetime | None:
+def time_zone(field: Any) -> tzinfo | None:
+    """The zone ``field`` (a DateTimeField) converts an aware time to, as its
+    ``enforce_timezone`` finds it on each call (the current zone is a context-local
+    lookup): found once for a batch, it is handed to ``batch_item_draft``."""
+    zone: tzinfo | None = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    return zone
+
+
+def _time(field: Any, value: str, zone: tzinfo | None) -> datetime | None:
     """What ``AwareDateTimeField`` makes of a plain ISO 8601 time with its zone (the text
-    parsed once, where the field parses it twice), or None to let it judge."""
+    parsed once, where the field parses it twice), or None to let it judge. ``zone``:
+    the field's ``time_zone``, converted to as its ``enforce_timezone`` converts an aware
+    time; None asks the field itself."""
     if value != value.strip():
         return None
     try:
@@ -75,6 +85,11 @@ def _time(field: Any, value: str) -> datetime | None:
         return None
     if parsed is None or timezone.is_naive(parsed):
         return None
+    if zone is not None:
+        try:
+            return parsed.astimezone(zone)
+        except OverflowError:
+            return None  # the field's "overflow" message
     try:
         moment: datetime = field.enforce_timezone(parsed)
     except ValidationError:
@@ -91,14 +106,19 @@ def _field_value(field: Field[Any, Any, Any, Any], value: Any) -> tuple[bool, An
 
 
 def batch_item_draft(
-    item: Any, *, communities: Mapping[str, Region], fields: Mapping[str, Field[Any, Any, Any, Any]]
+    item: Any,
+    *,
+    communities: Mapping[str, Region],
+    fields: Mapping[str, Field[Any, Any, Any, Any]],
+    zone: tzinfo | None = None,
 ) -> ReportDraft | None:
     """The draft of a plainly well-formed batch item, or None: the serializer then reads it.
 
     ``communities``: the batch's communities in the user's coverage by reference
     (``communities_by_ref``), as the serializer is given them; ``fields``: the fields of
     the view's ``BatchItemInputSerializer``, used for the values whose rules are theirs
-    alone (times, free text).
+    alone (times, free text); ``zone``: ``time_zone(fields["observed_at"])`` when the
+    caller found it once for many items (None: the field finds it for each).
     """
     if type(item) is not dict:
         return None
@@ -118,7 +138,7 @@ def batch_item_draft(
         or type(observed_at) is not str
     ):
         return None
-    observed_at = _time(fields["observed_at"], observed_at)
+    observed_at = _time(fields["observed_at"], observed_at, zone)
     if observed_at is None:
         return None
     text: dict[str, Any] = {}

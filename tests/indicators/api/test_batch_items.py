@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
 from ewers.models import Region
-from indicators.api.batch_items import batch_item_draft
+from indicators.api.batch_items import batch_item_draft, time_zone
 from indicators.api.serializers import BatchItemInputSerializer, report_arguments
 from indicators.services import ReportDraft
 
@@ -97,6 +98,23 @@ def test_an_item_read_without_the_serializer_is_read_as_the_serializer_reads_it(
     draft = batch_item_draft(item, communities=COMMUNITIES, fields=shared.fields)
     if draft is not None:
         assert draft == serializer_draft(shared, item)
+
+
+@settings(max_examples=600, deadline=None)
+@given(ITEMS, st.sampled_from(["UTC", "Asia/Manila", "America/Caracas", "Pacific/Kiritimati"]))
+def test_an_item_read_with_the_batchs_zone_is_read_as_the_serializer_reads_it(item, zone_name):
+    # The zone found once for a batch (the view's way) gives the serializer's time in the
+    # serializer's zone, under whatever zone is current.
+    with timezone.override(zone_name):
+        shared = serializer()
+        zone = time_zone(shared.fields["observed_at"])
+        draft = batch_item_draft(item, communities=COMMUNITIES, fields=shared.fields, zone=zone)
+        expected = serializer_draft(shared, item)
+    if draft is not None:
+        assert expected is not None
+        assert draft == expected
+        assert draft.observed_at.isoformat() == expected.observed_at.isoformat()
+        assert draft.observed_at.tzinfo == expected.observed_at.tzinfo
 
 
 def test_a_plainly_well_formed_item_is_read_without_the_serializer():
