@@ -51,6 +51,7 @@ class FailOpenRedisCache(RedisCache):
         self._lock = threading.Lock()
         self._away_until = 0.0
         self._window_script: Any = None
+        self._writer: Any = None
 
     def window_hit(self, key: str, *, now: float, duration: float, limit: int) -> tuple[bool, int, float] | None:
         """Count a request at ``now`` in the sliding window ``key`` of ``duration`` seconds
@@ -60,7 +61,7 @@ class FailOpenRedisCache(RedisCache):
         full_key = self.make_and_validate_key(f"{key}:window")
 
         def hit() -> tuple[bool, int, float]:
-            client = self._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+            client = self._write_client(full_key)
             if self._window_script is None:
                 self._window_script = client.register_script(_WINDOW_SCRIPT)
             member = f"{now!r}:{secrets.token_hex(4)}"
@@ -70,6 +71,14 @@ class FailOpenRedisCache(RedisCache):
             return bool(allowed), int(count), float(oldest) if oldest else now
 
         return self._guarded(hit, None)
+
+    def _write_client(self, key: str) -> Any:
+        """The client on the writers' pool, made once: Django's ``get_client`` builds a
+        client (its table of reply callbacks) on each call, half of a window hit's own time;
+        every write goes to the same pool, whose connections the client only borrows."""
+        if self._writer is None:
+            self._writer = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        return self._writer
 
     def _guarded(self, call: Callable[[], T], fallback: T) -> T:
         if time.monotonic() < self._away_until:

@@ -92,3 +92,25 @@ def test_redis_away_lets_requests_through(cast, settings):
     with override_settings(CACHES=redis_cache("redis://127.0.0.1:9/0")):
         ana = api(cast.analyst)
         assert [ana.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_the_window_is_counted_through_one_client_made_once(monkeypatch):
+    from ewers.cache import FailOpenRedisCache
+
+    counter = FailOpenRedisCache(REDIS_URL, {})
+    made = []
+    get_client = counter._cache.get_client
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(args)
+        return get_client(*args, **kwargs)
+
+    monkeypatch.setattr(counter._cache, "get_client", counted)
+    key = f"test-window-{os.getpid()}"
+    try:
+        hits = [counter.window_hit(key, now=100.0 + i, duration=60, limit=2) for i in range(3)]
+        assert hits == [(True, 1, 100.0), (True, 2, 100.0), (False, 2, 100.0)]
+        assert counter.window_hit(key, now=160.5, duration=60, limit=2) == (True, 2, 101.0)
+        assert len(made) == 1
+    finally:
+        counter.delete(f"{key}:window")
