@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -155,25 +156,35 @@ def _reports_sql(user: User, reports: Sequence[NewReport], received_at: datetime
 def _history_sql(user: User, at: datetime) -> tuple[str, list[Any]]:
     """The history's creation rows copied from ``new`` (the reports just written), as
     ``bulk_history_create`` makes them: by ``user``, no change reason."""
+    sql, own_names = _history_statement(connection.vendor)
+    own = {"history_date": at, "history_change_reason": None, "history_type": HISTORY_CREATED, "history_user": user.pk}
+    return sql, [own[name] for name in own_names]
+
+
+@cache
+def _history_statement(vendor: str) -> tuple[str, tuple[str, ...]]:
+    """The history INSERT's text, and the names of its own values in the order of its
+    parameters (``_history_sql``). Made once per database vendor: the text depends on the
+    models alone, and ``FieldReport.history`` builds a manager class on each use."""
     history = FieldReport.history.model
     report_columns = {f.attname: f.column for f in FieldReport._meta.concrete_fields}
     quote = connection.ops.quote_name
     names: list[str] = []
     values: list[str] = []
-    params: list[Any] = []
-    own = {"history_date": at, "history_change_reason": None, "history_type": HISTORY_CREATED, "history_user": user.pk}
+    own_names: list[str] = []
+    own = ("history_date", "history_change_reason", "history_type", "history_user")
     for f in history._meta.concrete_fields:
         if f.name == "history_id":
             continue
         names.append(quote(f.column))
         if f.name in own:
             values.append("%s")
-            params.append(own[f.name])
+            own_names.append(f.name)
         else:
             # Any other column of the history is the report's column of the same name.
             values.append(f"new.{quote(report_columns[f.attname])}")
     sql = f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(names)}) SELECT {', '.join(values)} FROM new"  # noqa: S608
-    return sql, params
+    return sql, tuple(own_names)
 
 
 def _readings_sql(reports: Sequence[NewReport]) -> tuple[str, list[Any]]:

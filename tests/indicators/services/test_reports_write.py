@@ -114,3 +114,23 @@ def test_awkward_texts_times_and_values_are_written_as_sent(cast):
         assert report.observed_at == draft.observed_at
         assert report.idempotency_key == draft.idempotency_key
         assert list(report.readings.values_list("value", flat=True)) == [draft.readings[0].value]
+
+
+def test_the_history_statement_made_once_gives_each_call_its_own_values():
+    from ewers.models import User
+    from indicators.services.reports_write import _history_sql
+
+    at = timezone.now()
+    for user_pk in (3, 4):
+        sql, params = _history_sql(User(pk=user_pk), at)
+        names = sql.split("(", 1)[1].split(")", 1)[0].split(", ")
+        values = sql.split(" SELECT ", 1)[1].rsplit(" FROM new", 1)[0].split(", ")
+        own = {name.strip('"'): params.pop(0) for name, value in zip(names, values, strict=True) if value == "%s"}
+        assert own == {
+            "history_date": at,
+            "history_change_reason": None,
+            "history_type": "+",
+            "history_user_id": user_pk,
+        }
+        assert params == []
+        assert all(value.startswith("new.") for value in values if value != "%s")
