@@ -343,6 +343,20 @@ def reports_score(report_ids: Sequence[int], *, claim_id: str | None = None) -> 
         _batch_score(claimed, token)
 
 
+def urgent_first(claimed: Claimed, urgent: set[int]) -> list[Claimed]:
+    """The batches to score, in order: the communities of the ``urgent`` reports (a trigger
+    reading at its critical threshold: an alert at once) on their own first, with every
+    report of theirs claimed (a community is assessed once a batch), then the others; one
+    batch when all or none are urgent. The urgent alert then waits for the few communities
+    of its own reports, not for a batch of others that arrived with it."""
+    first = {community_id for report_id, community_id in claimed if report_id in urgent}
+    if not first:
+        return [claimed]
+    now = [row for row in claimed if row[1] in first]
+    later = [row for row in claimed if row[1] not in first]
+    return [now, later] if later else [now]
+
+
 def reports_waiting_score(*, claim_id: str | None = None) -> int:
     """Score the reports waiting (``scoring_wake``'s task): claim up to EWERS_SCORING_BATCH
     of the oldest, score them in one transaction, and again until none is left to claim
@@ -355,10 +369,17 @@ def reports_waiting_score(*, claim_id: str | None = None) -> int:
     while True:
         # Its own earlier claims only on the first round (its message came back): a report
         # claimed but skipped in a round (another scorer had it locked) is not retried here.
-        claimed = claim(token, besides=done, limit=settings.EWERS_SCORING_BATCH, own=not done)
+        urgent: set[int] = set()
+        claimed = claim(token, besides=done, limit=settings.EWERS_SCORING_BATCH, own=not done, urgent=urgent)
         if not claimed:
             return len(done)
-        _batch_score(claimed, token)
+        parts = urgent_first(claimed, urgent)
+        for n, part in enumerate(parts):
+            try:
+                _batch_score(part, token)
+            except Exception:
+                claims_release(token, [report_id for later in parts[n + 1 :] for report_id, _community in later])
+                raise
         done += [report_id for report_id, _community in claimed]
         if time.monotonic() > deadline:
             scoring_wake()
