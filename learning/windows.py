@@ -115,6 +115,14 @@ def _places_sql(places: QuerySet[Region, Any]) -> tuple[str, list[Any]] | None:
     return sql, list(params)
 
 
+def _among(community: str, listed: Iterable[int], places_sql: str, places_params: list[Any]) -> tuple[str, list[Any]]:
+    """The condition that a row's ``community`` column is one of the candidates: those
+    ``listed``, as an array on PostgreSQL; the places' query elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{community} = ANY(%s)", [sorted(set(listed))]
+    return f"{community} IN ({places_sql})", places_params
+
+
 def _reading_parts(
     places: QuerySet[Region, Any], edges: list[datetime], before: bool, chosen: list[int], listed: Iterable[int]
 ) -> dict[Key, list[int]]:
@@ -142,10 +150,7 @@ def _reading_parts(
     )
     seen_params = [param for scale_min, ids in by_minimum.items() for param in (*ids, scale_min)]
     community = f"{report}.{q('community_id')}"
-    if connection.vendor == "postgresql":
-        among, among_params = f"{community} = ANY(%s)", [sorted(set(listed))]
-    else:
-        among, among_params = f"{community} IN ({places_sql})", places_params
+    among, among_params = _among(community, listed, places_sql, places_params)
     counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, chosen)
     sql = (
         f"SELECT {indicator}, {community}, {counts} FROM {reading} "  # noqa: S608 - names and placeholders only
@@ -309,10 +314,7 @@ def _report_parts(
     q = connection.ops.quote_name
     report = q(FieldReport._meta.db_table)
     community = f"{report}.{q('community_id')}"
-    if connection.vendor == "postgresql":
-        among, among_params = f"{community} = ANY(%s)", [sorted(set(listed))]
-    else:
-        among, among_params = f"{community} IN ({places_sql})", places_params
+    among, among_params = _among(community, listed, places_sql, places_params)
     counts, count_params, where, where_params = _part_counts(f"{report}.{q('observed_at')}", edges, before, SPAN_EDGES)
     sql = (
         f"SELECT {community}, {counts} FROM {report} "  # noqa: S608 - names and placeholders only
