@@ -1,5 +1,5 @@
 """The goals of issue 13 and the flat JSON of a run's figures (bench/goals.py), the
-pipeline's figures for it (bench/pipeline.py) and locust's statistics (bench/loadtest.py)."""
+pipeline's figures for it (bench/pipeline/figures.py) and locust's statistics (bench/loadtest.py)."""
 
 from __future__ import annotations
 

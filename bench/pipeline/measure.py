@@ -17,13 +17,11 @@ import platform
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bench import environment
-from bench.config import BATCH_SIZE, BenchError, Sizes
-from bench.goals import ratio
+from bench.config import BenchError, Sizes
 from bench.ingest import (
     API_MODE,
     CSV_FILE_ROWS,
@@ -37,7 +35,8 @@ from bench.ingest import (
     raw_insert,
 )
 from bench.loadtest import FEED_BATCH, FEED_MAX_SECONDS, FEED_RATE, Feeder, served
-from bench.stats import Row, percentile, rate, say, timed
+from bench.pipeline.figures import Figures
+from bench.stats import say, timed
 from bench.worker import (
     POLL_SECONDS,
     SAMPLE_TIMEOUT_SECONDS,
@@ -199,165 +198,6 @@ def alert_latency(seeded: Seeded, community: Region, *, timeout: float = SAMPLE_
 
 
 # --- The run ------------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    single_seconds: float | None = None
-    bare_seconds: float | None = None  # the bare DRF endpoint, as many reports as single
-    batch_seconds: float | None = None
-    csv_seconds: float | None = None  # as many reports as batch, imported as CSV files
-    raw_seconds: float | None = None  # committed (the yardstick)
-    raw_rolled_back_seconds: float | None = None  # rolled back: no commit, no deferred foreign-key checks
-    scoring_seconds: float | None = None
-    scoring_note: str = ""
-    api_note: str = ""
-    alert_ms: list[float] | None = None
-    ping_ms: list[float] | None = None
-    # The same samples while a feeder posts reports over HTTP (bench.loadtest.Feeder).
-    alert_load_ms: list[float] | None = None
-    feed_rate: float | None = None  # reports a second the feeder achieved
-    feed_note: str = ""
-
-
-def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
-    raw_name = "raw PG insert, same rows"
-    raw = rate(raw_count, figures.raw_seconds) if figures.raw_seconds else None
-    rolled_back_name = "raw PG insert, rolled back"
-    rolled_back = rate(raw_count, figures.raw_rolled_back_seconds) if figures.raw_rolled_back_seconds else None
-
-    def per_second(count: int, seconds: float | None) -> float | None:
-        return rate(count, seconds) if seconds else None
-
-    def pct(values: list[float] | None, q: float) -> float | None:
-        return percentile(values, q) if values else None
-
-    return [
-        Row(
-            "API ingest, single",
-            per_second(sizes.single, figures.single_seconds),
-            "reports/s",
-            "bare DRF endpoint, same rows",
-            per_second(sizes.single, figures.bare_seconds),
-            figures.api_note,
-        ),
-        Row(
-            "API ingest, single",
-            per_second(sizes.single, figures.single_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-        ),
-        Row(
-            f"API ingest, batch of {BATCH_SIZE}",
-            per_second(sizes.batch, figures.batch_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-        ),
-        Row(
-            f"CSV import, files of up to {CSV_FILE_ROWS:,} rows",
-            per_second(sizes.batch, figures.csv_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-        ),
-        Row(
-            f"API ingest, batch of {BATCH_SIZE}",
-            per_second(sizes.batch, figures.batch_seconds),
-            "reports/s",
-            rolled_back_name,
-            rolled_back,
-        ),
-        Row(
-            f"CSV import, files of up to {CSV_FILE_ROWS:,} rows",
-            per_second(sizes.batch, figures.csv_seconds),
-            "reports/s",
-            rolled_back_name,
-            rolled_back,
-        ),
-        Row(
-            f"scoring, worker -c {WORKER_CONCURRENCY}",
-            per_second(sizes.score, figures.scoring_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-            figures.scoring_note,
-        ),
-        Row(
-            "commit -> alert p50",
-            pct(figures.alert_ms, 50),
-            "ms",
-            "trivial task round trip p50",
-            pct(figures.ping_ms, 50),
-        ),
-        Row(
-            "commit -> alert p95",
-            pct(figures.alert_ms, 95),
-            "ms",
-            "trivial task round trip p95",
-            pct(figures.ping_ms, 95),
-        ),
-        Row(
-            f"commit -> alert p50, {FEED_RATE} reports/s arriving",
-            pct(figures.alert_load_ms, 50),
-            "ms",
-            "trivial task round trip p50 (idle)",
-            pct(figures.ping_ms, 50),
-        ),
-        Row(
-            f"commit -> alert p95, {FEED_RATE} reports/s arriving",
-            pct(figures.alert_load_ms, 95),
-            "ms",
-            "trivial task round trip p95 (idle)",
-            pct(figures.ping_ms, 95),
-            figures.feed_note,
-        ),
-    ]
-
-
-def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
-    """The pipeline's figures for ``--json`` (bench.goals): rates, ratios, latencies."""
-
-    def per_second(count: int, seconds: float | None) -> float | None:
-        return rate(count, seconds) if seconds else None
-
-    def pct(values: list[float] | None, q: float) -> float | None:
-        return percentile(values, q) if values else None
-
-    raw = per_second(sizes.single + sizes.batch, figures.raw_seconds)
-    rolled_back = per_second(sizes.single + sizes.batch, figures.raw_rolled_back_seconds)
-    single = per_second(sizes.single, figures.single_seconds)
-    batch = per_second(sizes.batch, figures.batch_seconds)
-    csv_import = per_second(sizes.batch, figures.csv_seconds)
-    scoring = per_second(sizes.score, figures.scoring_seconds)
-    bare = per_second(sizes.single, figures.bare_seconds)
-    return {
-        "raw_insert_per_s": raw,
-        "ingest_bare_per_s": bare,
-        "ingest_single_per_s": single,
-        "ingest_single_ratio": ratio(single, bare),
-        "ingest_single_raw_ratio": ratio(single, raw),
-        "ingest_batch_per_s": batch,
-        "ingest_batch_ratio": ratio(batch, raw),
-        "ingest_csv_per_s": csv_import,
-        "ingest_csv_ratio": ratio(csv_import, raw),
-        "raw_insert_rolled_back_per_s": rolled_back,
-        "ingest_batch_rolled_back_ratio": ratio(batch, rolled_back),
-        "ingest_csv_rolled_back_ratio": ratio(csv_import, rolled_back),
-        "scoring_per_s": scoring,
-        "scoring_ratio": ratio(scoring, raw),
-        "ping_p50_ms": pct(figures.ping_ms, 50),
-        "ping_p95_ms": pct(figures.ping_ms, 95),
-        "alert_idle_p50_ms": pct(figures.alert_ms, 50),
-        "alert_idle_p95_ms": pct(figures.alert_ms, 95),
-        "alert_idle_p95_ratio": ratio(pct(figures.alert_ms, 95), pct(figures.ping_ms, 95)),
-        # The goal's figure: while reports keep arriving, against the idle round trip.
-        "alert_p50_ms": pct(figures.alert_load_ms, 50),
-        "alert_p95_ms": pct(figures.alert_load_ms, 95),
-        "alert_p95_ratio": ratio(pct(figures.alert_load_ms, 95), pct(figures.ping_ms, 95)),
-        "alert_feed_reports_per_s": figures.feed_rate,
-    }
 
 
 def header_lines(
