@@ -206,8 +206,7 @@ def users_notify(users: Sequence[User], kind: str, *, subject: str, body: str, a
     notifications = Notification.objects.bulk_create(
         Notification(user=u, kind=kind, subject=subject[:200], body=body, created_at=at) for u in users
     )
-    ids = [n.pk for n in notifications if n.pk is not None]
-    transaction.on_commit(lambda: _queue_emails(ids))
+    notifications_email_queue(notifications)
     return notifications
 
 

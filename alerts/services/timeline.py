@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from alerts.models import Alert, AlertEvent, Assignment
 from audit.choices import AuditAction
-from audit.services import AuditEntry, audit_record, audit_record_many
+from audit.services import AuditEntry, audit_record_many
 from ewers.models import Organisation, User
 
 
@@ -71,16 +71,6 @@ def audits_add(entries: Sequence[AuditEntry]) -> None:
     held = _deferred.get()
     if held is not None:
         held.extend(entries)
-    elif len(entries) == 1:
-        entry = entries[0]
-        audit_record(
-            action=entry.action,
-            actor=entry.actor,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            detail=entry.detail,
-            at=entry.at,
-        )
     else:
         audit_record_many(entries)
 
