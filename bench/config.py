@@ -13,7 +13,6 @@ DEFAULTS: Mapping[str, int] = {
     "readings": 50_000,  # historical readings over the scoring window
     "single": 300,  # reports posted one per request
     "batch": 2_000,  # reports posted 100 per request
-    "score": 600,  # reports scored by the worker
     "alerts": 40,  # commit → alert samples, idle and under load (and as many baseline pings each)
     # The dashboard's own country, its readings (4 per report) and a small one for query counts.
     "dashboard_communities": 2_000,
@@ -26,7 +25,6 @@ MINIMUMS: Mapping[str, int] = {
     "readings": 0,
     "single": 10,
     "batch": 100,
-    "score": 20,
     "alerts": 5,
     "dashboard_communities": 20,
     "dashboard_readings": 0,
@@ -51,7 +49,6 @@ class Sizes:
     readings: int
     single: int
     batch: int
-    score: int
     alerts: int
     dashboard_communities: int
     dashboard_readings: int

@@ -27,8 +27,9 @@ if EWERS_LEVEL_BANDS[0] <= EWERS_LEVEL_HYSTERESIS:
 EWERS_SCORING_WINDOW_DAYS = env_int("EWERS_SCORING_WINDOW_DAYS", 180, minimum=1)
 # A report whose scoring failed this often is left for an operator (healthz counts it).
 EWERS_SCORING_MAX_ATTEMPTS = env_int("EWERS_SCORING_MAX_ATTEMPTS", 5, minimum=1)
-# A scoring task claims up to this many received reports (any community) and scores them in one transaction.
-EWERS_SCORING_BATCH = env_int("EWERS_SCORING_BATCH", 100, minimum=1)
+# A scoring task claims up to this many received reports, whole communities (the oldest first),
+# and scores them in one transaction.
+EWERS_SCORING_BATCH = env_int("EWERS_SCORING_BATCH", 1000, minimum=1)
 # A scorer's claim on the reports it took lasts this long (as long as its task may run): then
 # another scorer, or the sweep, may take them (a worker that vanished without its message).
 EWERS_SCORING_LEASE_SECONDS = env_int("EWERS_SCORING_LEASE_SECONDS", 300, minimum=1)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ewers.broker import enqueue
 from ewers.models import Region
+from ewers.runtime import collector_paused
 from indicators import scoring, tasks
 from indicators.choices import (
     AssessmentCause,
@@ -43,7 +44,7 @@ from indicators.services.scoring_state import (
     window_facts,
 )
 from indicators.services.scoring_state import scoring_config as scoring_config  # its home before the state
-from indicators.services.scoring_wake import scoring_wake, scoring_wake_forget
+from indicators.services.scoring_wake import scoring_wake, scoring_wake_another, scoring_wake_forget
 
 # Causes whose change is not in the carried sums: the state is rebuilt from the readings.
 REBUILD_CAUSES = frozenset({AssessmentCause.VERIFICATION, AssessmentCause.INDICATOR})
@@ -249,9 +250,14 @@ def _claim(report_ids: Sequence[int], token: str) -> Claimed:
 
 
 def _batch_score(claimed: Sequence[tuple[int, int]], token: str) -> dict[int, RiskAssessment]:
-    """``_batch_scored``, its claims released if it fails (the next scorer need not wait)."""
+    """``_batch_scored``, its claims released if it fails (the next scorer need not wait).
+    The batch builds thousands of facts, sums and rows, none in a cycle: the cyclic
+    collector is paused meanwhile (``ewers.runtime.collector_paused``), as a batch request's
+    is; a worker process does not freeze its heap, so each full collection the allocations
+    set off would walk all of it (a tenth of a large batch's time)."""
     try:
-        return _batch_scored(claimed, token)
+        with collector_paused():
+            return _batch_scored(claimed, token)
     except Exception:
         claims_release(token, [report_id for report_id, _community in claimed])
         raise
@@ -359,9 +365,12 @@ def urgent_first(claimed: Claimed, urgent: set[int]) -> list[Claimed]:
 
 def reports_waiting_score(*, claim_id: str | None = None) -> int:
     """Score the reports waiting (``scoring_wake``'s task): claim up to EWERS_SCORING_BATCH
-    of the oldest, score them in one transaction, and again until none is left to claim
-    (or WAITING_SECONDS passed: then the next task is queued, so no task runs into its time
-    limit). Returns how many reports were claimed."""
+    of them by community (``claim``'s ``whole``: the communities of the oldest first, each
+    with all its waiting reports, none another scorer holds), score them in one
+    transaction, and again until none is left to claim (or WAITING_SECONDS passed: then the
+    next task is queued, so no task runs into its time limit). A full claim (a backlog)
+    wakes another scorer first, which takes the next communities on another worker
+    process. Returns how many reports were claimed."""
     scoring_wake_forget()  # first: a report committed from now on queues the next task
     token = claim_token(claim_id)
     deadline = time.monotonic() + WAITING_SECONDS
@@ -370,9 +379,12 @@ def reports_waiting_score(*, claim_id: str | None = None) -> int:
         # Its own earlier claims only on the first round (its message came back): a report
         # claimed but skipped in a round (another scorer had it locked) is not retried here.
         urgent: set[int] = set()
-        claimed = claim(token, besides=done, limit=settings.EWERS_SCORING_BATCH, own=not done, urgent=urgent)
+        limit = settings.EWERS_SCORING_BATCH
+        claimed = claim(token, besides=done, limit=limit, own=not done, urgent=urgent, whole=True)
         if not claimed:
             return len(done)
+        if len(claimed) >= limit:
+            scoring_wake_another()  # a backlog: another process takes the next communities meanwhile
         parts = urgent_first(claimed, urgent)
         for n, part in enumerate(parts):
             try:

@@ -69,6 +69,7 @@ def claim(
     limit: int,
     own: bool = True,
     urgent: set[int] | None = None,
+    whole: bool = False,
 ) -> Claimed:
     """Claim for ``token`` up to ``limit`` received reports with attempts left that no other
     scorer holds and no transaction has locked (SKIP LOCKED), oldest first: among ``among``
@@ -77,38 +78,55 @@ def claim(
     PostgreSQL; SQLite (the demo's embedded database: one writer at a time, no row locks)
     selects then updates. ``urgent``: a set given is filled with the claimed reports that
     carry a reading of a trigger indicator at or over its critical threshold (read by the
-    same statement on PostgreSQL), which a scorer scores before the others."""
+    same statement on PostgreSQL), which a scorer scores before the others.
+
+    ``whole``: by community (a backlog's claim): the communities in the order of their
+    oldest report waiting, each with every report of its waiting, until ``limit`` (only the
+    last community taken may be cut short there); never a community of which another
+    scorer holds a report (its lease running). A community's backlog is then assessed once,
+    not once a batch, and scorers of a backlog take communities apart: they work side by
+    side instead of one waiting for the other's community locks."""
     if limit <= 0 or (among is not None and not among):
         return []
     now = timezone.now()
     if connection.vendor != "postgresql":
-        rows = _claim_portable(token, among=among, besides=besides, limit=limit, own=own, now=now)
+        rows = _claim_portable(token, among=among, besides=besides, limit=limit, own=own, now=now, whole=whole)
         if urgent is not None and rows:
             urgent.update(_urgent_portable([pk for pk, _community in rows]))
         return rows
+    where, params = _waiting_sql(token, among=among, besides=besides, own=own, now=now, alias="t.")
     table = FieldReport._meta.db_table
-    where = ["status = %s", "scoring_attempts < %s", "(scoring_claim IS NULL OR scoring_claimed_at < %s"]
-    params: list[Any] = [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, lease_edge(now)]
-    if own:
-        where[-1] += " OR scoring_claim = %s"
-        params.append(token)
-    where[-1] += ")"
-    if among is not None:
-        where.append("id = ANY(%s)")
-        params.append(list(among))
-    if besides:
-        where.append("NOT id = ANY(%s)")
-        params.append(list(besides))
-    sql = (
+    update = (
         f"UPDATE {table} SET scoring_attempts = scoring_attempts + 1, scoring_claim = %s, "  # noqa: S608 (a model's table)
-        f"scoring_claimed_at = %s WHERE id IN (SELECT id FROM {table} WHERE {' AND '.join(where)} "
-        "ORDER BY received_at, id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id, community_id"
+        "scoring_claimed_at = %s WHERE id IN "
     )
+    if whole:
+        # The communities no other scorer holds a report of, in the order of their oldest
+        # report waiting, as many as reach ``limit`` (a running count); then their reports
+        # in that order, so that only the last community may be cut short by the limit.
+        sql = (
+            f"WITH waiting AS (SELECT t.community_id, min(t.received_at) AS first_at, min(t.id) AS first_id, "  # noqa: S608
+            f"count(*) AS n FROM {table} t WHERE {where} AND t.community_id NOT IN (SELECT h.community_id FROM "
+            f"{table} h WHERE h.status = %s AND h.scoring_claim <> %s AND h.scoring_claimed_at >= %s) "
+            "GROUP BY t.community_id), chosen AS (SELECT community_id, first_at, first_id FROM (SELECT *, "
+            "sum(n) OVER (ORDER BY first_at, first_id) - n AS before FROM waiting) w WHERE before < %s) "
+            f"{update}(SELECT t.id FROM {table} t JOIN chosen c ON c.community_id = t.community_id WHERE {where} "
+            "ORDER BY c.first_at, c.first_id, t.received_at, t.id LIMIT %s FOR NO KEY UPDATE OF t SKIP LOCKED) "
+            "RETURNING id, community_id"
+        )
+        arguments = [*params, ReportStatus.RECEIVED, token, lease_edge(now), limit, token, now, *params, limit]
+    else:
+        sql = (
+            f"{update}(SELECT t.id FROM {table} t WHERE {where} "  # noqa: S608 (a model's table)
+            "ORDER BY t.received_at, t.id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED) RETURNING id, community_id"
+        )
+        arguments = [token, now, *params, limit]
     if urgent is not None:
         sql += f", ({_URGENT_SQL}) IS NOT NULL"
+    arguments += _urgent_params(urgent)
     if connection.in_atomic_block:  # part of the caller's transaction (its commit is the caller's)
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            cursor.execute(sql, [token, now, *params, limit, *_urgent_params(urgent)])
+            cursor.execute(sql, arguments)
             return _claimed(cursor.fetchall(), urgent)
     # Its own commit, not waiting for the disk (see the module's docstring, "Durability"): one
     # statement in autocommit, one round trip. ``set_config(…, true)`` lasts to the end of
@@ -116,12 +134,34 @@ def claim(
     # subquery, it is evaluated once, before any row is locked or changed.
     with connection.cursor() as cursor:
         cursor.execute(
-            sql.replace(
-                " WHERE id IN ", " WHERE (SELECT set_config('synchronous_commit', 'off', true)) = 'off' AND id IN ", 1
-            ),
-            [token, now, *params, limit, *_urgent_params(urgent)],
+            sql.replace(update, update.replace(" WHERE id IN ", _ASYNCHRONOUS), 1),
+            arguments,
         )
         return _claimed(cursor.fetchall(), urgent)
+
+
+_ASYNCHRONOUS = " WHERE (SELECT set_config('synchronous_commit', 'off', true)) = 'off' AND id IN "
+
+
+def _waiting_sql(
+    token: str, *, among: Sequence[int] | None, besides: Sequence[int], own: bool, now: datetime, alias: str
+) -> tuple[str, list[Any]]:
+    """The condition (and its parameters) of the reports ``claim`` may take, its columns
+    named with ``alias``: received, attempts left, free or ``token``'s own."""
+    held = f"{alias}scoring_claim IS NULL OR {alias}scoring_claimed_at < %s"
+    where = [f"{alias}status = %s", f"{alias}scoring_attempts < %s"]
+    params: list[Any] = [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, lease_edge(now)]
+    if own:
+        held += f" OR {alias}scoring_claim = %s"
+        params.append(token)
+    where.append(f"({held})")
+    if among is not None:
+        where.append(f"{alias}id = ANY(%s)")
+        params.append(list(among))
+    if besides:
+        where.append(f"NOT {alias}id = ANY(%s)")
+        params.append(list(besides))
+    return " AND ".join(where), params
 
 
 # Whether the report being returned (the UPDATE's row) carries a trigger reading at or over
@@ -157,7 +197,14 @@ def _urgent_portable(report_ids: Sequence[int]) -> set[int]:
 
 
 def _claim_portable(
-    token: str, *, among: Sequence[int] | None, besides: Sequence[int], limit: int, own: bool, now: datetime
+    token: str,
+    *,
+    among: Sequence[int] | None,
+    besides: Sequence[int],
+    limit: int,
+    own: bool,
+    now: datetime,
+    whole: bool = False,
 ) -> Claimed:
     waiting = FieldReport.objects.filter(
         claimable(now, token if own else None),
@@ -169,11 +216,33 @@ def _claim_portable(
     if besides:
         waiting = waiting.exclude(pk__in=list(besides))
     with transaction.atomic():
-        rows = list(waiting.order_by("received_at", "pk").values_list("pk", "community_id")[:limit])
+        if whole:
+            held = FieldReport.objects.filter(
+                status=ReportStatus.RECEIVED, scoring_claimed_at__gte=lease_edge(now), scoring_claim__isnull=False
+            ).exclude(scoring_claim=token)
+            waiting = waiting.exclude(community_id__in=held.values("community_id"))
+            rows = by_community(list(waiting.order_by("received_at", "pk").values_list("pk", "community_id")), limit)
+        else:
+            rows = list(waiting.order_by("received_at", "pk").values_list("pk", "community_id")[:limit])
         FieldReport.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             scoring_attempts=F("scoring_attempts") + 1, scoring_claim=token, scoring_claimed_at=now
         )
     return rows
+
+
+def by_community(waiting: Sequence[tuple[int, int]], limit: int) -> Claimed:
+    """``claim``'s ``whole`` choice from the waiting reports (report, community), oldest
+    first: the communities in the order of their oldest report, each with all its reports,
+    until ``limit`` reports (the last community may be cut short). Pure."""
+    reports: dict[int, list[int]] = {}
+    for report_id, community_id in waiting:
+        reports.setdefault(community_id, []).append(report_id)
+    chosen: Claimed = []
+    for community_id, ids in reports.items():  # in the order of each community's oldest report
+        if len(chosen) >= limit:
+            break
+        chosen += [(report_id, community_id) for report_id in ids[: limit - len(chosen)]]
+    return chosen
 
 
 def claims_release(token: str, report_ids: Sequence[int]) -> None:

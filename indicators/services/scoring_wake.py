@@ -69,6 +69,14 @@ def scoring_wake() -> bool:
     return queued
 
 
+def scoring_wake_another() -> bool:
+    """A backlog: have one more scorer take part (``scoring_wake``), when tasks go through a
+    broker; in-process (tasks run at once: the embedded demo, the tests) the scorer that
+    found the backlog goes on alone, rather than start a scorer inside itself. Returns
+    whether a task is (now) queued."""
+    return _flag() is not None and scoring_wake()
+
+
 def scoring_wake_forget() -> None:
     """Clear the flag: called by the task before it claims (and after a purge of the queue)."""
     key = _flag()

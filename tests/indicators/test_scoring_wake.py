@@ -46,3 +46,17 @@ def test_reports_arriving_while_a_scoring_task_waits_queue_no_other(cast, queue)
     later = report(cast, [cast.indicator], value=2)
     assert client.llen(queue) == 2  # the flag was cleared first: the next report queued the next task
     assert FieldReport.objects.get(pk=later.pk).status == ReportStatus.RECEIVED
+
+
+def test_a_full_claim_wakes_another_scorer_for_the_next_communities(cast, queue, settings):
+    settings.EWERS_SCORING_BATCH = 2
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    c1, c2 = cast.places["c1"], cast.places["c2"]
+    for community in (c1, c1, c2):
+        report(cast, [cast.indicator], value=2, community=community)
+    scoring_wake_forget()
+    client.delete(queue)
+    # The first claim is full (c1's two): a backlog, so another scorer is queued at once,
+    # before this one goes on to c2's report; the last claim (one report) wakes none.
+    assert reports_waiting_score() == 3
+    assert client.llen(queue) == 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,7 +17,8 @@ from django.utils import timezone
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport, RiskAssessment
 from indicators.services import report_score, reports_sweep, reports_waiting_score
-from indicators.services.scoring_claims import claim
+from indicators.services.scoring_claims import by_community, claim
+from indicators.services.scoring_wake import scoring_wake_another
 from tests.indicators.services.conftest import report
 
 pytestmark = pytest.mark.django_db
@@ -76,10 +79,66 @@ def test_a_waiting_task_scores_every_report_waiting_in_batches(cast, settings):
     assert set(FieldReport.objects.values_list("status", "scoring_attempts", "scoring_claim")) == {
         (ReportStatus.SCORED, 1, None)
     }
-    # Three batches (2 + 2 + 1), one assessment per community in each.
-    assert RiskAssessment.objects.count() == 5
-    assert RiskAssessment.objects.filter(key=f"report:{reports[4].pk}").exists()
+    # Three batches of whole communities, the oldest first, cut at the limit: c1's two
+    # oldest (c1 has three), then c2's two, then c1's last: one assessment each.
+    keys = set(RiskAssessment.objects.values_list("key", flat=True))
+    assert keys == {f"report:{reports[n].pk}" for n in (2, 3, 4)}
     assert reports_waiting_score() == 0
+
+
+def _backlog(cast):
+    """Three reports waiting, oldest first: c1, c2, c1."""
+    c1, c2 = cast.places["c1"], cast.places["c2"]
+    saved = [report(cast, [cast.indicator], value=2, community=c) for c in (c1, c2, c1)]
+    # Their eager tasks scored them: waiting again, received in this order.
+    now = timezone.now()
+    for n, row in enumerate(saved):
+        FieldReport.objects.filter(pk=row.pk).update(
+            status=ReportStatus.RECEIVED, scoring_attempts=0, received_at=now - timedelta(minutes=10 - n)
+        )
+    return [row.pk for row in saved]
+
+
+def test_a_backlog_claim_takes_whole_communities_oldest_first(cast):
+    r0, r1, r2 = _backlog(cast)
+    # c1 (the oldest report) with both of its reports: the limit is reached before c2.
+    assert sorted(pk for pk, _ in claim("task-a", limit=2, whole=True)) == [r0, r2]
+    assert claim("task-a", limit=2, whole=True, own=False) == [(r1, cast.places["c2"].pk)]
+
+
+def test_a_backlog_claim_cuts_only_its_last_community_at_the_limit(cast):
+    r0, _r1, _r2 = _backlog(cast)
+    assert claim("task-a", limit=1, whole=True) == [(r0, cast.places["c1"].pk)]
+
+
+def test_a_backlog_claim_leaves_the_communities_another_scorer_holds(cast, settings):
+    r0, r1, r2 = _backlog(cast)
+    held(r2, "task-b")  # one of c1's reports: c1 is task-b's until it is done
+    assert claim("task-a", limit=10, whole=True) == [(r1, cast.places["c2"].pk)]
+    held(r2, "task-b", seconds_ago=settings.EWERS_SCORING_LEASE_SECONDS + 1)  # its scorer is gone
+    assert sorted(pk for pk, _ in claim("task-c", limit=10, whole=True)) == [r0, r2]
+
+
+@given(
+    communities=st.lists(st.integers(min_value=1, max_value=5), max_size=30),
+    limit=st.integers(min_value=1, max_value=12),
+)
+def test_by_community_takes_whole_communities_in_order_up_to_the_limit(communities, limit):
+    waiting = list(enumerate(communities))  # report n of community c, oldest first
+    chosen = by_community(waiting, limit)
+    assert len(chosen) == min(limit, len(waiting))
+    order = list(dict.fromkeys(communities))
+    taken = list(dict.fromkeys(c for _pk, c in chosen))
+    assert taken == order[: len(taken)]  # the communities of the oldest reports first
+    for n, community in enumerate(taken):
+        mine = [pk for pk, c in chosen if c == community]
+        waiting_of = [pk for pk, c in waiting if c == community]
+        # Whole, but for the last one taken, which may be cut short: its oldest reports.
+        assert mine == (waiting_of if n < len(taken) - 1 else waiting_of[: len(mine)])
+
+
+def test_in_process_a_backlog_wakes_no_scorer_inside_the_scorer():
+    assert scoring_wake_another() is False  # tasks run at once here: the scorer goes on alone
 
 
 def _synchronous_commit() -> str:
