@@ -114,9 +114,18 @@ def test_a_backlog_claim_cuts_only_its_last_community_at_the_limit(cast):
 def test_a_backlog_claim_leaves_the_communities_another_scorer_holds(cast, settings):
     r0, r1, r2 = _backlog(cast)
     held(r2, "task-b")  # one of c1's reports: c1 is task-b's until it is done
-    assert claim("task-a", limit=10, whole=True) == [(r1, cast.places["c2"].pk)]
+    # More wait (r0, r1) than the limit: a backlog, claimed by community, c1 left to task-b.
+    assert claim("task-a", limit=1, whole=True) == [(r1, cast.places["c2"].pk)]
     held(r2, "task-b", seconds_ago=settings.EWERS_SCORING_LEASE_SECONDS + 1)  # its scorer is gone
-    assert sorted(pk for pk, _ in claim("task-c", limit=10, whole=True)) == [r0, r2]
+    assert claim("task-c", limit=1, whole=True) == [(r0, cast.places["c1"].pk)]
+
+
+def test_a_claim_of_all_that_waits_takes_every_report(cast):
+    r0, r1, r2 = _backlog(cast)
+    held(r2, "task-b")
+    # No backlog (two free reports, a limit of ten): both, as a plain claim takes them.
+    assert sorted(pk for pk, _ in claim("task-a", limit=10, whole=True)) == [r0, r1]
+    assert claim("task-a", limit=10, whole=True, own=False) == []
 
 
 @given(
