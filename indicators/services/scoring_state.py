@@ -224,9 +224,12 @@ def _states_carried(
     catalogue: Catalogue,
     carried: Mapping[int, ScoringState],
     expired: Mapping[int, list[scoring.ReadingFact]],
+    history: Mapping[int, list[scoring.ReadingFact]] | None = None,
 ) -> dict[int, scoring_state.CommunityState]:
     """The communities' states moved to ``at`` (``carried``, less the readings ``expired``
-    since), rebuilt from the readings where they cannot be carried."""
+    since), rebuilt from the readings where they cannot be carried (``history``: the
+    folded readings of the window of the communities with no state carried, if the caller
+    read them; others are read here)."""
     window = settings.EWERS_SCORING_WINDOW_DAYS
     states: dict[int, scoring_state.CommunityState] = {}
     for pk, row in carried.items():
@@ -234,9 +237,12 @@ def _states_carried(
         if scoring_state.carry(state, at, expired.get(pk, []), catalogue.plain):
             states[pk] = state
     rebuilt = [pk for pk in community_ids if pk not in states]
+    unread = [pk for pk in rebuilt if history is None or pk in carried]
     if rebuilt:
         since = at - timedelta(days=window)
-        history = _by_community(_folded(Q(report__community_id__in=rebuilt, report__observed_at__gte=since)))
+        history = {**(history or {})}
+        if unread:
+            history |= _by_community(_folded(Q(report__community_id__in=unread, report__observed_at__gte=since)))
         for pk in rebuilt:
             state = scoring_state.CommunityState(ref=at.timestamp(), window_days=window)
             scoring_state.fold(state, history.get(pk, []), catalogue.plain)
@@ -269,6 +275,19 @@ def _expired_query(spans: Sequence[tuple[int, datetime, datetime]]) -> FactQuery
     )
 
 
+def _history_query(community_ids: Sequence[int], at: datetime) -> FactQuery | None:
+    """The folded readings of the window at ``at`` (of reports no longer received) of the
+    communities with no state to carry, which are rebuilt (on PostgreSQL; ``_states_carried``
+    reads them otherwise)."""
+    if not community_ids:
+        return None
+    return (
+        "unnest(%s::integer[]) AS w(c) " + _per_community("observed_at >= %s AND status <> %s"),
+        [list(community_ids), at - timedelta(days=settings.EWERS_SCORING_WINDOW_DAYS), ReportStatus.RECEIVED],
+        None,
+    )
+
+
 def states_assess(
     *,
     folds: Mapping[int, Collection[int]],
@@ -286,19 +305,21 @@ def states_assess(
     community_ids = sorted(folds)
     fold_ids = [pk for ids in folds.values() for pk in ids]
     carried, spans = _carriable(community_ids, at, rebuild=rebuild, stored=stored)
-    if _postgres():  # the four reads of readings in one statement
-        expired, new, extra, triggers = _facts_many(
+    history: dict[int, list[scoring.ReadingFact]] | None = None
+    if _postgres():  # the reads of readings in one statement
+        expired, new, extra, triggers, history = _facts_many(
             [
                 _expired_query(spans),
                 *_received_queries(community_ids, fold_ids, at),
                 _trigger_query(community_ids, at, catalogue),
+                _history_query([pk for pk in community_ids if pk not in carried], at),
             ]
         )
     else:
         expired = _expired(spans)
         new, extra = _received(community_ids, fold_ids, at)
         triggers = _trigger_facts(community_ids, at, catalogue)
-    states = _states_carried(community_ids, at, catalogue, carried, expired)
+    states = _states_carried(community_ids, at, catalogue, carried, expired, history)
     for pk, readings in new.items():
         scoring_state.fold(states[pk], readings, catalogue.plain)
     config = scoring_config()
