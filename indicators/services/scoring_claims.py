@@ -84,9 +84,9 @@ def claim(
     one waiting is taken): the communities in the order of their oldest report waiting,
     each with every report of its waiting, until ``limit`` (only the last community taken
     may be cut short there); never a community of which another scorer holds a report (its
-    lease running). A community's backlog is then assessed once,
-    not once a batch, and scorers of a backlog take communities apart: they work side by
-    side instead of one waiting for the other's community locks."""
+    lease running). A community's backlog is then assessed once, not once a batch, and
+    scorers of a backlog take communities apart: they work side by side instead of one
+    waiting for the other's community locks."""
     if limit <= 0 or (among is not None and not among):
         return []
     now = timezone.now()
@@ -174,13 +174,13 @@ def _waiting_sql(
 ) -> tuple[str, list[Any]]:
     """The condition (and its parameters) of the reports ``claim`` may take, its columns
     named with ``alias``: received, attempts left, free or ``token``'s own."""
-    held = f"{alias}scoring_claim IS NULL OR {alias}scoring_claimed_at < %s"
+    free = f"{alias}scoring_claim IS NULL OR {alias}scoring_claimed_at < %s"
     where = [f"{alias}status = %s", f"{alias}scoring_attempts < %s"]
     params: list[Any] = [ReportStatus.RECEIVED, settings.EWERS_SCORING_MAX_ATTEMPTS, lease_edge(now)]
     if own:
-        held += f" OR {alias}scoring_claim = %s"
+        free += f" OR {alias}scoring_claim = %s"
         params.append(token)
-    where.append(f"({held})")
+    where.append(f"({free})")
     if among is not None:
         where.append(f"{alias}id = ANY(%s)")
         params.append(list(among))
