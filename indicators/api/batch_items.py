@@ -24,7 +24,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.fields import CharField, Field
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from ewers.api.fields import REF_MAX_LENGTH
+from ewers.api.fields import REF_MAX_LENGTH, TextField
 from ewers.models import Region
 from indicators.services import MAX_READINGS_PER_REPORT, ReadingInput, ReportDraft
 
@@ -121,8 +121,10 @@ def text_limits(fields: Mapping[str, Field[Any, Any, Any, Any]]) -> dict[str, in
     for name in _TEXT_FIELDS:
         field = fields.get(name)
         if (
-            isinstance(field, CharField)
-            and type(field).run_validation is CharField.run_validation
+            # DRF's own text field or ours (which only refuses what is not a string), no
+            # subclass that might read text another way.
+            type(field) in (CharField, TextField)
+            and isinstance(field, CharField)
             and field.trim_whitespace
             and field.max_length is not None
             and field.min_length is None

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
+from ewers.api.fields import TextField
 from ewers.models import Region
 from indicators.api.batch_items import _field_value, _text_value, batch_item_draft, text_limits, time_zone
 from indicators.api.serializers import BatchItemInputSerializer, report_arguments
@@ -121,6 +122,15 @@ def test_a_text_field_with_a_rule_of_its_own_is_left_to_the_field():
     narrative = fields["narrative"]
     narrative.validators = [*narrative.validators, lambda value: None]
     assert "narrative" not in text_limits(fields)
+
+
+def test_a_text_field_of_another_class_is_left_to_the_field():
+    class Shouting(TextField):
+        def to_internal_value(self, data: Any) -> str:
+            return super().to_internal_value(data).upper()
+
+    assert text_limits({"narrative": Shouting(max_length=10)}) == {}
+    assert text_limits({"narrative": TextField(max_length=10)}) == {"narrative": 10}
 
 
 TEXTS = st.text(st.sampled_from(["a", "Z", " ", "\t", "\n", "\x00", "é", "\ud800", "\u3000", "\x85", "1"]), max_size=12)
