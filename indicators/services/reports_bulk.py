@@ -203,10 +203,15 @@ def _drafts_sort(
     keys = {key for d in drafts if (key := d.idempotency_key or None) is not None and _idempotency_key_valid(key)}
     # Held to the commit, as for one report (only when this is the outermost transaction).
     locked = idempotency_locks_try(user, keys) if outermost else keys
+    # No keys (an import without references, a batch without keys): no queryset to build.
     used: dict[str, tuple[int, str | None]] = {
         key: (pk, fingerprint)
-        for pk, key, fingerprint in FieldReport.objects.filter(created_by=user, idempotency_key__in=keys).values_list(
-            "pk", "idempotency_key", "idempotency_fingerprint"
+        for pk, key, fingerprint in (
+            FieldReport.objects.filter(created_by=user, idempotency_key__in=keys).values_list(
+                "pk", "idempotency_key", "idempotency_fingerprint"
+            )
+            if keys
+            else ()
         )
         if key is not None
     }

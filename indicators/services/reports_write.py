@@ -26,7 +26,7 @@ from django.db.models import Field
 
 from ewers.models import User
 from indicators.models import FieldReport, Reading
-from indicators.services.rollups import rollups_add_ctes
+from indicators.services.rollups import rollups_add_ctes, rollups_columns
 
 # Set per report; every other column takes the value a new report has (``_shared``).
 _PER_REPORT = (
@@ -223,7 +223,9 @@ def reports_insert(
     params = report_params + history_params + readings_params
     if rollups:
         readings_sql += " RETURNING report_id, indicator_id, value"
-        rollup_ctes, rollup_params = rollups_add_ctes("new", "readings")
+        rollup_ctes, rollup_params = rollups_add_ctes(
+            "new", "readings", columns=rollups_columns(r.observed_at for r in reports)
+        )
         ctes += [f"readings AS ({readings_sql})", *rollup_ctes]
         params += rollup_params
     else:
