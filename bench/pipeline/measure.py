@@ -36,7 +36,7 @@ from bench.ingest import (
     raw_insert,
 )
 from bench.loadtest import FEED_BATCH, FEED_MAX_SECONDS, FEED_RATE, Feeder, served
-from bench.pipeline.figures import Figures
+from bench.pipeline.figures import BURST, Figures
 from bench.stats import say, timed
 from bench.worker import (
     POLL_SECONDS,
@@ -315,6 +315,11 @@ def measure(services: environment.Services, sizes: Sizes, seeded: Seeded, queue:
             figures.scoring_seconds, figures.scoring_note = scoring_run(
                 score_ids, timeout=max(120.0, len(score_ids) / 2)
             )
+        # Not a goal: a smaller burst, fewer reports a community, so more of the batch's
+        # cost is per community (docs/performance.md, "What a backlog's size does").
+        burst = reports_received(seeded, payloads_make(seeded.work_communities, seeded.indicators, BURST, rng))
+        with timed(f"scoring a burst of {len(burst):,} reports"):
+            figures.burst = (len(burst), scoring_run(burst, timeout=120.0)[0])
         with timed(f"{sizes.alerts} alert samples and as many pings"):
             alert_ms: list[float] = []
             ping_ms: list[float] = []

@@ -112,6 +112,7 @@ def test_the_pipeline_figures_give_the_goals_their_keys():
         raw_seconds=(sizes.single + sizes.batch) / 10_000,
         scoring_seconds=(sizes.single + sizes.batch) / 50,
         first_pass=(1_000, 2.0),
+        burst=(600, 3.0),
         alert_ms=[10.0, 20.0],
         ping_ms=[5.0, 10.0],
         alert_load_ms=[30.0, 50.0],
@@ -124,6 +125,8 @@ def test_the_pipeline_figures_give_the_goals_their_keys():
     assert flat["ingest_csv_ratio"] == pytest.approx(0.02)
     assert flat["scoring_ratio"] == pytest.approx(0.005)
     assert flat["scoring_first_pass_per_s"] == pytest.approx(500)
+    assert flat["scoring_burst_per_s"] == pytest.approx(200)
+    assert flat["scoring_burst_ratio"] == pytest.approx(0.02)
     assert flat["scoring_first_pass_ratio"] == pytest.approx(0.05)
     assert flat["alert_p95_ms"] == pytest.approx(49.0)
     assert flat["alert_p95_ratio"] == pytest.approx(49.0 / 9.75)
