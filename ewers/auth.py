@@ -18,16 +18,12 @@ import binascii
 import hashlib
 import hmac
 import time
-import weakref
-from dataclasses import dataclass
 from datetime import timedelta
 from hmac import compare_digest
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.db import connections, router
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +35,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from ewers.models import ApiToken, GatewayToken, Organisation, User
+from ewers.models import ApiToken, GatewayToken, User
 
 # A gateway token's last use is written at most this often (not on every request).
 LAST_USE_PRECISION = timedelta(minutes=1)
@@ -69,92 +65,6 @@ def password_fingerprints(user: User) -> list[str]:
     return [salted_hmac(salt, user.password, secret=key, algorithm="sha256").hexdigest() for key in keys]
 
 
-@dataclass(frozen=True)
-class _TokenStatement:
-    """The statement of ``api_tokens_by_key`` on one database connection: its text, each
-    model's column names and where its columns end in a row, and each column's converters
-    (as a queryset would apply them) by position."""
-
-    sql: str
-    names: tuple[list[str], list[str], list[str]]  # the token's, the user's, the organisation's
-    ends: tuple[int, int, int]
-    converters: list[tuple[int, list[Any], Any]]
-
-
-_token_statements: weakref.WeakKeyDictionary[BaseDatabaseWrapper, _TokenStatement] = weakref.WeakKeyDictionary()
-
-
-def _token_statement(db: BaseDatabaseWrapper) -> _TokenStatement:
-    statement = _token_statements.get(db)
-    if statement is not None:
-        return statement
-    quote = db.ops.quote_name
-    models = (ApiToken, User, Organisation)
-    fields = [list(model._meta.concrete_fields) for model in models]
-    tables = [model._meta.db_table for model in models]
-    columns = ", ".join(
-        f"{quote(table)}.{quote(f.column)}" for table, own in zip(tables, fields, strict=True) for f in own
-    )
-    token, user, organisation = (quote(table) for table in tables)
-    sql = (
-        f"SELECT {columns} FROM {token} INNER JOIN {user} ON {user}.{quote('id')} = {token}.{quote('user_id')} "  # noqa: S608 - names from the models
-        f"LEFT OUTER JOIN {organisation} ON {organisation}.{quote('id')} = {user}.{quote('organisation_id')} "
-        f"WHERE {token}.{quote('token_key')} = %s"
-    )
-    converters = []
-    for index, (table, f) in enumerate((table, f) for table, own in zip(tables, fields, strict=True) for f in own):
-        column = f.get_col(table)
-        found = db.ops.get_db_converters(column) + column.get_db_converters(db)
-        if found:
-            converters.append((index, found, column))
-    first, second = len(fields[0]), len(fields[0]) + len(fields[1])
-    statement = _TokenStatement(
-        sql=sql,
-        names=(
-            [f.attname for f in fields[0]],
-            [f.attname for f in fields[1]],
-            [f.attname for f in fields[2]],
-        ),
-        ends=(first, second, second + len(fields[2])),
-        converters=converters,
-    )
-    _token_statements[db] = statement
-    return statement
-
-
-def api_tokens_by_key(token_key: str) -> list[ApiToken]:
-    """The API tokens whose key (the first characters, knox's lookup) is ``token_key``,
-    each with its user and the user's organisation, as
-    ``ApiToken.objects.filter(token_key=...).select_related("user__organisation")`` reads
-    them, in one plain statement: the queryset's building cost three times the query on
-    every API request."""
-    alias = router.db_for_read(ApiToken)
-    db = connections[alias]
-    statement = _token_statement(db)
-    with db.cursor() as cursor:
-        cursor.execute(statement.sql, [token_key])
-        rows = cursor.fetchall()
-    token_names, user_names, organisation_names = statement.names
-    first, second, end = statement.ends
-    tokens = []
-    for row in rows:
-        values = list(row)
-        for index, converters, column in statement.converters:
-            for converter in converters:
-                values[index] = converter(values[index], column, db)
-        user = User.from_db(alias, user_names, values[first:second])
-        organisation = (
-            Organisation.from_db(alias, organisation_names, values[second:end])
-            if user.organisation_id is not None
-            else None
-        )
-        User._meta.get_field("organisation").set_cached_value(user, organisation)
-        token = ApiToken.from_db(alias, token_names, values[:first])
-        ApiToken._meta.get_field("user").set_cached_value(token, user)
-        tokens.append(token)
-    return tokens
-
-
 class MemberTokenAuthentication(TokenAuthentication):  # type: ignore[misc]
     """django-rest-knox's token authentication (digest lookup, expiry) plus EWERS' rules:
     the organisation must be active and the password unchanged since the sign-in."""
@@ -167,7 +77,10 @@ class MemberTokenAuthentication(TokenAuthentication):  # type: ignore[misc]
         ``api_tokens_clear`` (every few hours), and each is refused here if sent meanwhile."""
         message = _("Invalid token.")
         key = token.decode("utf-8")
-        for auth_token in api_tokens_by_key(key[: CONSTANTS.TOKEN_KEY_LENGTH]):
+        found = ApiToken.objects.filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related(
+            "user__organisation"
+        )
+        for auth_token in found:
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 username = auth_token.user.get_username()
                 auth_token.delete()

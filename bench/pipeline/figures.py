@@ -68,109 +68,35 @@ def burst_rate(figures: Figures) -> float | None:
 
 
 def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
-    raw_name = "raw PG insert, same rows"
-    raw = per_second(raw_count, figures.raw_seconds)
-    rolled_back_name = "raw PG insert, rolled back"
-    rolled_back = per_second(raw_count, figures.raw_rolled_back_seconds)
-
-    return [
-        Row(
-            "API ingest, single",
-            per_second(sizes.single, figures.single_seconds),
-            "reports/s",
-            "bare DRF endpoint, same rows",
-            per_second(sizes.single, figures.bare_seconds),
-            figures.api_note,
-        ),
-        Row(
-            "API ingest, single",
-            per_second(sizes.single, figures.single_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-        ),
-        Row(
-            f"API ingest, batch of {BATCH_SIZE}",
-            per_second(sizes.batch, figures.batch_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-        ),
-        Row(
-            f"CSV import, files of up to {CSV_FILE_ROWS:,} rows",
-            per_second(sizes.batch, figures.csv_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-        ),
-        Row(
-            f"API ingest, batch of {BATCH_SIZE}",
-            per_second(sizes.batch, figures.batch_seconds),
-            "reports/s",
-            rolled_back_name,
-            rolled_back,
-        ),
-        Row(
-            f"CSV import, files of up to {CSV_FILE_ROWS:,} rows",
-            per_second(sizes.batch, figures.csv_seconds),
-            "reports/s",
-            rolled_back_name,
-            rolled_back,
-        ),
-        Row(
-            f"scoring, worker -c {WORKER_CONCURRENCY}",
-            per_second(raw_count, figures.scoring_seconds),
-            "reports/s",
-            raw_name,
-            raw,
-            figures.scoring_note,
-        ),
-        Row(
-            f"scoring, a burst of {BURST}",
-            burst_rate(figures),
-            "reports/s",
-            raw_name,
-            raw,
-            SCORING_BURST_NOTE,
-        ),
-        Row(
-            "scoring, first pass after the seed",
-            first_pass_rate(figures),
-            "reports/s",
-            raw_name,
-            raw,
-            SCORING_WARM_UP_NOTE,
-        ),
-        Row(
-            "commit -> alert p50",
-            pct(figures.alert_ms, 50),
-            "ms",
-            "trivial task round trip p50",
-            pct(figures.ping_ms, 50),
-        ),
-        Row(
-            "commit -> alert p95",
-            pct(figures.alert_ms, 95),
-            "ms",
-            "trivial task round trip p95",
-            pct(figures.ping_ms, 95),
-        ),
-        Row(
-            f"commit -> alert p50, {FEED_RATE} reports/s arriving",
-            pct(figures.alert_load_ms, 50),
-            "ms",
-            "trivial task round trip p50 (idle)",
-            pct(figures.ping_ms, 50),
-        ),
-        Row(
-            f"commit -> alert p95, {FEED_RATE} reports/s arriving",
-            pct(figures.alert_load_ms, 95),
-            "ms",
-            "trivial task round trip p95 (idle)",
-            pct(figures.ping_ms, 95),
-            figures.feed_note,
-        ),
+    raw = ("raw PG insert, same rows", per_second(raw_count, figures.raw_seconds))
+    rolled_back = ("raw PG insert, rolled back", per_second(raw_count, figures.raw_rolled_back_seconds))
+    single = ("API ingest, single", per_second(sizes.single, figures.single_seconds))
+    batch = (f"API ingest, batch of {BATCH_SIZE}", per_second(sizes.batch, figures.batch_seconds))
+    csv_import = (f"CSV import, files of up to {CSV_FILE_ROWS:,} rows", per_second(sizes.batch, figures.csv_seconds))
+    scoring = (f"scoring, worker -c {WORKER_CONCURRENCY}", per_second(raw_count, figures.scoring_seconds))
+    burst = (f"scoring, a burst of {BURST}", burst_rate(figures))
+    first_pass = ("scoring, first pass after the seed", first_pass_rate(figures))
+    bare = ("bare DRF endpoint, same rows", per_second(sizes.single, figures.bare_seconds))
+    # (figure, baseline, note): every rate in reports/s.
+    rates = [
+        (single, bare, figures.api_note),
+        (single, raw, ""),
+        (batch, raw, ""),
+        (csv_import, raw, ""),
+        (batch, rolled_back, ""),
+        (csv_import, rolled_back, ""),
+        (scoring, raw, figures.scoring_note),
+        (burst, raw, SCORING_BURST_NOTE),
+        (first_pass, raw, SCORING_WARM_UP_NOTE),
     ]
+    rows = [Row(name, value, "reports/s", base, base_value, note) for (name, value), (base, base_value), note in rates]
+    # The alert samples, idle then while reports arrive, beside the idle round trip's.
+    for samples, arriving, note in ((figures.alert_ms, "", ""), (figures.alert_load_ms, "arriving", figures.feed_note)):
+        for q in (50, 95):
+            name = f"commit -> alert p{q}" + (f", {FEED_RATE} reports/s arriving" if arriving else "")
+            base = f"trivial task round trip p{q}" + (" (idle)" if arriving else "")
+            rows.append(Row(name, pct(samples, q), "ms", base, pct(figures.ping_ms, q), note if q == 95 else ""))
+    return rows
 
 
 def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:

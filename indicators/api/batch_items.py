@@ -17,14 +17,12 @@ from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
-from rest_framework.fields import CharField, Field
-from rest_framework.validators import ProhibitSurrogateCharactersValidator
+from rest_framework.fields import Field
 
-from ewers.api.fields import REF_MAX_LENGTH, TextField
+from ewers.api.fields import REF_MAX_LENGTH
 from ewers.models import Region
 from indicators.services import MAX_READINGS_PER_REPORT, ReadingInput, ReportDraft
 
@@ -107,51 +105,12 @@ def _field_value(field: Field[Any, Any, Any, Any], value: Any) -> tuple[bool, An
         return False, None
 
 
-# The rules DRF's CharField gives a text field of a ``max_length``, and no other.
-_PLAIN_TEXT_RULES = {MaxLengthValidator, ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator}
-
-
-def text_limits(fields: Mapping[str, Field[Any, Any, Any, Any]]) -> dict[str, int]:
-    """The text fields (of ``_TEXT_FIELDS``) whose only rules are DRF's CharField's own
-    (stripped, not blank unless allowed, at most ``max_length``, no NUL, no lone
-    surrogate), each with its ``max_length``: ``batch_item_draft`` reads their plain
-    values itself (DRF's validators walk the text character by character), found once for
-    a batch. A field with any other rule is left out: the field reads its values."""
-    limits: dict[str, int] = {}
-    for name in _TEXT_FIELDS:
-        field = fields.get(name)
-        if (
-            # DRF's own text field or ours (which only refuses what is not a string), no
-            # subclass that might read text another way.
-            type(field) in (CharField, TextField)
-            and isinstance(field, CharField)
-            and field.trim_whitespace
-            and field.max_length is not None
-            and field.min_length is None
-            and {type(rule) for rule in field.validators} == _PLAIN_TEXT_RULES
-            and len(field.validators) == len(_PLAIN_TEXT_RULES)
-        ):
-            limits[name] = field.max_length
-    return limits
-
-
-def _text_value(field: Field[Any, Any, Any, Any], value: Any, limit: int | None) -> tuple[bool, Any]:
-    """``_field_value`` of a text field, read here when ``limit`` (its ``text_limits``) is
-    given and ``value`` is plain ASCII text (no lone surrogate possible) that is not blank."""
-    if limit is not None and type(value) is str:
-        text = value.strip()
-        if text and len(text) <= limit and text.isascii() and "\x00" not in text:
-            return True, text
-    return _field_value(field, value)
-
-
 def batch_item_draft(
     item: Any,
     *,
     communities: Mapping[str, Region],
     fields: Mapping[str, Field[Any, Any, Any, Any]],
     zone: tzinfo | None = None,
-    texts: Mapping[str, int] | None = None,
 ) -> ReportDraft | None:
     """The draft of a plainly well-formed batch item, or None: the serializer then reads it.
 
@@ -159,8 +118,7 @@ def batch_item_draft(
     (``communities_by_ref``), as the serializer is given them; ``fields``: the fields of
     the view's ``BatchItemInputSerializer``, used for the values whose rules are theirs
     alone (times, free text); ``zone``: ``time_zone(fields["observed_at"])`` when the
-    caller found it once for many items (None: the field finds it for each); ``texts``:
-    ``text_limits(fields)``, likewise (None: each text field reads its values).
+    caller found it once for many items (None: the field finds it for each).
     """
     if type(item) is not dict:
         return None
@@ -184,10 +142,9 @@ def batch_item_draft(
     if observed_at is None:
         return None
     text: dict[str, Any] = {}
-    limits = texts or {}
     for name in _TEXT_FIELDS:
         if name in item:
-            taken, text[name] = _text_value(fields[name], item[name], limits.get(name))
+            taken, text[name] = _field_value(fields[name], item[name])
             if not taken:
                 return None
     handling_level = item.get("handling_level")

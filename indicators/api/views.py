@@ -30,7 +30,7 @@ from ewers.api.viewsets import ShareViewSet
 from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.models import Region, User
 from ewers.runtime import collector_paused
-from indicators.api.batch_items import batch_item_draft, text_limits, time_zone
+from indicators.api.batch_items import batch_item_draft, time_zone
 from indicators.api.parsers import CSVBodyParser
 from indicators.api.serializers import (
     BATCH_MAX,
@@ -281,11 +281,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ShareViewS
         shared = BatchItemInputSerializer(context=context)
         fields = shared.fields
         zone = time_zone(fields["observed_at"])  # the current zone, found once for every item
-        texts = text_limits(fields)  # the plain text fields' limits, likewise
         for index, item in enumerate(items):
             result: dict[str, Any] = {"index": index, "status": status.HTTP_400_BAD_REQUEST, "id": None, "errors": {}}
             results.append(result)
-            draft = batch_item_draft(item, communities=communities, fields=fields, zone=zone, texts=texts)
+            draft = batch_item_draft(item, communities=communities, fields=fields, zone=zone)
             if draft is None:
                 try:
                     data = shared.run_validation(item)

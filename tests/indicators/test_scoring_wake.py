@@ -4,6 +4,7 @@ before it claims, so the next report queues the next task, and none is lost."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -59,4 +60,5 @@ def test_a_full_claim_wakes_another_scorer_for_the_next_communities(cast, queue,
     # The first claim is full (c1's two): a backlog, so another scorer is queued at once,
     # before this one goes on to c2's report; the last claim (one report) wakes none.
     assert reports_waiting_score() == 3
-    assert client.llen(queue) == 1
+    queued = [json.loads(message)["headers"]["task"] for message in client.lrange(queue, 0, -1)]
+    assert queued == ["indicators.tasks.reports_waiting_score"]

@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from ewers.api.fields import TextField
 from ewers.models import Region
-from indicators.api.batch_items import _field_value, _text_value, batch_item_draft, text_limits, time_zone
+from indicators.api.batch_items import batch_item_draft, time_zone
 from indicators.api.serializers import BatchItemInputSerializer, report_arguments
 from indicators.services import ReportDraft
 
@@ -99,55 +98,6 @@ def test_an_item_read_without_the_serializer_is_read_as_the_serializer_reads_it(
     draft = batch_item_draft(item, communities=COMMUNITIES, fields=shared.fields)
     if draft is not None:
         assert draft == serializer_draft(shared, item)
-
-
-@settings(max_examples=600, deadline=None)
-@given(ITEMS)
-def test_an_item_read_with_the_batchs_text_limits_is_read_as_the_serializer_reads_it(item):
-    shared = serializer()
-    draft = batch_item_draft(item, communities=COMMUNITIES, fields=shared.fields, texts=text_limits(shared.fields))
-    if draft is not None:
-        assert draft == serializer_draft(shared, item)
-
-
-def test_the_text_fields_limits_are_their_max_lengths():
-    fields = serializer().fields
-    assert text_limits(fields) == {
-        name: fields[name].max_length for name in ("narrative", "source_reference", "idempotency_key")
-    }
-
-
-def test_a_text_field_with_a_rule_of_its_own_is_left_to_the_field():
-    fields = dict(serializer().fields)
-    narrative = fields["narrative"]
-    narrative.validators = [*narrative.validators, lambda value: None]
-    assert "narrative" not in text_limits(fields)
-
-
-def test_a_text_field_of_another_class_is_left_to_the_field():
-    class Shouting(TextField):
-        def to_internal_value(self, data: Any) -> str:
-            return super().to_internal_value(data).upper()
-
-    assert text_limits({"narrative": Shouting(max_length=10)}) == {}
-    assert text_limits({"narrative": TextField(max_length=10)}) == {"narrative": 10}
-
-
-TEXTS = st.text(st.sampled_from(["a", "Z", " ", "\t", "\n", "\x00", "é", "\ud800", "\u3000", "\x85", "1"]), max_size=12)
-
-
-@settings(max_examples=1_000, deadline=None)
-@given(
-    st.one_of(TEXTS, st.text(max_size=30), st.none(), st.integers()), st.sampled_from(["narrative", "idempotency_key"])
-)
-def test_a_text_is_read_as_the_field_reads_it(value, name):
-    field = serializer().fields[name]
-    limit = text_limits({name: field})[name]
-    assert _text_value(field, value, limit) == _field_value(field, value)
-    # At the limit and past it.
-    if isinstance(value, str) and value.strip():
-        for text in (value.strip() * limit)[:limit], (value.strip() * (limit + 1))[: limit + 1]:
-            assert _text_value(field, text, limit) == _field_value(field, text)
 
 
 @settings(max_examples=600, deadline=None)
