@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -84,24 +85,29 @@ def get_ok(client: Any, url: str) -> Any:
 
 
 def queries_count(client: Any, url: str) -> int:
-    """SQL queries of one request (an untimed one: capturing slows the cursor)."""
+    """SQL queries of one request (an untimed one: capturing slows the cursor), with
+    nothing taken from the cache (the surges counted: every query a page can make)."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
-    with CaptureQueriesContext(connection) as captured:
+    with override_settings(EWERS_SURGE_CACHE_SECONDS=0), CaptureQueriesContext(connection) as captured:
         get_ok(client, url)
     return len(captured.captured_queries)
 
 
-def series_take(client: Any, url: str, requests: int) -> Series:
-    """WARM_UPS untimed requests, then ``requests`` timed ones (server time in-process)."""
-    for _ in range(WARM_UPS):
-        get_ok(client, url)
-    ms = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        get_ok(client, url)
-        ms.append((time.perf_counter() - started) * 1000)
+def series_take(client: Any, url: str, requests: int, *, surges_kept: bool = True) -> Series:
+    """WARM_UPS untimed requests, then ``requests`` timed ones (server time in-process);
+    ``surges_kept`` False: the page's surges and silence counted on every request."""
+    from django.test.utils import override_settings
+
+    with nullcontext() if surges_kept else override_settings(EWERS_SURGE_CACHE_SECONDS=0):
+        for _ in range(WARM_UPS):
+            get_ok(client, url)
+        ms = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            get_ok(client, url)
+            ms.append((time.perf_counter() - started) * 1000)
     return Series(ms=ms, queries=queries_count(client, url))
 
 
@@ -180,6 +186,8 @@ class Results:
     small: Country | None = None
     series: dict[tuple[str, str, str], Series] = field(default_factory=dict)  # (size, kind, level)
     raw: dict[str, Series] = field(default_factory=dict)  # level → raw SQL baseline
+    # The large page of communities with its surges counted on every request (not a goal).
+    uncached: Series | None = None
     checked: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -220,6 +228,12 @@ def measure(results: Results, *, requests: int, now: datetime, connect: Callable
                     results.checked += agreement.agreed
                 except DashboardError as error:
                     results.failures.append(str(error))
+        if size == "large":
+            url = PAGE_URL.format(level="community")
+            try:
+                results.uncached = series_take(by_kind["page"], url, requests, surges_kept=False)
+            except DashboardError as error:
+                results.failures.append(str(error))
         community = community_highest(country)
         if community is None:
             results.failures.append(f"{country.code}: no community to show.")
@@ -304,6 +318,18 @@ def rows_make(results: Results, sizes: Sizes) -> list[Row]:
                         raw.p(q) if raw else None,
                     )
                 )
+    uncached, raw = results.uncached, results.raw.get("community")
+    for q in (50, 95):
+        rows.append(
+            Row(
+                f"heatmap page, community, surges counted p{q}",
+                uncached.p(q) if uncached else None,
+                "ms",
+                f"raw SQL, same numbers p{q}",
+                raw.p(q) if raw else None,
+                note="not a goal: surges and silence counted on every request" if q == 95 else "",
+            )
+        )
     series, raw = results.series.get(("large", "page", COMMUNITY)), results.raw.get(COMMUNITY)
     for q in (50, 95):
         rows.append(
@@ -340,7 +366,10 @@ def header_lines(results: Results, sizes: Sizes, seed_seconds: float) -> list[st
         f"seeding the dashboard data took {seed_seconds:.1f}s (bulk: COPY on PostgreSQL)",
         f"page and API: Django test client in-process (full middleware; session login for the page, token for the "
         f"API), {WARM_UPS} warm-ups then {sizes.dashboard_requests} timed requests each; query counts from one more "
-        "request under CaptureQueriesContext",
+        "request under CaptureQueriesContext, with the surges counted (nothing from the cache)",
+        "the page of communities keeps its surges and silence in the cache (Redis) for EWERS_SURGE_CACHE_SECONDS "
+        "(learning/spans_cache.py): the warm-ups count them, the timed requests reuse them (no report arrives "
+        "meanwhile); the line 'surges counted' counts them on every request",
         "raw baseline: one hand-written SQL statement per level over psycopg2 (latest assessment per community via "
         f"its index, per area; each community's weekly max over {WEEKS} weeks, per area), execute + fetch, "
         "same warm-ups and count",
@@ -374,6 +403,9 @@ def flat_figures(results: Results, sizes: Sizes) -> dict[str, float | None]:
             raw = results.raw.get(level)
             figures[f"{names[kind]}_{level}_p95_ratio"] = series.p(95) / raw.p(95) if raw and raw.p(95) else None
         figures[f"{names[kind]}_p95_ms"] = worst
+    uncached = results.uncached
+    figures["heatmap_page_community_uncached_p50_ms"] = uncached.p(50) if uncached else None
+    figures["heatmap_page_community_uncached_p95_ms"] = uncached.p(95) if uncached else None
     community = results.series.get(("large", "page", COMMUNITY))
     figures["community_page_p95_ms"] = community.p(95) if community else None
     figures["community_page_queries"] = community.queries if community else None

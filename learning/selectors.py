@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Prefetch, QuerySet, Value
@@ -25,6 +27,7 @@ from indicators.services.risk import week_of
 from learning.forecast import Forecast, area_weekly, forecast_area
 from learning.models import Incident
 from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
+from learning.spans_cache import spans_cached
 from learning.surges import BASELINE_WEEKS, RECENT_DAYS, Surge, is_stale_total, surge_of_total
 from learning.windows import report_spans, theme_spans
 
@@ -202,13 +205,20 @@ def surges_build(
     seen) from reports not disputed, per community and theme: an aggregate over every
     organisation's reports, like the risk score the coverage already sees. The counts
     come from the daily rollups (``learning.windows``: two queries whatever the number
-    of communities), the names from one more."""
-    now = now or timezone.now()
+    of communities), the names from one more. As of now (no ``now`` given), the counts may
+    come from the cache (``learning.spans_cache``)."""
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
     multiple, floor = settings.EWERS_SURGE_MULTIPLE, settings.EWERS_SURGE_MIN_READINGS
+    drawn = communities  # a name the lambda keeps bound to a QuerySet
     flagged: list[tuple[int, int, Surge]] = []
-    spans = theme_spans(communities, now, RECENT_DAYS, floor=floor, multiple=multiple)
+    spans = _spans(
+        "themes",
+        now,
+        communities,
+        (RECENT_DAYS, floor, multiple),
+        lambda at: theme_spans(drawn, at, RECENT_DAYS, floor=floor, multiple=multiple),
+    )
     for (community_id, theme_id), (recent, baseline) in spans.items():
         surge = surge_of_total(recent, baseline, BASELINE_WEEKS, multiple=multiple, floor=floor)
         if surge.flagged:
@@ -235,17 +245,35 @@ def stale_community_ids(
     last EWERS_STALE_DAYS, after a weekly mean of at least EWERS_STALE_MIN_WEEKLY_REPORTS
     over the 8 weeks before (``learning.surges.is_stale``); counted from the daily
     rollups (``learning.windows``)."""
-    now = now or timezone.now()
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
-    min_weekly = settings.EWERS_STALE_MIN_WEEKLY_REPORTS
+    min_weekly, days = settings.EWERS_STALE_MIN_WEEKLY_REPORTS, settings.EWERS_STALE_DAYS
+    drawn = communities  # a name the lambda keeps bound to a QuerySet
+    spans = _spans(
+        "reports",
+        now,
+        communities,
+        (days, min_weekly),
+        lambda at: report_spans(drawn, at, days, min_weekly=min_weekly),
+    )
     return {
         community_id
-        for community_id, (recent, baseline) in report_spans(
-            communities, now, settings.EWERS_STALE_DAYS, min_weekly=min_weekly
-        ).items()
+        for community_id, (recent, baseline) in spans.items()
         if is_stale_total(recent, baseline, BASELINE_WEEKS, min_weekly=min_weekly)
     }
+
+
+def _spans(
+    kind: str,
+    now: datetime | None,
+    communities: QuerySet[Region],
+    parameters: tuple[Any, ...],
+    count: Callable[[datetime], dict[Any, tuple[int, int]]],
+) -> dict[Any, tuple[int, int]]:
+    """The spans counted at ``now``; as of now (None), maybe kept in the cache."""
+    if now is not None:
+        return count(now)
+    return spans_cached(kind, communities, parameters, lambda: count(timezone.now()))
 
 
 # The places a forecast is made for: districts (the issue's) and regions.

@@ -65,8 +65,13 @@ def test_it_runs_the_dashboard_bench_at_a_tiny_size():
     community = results.series["large", "page", dashboard.COMMUNITY]
     assert len(community.ms) == 5
     assert community.queries == results.series["small", "page", dashboard.COMMUNITY].queries
+    # The page of communities again, its surges counted on every request (not kept).
+    assert results.uncached is not None and len(results.uncached.ms) == 5
+    figures = dashboard.flat_figures(results, sizes)
+    assert figures["heatmap_page_community_uncached_p95_ms"] == results.uncached.p(95)
     table = format_table(dashboard.rows_make(results, sizes))
     assert "heatmap page, community p50" in table
+    assert "heatmap page, community, surges counted p95" in table
     assert "heatmap API, district: SQL queries" in table
     assert "community page p95" in table and "community page: SQL queries" in table
 

@@ -1,0 +1,133 @@
+"""Surges and silence kept in the cache (learning.spans_cache): the counts of a page are
+reused for EWERS_SURGE_CACHE_SECONDS, and never once a report, a verification or a rebuild
+changed the rollups, nor for another set of communities, nor after their time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ewers.models import Region
+from indicators.choices import Verification
+from indicators.models import FieldReport
+from indicators.services.reports import field_report_verify
+from indicators.services.rollups import VERSION_KEY, rollups_rebuild, rollups_version
+from learning.selectors import stale_community_ids, surges_build
+from tests.learning.test_surges_selectors import plant_surge, readings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kept(settings):
+    settings.EWERS_SURGE_MULTIPLE, settings.EWERS_SURGE_MIN_READINGS = 2.0, 5
+    settings.EWERS_SURGE_CACHE_SECONDS = 60
+    return settings
+
+
+def flagged(user, **kwargs):
+    return [(row.community_code, row.theme_code, row.surge.recent) for row in surges_build(user, **kwargs)]
+
+
+def rollup_queries(call) -> int:
+    """The statements of ``call`` that read the rollups (the counting itself)."""
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return sum("rollup" in (query["sql"] or "") for query in captured.captured_queries)
+
+
+def test_the_counts_of_a_page_are_kept_and_reused(cast, kept):
+    c1, _flat = plant_surge(cast)
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 0
+    assert flagged(cast.coordinator) == [(c1.code, "tension", 6)]
+    # The same for silence: its counts are kept under their own key.
+    assert rollup_queries(lambda: stale_community_ids(cast.coordinator)) == 1
+    assert rollup_queries(lambda: stale_community_ids(cast.coordinator)) == 0
+
+
+def test_a_new_report_shows_at_once(cast, kept):
+    c1, c2 = plant_surge(cast)
+    assert flagged(cast.coordinator) == [(c1.code, "tension", 6)]
+    readings(cast, c2, days_ago=1, count=7)  # c2 surges now: 9 this week against 2 a week
+    assert {code for code, _theme, _n in flagged(cast.coordinator)} == {c1.code, c2.code}
+
+
+def test_a_disputed_report_leaves_the_counts_at_once(cast, kept):
+    c1, _flat = plant_surge(cast)
+    assert flagged(cast.coordinator) == [(c1.code, "tension", 6)]
+    recent = FieldReport.objects.filter(community=c1, observed_at__gte=timezone.now() - timedelta(days=3))
+    for report in recent[:2]:
+        field_report_verify(report=report, user=cast.coordinator, verification=Verification.DISPUTED)
+    assert flagged(cast.coordinator) == []  # 4 left this week: under the floor of 5
+
+
+def test_a_rebuild_makes_a_new_version(cast, kept):
+    before = rollups_version()
+    assert before is not None and rollups_version() == before
+    rollups_rebuild([cast.places["c1"].pk])
+    assert rollups_version() not in (None, before)
+
+
+def test_the_version_moves_again_when_the_writer_commits(cast, kept, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        readings(cast, cast.places["c2"], days_ago=1, count=3)
+    inside = rollups_version()
+    for callback in callbacks:
+        callback()
+    assert rollups_version() not in (None, inside)
+
+
+def test_another_set_of_communities_never_gets_the_counts_kept_for_one(cast, kept):
+    c1, c2 = plant_surge(cast)
+    assert flagged(cast.coordinator) == [(c1.code, "tension", 6)]
+    only_c2 = Region.objects.filter(pk=c2.pk)
+    assert rollup_queries(lambda: flagged(cast.coordinator, communities=only_c2)) == 1
+    assert flagged(cast.coordinator, communities=only_c2) == []
+    # Outside the coverage: the other analyst's share holds neither community.
+    assert flagged(cast.other_analyst) == []
+
+
+def test_kept_counts_serve_for_their_time_only(cast, kept, monkeypatch):
+    c1, _flat = plant_surge(cast)
+    start = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: start)
+    assert flagged(cast.coordinator) == [(c1.code, "tension", 6)]
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=30))
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 0
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=61))
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
+    # A clock set back is not trusted either.
+    monkeypatch.setattr(timezone, "now", lambda: start - timedelta(seconds=1))
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
+    # A week on, the surge is over: counted afresh, not served from before.
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(days=8))
+    assert flagged(cast.coordinator) == []
+
+
+def test_counts_at_a_given_moment_are_never_kept(cast, kept):
+    plant_surge(cast)
+    now = timezone.now()
+    assert rollup_queries(lambda: flagged(cast.coordinator, now=now)) == 1
+    assert rollup_queries(lambda: flagged(cast.coordinator, now=now)) == 1
+
+
+def test_nothing_is_kept_when_switched_off_or_while_the_cache_is_away(cast, kept, monkeypatch):
+    c1, _flat = plant_surge(cast)
+    kept.EWERS_SURGE_CACHE_SECONDS = 0
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
+    kept.EWERS_SURGE_CACHE_SECONDS = 60
+    # A cache that keeps nothing (Redis away: ewers.cache answers every read with a miss).
+    monkeypatch.setattr(cache, "get", lambda key, default=None, version=None: default)
+    assert rollups_version() is None
+    assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
+    assert flagged(cast.coordinator) == [(c1.code, "tension", 6)]
+    monkeypatch.undo()
+    cache.delete(VERSION_KEY)  # a version lost with the cache: a new one, not an old one back
+    assert rollups_version() is not None
