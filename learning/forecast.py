@@ -1,7 +1,8 @@
 """Forecasts of an area's level four weeks ahead, and how accurate they were, pure.
 
-No ORM, no clock, no settings: ``learning.selectors.forecasts_build`` reads each
-community's weekly rollup (``CurrentRisk.weekly``) and hands the numbers here.
+No ORM, no clock, no settings: ``learning.selectors.forecasts_build`` reads each area's
+weekly values (``areas_weekly``: the database takes the highest of its communities' weekly
+rollups, ``CurrentRisk.weekly``) and hands the numbers here.
 docs/forecast.md states every rule below for users.
 
 - **Series**: an area's weekly value is the highest score of its communities that week
@@ -21,7 +22,7 @@ docs/forecast.md states every rule below for users.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -60,27 +61,6 @@ def level_step(level: str) -> int:
         return _STEPS[level]
     except KeyError:
         raise ValueError(f"{level!r} is not a risk level") from None
-
-
-def area_weekly(
-    weekly: Iterable[tuple[int, Mapping[str, float]]], membership: Mapping[int, int]
-) -> dict[int, dict[date, float]]:
-    """Each area's weekly value: the highest of its communities' weekly highest scores.
-
-    ``weekly`` holds (community, {Monday's ISO date: the community's highest score that
-    week}); ``membership`` maps a community to its area (others are left out)."""
-    result: dict[int, dict[date, float]] = {}
-    for community, by_week in weekly:
-        area = membership.get(community)
-        if area is None:
-            continue
-        values = result.setdefault(area, {})
-        for key, score in by_week.items():
-            if score is None or math.isnan(score):
-                continue
-            week = date.fromisoformat(key)
-            values[week] = max(score, values.get(week, score))
-    return result
 
 
 def series_fill(values: Mapping[date, float], current: date) -> list[float]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Prefetch, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
@@ -24,7 +25,7 @@ from ewers.models import Region, Theme, User
 from indicators.models import CurrentRisk
 from indicators.services import scoring_config
 from indicators.services.risk import week_of
-from learning.forecast import Forecast, area_weekly, forecast_area
+from learning.forecast import Forecast, forecast_area
 from learning.models import Incident
 from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
 from learning.spans_cache import spans_cached
@@ -161,6 +162,8 @@ def alert_quality_report(
     )
 
 
+T = TypeVar("T")
+
 # --- Surges and silence -----------------------------------------------------------------------
 
 
@@ -205,24 +208,22 @@ def surges_build(
     seen) from reports not disputed, per community and theme: an aggregate over every
     organisation's reports, like the risk score the coverage already sees. The counts
     come from the daily rollups (``learning.windows``: two queries whatever the number
-    of communities), the names from one more. As of now (no ``now`` given), the counts may
-    come from the cache (``learning.spans_cache``)."""
+    of communities), the names from one more. As of now (no ``now`` given), what was flagged
+    may come from the cache (``learning.spans_cache``)."""
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
     multiple, floor = settings.EWERS_SURGE_MULTIPLE, settings.EWERS_SURGE_MIN_READINGS
     drawn = communities  # a name the lambda keeps bound to a QuerySet
-    flagged: list[tuple[int, int, Surge]] = []
-    spans = _spans(
-        "themes",
-        now,
-        communities,
-        (RECENT_DAYS, floor, multiple),
-        lambda at: theme_spans(drawn, at, RECENT_DAYS, floor=floor, multiple=multiple),
-    )
-    for (community_id, theme_id), (recent, baseline) in spans.items():
-        surge = surge_of_total(recent, baseline, BASELINE_WEEKS, multiple=multiple, floor=floor)
-        if surge.flagged:
-            flagged.append((community_id, theme_id, surge))
+
+    def flag(at: datetime) -> list[tuple[int, int, Surge]]:
+        spans = theme_spans(drawn, at, RECENT_DAYS, floor=floor, multiple=multiple)
+        surges = (
+            (community_id, theme_id, surge_of_total(recent, baseline, BASELINE_WEEKS, multiple=multiple, floor=floor))
+            for (community_id, theme_id), (recent, baseline) in spans.items()
+        )
+        return [surge for surge in surges if surge[2].flagged]
+
+    flagged = _counted("surges", now, communities, (RECENT_DAYS, floor, multiple), flag)
     places, themes = _surge_names({c for c, _t, _s in flagged})
     result = [
         SurgeRow(
@@ -249,28 +250,26 @@ def stale_community_ids(
         communities = Region.objects.visible_to(user).communities()
     min_weekly, days = settings.EWERS_STALE_MIN_WEEKLY_REPORTS, settings.EWERS_STALE_DAYS
     drawn = communities  # a name the lambda keeps bound to a QuerySet
-    spans = _spans(
-        "reports",
-        now,
-        communities,
-        (days, min_weekly),
-        lambda at: report_spans(drawn, at, days, min_weekly=min_weekly),
-    )
-    return {
-        community_id
-        for community_id, (recent, baseline) in spans.items()
-        if is_stale_total(recent, baseline, BASELINE_WEEKS, min_weekly=min_weekly)
-    }
+
+    def stale(at: datetime) -> set[int]:
+        spans = report_spans(drawn, at, days, min_weekly=min_weekly)
+        return {
+            community_id
+            for community_id, (recent, baseline) in spans.items()
+            if is_stale_total(recent, baseline, BASELINE_WEEKS, min_weekly=min_weekly)
+        }
+
+    return _counted("stale", now, communities, (days, min_weekly), stale)
 
 
-def _spans(
+def _counted(
     kind: str,
     now: datetime | None,
     communities: QuerySet[Region],
     parameters: tuple[Any, ...],
-    count: Callable[[datetime], dict[Any, tuple[int, int]]],
-) -> dict[Any, tuple[int, int]]:
-    """The spans counted at ``now``; as of now (None), maybe kept in the cache."""
+    count: Callable[[datetime], T],
+) -> T:
+    """What ``count`` finds at ``now``; as of now (None), maybe kept in the cache."""
     if now is not None:
         return count(now)
     return spans_cached(kind, communities, parameters, lambda: count(timezone.now()))
@@ -299,8 +298,8 @@ def forecasts_build(
 ) -> list[AreaForecast]:
     """Every district (or region) of the user's share, by code, with its 4-week forecast
     and backtest (``learning.forecast``; docs/forecast.md), in two queries whatever the
-    number of areas: the areas, then their communities' weekly rollups (``CurrentRisk``,
-    kept by the scorer: never the assessments). ``areas`` narrows the areas (still within
+    number of areas: the areas, then their weekly values (``areas_weekly``, from their
+    communities' weekly rollups kept by the scorer: never the assessments). ``areas`` narrows the areas (still within
     the share). An area the user sees lies inside their coverage, and so do all its
     communities."""
     if level not in FORECAST_LEVELS:
@@ -309,25 +308,46 @@ def forecasts_build(
     if areas is not None:
         listed = listed.filter(pk__in=areas.values("pk"))
     rows = list(listed.order_by("code").values_list("pk", "code", "name"))
-    parent = "district" if level == RegionLevel.DISTRICT else "region"
-    weekly = (
-        CurrentRisk.objects.visible_to(user)
-        .filter(**{f"community__{parent}__in": [pk for pk, _code, _name in rows]})
-        .order_by()
-        .values_list("community_id", f"community__{parent}", "weekly")
-    )
-    membership: dict[int, int] = {}
-    rollups: list[tuple[int, dict[str, float]]] = []
-    for community_id, area_id, by_week in weekly:
-        membership[community_id] = area_id
-        rollups.append((community_id, by_week))
-    values = area_weekly(rollups, membership)
+    values = areas_weekly(user, level, [pk for pk, _code, _name in rows])
     current = week_of(now or timezone.now())
     bands = scoring_config().bands
     return [
         AreaForecast(pk=pk, code=code, name=name, forecast=forecast_area(values.get(pk, {}), current, bands))
         for pk, code, name in rows
     ]
+
+
+def areas_weekly(user: User, level: str, area_ids: list[int]) -> dict[int, dict[date, float]]:
+    """Each area's weekly value (``learning.forecast``: the highest of its communities'
+    weekly highest scores, ``CurrentRisk.weekly``), for the areas of ``level`` given, from
+    the communities of them the user covers: {area: {Monday: value}}.
+
+    Aggregated by the database, a row per area and week: each community's rollup holds up
+    to 53 weeks, and decoding them all in Python for a country's districts cost more than
+    the rest of the heatmap page. One statement written out (the ORM has no rows of a JSON
+    object's members); the communities come from the share's query."""
+    if not area_ids:
+        return {}
+    parent = "district" if level == RegionLevel.DISTRICT else "region"
+    covered = Region.objects.visible_to(user).filter(**{f"{parent}__in": area_ids}).order_by().values("pk")
+    covered_sql, covered_params = covered.query.get_compiler(connection=connection).as_sql()
+    q = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        members, value = "jsonb_each_text(cr.weekly) AS w(key, value)", "CAST(w.value AS double precision)"
+    else:  # SQLite's JSON1: the members' values come as numbers (a JSON null as NULL)
+        members, value = "json_each(cr.weekly) AS w", "w.value"
+    sql = (
+        f"SELECT c.{q(parent + '_id')}, w.key, MAX({value}) FROM {q(CurrentRisk._meta.db_table)} cr "  # noqa: S608 - names only
+        f"JOIN {q(Region._meta.db_table)} c ON c.id = cr.community_id, {members} "
+        f"WHERE cr.community_id IN ({covered_sql}) GROUP BY 1, 2"
+    )
+    result: dict[int, dict[date, float]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, covered_params)
+        for area_id, week, top in cursor.fetchall():
+            if top is not None:
+                result.setdefault(area_id, {})[date.fromisoformat(week)] = float(top)
+    return result
 
 
 def forecast_get(

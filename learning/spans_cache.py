@@ -4,7 +4,8 @@ cache").
 Counting them reads every rollup row of the communities drawn and the readings of the
 split edge days (``learning.windows``): on a country's heatmap of two thousand
 communities, two thirds of the page's database time, on every page and every reload,
-for a signal of a week against eight. So the counts of a set of communities are kept for
+for a signal of a week against eight. So what the counts of a set of communities flag (its
+surges, its stale communities: ids and numbers, no name) is kept for
 EWERS_SURGE_CACHE_SECONDS (0: never kept), under a key made of:
 
 - the rollups' version (``indicators.services.rollups.rollups_version``): a report
@@ -38,8 +39,8 @@ KEY = "ewers:spans:{kind}:{version}:{digest}"
 
 
 def spans_cached(kind: str, communities: QuerySet[Region], parameters: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()`` (counts of ``communities`` as of now, with ``parameters``), or what it
-    answered for the same communities and parameters under the current rollups' version at
+    """``compute()`` (what the counts of ``communities`` as of now flag, with
+    ``parameters``), or what it answered for the same communities and parameters under the current rollups' version at
     most EWERS_SURGE_CACHE_SECONDS ago."""
     seconds = settings.EWERS_SURGE_CACHE_SECONDS
     version = rollups_version() if seconds > 0 else None

@@ -15,7 +15,6 @@ from learning.forecast import (
     HORIZON,
     MIN_HISTORY,
     Smoothing,
-    area_weekly,
     backtest,
     forecast_area,
     holt_forecast,
@@ -58,15 +57,6 @@ def test_series_fill_carries_a_missing_week_and_stops_at_the_current_week():
     assert series_fill(values, week[4]) == [10.0, 10.0, 30.0, 30.0]
     assert series_fill(values, week[0]) == []
     assert series_fill({}, week[4]) == []
-
-
-def test_area_weekly_keeps_the_highest_community_of_each_week():
-    weekly = [
-        (1, {"2026-03-02": 10.0, "2026-03-09": 40.0}),
-        (2, {"2026-03-02": 30.0}),
-        (3, {"2026-03-02": 90.0}),  # in no area asked for
-    ]
-    assert area_weekly(weekly, {1: 7, 2: 7}) == {7: {date(2026, 3, 2): 30.0, date(2026, 3, 9): 40.0}}
 
 
 # --- The accuracy figures, computed another way -----------------------------------
