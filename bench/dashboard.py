@@ -90,17 +90,17 @@ def queries_count(client: Any, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext, override_settings
 
-    with override_settings(EWERS_SURGE_CACHE_SECONDS=0), CaptureQueriesContext(connection) as captured:
+    with override_settings(EWERS_DASHBOARD_CACHE_SECONDS=0), CaptureQueriesContext(connection) as captured:
         get_ok(client, url)
     return len(captured.captured_queries)
 
 
-def series_take(client: Any, url: str, requests: int, *, surges_kept: bool = True) -> Series:
+def series_take(client: Any, url: str, requests: int, *, kept: bool = True) -> Series:
     """WARM_UPS untimed requests, then ``requests`` timed ones (server time in-process);
-    ``surges_kept`` False: the page's surges and silence counted on every request."""
+    ``kept`` False: nothing from the cache (learning.kept), all computed on every request."""
     from django.test.utils import override_settings
 
-    with nullcontext() if surges_kept else override_settings(EWERS_SURGE_CACHE_SECONDS=0):
+    with nullcontext() if kept else override_settings(EWERS_DASHBOARD_CACHE_SECONDS=0):
         for _ in range(WARM_UPS):
             get_ok(client, url)
         ms = []
@@ -184,10 +184,9 @@ class Results:
 
     large: Country | None = None
     small: Country | None = None
-    series: dict[tuple[str, str, str], Series] = field(default_factory=dict)  # (size, kind, level)
+    # (size, kind, level); kind "fresh": the large page with nothing kept (not a goal)
+    series: dict[tuple[str, str, str], Series] = field(default_factory=dict)
     raw: dict[str, Series] = field(default_factory=dict)  # level → raw SQL baseline
-    # The large page of communities with its surges counted on every request (not a goal).
-    uncached: Series | None = None
     checked: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -228,10 +227,10 @@ def measure(results: Results, *, requests: int, now: datetime, connect: Callable
                     results.checked += agreement.agreed
                 except DashboardError as error:
                     results.failures.append(str(error))
-        if size == "large":
-            url = PAGE_URL.format(level="community")
+        for level in LEVELS if size == "large" else ():
             try:
-                results.uncached = series_take(by_kind["page"], url, requests, surges_kept=False)
+                fresh = series_take(by_kind["page"], PAGE_URL.format(level=level), requests, kept=False)
+                results.series[size, "fresh", level] = fresh
             except DashboardError as error:
                 results.failures.append(str(error))
         community = community_highest(country)
@@ -318,18 +317,19 @@ def rows_make(results: Results, sizes: Sizes) -> list[Row]:
                         raw.p(q) if raw else None,
                     )
                 )
-    uncached, raw = results.uncached, results.raw.get("community")
-    for q in (50, 95):
-        rows.append(
-            Row(
-                f"heatmap page, community, surges counted p{q}",
-                uncached.p(q) if uncached else None,
-                "ms",
-                f"raw SQL, same numbers p{q}",
-                raw.p(q) if raw else None,
-                note="not a goal: surges and silence counted on every request" if q == 95 else "",
+    for level in LEVELS:
+        fresh, raw = results.series.get(("large", "fresh", level)), results.raw.get(level)
+        for q in (50, 95):
+            rows.append(
+                Row(
+                    f"heatmap page, {level}, nothing kept p{q}",
+                    fresh.p(q) if fresh else None,
+                    "ms",
+                    f"raw SQL, same numbers p{q}",
+                    raw.p(q) if raw else None,
+                    note="not a goal: surges, silence, forecasts computed on every request" if q == 95 else "",
+                )
             )
-        )
     series, raw = results.series.get(("large", "page", COMMUNITY)), results.raw.get(COMMUNITY)
     for q in (50, 95):
         rows.append(
@@ -366,10 +366,10 @@ def header_lines(results: Results, sizes: Sizes, seed_seconds: float) -> list[st
         f"seeding the dashboard data took {seed_seconds:.1f}s (bulk: COPY on PostgreSQL)",
         f"page and API: Django test client in-process (full middleware; session login for the page, token for the "
         f"API), {WARM_UPS} warm-ups then {sizes.dashboard_requests} timed requests each; query counts from one more "
-        "request under CaptureQueriesContext, with the surges counted (nothing from the cache)",
-        "the page of communities keeps its surges and silence in the cache (Redis) for EWERS_SURGE_CACHE_SECONDS "
-        "(learning/spans_cache.py): the warm-ups count them, the timed requests reuse them (no report arrives "
-        "meanwhile); the line 'surges counted' counts them on every request",
+        "request under CaptureQueriesContext, with nothing from the cache",
+        "the pages keep their surges, silence (communities) and forecasts (districts) in the cache (Redis) for "
+        "EWERS_DASHBOARD_CACHE_SECONDS (learning/kept.py): the warm-ups compute them, the timed requests reuse them "
+        "(no report or score arrives meanwhile); the lines 'nothing kept' compute them on every request",
         "raw baseline: one hand-written SQL statement per level over psycopg2 (latest assessment per community via "
         f"its index, per area; each community's weekly max over {WEEKS} weeks, per area), execute + fetch, "
         "same warm-ups and count",
@@ -403,9 +403,10 @@ def flat_figures(results: Results, sizes: Sizes) -> dict[str, float | None]:
             raw = results.raw.get(level)
             figures[f"{names[kind]}_{level}_p95_ratio"] = series.p(95) / raw.p(95) if raw and raw.p(95) else None
         figures[f"{names[kind]}_p95_ms"] = worst
-    uncached = results.uncached
-    figures["heatmap_page_community_uncached_p50_ms"] = uncached.p(50) if uncached else None
-    figures["heatmap_page_community_uncached_p95_ms"] = uncached.p(95) if uncached else None
+    for level in LEVELS:
+        fresh = results.series.get(("large", "fresh", level))
+        for q in (50, 95):
+            figures[f"heatmap_page_{level}_fresh_p{q}_ms"] = fresh.p(q) if fresh else None
     community = results.series.get(("large", "page", COMMUNITY))
     figures["community_page_p95_ms"] = community.p(95) if community else None
     figures["community_page_queries"] = community.queries if community else None

@@ -22,13 +22,14 @@ from ewers.choices import RegionLevel
 from ewers.i18n import localized_column
 from ewers.lookups import get_by_code_or_id
 from ewers.models import Region, Theme, User
+from ewers.versions import RISK, ROLLUPS
 from indicators.models import CurrentRisk
 from indicators.services import scoring_config
 from indicators.services.risk import week_of
 from learning.forecast import Forecast, forecast_area
+from learning.kept import kept
 from learning.models import Incident
 from learning.quality import AlertFact, IncidentFact, Quality, month_of, quality_by, quality_measure
-from learning.spans_cache import spans_cached
 from learning.surges import BASELINE_WEEKS, RECENT_DAYS, Surge, is_stale_total, surge_of_total
 from learning.windows import report_spans, theme_spans
 
@@ -209,7 +210,7 @@ def surges_build(
     organisation's reports, like the risk score the coverage already sees. The counts
     come from the daily rollups (``learning.windows``: two queries whatever the number
     of communities), the names from one more. As of now (no ``now`` given), what was flagged
-    may come from the cache (``learning.spans_cache``)."""
+    may come from the cache (``learning.kept``)."""
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
     multiple, floor = settings.EWERS_SURGE_MULTIPLE, settings.EWERS_SURGE_MIN_READINGS
@@ -272,7 +273,7 @@ def _counted(
     """What ``count`` finds at ``now``; as of now (None), maybe kept in the cache."""
     if now is not None:
         return count(now)
-    return spans_cached(kind, communities, parameters, lambda: count(timezone.now()))
+    return kept(kind, [ROLLUPS], communities, parameters, lambda: count(timezone.now()))
 
 
 # The places a forecast is made for: districts (the issue's) and regions.
@@ -308,13 +309,21 @@ def forecasts_build(
     if areas is not None:
         listed = listed.filter(pk__in=areas.values("pk"))
     rows = list(listed.order_by("code").values_list("pk", "code", "name"))
-    values = areas_weekly(user, level, [pk for pk, _code, _name in rows])
+    area_ids = [pk for pk, _code, _name in rows]
     current = week_of(now or timezone.now())
     bands = scoring_config().bands
-    return [
-        AreaForecast(pk=pk, code=code, name=name, forecast=forecast_area(values.get(pk, {}), current, bands))
-        for pk, code, name in rows
-    ]
+
+    def forecast() -> dict[int, Forecast | None]:
+        values = areas_weekly(user, level, area_ids)
+        return {pk: forecast_area(values.get(pk, {}), current, bands) for pk in area_ids}
+
+    if now is None:  # as of now: maybe kept (learning.kept), for these areas' covered communities
+        parent = "district" if level == RegionLevel.DISTRICT else "region"
+        covered = Region.objects.visible_to(user).filter(**{f"{parent}__in": area_ids})
+        forecasts = kept("forecasts", [RISK], covered, (level, tuple(area_ids), current, bands), forecast)
+    else:
+        forecasts = forecast()
+    return [AreaForecast(pk=pk, code=code, name=name, forecast=forecasts[pk]) for pk, code, name in rows]
 
 
 def areas_weekly(user: User, level: str, area_ids: list[int]) -> dict[int, dict[date, float]]:

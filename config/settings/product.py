@@ -74,10 +74,10 @@ EWERS_SURGE_MIN_READINGS = env_int("EWERS_SURGE_MIN_READINGS", 5, minimum=1)
 # over the 8 weeks before) and sent none for EWERS_STALE_DAYS is shown stale, not low.
 EWERS_STALE_MIN_WEEKLY_REPORTS = env_float("EWERS_STALE_MIN_WEEKLY_REPORTS", 1.5, minimum=0.01)
 EWERS_STALE_DAYS = env_int("EWERS_STALE_DAYS", 14, minimum=1)
-# Surges and silence as of now are kept in the cache this many seconds (0: counted on every
-# page); a report written or a verification changed makes them current at once
-# (learning/spans_cache.py).
-EWERS_SURGE_CACHE_SECONDS = env_int("EWERS_SURGE_CACHE_SECONDS", 60, minimum=0)
+# Surges, silence and forecasts as of now are kept in the cache this many seconds (0:
+# computed on every page); a report written, a verification changed or a new score makes
+# them current at once (learning/kept.py).
+EWERS_DASHBOARD_CACHE_SECONDS = env_int("EWERS_DASHBOARD_CACHE_SECONDS", 60, minimum=0)
 # Boundary import (docs/boundaries.md): the largest GeoJSON file, and the simplification
 # tolerance in degrees of the drawn outline per level: country, region, district, community.
 EWERS_BOUNDARY_MAX_BYTES = env_int("EWERS_BOUNDARY_MAX_BYTES", 200_000_000, minimum=1)

@@ -25,8 +25,9 @@ from django.db import connection
 from django.db.models import Field
 
 from ewers.models import User
+from ewers.versions import ROLLUPS, touched
 from indicators.models import FieldReport, Reading
-from indicators.services.rollups import rollups_add_ctes, rollups_columns, rollups_touched
+from indicators.services.rollups import rollups_add_ctes, rollups_columns
 
 # Set per report; every other column takes the value a new report has (``_shared``).
 _PER_REPORT = (
@@ -228,7 +229,7 @@ def reports_insert(
         )
         ctes += [f"readings AS ({readings_sql})", *rollup_ctes]
         params += rollup_params
-        rollups_touched()
+        touched(ROLLUPS)
     else:
         ctes.append(f"readings AS ({readings_sql})")
     sql = f"WITH {', '.join(ctes)} SELECT id FROM new"  # noqa: S608 - names from the models

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from ewers.choices import RegionLevel
 from ewers.models import Region
+from ewers.versions import RISK, touched
 from indicators.models import KEPT_WEEKS, CurrentRisk, RiskAssessment
 
 
@@ -87,9 +88,10 @@ def risks_record(assessments: Sequence[RiskAssessment], *, current: Mapping[int,
         if week not in weekly or assessment.score > weekly[week]:
             weekly[week] = assessment.score
         row.weekly = weekly_pruned(weekly, week_of(row.assessed_at))
-    touched = {a.community_id for a in assessments}
+    touched(RISK)  # what the pages keep from the weekly rollups (learning.kept)
+    changed = {a.community_id for a in assessments}
     CurrentRisk.objects.bulk_create(
-        [rows[community_id] for community_id in sorted(touched)],
+        [rows[community_id] for community_id in sorted(changed)],
         update_conflicts=True,
         unique_fields=["community"],
         update_fields=["assessment", "assessed_at", "score", "level", "weekly"],
@@ -141,4 +143,5 @@ def risk_rebuild(*, community_ids: Iterable[int] | None = None) -> int:
         old = CurrentRisk.objects.all() if ids is None else CurrentRisk.objects.filter(community_id__in=ids)
         old.delete()
         CurrentRisk.objects.bulk_create(rows, batch_size=2_000)
+        touched(RISK)
     return len(rows)

@@ -9,9 +9,8 @@ transaction: one call per writer.
 - ``rollups_rebuild(community_ids)``: recomputed from the readings, set-based (the bench's
   COPY, a theme moved between indicators, a repair).
 
-Each writer also calls ``rollups_touched``: what was computed from the rollups and kept in
-the cache (``learning.spans_cache``: surges and silence) is keyed by ``rollups_version``,
-which it changes.
+Each writer also renews the rollups' version (``ewers.versions``): what the pages computed
+from the rollups and kept in the cache (``learning.kept``: surges and silence) is keyed by it.
 
 Counts are added with ``INSERT … ON CONFLICT DO UPDATE SET d3 = d3 + excluded.d3, …``
 (PostgreSQL and SQLite alike), so concurrent writers to the same community and days never
@@ -20,18 +19,17 @@ clash.
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 
+from ewers.versions import ROLLUPS, touched
 from indicators.choices import Polarity, Verification
 from indicators.models import FieldReport, Indicator, Reading, ReadingRollup, ReportRollup
 from indicators.rollups import DAY_COLUMNS, EPOCH, PERIOD_DAYS, period_of
@@ -40,34 +38,6 @@ CHUNK = 500  # rows per INSERT statement (31 parameters each: within SQLite's an
 
 ReadingKey = tuple[int, int, date]  # community, theme, day
 ReportKey = tuple[int, date]  # community, day
-VERSION_KEY = "ewers:rollups:version"
-
-
-def rollups_version() -> str | None:
-    """A token that changes whenever the rollups do (``rollups_touched``): part of the key
-    of anything computed from them and kept in the cache. A random token, not a counter: a
-    version lost with the cache (evicted, Redis restarted) never comes back to make old
-    entries current. None while the cache cannot be reached (nothing is kept then)."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, secrets.token_hex(8), timeout=None)
-        version = cache.get(VERSION_KEY)
-    return version if isinstance(version, str) else None
-
-
-def rollups_touched() -> None:
-    """The rollups change in the current transaction: a new version now (a reader in this
-    transaction sees the change) and again once it commits (a reader elsewhere, meanwhile,
-    computed from the counts before it and kept them under the first new version); the
-    second once per transaction, however many writes it holds."""
-    rollups_version_renew()
-    if not any(entry[1] is rollups_version_renew for entry in connection.run_on_commit):
-        transaction.on_commit(rollups_version_renew)
-
-
-def rollups_version_renew() -> None:
-    """A new ``rollups_version``."""
-    cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
 
 
 def day_of(at: datetime) -> date:
@@ -207,7 +177,7 @@ def _upsert(readings: Counter[ReadingKey], reports: Counter[ReportKey]) -> None:
     of_reports = _increments(ReportRollup._meta.db_table, ("community_id",), reports)
     statements = [*of_readings, *of_reports]
     if statements:
-        rollups_touched()
+        touched(ROLLUPS)
     if len(of_readings) == len(of_reports) == 1 and connection.vendor == "postgresql":
         # One round trip for the usual case (a report or a small batch: one statement a
         # table): the readings' as a data-modifying WITH of the reports', rows locked in
@@ -270,7 +240,7 @@ def rollups_rebuild(community_ids: Sequence[int] | None = None) -> None:
         report_rollups = report_rollups.filter(community_id__in=community_ids)
     reading_rollups.delete()
     report_rollups.delete()
-    rollups_touched()  # rows deleted, even when none is written back
+    touched(ROLLUPS)  # rows deleted, even when none is written back
     by_reading: Counter[ReadingKey] = Counter()
     for community, theme, when, n in (
         readings.order_by()

@@ -135,7 +135,7 @@ def test_it_lists_only_the_reports_the_user_may_see(client, cast, community_stor
 
 
 def test_it_reads_a_community_page_in_the_same_queries_whatever_the_coverage(client, cast, community_story, settings):
-    settings.EWERS_SURGE_CACHE_SECONDS = 0  # each request counts its surges (not kept: fewer queries)
+    settings.EWERS_DASHBOARD_CACHE_SECONDS = 0  # each request counts its surges (not kept: fewer queries)
     client.force_login(cast.coordinator)
     url = reverse("analytics:community", args=[cast.places["c1"].code])
 
@@ -151,7 +151,7 @@ def test_it_reads_a_community_page_in_the_same_queries_whatever_the_coverage(cli
 
 
 def test_it_reads_a_community_page_in_the_same_queries_whatever_its_history(client, cast, community_story, settings):
-    settings.EWERS_SURGE_CACHE_SECONDS = 0  # each request counts its surges (not kept: fewer queries)
+    settings.EWERS_DASHBOARD_CACHE_SECONDS = 0  # each request counts its surges (not kept: fewer queries)
     client.force_login(cast.coordinator)
     c1 = cast.places["c1"]
     url = reverse("analytics:community", args=[c1.code])

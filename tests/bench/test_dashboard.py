@@ -65,13 +65,15 @@ def test_it_runs_the_dashboard_bench_at_a_tiny_size():
     community = results.series["large", "page", dashboard.COMMUNITY]
     assert len(community.ms) == 5
     assert community.queries == results.series["small", "page", dashboard.COMMUNITY].queries
-    # The page of communities again, its surges counted on every request (not kept).
-    assert results.uncached is not None and len(results.uncached.ms) == 5
+    # The pages again with nothing kept (surges, silence and forecasts computed every time).
     figures = dashboard.flat_figures(results, sizes)
-    assert figures["heatmap_page_community_uncached_p95_ms"] == results.uncached.p(95)
+    for level in dashboard.LEVELS:
+        fresh = results.series["large", "fresh", level]
+        assert len(fresh.ms) == 5
+        assert figures[f"heatmap_page_{level}_fresh_p95_ms"] == fresh.p(95)
     table = format_table(dashboard.rows_make(results, sizes))
     assert "heatmap page, community p50" in table
-    assert "heatmap page, community, surges counted p95" in table
+    assert "heatmap page, district, nothing kept p95" in table
     assert "heatmap API, district: SQL queries" in table
     assert "community page p95" in table and "community page: SQL queries" in table
 

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from ewers.versions import RISK, ROLLUPS, renewer
 from indicators.models import FieldReport
-from indicators.services.rollups import rollups_version_renew
 from tests import factories
 from tests.api import as_user, token_client
 from tests.conftest import bulk_writes_only
@@ -55,10 +55,10 @@ def test_the_answer_to_a_new_report_is_what_a_read_of_it_shows(cast, role, djang
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         created = client.post(LIST, payload, format="json")
     assert created.status_code == 201, created.content
-    scoring = [c for c in callbacks if c is not rollups_version_renew]
+    scoring = [c for c in callbacks if c not in (renewer(ROLLUPS), renewer(RISK))]
     assert len(scoring) == 1
-    # The rollups' version moves once on commit, however many reports (learning.spans_cache).
-    assert callbacks.count(rollups_version_renew) == 1
+    # The rollups' version moves once on commit, however many reports (learning.kept).
+    assert callbacks.count(renewer(ROLLUPS)) == 1
     answer = created.json()
     assert [r["indicator"] for r in answer["readings"]] == ["A01", "P01"]
     assert answer["source_reference"] == "Shop owner"
@@ -96,10 +96,10 @@ def test_a_batch_queues_one_scoring_task(cast, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = as_user(cast.analyst).post(BATCH, payload, format="json")
     assert response.json()["counts"] == {"created": 4, "duplicates": 0, "invalid": 1}
-    scoring = [c for c in callbacks if c is not rollups_version_renew]
+    scoring = [c for c in callbacks if c not in (renewer(ROLLUPS), renewer(RISK))]
     assert len(scoring) == 1
-    # The rollups' version moves once on commit, however many reports (learning.spans_cache).
-    assert callbacks.count(rollups_version_renew) == 1
+    # The rollups' version moves once on commit, however many reports (learning.kept).
+    assert callbacks.count(renewer(ROLLUPS)) == 1
     assert set(FieldReport.objects.values_list("status", flat=True)) == {"scored"}
 
 
@@ -131,7 +131,7 @@ def test_a_csv_import_takes_as_many_queries_for_many_rows_as_for_few(cast, djang
         many = import_queries(client, 80, 10_000)
     assert few == many
     # One task per import (and the rollups' version moved once: one test transaction).
-    assert len([c for c in callbacks if c is not rollups_version_renew]) == 2
+    assert len([c for c in callbacks if c not in (renewer(ROLLUPS), renewer(RISK))]) == 2
 
 
 def test_the_import_answer_is_what_its_serializer_would_write():

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ewers.exceptions import IdempotencyKeyReused
+from ewers.versions import RISK, ROLLUPS, renewer
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport, Reading
 from indicators.services import ReadingInput, ReportDraft, field_reports_create, field_reports_validate
-from indicators.services.rollups import rollups_version_renew
 from tests import factories
 from tests.conftest import bulk_writes_only
 
@@ -66,10 +66,10 @@ def test_it_writes_a_batch_in_at_most_a_dozen_queries(cast, django_assert_max_nu
 def test_it_queues_one_scoring_task_for_the_whole_batch(cast, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         outcomes = field_reports_create(user=cast.analyst, drafts=[draft(cast, minutes=-9 * n) for n in range(5)])
-    scoring = [c for c in callbacks if c is not rollups_version_renew]
+    scoring = [c for c in callbacks if c not in (renewer(ROLLUPS), renewer(RISK))]
     assert len(scoring) == 1
-    # The rollups' version moves once on commit, however many reports (learning.spans_cache).
-    assert callbacks.count(rollups_version_renew) == 1
+    # The rollups' version moves once on commit, however many reports (learning.kept).
+    assert callbacks.count(renewer(ROLLUPS)) == 1
     scoring[0]()  # the eager broker of the tests scores them at once
     ids = [outcome.report_id for outcome in outcomes]
     assert set(FieldReport.objects.filter(pk__in=ids).values_list("status", flat=True)) == {ReportStatus.SCORED}

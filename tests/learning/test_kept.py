@@ -1,6 +1,7 @@
-"""Surges and silence kept in the cache (learning.spans_cache): the counts of a page are
-reused for EWERS_SURGE_CACHE_SECONDS, and never once a report, a verification or a rebuild
-changed the rollups, nor for another set of communities, nor after their time."""
+"""Surges, silence and forecasts kept in the cache (learning.kept): what a page found is
+reused for EWERS_DASHBOARD_CACHE_SECONDS, and never once a report, a verification, a new
+score or a rebuild changed what it was computed from, nor for another set of communities,
+nor after its time."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ewers.choices import RegionLevel
 from ewers.models import Region
+from ewers.versions import KEY, ROLLUPS, version
 from indicators.choices import Verification
 from indicators.models import FieldReport
 from indicators.services.reports import field_report_verify
-from indicators.services.rollups import VERSION_KEY, rollups_rebuild, rollups_version
-from learning.selectors import stale_community_ids, surges_build
+from indicators.services.rollups import rollups_rebuild
+from learning.selectors import forecasts_build, stale_community_ids, surges_build
+from tests.learning.api.test_forecasts import CLIMB, plant
 from tests.learning.test_surges_selectors import plant_surge, readings
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +30,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def kept(settings):
     settings.EWERS_SURGE_MULTIPLE, settings.EWERS_SURGE_MIN_READINGS = 2.0, 5
-    settings.EWERS_SURGE_CACHE_SECONDS = 60
+    settings.EWERS_DASHBOARD_CACHE_SECONDS = 60
     return settings
 
 
@@ -68,19 +72,19 @@ def test_a_disputed_report_leaves_the_counts_at_once(cast, kept):
 
 
 def test_a_rebuild_makes_a_new_version(cast, kept):
-    before = rollups_version()
-    assert before is not None and rollups_version() == before
+    before = version(ROLLUPS)
+    assert before is not None and version(ROLLUPS) == before
     rollups_rebuild([cast.places["c1"].pk])
-    assert rollups_version() not in (None, before)
+    assert version(ROLLUPS) not in (None, before)
 
 
 def test_the_version_moves_again_when_the_writer_commits(cast, kept, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         readings(cast, cast.places["c2"], days_ago=1, count=3)
-    inside = rollups_version()
+    inside = version(ROLLUPS)
     for callback in callbacks:
         callback()
-    assert rollups_version() not in (None, inside)
+    assert version(ROLLUPS) not in (None, inside)
 
 
 def test_another_set_of_communities_never_gets_the_counts_kept_for_one(cast, kept):
@@ -119,15 +123,45 @@ def test_counts_at_a_given_moment_are_never_kept(cast, kept):
 
 def test_nothing_is_kept_when_switched_off_or_while_the_cache_is_away(cast, kept, monkeypatch):
     c1, _flat = plant_surge(cast)
-    kept.EWERS_SURGE_CACHE_SECONDS = 0
+    kept.EWERS_DASHBOARD_CACHE_SECONDS = 0
     assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
     assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
-    kept.EWERS_SURGE_CACHE_SECONDS = 60
+    kept.EWERS_DASHBOARD_CACHE_SECONDS = 60
     # A cache that keeps nothing (Redis away: ewers.cache answers every read with a miss).
     monkeypatch.setattr(cache, "get", lambda key, default=None, version=None: default)
-    assert rollups_version() is None
+    assert version(ROLLUPS) is None
     assert rollup_queries(lambda: flagged(cast.coordinator)) == 1
     assert flagged(cast.coordinator) == [(c1.code, "tension", 6)]
     monkeypatch.undo()
-    cache.delete(VERSION_KEY)  # a version lost with the cache: a new one, not an old one back
-    assert rollups_version() is not None
+    cache.delete(KEY.format(name=ROLLUPS))  # a version lost with the cache: a new one, not an old one back
+    assert version(ROLLUPS) is not None
+
+
+def forecast_queries(call) -> int:
+    """The statements of ``call`` that read the communities' weekly rollups."""
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return sum("jsonb_each" in (q["sql"] or "") or "json_each" in (q["sql"] or "") for q in captured.captured_queries)
+
+
+def forecast_now(user):
+    return {area.code: area.forecast for area in forecasts_build(user, level=RegionLevel.DISTRICT)}
+
+
+def test_forecasts_are_kept_until_a_new_score(cast, kept):
+    plant(cast.places["c1"], CLIMB)
+    district = cast.places["district"].code
+    first = forecast_now(cast.coordinator)
+    assert first[district] is not None and first[district].now_score == CLIMB[-1]
+    assert forecast_queries(lambda: forecast_now(cast.coordinator)) == 0
+    assert forecast_now(cast.coordinator) == first
+    # A new score this week (the scorer's current risk and weekly rollup): current at once.
+    plant(cast.places["c2"], [90.0])
+    assert forecast_queries(lambda: forecast_now(cast.coordinator)) == 1
+    assert forecast_now(cast.coordinator)[district].now_score == 90.0
+    # Another share: its own areas, nothing kept for the coordinator's.
+    assert district not in forecast_now(cast.other_analyst)
+    # At a given moment (the API): never kept.
+    now = timezone.now()
+    assert forecast_queries(lambda: forecasts_build(cast.coordinator, now=now)) == 1
+    assert forecast_queries(lambda: forecasts_build(cast.coordinator, now=now)) == 1
