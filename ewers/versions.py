@@ -1,5 +1,5 @@
 """Versions of the data that pages compute from and keep in the cache for a while
-(``ewers.kept``): one random token per kind of data, renewed by every writer of it.
+(``learning.kept``): one random token per kind of data, renewed by every writer of it.
 
 A writer calls ``touched(name)`` in its transaction: the token is renewed at once (a
 reader in the same transaction sees the change) and again once the transaction commits (a

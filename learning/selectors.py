@@ -214,7 +214,7 @@ def surges_build(
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
     multiple, floor = settings.EWERS_SURGE_MULTIPLE, settings.EWERS_SURGE_MIN_READINGS
-    drawn = communities  # a name the lambda keeps bound to a QuerySet
+    drawn = communities  # narrowed to a QuerySet for the function below
 
     def flag(at: datetime) -> list[tuple[int, int, Surge]]:
         spans = theme_spans(drawn, at, RECENT_DAYS, floor=floor, multiple=multiple)
@@ -250,7 +250,7 @@ def stale_community_ids(
     if communities is None:
         communities = Region.objects.visible_to(user).communities()
     min_weekly, days = settings.EWERS_STALE_MIN_WEEKLY_REPORTS, settings.EWERS_STALE_DAYS
-    drawn = communities  # a name the lambda keeps bound to a QuerySet
+    drawn = communities  # narrowed to a QuerySet for the function below
 
     def stale(at: datetime) -> set[int]:
         spans = report_spans(drawn, at, days, min_weekly=min_weekly)
@@ -300,9 +300,10 @@ def forecasts_build(
     """Every district (or region) of the user's share, by code, with its 4-week forecast
     and backtest (``learning.forecast``; docs/forecast.md), in two queries whatever the
     number of areas: the areas, then their weekly values (``areas_weekly``, from their
-    communities' weekly rollups kept by the scorer: never the assessments). ``areas`` narrows the areas (still within
-    the share). An area the user sees lies inside their coverage, and so do all its
-    communities."""
+    communities' weekly rollups kept by the scorer: never the assessments); as of now (no
+    ``now`` given), the forecasts may come from the cache (``learning.kept``). ``areas``
+    narrows the areas (still within the share). An area the user sees lies inside their
+    coverage, and so do all its communities."""
     if level not in FORECAST_LEVELS:
         raise ValueError(f"no forecasts by {level!r}")
     listed = Region.objects.visible_to(user).filter(level=level)
