@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -24,7 +24,8 @@ from learning.selectors import forecasts_build, stale_community_ids, surges_buil
 from tests.learning.api.test_forecasts import CLIMB, plant
 from tests.learning.test_surges_selectors import plant_surge, readings
 
-pytestmark = pytest.mark.django_db
+# Real commits: the versions are renewed when a writer commits (ewers.versions).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -78,13 +79,25 @@ def test_a_rebuild_makes_a_new_version(cast, kept):
     assert version(ROLLUPS) not in (None, before)
 
 
-def test_the_version_moves_again_when_the_writer_commits(cast, kept, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+def test_a_writer_renews_the_version_when_it_commits(cast, kept):
+    before = version(ROLLUPS)
+    with transaction.atomic():
         readings(cast, cast.places["c2"], days_ago=1, count=3)
-    inside = version(ROLLUPS)
-    for callback in callbacks:
-        callback()
-    assert version(ROLLUPS) not in (None, inside)
+        # The writer's own transaction keeps nothing and reads nothing kept; the others
+        # still read the data before it, under the token before.
+        assert version(ROLLUPS) is None
+        assert cache.get(KEY.format(name=ROLLUPS)) == before
+    assert version(ROLLUPS) not in (None, before)
+
+
+def test_a_write_rolled_back_leaves_the_version(cast, kept):
+    before = version(ROLLUPS)
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            readings(cast, cast.places["c2"], days_ago=1, count=1)
+            raise RuntimeError  # the savepoint rolls back, and its renewal with it
+        assert version(ROLLUPS) == before
+    assert version(ROLLUPS) == before
 
 
 def test_another_set_of_communities_never_gets_the_counts_kept_for_one(cast, kept):
