@@ -299,48 +299,37 @@ def statistics_refresh() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
+def timing_rows(name: str, series: Series | None, baseline: str, raw: Series | None, note: str = "") -> list[Row]:
+    """A timing's p50 and p95 beside its baseline's (``note`` under the p95)."""
+    return [
+        Row(
+            f"{name} p{q}",
+            series.p(q) if series else None,
+            "ms",
+            f"{baseline} p{q}",
+            raw.p(q) if raw else None,
+            note=note if q == 95 else "",
+        )
+        for q in (50, 95)
+    ]
+
+
 def rows_make(results: Results, sizes: Sizes) -> list[Row]:
     """The dashboard's lines of the table: each timing beside the raw SQL of the same
     numbers, and each query count at the large size beside the same at the small one."""
     rows: list[Row] = []
     names = {"page": "heatmap page", "api": "heatmap API"}
+    same = "raw SQL, same numbers"
     for kind in ("page", "api"):
         for level in LEVELS:
-            series, raw = results.series.get(("large", kind, level)), results.raw.get(level)
-            for q in (50, 95):
-                rows.append(
-                    Row(
-                        f"{names[kind]}, {level} p{q}",
-                        series.p(q) if series else None,
-                        "ms",
-                        f"raw SQL, same numbers p{q}",
-                        raw.p(q) if raw else None,
-                    )
-                )
+            series = results.series.get(("large", kind, level))
+            rows += timing_rows(f"{names[kind]}, {level}", series, same, results.raw.get(level))
     for level in LEVELS:
-        fresh, raw = results.series.get(("large", "fresh", level)), results.raw.get(level)
-        for q in (50, 95):
-            rows.append(
-                Row(
-                    f"heatmap page, {level}, nothing kept p{q}",
-                    fresh.p(q) if fresh else None,
-                    "ms",
-                    f"raw SQL, same numbers p{q}",
-                    raw.p(q) if raw else None,
-                    note="not a goal: surges, silence, forecasts computed on every request" if q == 95 else "",
-                )
-            )
+        fresh = results.series.get(("large", "fresh", level))
+        note = "not a goal: surges, silence, forecasts computed on every request"
+        rows += timing_rows(f"heatmap page, {level}, nothing kept", fresh, same, results.raw.get(level), note)
     series, raw = results.series.get(("large", "page", COMMUNITY)), results.raw.get(COMMUNITY)
-    for q in (50, 95):
-        rows.append(
-            Row(
-                f"{COMMUNITY} p{q}",
-                series.p(q) if series else None,
-                "ms",
-                f"raw SQL, trend + explanation p{q}",
-                raw.p(q) if raw else None,
-            )
-        )
+    rows += timing_rows(COMMUNITY, series, "raw SQL, trend + explanation", raw)
     counted = [(kind, level) for kind in ("page", "api") for level in LEVELS] + [("page", COMMUNITY)]
     for kind, level in counted:
         large, small = results.series.get(("large", kind, level)), results.series.get(("small", kind, level))
