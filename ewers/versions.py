@@ -14,6 +14,7 @@ and ``RISK`` (the communities' current risk and weekly rollups, ``indicators.ser
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable
 
@@ -52,17 +53,12 @@ def _pending(name: str) -> bool:
     return any(entry[1] is renew for entry in connection.run_on_commit)
 
 
-_renewers: dict[str, Callable[[], None]] = {}
-
-
+@functools.cache
 def renewer(name: str) -> Callable[[], None]:
     """The function that gives ``name`` a new token (the same object every time: the
     commit's callbacks are told apart by it)."""
-    if name not in _renewers:
 
-        def renew() -> None:
-            cache.set(KEY.format(name=name), secrets.token_hex(8), timeout=None)
+    def renew() -> None:
+        cache.set(KEY.format(name=name), secrets.token_hex(8), timeout=None)
 
-        renew.__qualname__ = f"renew_{name}"
-        _renewers[name] = renew
-    return _renewers[name]
+    return renew

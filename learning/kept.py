@@ -46,8 +46,10 @@ def kept(
     ``parameters``), or what it answered for the same communities and parameters under the
     data's current versions at most EWERS_DASHBOARD_CACHE_SECONDS ago."""
     seconds = settings.EWERS_DASHBOARD_CACHE_SECONDS
-    versions = [version(name) for name in data] if seconds > 0 else [None]
-    if None in versions:
+    if seconds <= 0:
+        return compute()
+    versions = [version(name) for name in data]
+    if None in versions:  # the cache is away, or this transaction changed the data
         return compute()
     ids = sorted(communities.order_by().values_list("pk", flat=True))
     digest = hashlib.sha256(repr((parameters, ids)).encode()).hexdigest()

@@ -319,12 +319,21 @@ def forecasts_build(
         return {pk: forecast_area(values.get(pk, {}), current, bands) for pk in area_ids}
 
     if now is None:  # as of now: maybe kept (learning.kept), for these areas' covered communities
-        parent = "district" if level == RegionLevel.DISTRICT else "region"
-        covered = Region.objects.visible_to(user).filter(**{f"{parent}__in": area_ids})
+        covered = _covered(user, level, area_ids)
         forecasts = kept("forecasts", [RISK], covered, (level, tuple(area_ids), current, bands), forecast)
     else:
         forecasts = forecast()
     return [AreaForecast(pk=pk, code=code, name=name, forecast=forecasts[pk]) for pk, code, name in rows]
+
+
+def _parent(level: str) -> str:
+    """The field of a place naming its area of ``level`` (a district or a region)."""
+    return "district" if level == RegionLevel.DISTRICT else "region"
+
+
+def _covered(user: User, level: str, area_ids: list[int]) -> QuerySet[Region]:
+    """The places the user covers inside the areas of ``level`` given."""
+    return Region.objects.visible_to(user).filter(**{f"{_parent(level)}__in": area_ids})
 
 
 def areas_weekly(user: User, level: str, area_ids: list[int]) -> dict[int, dict[date, float]]:
@@ -338,8 +347,8 @@ def areas_weekly(user: User, level: str, area_ids: list[int]) -> dict[int, dict[
     object's members); the communities come from the share's query."""
     if not area_ids:
         return {}
-    parent = "district" if level == RegionLevel.DISTRICT else "region"
-    covered = Region.objects.visible_to(user).filter(**{f"{parent}__in": area_ids}).order_by().values("pk")
+    parent = _parent(level)
+    covered = _covered(user, level, area_ids).order_by().values("pk")
     covered_sql, covered_params = covered.query.get_compiler(connection=connection).as_sql()
     q = connection.ops.quote_name
     if connection.vendor == "postgresql":
