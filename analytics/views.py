@@ -33,6 +33,7 @@ from analytics.selectors import Heatmap, HeatmapArea, HeatmapQuery
 from ewers.api.throttling import throttled_page
 from ewers.http import AuthenticatedHttpRequest
 from ewers.models import Region, User
+from ewers.runtime import collector_paused
 from learning.forecast import HORIZON
 from learning.selectors import SurgeRow, forecasts_build, stale_community_ids, surges_build
 
@@ -146,6 +147,9 @@ def _forecast_context(user: User, query: HeatmapQuery, data: Heatmap) -> dict[st
 
 @login_required
 @require_GET
+# Thousands of areas, shapes and rows built and rendered: no cyclic collection meanwhile
+# (ewers.runtime.collector_paused); the page's context cycle is collected after the request.
+@collector_paused()
 def heatmap_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The map of the chosen level coloured by risk, the area × week matrix, and a table
     of the areas (the same numbers, usable without JavaScript)."""

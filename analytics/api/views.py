@@ -21,9 +21,10 @@ from analytics.api.renderers import FastJSONRenderer
 from analytics.api.serializers import HeatmapSerializer
 from analytics.choices import AreaLevel, Stat
 from analytics.forms import HeatmapForm, form_data
-from analytics.selectors import heatmap_build
+from analytics.selectors import Heatmap, heatmap_build
 from analytics.selectors.quality import quality_table
 from ewers.models import User
+from ewers.runtime import collector_paused
 from indicators.choices import Category
 from learning.permissions import MAY_NOT_READ_QUALITY, alert_quality_may_read
 
@@ -81,33 +82,39 @@ class HeatmapView(APIView):
         if not form.is_valid():
             raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
         query = form.heatmap_query()
-        data = heatmap_build(user, query)
-        # The answer HeatmapSerializer describes (it is the schema), written out directly:
-        # passing thousands of areas and their week values through serializer fields one by
-        # one cost more than reading them. The same conversions: floats, ISO dates, text.
-        body = {
-            "level": query.level,
-            "weeks": query.weeks,
-            "stat": query.stat,
-            "areas": [
-                {
-                    "code": str(area.code),
-                    "name": str(area.name),
-                    "level": area.level,
-                    "score": _float(area.score),
-                    "communities": int(area.communities),
-                    "assessed": int(area.assessed),
-                    "open_alerts": int(area.open_alerts),
-                }
-                for area in data.areas
-            ],
-            "matrix": {
-                "areas": [str(area.code) for area in data.areas],
-                "weeks": [week.isoformat() for week in data.weeks],
-                "values": [[None if v is None else float(v) for v in row] for row in data.matrix],
-            },
-        }
-        return Response(body)
+        # Thousands of rows and areas, none in a cycle: no cyclic collection while they are
+        # built and written (ewers.runtime.collector_paused).
+        with collector_paused():
+            return Response(_heatmap_body(heatmap_build(user, query)))
+
+
+def _heatmap_body(data: Heatmap) -> dict[str, Any]:
+    """The answer HeatmapSerializer describes (it is the schema), written out directly:
+    passing thousands of areas and their week values through serializer fields one by one
+    cost more than reading them. The same conversions: floats, ISO dates, text."""
+    query = data.query
+    return {
+        "level": query.level,
+        "weeks": query.weeks,
+        "stat": query.stat,
+        "areas": [
+            {
+                "code": str(area.code),
+                "name": str(area.name),
+                "level": area.level,
+                "score": _float(area.score),
+                "communities": int(area.communities),
+                "assessed": int(area.assessed),
+                "open_alerts": int(area.open_alerts),
+            }
+            for area in data.areas
+        ],
+        "matrix": {
+            "areas": [str(area.code) for area in data.areas],
+            "weeks": [week.isoformat() for week in data.weeks],
+            "values": [[None if v is None else float(v) for v in row] for row in data.matrix],
+        },
+    }
 
 
 def _float(value: float | None) -> float | None:

@@ -79,3 +79,28 @@ def test_it_answers_bad_parameters_with_field_messages(client, cast, params, fie
 def test_it_asks_for_a_sign_in(client):
     assert client.get(reverse("api-heatmap")).status_code in (401, 403)
     assert client.get(reverse("analytics:heatmap")).status_code == 302
+
+
+def test_the_heatmap_is_built_with_the_cyclic_collector_paused_and_it_runs_again_after(client, cast, tree, monkeypatch):
+    # A map's thousands of rows, none in a cycle: young collections walking them again and
+    # again cost the API and the page more than a third of their time (ewers.runtime.collector_paused).
+    import gc
+
+    import analytics.api.views
+    import analytics.selectors
+
+    seen = []
+    build = analytics.selectors.heatmap_build
+
+    def recording(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(analytics.api.views, "heatmap_build", recording)
+    monkeypatch.setattr(analytics.selectors, "heatmap_build", recording)  # the page's
+    assert gc.isenabled()
+    assert api(client, cast.coordinator).status_code == 200
+    assert client.get(reverse("analytics:heatmap")).status_code == 200
+    assert api(client, cast.coordinator, weeks=99).status_code == 400  # refused before any build
+    assert seen == [False, False]
+    assert gc.isenabled()
