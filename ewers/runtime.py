@@ -81,8 +81,16 @@ def heap_freeze_after_first_request() -> None:
 # allocations, each walking every object still young: about a tenth of an import's CPU.
 # Reference counting frees those rows as before; the cyclic collector resumes at the end
 # (and then finds any cycle made meanwhile). Several threads may pause it at once: the
-# collector runs again once none of them is inside.
+# collector runs again once none of them is inside. In a threaded server such blocks may
+# overlap without a gap (heatmap requests on every thread): CPython would then collect
+# nothing, and the cycles a page leaves would pile up. So a block that ends while another
+# is still inside makes the middle collection CPython would have made, once the objects
+# allocated since the last collection reach STARVED_ALLOCATIONS (a few hundred young
+# collections' worth: never while the collector runs, which collects every 700); each
+# counts towards the next full collection, made between requests when the heap is frozen
+# (``full_collection_when_due``), else here.
 _paused = 0
+STARVED_ALLOCATIONS = 100_000
 
 
 @contextmanager
@@ -102,5 +110,17 @@ def collector_paused() -> Iterator[None]:
         if owner:
             with _lock:
                 _paused -= 1
-                if _paused == 0:
+                starved = _paused > 0
+                if not starved:
                     gc.enable()
+            if starved:  # outside the lock: a collection may run finalizers that pause it too
+                _catch_up()
+
+
+def _catch_up() -> None:
+    """The collections CPython would have made while overlapping pauses kept it off."""
+    if gc.get_count()[0] < STARVED_ALLOCATIONS:
+        return
+    gc.collect(1)
+    if not _frozen and gc.get_count()[2] >= FULL_COLLECTION_AFTER:
+        gc.collect()

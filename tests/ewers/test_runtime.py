@@ -95,3 +95,44 @@ def test_a_collector_turned_off_elsewhere_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_overlapping_pauses_still_collect_the_cycles_left_behind():
+    # Threads that pause the collector in turn, never all out at once (a threaded server
+    # answering heatmaps on every thread): a block that ends while another is inside
+    # collects once enough was allocated, so the cycles each left are freed meanwhile.
+    import weakref
+
+    from ewers.runtime import STARVED_ALLOCATIONS
+
+    class Node:
+        pass
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with collector_paused():
+            inside.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert inside.wait(5)
+        gc.collect()
+        with collector_paused():
+            garbage = Node()
+            garbage.me = garbage  # a cycle, unreachable once the block ends
+            gone = weakref.ref(garbage)
+            del garbage
+        assert gone() is not None  # not enough allocated yet: nothing collected
+        with collector_paused():
+            # Containers allocated and still held (the count is of those not freed since).
+            alive = [[] for _ in range(STARVED_ALLOCATIONS)]
+        assert not gc.isenabled()  # the other thread is still inside
+        assert gone() is None
+        del alive
+    finally:
+        leave.set()
+        other.join(5)
+    assert gc.isenabled()
