@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("ewers")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def connections_renew(sender: Any = None, **kwargs: Any) -> None:
+    """Before and after each task a worker runs: Django's database connections closed when
+    they outlived ``CONN_MAX_AGE`` or failed, as Django does around each request; kept
+    otherwise (``CELERY_DB_REUSE_MAX`` stops Celery closing them itself). Not for a task
+    run in-process (eager): it runs inside its caller's request and transaction."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+task_prerun.connect(connections_renew, weak=False, dispatch_uid="ewers_connections_renew_prerun")
+task_postrun.connect(connections_renew, weak=False, dispatch_uid="ewers_connections_renew_postrun")

@@ -137,6 +137,7 @@ class TcpProxy:
         self._selector.register(self._listener, selectors.EVENT_READ)
         self._peers: dict[socket.socket, socket.socket] = {}
         self._held: list[socket.socket] = []
+        self.accepted = 0  # connections carried to the target so far
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tcp-proxy", daemon=True)
@@ -193,6 +194,7 @@ class TcpProxy:
             self._held.append(client)  # the handshake succeeded; nothing will answer
         else:
             upstream = socket.create_connection(self.target, timeout=5)
+            self.accepted += 1
             self._peers[client], self._peers[upstream] = upstream, client
             self._selector.register(client, selectors.EVENT_READ)
             self._selector.register(upstream, selectors.EVENT_READ)

@@ -3,7 +3,9 @@
 - the database away for 60 s: a report's scoring, the reports sweep and the overdue sweep
   retry by themselves and complete once it is back, without the sweep rescuing anything;
 - a whole worker SIGKILLed mid-task: its message comes back from Redis within the
-  configured visibility timeout, without the sweep.
+  configured visibility timeout, without the sweep;
+- a worker keeps its database connection from task to task, and one cut while it waited
+  is replaced at the next task without the task failing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 from celery import Celery
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connections, transaction
 from django.utils import timezone
 
 from alerts.choices import AlertState
@@ -165,3 +167,39 @@ def test_a_killed_workers_message_comes_back_within_the_visibility_timeout(cast)
     assert report.queued_at is None  # not the sweep
     assert report.scoring_attempts == 2
     assert RiskAssessment.objects.filter(key=f"report:{report.pk}").count() == 1
+
+
+@requires_real_services
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_connection_and_replaces_one_cut_while_it_waited(cast):
+    # Celery closed every connection around each task (a new PostgreSQL connection per task);
+    # now Django's own rule holds (config.celery.connections_renew): kept, and checked at the
+    # next task (CONN_HEALTH_CHECKS), so a connection the network cut meanwhile is replaced
+    # before the task uses it. No retries here: a task that met the dead connection would fail.
+    first, second, third = (make_report(cast, cast.places[code]) for code in ("c1", "c2", "c1"))
+    queue = f"ewers-faults-{uuid.uuid4().hex[:8]}"
+    with redis_server() as broker, database_behind_proxy() as proxy:
+        env = {
+            "REDIS_URL": broker.url,
+            "DATABASE_URL": database_url(proxy.port),
+            "EWERS_TASK_RETRIES": "0",
+            "EWERS_SWEEP_AFTER_SECONDS": "3600",
+            "EWERS_SCORING_BATCH": "1",
+        }
+        sender = Celery(broker=broker.url, set_as_current=False)
+
+        def scored(report: FieldReport) -> bool:
+            sender.send_task("indicators.tasks.report_score", args=[report.pk], queue=queue)
+            return wait_for(lambda: FieldReport.objects.get(pk=report.pk).status == ReportStatus.SCORED, 30)
+
+        with worker(queue=queue, env=env):
+            assert scored(first)
+            opened = proxy.accepted
+            assert scored(second)
+            assert proxy.accepted == opened  # the same connection, kept
+            proxy.cut()  # every connection through the proxy closed, the worker's and ours
+            proxy.heal()
+            connections.close_all()  # this process's own, dead too
+            assert scored(third)
+            assert proxy.accepted > opened  # the worker opened a new one
