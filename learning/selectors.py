@@ -348,8 +348,7 @@ def areas_weekly(user: User, level: str, area_ids: list[int]) -> dict[int, dict[
     if not area_ids:
         return {}
     parent = _parent(level)
-    covered = _covered(user, level, area_ids).order_by().values("pk")
-    covered_sql, covered_params = covered.query.get_compiler(connection=connection).as_sql()
+    covered_sql, covered_params = _covered(user, level, area_ids).order_by().values("pk").query.sql_with_params()
     q = connection.ops.quote_name
     if connection.vendor == "postgresql":
         members, value = "jsonb_each_text(cr.weekly) AS w(key, value)", "CAST(w.value AS double precision)"

@@ -221,9 +221,11 @@ def heatmap_build(
     # default, or the band of its mean score; with a theme or category filter, the band of
     # the filtered score (no assessment has that level).
     by_band = query.filters_indicators or query.stat == heatmap.STAT_MEAN
-    levels = {row[PK]: row[LATEST_LEVEL] for row in community_rows} if not by_band else {}
-    # A map of communities: each area's highest level is its one community's.
-    highest = levels if by_band or alone else heatmap.area_levels(levels, membership, area_ids, RiskLevel.values)
+    highest: dict[int, str | None] = {}
+    if not by_band:
+        levels = {row[PK]: row[LATEST_LEVEL] for row in community_rows}
+        # A map of communities: each area's highest level is its one community's.
+        highest = levels if alone else heatmap.area_levels(levels, membership, area_ids, RiskLevel.values)
     areas = []
     bands, stat = config.bands, query.stat
     for pk, code, name, geometry in area_rows:

@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from ewers.versions import RISK, ROLLUPS, renewer
+from ewers.versions import ROLLUPS, renewer
 from indicators.models import FieldReport
 from tests import factories
 from tests.api import as_user, token_client
+from tests.commits import tasks_queued
 from tests.conftest import bulk_writes_only
 from tests.indicators.conftest import csv_bytes
 
@@ -55,7 +56,7 @@ def test_the_answer_to_a_new_report_is_what_a_read_of_it_shows(cast, role, djang
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         created = client.post(LIST, payload, format="json")
     assert created.status_code == 201, created.content
-    scoring = [c for c in callbacks if c not in (renewer(ROLLUPS), renewer(RISK))]
+    scoring = tasks_queued(callbacks)
     assert len(scoring) == 1
     # The rollups' version moves once on commit, however many reports (learning.kept).
     assert callbacks.count(renewer(ROLLUPS)) == 1
@@ -96,7 +97,7 @@ def test_a_batch_queues_one_scoring_task(cast, django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = as_user(cast.analyst).post(BATCH, payload, format="json")
     assert response.json()["counts"] == {"created": 4, "duplicates": 0, "invalid": 1}
-    scoring = [c for c in callbacks if c not in (renewer(ROLLUPS), renewer(RISK))]
+    scoring = tasks_queued(callbacks)
     assert len(scoring) == 1
     # The rollups' version moves once on commit, however many reports (learning.kept).
     assert callbacks.count(renewer(ROLLUPS)) == 1
@@ -131,7 +132,7 @@ def test_a_csv_import_takes_as_many_queries_for_many_rows_as_for_few(cast, djang
         many = import_queries(client, 80, 10_000)
     assert few == many
     # One task per import (and the rollups' version moved once: one test transaction).
-    assert len([c for c in callbacks if c not in (renewer(ROLLUPS), renewer(RISK))]) == 2
+    assert len(tasks_queued(callbacks)) == 2
 
 
 def test_the_import_answer_is_what_its_serializer_would_write():
