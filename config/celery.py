@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -29,3 +29,25 @@ def connections_renew(sender: Any = None, **kwargs: Any) -> None:
 
 task_prerun.connect(connections_renew, weak=False, dispatch_uid="ewers_connections_renew_prerun")
 task_postrun.connect(connections_renew, weak=False, dispatch_uid="ewers_connections_renew_postrun")
+
+
+def worker_warm(**kwargs: Any) -> None:
+    """In the worker's main process, before it starts its pool: the URL configuration
+    imported and its reverse lookups built for every language, which each pool process
+    would otherwise pay on its first notification (the first alert after a start took
+    ~0.3 s more); forked processes inherit them."""
+    from django.apps import apps
+
+    if not apps.ready:  # Celery's Django fixup sets Django up first; nothing to warm without it
+        return
+    from django.conf import settings
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    resolver = get_resolver()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            resolver.reverse_dict  # noqa: B018 - built on first access, per language
+
+
+worker_init.connect(worker_warm, weak=False, dispatch_uid="ewers_worker_warm")

@@ -56,3 +56,28 @@ def test_a_task_run_in_process_leaves_its_callers_connection_alone():
     assert connection.connection is held
     held.cursor().execute("SELECT 1")  # still open
     assert connection.in_atomic_block and not connection.needs_rollback
+
+
+def test_a_worker_builds_the_url_lookups_of_every_language_before_its_pool_starts():
+    # In a fresh process, as a worker's main process is: nothing of the URLs is loaded
+    # until the warm-up, and then every language's reverse lookups are there to inherit.
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, django\n"
+        "django.setup()\n"
+        "from django.conf import settings\n"
+        "from django.urls import get_resolver\n"
+        "from config.celery import worker_warm\n"
+        "resolver = get_resolver()\n"
+        "state = lambda: [settings.ROOT_URLCONF in sys.modules, sorted(resolver._reverse_dict)]\n"
+        "before = state()\n"
+        "worker_warm()\n"
+        "print(json.dumps([before, state(), sorted(code for code, _name in settings.LANGUAGES)]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    before, after, languages = json.loads(done.stdout)
+    assert before == [False, []]
+    assert after == [True, languages] and languages
