@@ -93,11 +93,16 @@ class Covering:
 
 
 def organisations_covering(places: frozenset[int]) -> Covering:
-    """The active organisations covering any of ``places``: four queries."""
+    """The active organisations covering any of ``places``: three queries (the coverage
+    with its organisations, their mandates, their responders)."""
     covers: dict[int, set[int]] = defaultdict(set)
-    coverage = Organisation.coverage.through.objects.filter(region_id__in=places, organisation__is_active=True)
-    for organisation_id, region_id in coverage.values_list("organisation_id", "region_id"):
-        covers[organisation_id].add(region_id)
+    organisations: dict[int, Organisation] = {}
+    coverage = Organisation.coverage.through.objects.filter(
+        region_id__in=places, organisation__is_active=True
+    ).select_related("organisation")
+    for row in coverage:
+        covers[row.organisation_id].add(row.region_id)
+        organisations[row.organisation_id] = row.organisation
     themes: dict[int, set[str]] = defaultdict(set)
     mandate = Organisation.mandate.through.objects.filter(organisation_id__in=list(covers))
     for organisation_id, code in mandate.values_list("organisation_id", "theme__code"):
@@ -106,7 +111,6 @@ def organisations_covering(places: frozenset[int]) -> Covering:
     for user in responders_active().filter(organisation__in=list(covers)).order_by("pk"):
         if user.organisation_id is not None:
             responders[user.organisation_id].append(user)
-    organisations = Organisation.objects.in_bulk(list(covers))
     facts = [
         OrganisationFact(
             id=pk,

@@ -131,3 +131,23 @@ def test_routing_weighs_every_contribution_and_routes_only_themes_with_a_real_sh
     settings.EWERS_ROUTE_MIN_SHARE = 0.2
     assert alert_routing_themes(shares, [], indicators) == ({"tension"}, set())
     assert alert_routing_themes(shares, [weapons.pk], indicators) == ({"tension", "weapons"}, set())
+
+
+def test_the_organisations_covering_a_place_are_read_in_three_queries(cast, django_assert_num_queries):
+    from alerts.services.routing import organisations_covering
+    from ewers.models import Organisation
+
+    cast.lab.is_active = False  # covers the region: left out
+    cast.lab.save()
+    places = frozenset(cast.places["c1"].lineage_ids)
+    with django_assert_num_queries(3):  # the coverage with its organisations, the mandates, the responders
+        covering = organisations_covering(places)
+    active = Organisation.objects.filter(is_active=True, coverage__in=places).distinct()
+    expected = sorted(active.values_list("pk", flat=True))
+    assert expected == sorted([cast.police.pk, cast.cso.pk, cast.desk.pk])
+    assert [fact.id for fact in covering.facts] == expected
+    assert {pk: o.code for pk, o in covering.organisations.items()} == {o.pk: o.code for o in active}
+    by_id = {fact.id: fact for fact in covering.facts}
+    assert by_id[cast.cso.pk].covers == {cast.places["c1"].pk} and by_id[cast.cso.pk].themes == {"tension"}
+    assert by_id[cast.police.pk].responds and not by_id[cast.desk.pk].responds
+    assert [u.pk for u in covering.responders[cast.cso.pk]] == [cast.cso_user.pk]
