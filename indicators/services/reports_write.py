@@ -247,9 +247,12 @@ def _neighbours(
     user: User, reports: Sequence[NewReport], window: timedelta
 ) -> list[tuple[int, int, int, list[int], list[float]]]:
     """The user's reports observed within ``window`` of one of ``reports`` in its
-    community: (report, community, observed at in ``_microseconds``, its readings'
-    indicators, their values). Only the windows themselves are read, not the whole span of
-    the batch's times; one row a report, its time a number (an import's neighbours are
+    community, the latest ``DUPLICATE_CANDIDATES`` of each window (by time, then id: no
+    report of a window is compared with an earlier one, ``duplicates_mark``): (report,
+    community, observed at in ``_microseconds``, its readings' indicators, their values).
+    Only the windows themselves are read, not the whole span of the batch's times, and at
+    most that many of each, however busy the community (a gateway's account files every
+    SMS of a district); one row a report, its time a number (an import's neighbours are
     thousands of readings, and a time read back costs more than the rest of its row)."""
     report_table = connection.ops.quote_name(FieldReport._meta.db_table)
     reading_table = connection.ops.quote_name(Reading._meta.db_table)
@@ -257,13 +260,15 @@ def _neighbours(
         "SELECT near.id, near.community_id, (extract(epoch FROM near.observed_at) * 1000000)::bigint, "  # noqa: S608 - table names
         "array_agg(rd.indicator_id), array_agg(rd.value) "
         "FROM (SELECT DISTINCT near.* FROM unnest(%s::bigint[], %s::timestamptz[]) AS new(community_id, observed_at) "
-        # Each window read through the (community, observed at) index (OFFSET 0: not
-        # flattened into one join over all the author's reports, which grew faster than
-        # the statistics the planner went by).
+        # Each window read through the (community, observed at) index, backwards from its
+        # end, up to its latest reports and any that share the last one's time (WITH TIES:
+        # the ids then order them in Python; ordering by id here would sort the whole
+        # window). The limit also keeps it from being flattened into one join over all the
+        # author's reports, which grew faster than the statistics the planner went by.
         f"CROSS JOIN LATERAL (SELECT id, community_id, observed_at FROM {report_table} "
         "WHERE community_id = new.community_id "
         "AND observed_at BETWEEN new.observed_at - %s AND new.observed_at + %s "
-        "AND created_by_id = %s OFFSET 0) AS near) AS near "
+        "AND created_by_id = %s ORDER BY observed_at DESC FETCH FIRST %s ROWS WITH TIES) AS near) AS near "
         f"JOIN {reading_table} rd ON rd.report_id = near.id "
         "GROUP BY near.id, near.community_id, near.observed_at"
     )
@@ -273,6 +278,7 @@ def _neighbours(
         window,
         window,
         user.pk,
+        DUPLICATE_CANDIDATES,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -17,6 +17,7 @@ from ewers.versions import ROLLUPS, renewer
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport, Reading
 from indicators.services import ReadingInput, ReportDraft, field_reports_create, field_reports_validate
+from indicators.services.reports_write import DUPLICATE_CANDIDATES
 from tests import factories
 from tests.commits import tasks_queued
 from tests.conftest import bulk_writes_only
@@ -152,3 +153,68 @@ def test_the_duplicate_window_holds_its_edges_to_the_microsecond(cast, settings)
     flagged = [FieldReport.objects.get(pk=outcome.report_id).possible_duplicate_of_id for outcome in outcomes]
     assert flagged == [inside_before.pk, None, inside_after.pk, None]
     assert {outside_before.pk, outside_after.pk}.isdisjoint(flagged)
+
+
+@bulk_writes_only
+def test_a_busy_window_is_read_to_its_latest_twenty_reports_and_flags_as_one_report_alone(cast, settings):
+    """However many reports the author filed in a window (a gateway's account files every
+    SMS of a district), each new report is compared with the latest twenty of them, as
+    one sent alone is (``_possible_duplicate``), and no more of them are read."""
+    from indicators.services.reports import _possible_duplicate
+    from indicators.services.reports_write import NewReport, _neighbours
+
+    settings.EWERS_DUPLICATE_WINDOW_MINUTES = 120
+    moment = timezone.now() - timedelta(hours=5)
+
+    def saved(minutes, value):
+        at = moment + timedelta(minutes=minutes)
+        return factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, value=value, observed_at=at)
+
+    beyond = saved(-100, 1)  # the same readings, but older than twenty others of the window
+    later = [saved(-90 + n, 2) for n in range(DUPLICATE_CANDIDATES)]
+    among = saved(-95, 3)  # the same readings as the third draft, yet also beyond the latest twenty
+    one = NewReport(
+        pk=None,
+        community_id=cast.places["c1"].pk,
+        observed_at=moment,
+        source_reliability="B",
+        information_credibility=2,
+        narrative="",
+        source_reference=None,
+        handling_level="partners",
+        idempotency_key=None,
+        idempotency_fingerprint=None,
+        readings=[(cast.indicator.pk, 1.0)],
+    )
+    read = _neighbours(cast.analyst, [one], timedelta(minutes=120))
+    assert sorted(row[0] for row in read) == sorted(r.pk for r in later)
+
+    alone = FieldReport(created_by=cast.analyst, community=cast.places["c1"], observed_at=moment)
+    one_by_one = [_possible_duplicate(alone, {(cast.indicator.pk, value)}) for value in (1.0, 2.0, 3.0)]
+    assert one_by_one == [None, later[-1].pk, None]
+
+    drafts = [draft(cast, observed_at=moment, value=value, narrative=f"busy {value}") for value in (1, 2, 3)]
+    outcomes = field_reports_create(user=cast.analyst, drafts=drafts)
+    flagged = [FieldReport.objects.get(pk=outcome.report_id).possible_duplicate_of_id for outcome in outcomes]
+    assert flagged == one_by_one
+    assert {beyond.pk, among.pk}.isdisjoint(flagged)
+
+
+@bulk_writes_only
+@pytest.mark.parametrize("others", [DUPLICATE_CANDIDATES - 1, DUPLICATE_CANDIDATES])
+def test_reports_of_the_same_moment_are_candidates_latest_id_first(cast, settings, others):
+    """Twenty saved reports observed at one moment: the earliest saved of them is the
+    twenty-first candidate once there are twenty others, as for one report alone."""
+    from indicators.services.reports import _possible_duplicate
+
+    settings.EWERS_DUPLICATE_WINDOW_MINUTES = 120
+    moment = timezone.now() - timedelta(hours=5)
+    at = moment - timedelta(minutes=10)
+    first = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, value=1, observed_at=at)
+    for _n in range(others):
+        factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, value=2, observed_at=at)
+    alone = FieldReport(created_by=cast.analyst, community=cast.places["c1"], observed_at=moment)
+    expected = first.pk if others < DUPLICATE_CANDIDATES else None
+    assert _possible_duplicate(alone, {(cast.indicator.pk, 1.0)}) == expected
+    [outcome] = field_reports_create(user=cast.analyst, drafts=[draft(cast, observed_at=moment, value=1)])
+    assert FieldReport.objects.get(pk=outcome.report_id).possible_duplicate_of_id == expected
