@@ -34,8 +34,8 @@ task_postrun.connect(connections_renew, weak=False, dispatch_uid="ewers_connecti
 def worker_warm(**kwargs: Any) -> None:
     """In the worker's main process, before it starts its pool: the URL configuration
     imported and its reverse lookups built for every language, which each pool process
-    would otherwise pay on its first notification (the first alert after a start took
-    ~0.3 s more); forked processes inherit them."""
+    would otherwise pay on its first notification (~0.25 s in a fresh process, on the
+    first alert after a start); forked processes inherit them."""
     from django.apps import apps
 
     if not apps.ready:  # Celery's Django fixup sets Django up first; nothing to warm without it

@@ -247,9 +247,10 @@ def _neighbours(
     user: User, reports: Sequence[NewReport], window: timedelta
 ) -> list[tuple[int, int, int, list[int], list[float]]]:
     """The user's reports observed within ``window`` of one of ``reports`` in its
-    community, the latest ``DUPLICATE_CANDIDATES`` of each window (by time, then id: no
-    report of a window is compared with an earlier one, ``duplicates_mark``): (report,
-    community, observed at in ``_microseconds``, its readings' indicators, their values).
+    community, the latest ``DUPLICATE_CANDIDATES`` of each window and any sharing the last
+    one's time (``duplicates_mark`` compares a report with the latest of its window only,
+    as one report alone is compared): (report, community, observed at in
+    ``_microseconds``, its readings' indicators, their values).
     Only the windows themselves are read, not the whole span of the batch's times, and at
     most that many of each, however busy the community (a gateway's account files every
     SMS of a district); one row a report, its time a number (an import's neighbours are
