@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -68,22 +70,31 @@ def test_the_collector_is_paused_in_the_block_and_resumes_even_after_an_error():
     assert gc.isenabled()
 
 
-def test_the_collector_resumes_once_no_thread_holds_it():
+@contextmanager
+def paused_by_another_thread() -> Iterator[None]:
+    """Another thread inside ``collector_paused`` for the block; it leaves at the end."""
     inside, leave = threading.Event(), threading.Event()
 
     def hold() -> None:
         with collector_paused():
             inside.set()
-            leave.wait(5)
+            leave.wait(10)
 
     other = threading.Thread(target=hold)
     other.start()
-    assert inside.wait(5)
-    with collector_paused():
-        pass
-    assert not gc.isenabled()  # the other thread is still inside
-    leave.set()
-    other.join(5)
+    try:
+        assert inside.wait(5)
+        yield
+    finally:
+        leave.set()
+        other.join(5)
+
+
+def test_the_collector_resumes_once_no_thread_holds_it():
+    with paused_by_another_thread():
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # the other thread is still inside
     assert gc.isenabled()
 
 
@@ -108,17 +119,7 @@ def test_overlapping_pauses_still_collect_the_cycles_left_behind():
     class Node:
         pass
 
-    inside, leave = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with collector_paused():
-            inside.set()
-            leave.wait(10)
-
-    other = threading.Thread(target=hold)
-    other.start()
-    try:
-        assert inside.wait(5)
+    with paused_by_another_thread():
         gc.collect()
         with collector_paused():
             garbage = Node()
@@ -132,7 +133,4 @@ def test_overlapping_pauses_still_collect_the_cycles_left_behind():
         assert not gc.isenabled()  # the other thread is still inside
         assert gone() is None
         del alive
-    finally:
-        leave.set()
-        other.join(5)
     assert gc.isenabled()

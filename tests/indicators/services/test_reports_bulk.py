@@ -17,7 +17,7 @@ from ewers.versions import ROLLUPS, renewer
 from indicators.choices import ReportStatus
 from indicators.models import FieldReport, Reading
 from indicators.services import ReadingInput, ReportDraft, field_reports_create, field_reports_validate
-from indicators.services.reports_write import DUPLICATE_CANDIDATES
+from indicators.services.reports_write import DUPLICATE_CANDIDATES, NewReport
 from tests import factories
 from tests.commits import tasks_queued
 from tests.conftest import bulk_writes_only
@@ -155,13 +155,30 @@ def test_the_duplicate_window_holds_its_edges_to_the_microsecond(cast, settings)
     assert {outside_before.pk, outside_after.pk}.isdisjoint(flagged)
 
 
+def new_report(cast, observed_at) -> NewReport:
+    """A report about to be written in c1, one P01 reading at 1, as the bulk writer takes it."""
+    return NewReport(
+        pk=None,
+        community_id=cast.places["c1"].pk,
+        observed_at=observed_at,
+        source_reliability="B",
+        information_credibility=2,
+        narrative="",
+        source_reference=None,
+        handling_level="partners",
+        idempotency_key=None,
+        idempotency_fingerprint=None,
+        readings=[(cast.indicator.pk, 1.0)],
+    )
+
+
 @bulk_writes_only
 def test_a_busy_window_is_read_to_its_latest_twenty_reports_and_flags_as_one_report_alone(cast, settings):
     """However many reports the author filed in a window (a gateway's account files every
     SMS of a district), each new report is compared with the latest twenty of them, as
     one sent alone is (``_possible_duplicate``), and no more of them are read."""
     from indicators.services.reports import _possible_duplicate
-    from indicators.services.reports_write import NewReport, _neighbours
+    from indicators.services.reports_write import _neighbours
 
     settings.EWERS_DUPLICATE_WINDOW_MINUTES = 120
     moment = timezone.now() - timedelta(hours=5)
@@ -173,20 +190,7 @@ def test_a_busy_window_is_read_to_its_latest_twenty_reports_and_flags_as_one_rep
     beyond = saved(-100, 1)  # the same readings, but older than twenty others of the window
     later = [saved(-90 + n, 2) for n in range(DUPLICATE_CANDIDATES)]
     among = saved(-95, 3)  # the same readings as the third draft, yet also beyond the latest twenty
-    one = NewReport(
-        pk=None,
-        community_id=cast.places["c1"].pk,
-        observed_at=moment,
-        source_reliability="B",
-        information_credibility=2,
-        narrative="",
-        source_reference=None,
-        handling_level="partners",
-        idempotency_key=None,
-        idempotency_fingerprint=None,
-        readings=[(cast.indicator.pk, 1.0)],
-    )
-    read = _neighbours(cast.analyst, [one], timedelta(minutes=120))
+    read = _neighbours(cast.analyst, [new_report(cast, moment)], timedelta(minutes=120))
     assert sorted(row[0] for row in read) == sorted(r.pk for r in later)
 
     alone = FieldReport(created_by=cast.analyst, community=cast.places["c1"], observed_at=moment)
@@ -206,6 +210,7 @@ def test_reports_of_the_same_moment_are_candidates_latest_id_first(cast, setting
     """Twenty saved reports observed at one moment: the earliest saved of them is the
     twenty-first candidate once there are twenty others, as for one report alone."""
     from indicators.services.reports import _possible_duplicate
+    from indicators.services.reports_write import _neighbours
 
     settings.EWERS_DUPLICATE_WINDOW_MINUTES = 120
     moment = timezone.now() - timedelta(hours=5)
@@ -213,6 +218,10 @@ def test_reports_of_the_same_moment_are_candidates_latest_id_first(cast, setting
     first = factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, value=1, observed_at=at)
     for _n in range(others):
         factories.make_report(cast.analyst, cast.places["c1"], cast.indicator, value=2, observed_at=at)
+    # Every report of the shared moment is read, the ids choose among them (a plain limit
+    # would read an arbitrary twenty).
+    read = _neighbours(cast.analyst, [new_report(cast, moment)], timedelta(minutes=120))
+    assert len(read) == others + 1
     alone = FieldReport(created_by=cast.analyst, community=cast.places["c1"], observed_at=moment)
     expected = first.pk if others < DUPLICATE_CANDIDATES else None
     assert _possible_duplicate(alone, {(cast.indicator.pk, 1.0)}) == expected
