@@ -32,6 +32,7 @@ from indicators.choices import (
 from indicators.hooks import AssessmentRecorded, alerting
 from indicators.models import Contribution, CurrentRisk, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services.reports import CLOCK_SKEW_TOLERANCE
+from indicators.services.reports_write import array_of_numbers
 from indicators.services.risk import risks_record
 from indicators.services.scoring_claims import Claimed, claim, claim_token, claimable, claims_release
 from indicators.services.scoring_reads import communities_lock, previous_and_states, reports_lock
@@ -203,7 +204,9 @@ def _contributions_insert(rows: Sequence[ContributionRow]) -> None:
             for a, i, v, r, x in rows
         )
         return
-    columns = [list(column) for column in zip(*rows, strict=True)]
+    # Each column as one array in its text form (``array_of_numbers``): a list would reach
+    # the server as ARRAY[…] of thousands of elements, parsed and planned one by one.
+    columns = [array_of_numbers(column) for column in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Contribution._meta.db_table} (assessment_id, indicator_id, indicator_version, "  # noqa: S608 (a model's table)
