@@ -32,10 +32,10 @@ from alerts.models import Alert, AlertEvent, Assignment, Notification
 from alerts.routing import AlertFact, OrganisationFact, TierTable, acknowledge_due, route
 from alerts.services.alerts import alert_explanation, alert_log_handover, score_note
 from alerts.services.notifications import notification_new, notifications_email_queue
-from alerts.services.routing import alert_routing_themes, alert_theme_shares, organisations_covering, tier_table
+from alerts.services.routing import alert_routing_themes, alert_theme_shares
+from alerts.services.routing_reads import routing_facts
 from alerts.services.timeline import audit_entry, audits_add
 from audit.choices import AuditAction
-from ewers.models import Region, Theme
 from indicators.models import Indicator, RiskAssessment
 from indicators.scoring import ContributionFact
 
@@ -107,8 +107,10 @@ def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
     ``alert_consider`` opens one; returns the alerts in the same order."""
     if not openings:
         return []
-    communities = Region.objects.in_bulk(sorted({o.assessment.community_id for o in openings}))
-    police = set(Theme.objects.filter(police_at_once=True).values_list("code", flat=True))
+    # The communities, the police-at-once themes, the tiers and the organisations covering
+    # any of the communities: one read (``routing_facts``).
+    read = routing_facts({o.assessment.community_id for o in openings})
+    communities, police = read.communities, read.police
     alerts: list[Alert] = []
     facts: list[AlertFact] = []
     for opening in openings:
@@ -133,9 +135,7 @@ def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
         )
         alerts.append(alert)
         facts.append(fact)
-    places = frozenset().union(*(f.places for f in facts))
-    covering = organisations_covering(places)
-    tiers = tier_table(frozenset().union(*(f.themes for f in facts)))
+    covering, tiers = read.covering, read.tiers
     decided = []
     for alert, fact in zip(alerts, facts, strict=True):
         routing = route(fact, _facts_for(covering.facts, fact.places), _tiers_for(tiers, fact.themes), {})

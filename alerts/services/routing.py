@@ -9,9 +9,7 @@ theme's current tier brings the next tier in, once (``alert_tier_raise``).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +26,6 @@ from alerts.routing import (
     AlertFact,
     OrganisationFact,
     Routing,
-    TierTable,
     acknowledge_due,
     route,
     theme_shares,
@@ -36,12 +33,12 @@ from alerts.routing import (
     tier_raise,
     tightened_due,
 )
-from alerts.selectors import responders_active
 from alerts.services.notifications import responders_notify
+from alerts.services.routing_reads import organisations_covering, tier_table
 from alerts.services.timeline import audit_add, event_add
 from audit.choices import AuditAction
 from ewers.choices import RiskLevel
-from ewers.models import Organisation, Theme, ThemeTier, User
+from ewers.models import Organisation, Theme
 from indicators.models import Indicator
 from indicators.scoring import ContributionFact
 
@@ -70,59 +67,6 @@ def alert_routing_themes(
         return routed, frozenset(t for t in routed if t in police)
     at_once = frozenset(Theme.objects.filter(code__in=routed, police_at_once=True).values_list("code", flat=True))
     return routed, at_once
-
-
-def tier_table(themes: Iterable[str]) -> TierTable:
-    """Each theme's response tier by sector, as set for it (``ThemeTier``)."""
-    table: dict[str, dict[str, int]] = defaultdict(dict)
-    for code, sector, tier in ThemeTier.objects.filter(theme__code__in=list(themes)).values_list(
-        "theme__code", "sector", "tier"
-    ):
-        table[code][sector] = tier
-    return table
-
-
-@dataclass(frozen=True)
-class Covering:
-    """The active organisations covering some places: as routing facts (by id), as rows,
-    and their active responders (by id order, those who are told on their behalf)."""
-
-    facts: list[OrganisationFact]
-    organisations: dict[int, Organisation]
-    responders: dict[int, list[User]]
-
-
-def organisations_covering(places: frozenset[int]) -> Covering:
-    """The active organisations covering any of ``places``: three queries (the coverage
-    with its organisations, their mandates, their responders)."""
-    covers: dict[int, set[int]] = defaultdict(set)
-    organisations: dict[int, Organisation] = {}
-    coverage = Organisation.coverage.through.objects.filter(
-        region_id__in=places, organisation__is_active=True
-    ).select_related("organisation")
-    for row in coverage:
-        covers[row.organisation_id].add(row.region_id)
-        organisations[row.organisation_id] = row.organisation
-    themes: dict[int, set[str]] = defaultdict(set)
-    mandate = Organisation.mandate.through.objects.filter(organisation_id__in=list(covers))
-    for organisation_id, code in mandate.values_list("organisation_id", "theme__code"):
-        themes[organisation_id].add(code)
-    responders: dict[int, list[User]] = defaultdict(list)
-    for user in responders_active().filter(organisation__in=list(covers)).order_by("pk"):
-        if user.organisation_id is not None:
-            responders[user.organisation_id].append(user)
-    facts = [
-        OrganisationFact(
-            id=pk,
-            covers=frozenset(covers[pk]),
-            themes=frozenset(themes[pk]),
-            min_level=organisations[pk].min_alert_level,
-            responds=bool(responders.get(pk)),
-            sector=organisations[pk].sector,
-        )
-        for pk in sorted(organisations)
-    ]
-    return Covering(facts=facts, organisations=organisations, responders=dict(responders))
 
 
 def organisation_facts(places: frozenset[int]) -> list[OrganisationFact]:

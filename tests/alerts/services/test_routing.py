@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from alerts.choices import AlertEventKind, AssignmentState, NotificationKind
@@ -133,14 +135,32 @@ def test_routing_weighs_every_contribution_and_routes_only_themes_with_a_real_sh
     assert alert_routing_themes(shares, [weapons.pk], indicators) == ({"tension", "weapons"}, set())
 
 
-def test_the_organisations_covering_a_place_are_read_in_three_queries(cast, django_assert_num_queries):
-    from alerts.services.routing import organisations_covering
+def _covering_as_data(covering):
+    """A Covering as plain values: the facts, the organisations' columns, the responders' ids and languages."""
+    return (
+        covering.facts,
+        {pk: model_to_dict(o) for pk, o in covering.organisations.items()},
+        {pk: [(u.pk, u.language) for u in users] for pk, users in covering.responders.items()},
+    )
+
+
+def test_the_organisations_covering_a_place_are_read_in_one_statement(cast, django_assert_num_queries):
+    from alerts.services.routing_reads import covering_orm, organisations_covering
     from ewers.models import Organisation
 
     cast.lab.is_active = False  # covers the region: left out
     cast.lab.save()
+    # Not told on the CSO's behalf: a responder no longer active, a member in another role.
+    factories.make_user("gone", cast.cso, Role.RESPONDER).__class__.objects.filter(username="gone").update(
+        is_active=False
+    )
+    factories.make_user("cso-analyst", cast.cso, Role.ANALYST)
+    second = factories.make_user("cso2", cast.cso, Role.RESPONDER)
+    second.language = "ms"
+    second.save(update_fields=["language"])
     places = frozenset(cast.places["c1"].lineage_ids)
-    with django_assert_num_queries(3):  # the coverage with its organisations, the mandates, the responders
+    # PostgreSQL: one statement; elsewhere the coverage with its organisations, the mandates, the responders.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
         covering = organisations_covering(places)
     active = Organisation.objects.filter(is_active=True, coverage__in=places).distinct()
     expected = sorted(active.values_list("pk", flat=True))
@@ -150,4 +170,29 @@ def test_the_organisations_covering_a_place_are_read_in_three_queries(cast, djan
     by_id = {fact.id: fact for fact in covering.facts}
     assert by_id[cast.cso.pk].covers == {cast.places["c1"].pk} and by_id[cast.cso.pk].themes == {"tension"}
     assert by_id[cast.police.pk].responds and not by_id[cast.desk.pk].responds
-    assert [u.pk for u in covering.responders[cast.cso.pk]] == [cast.cso_user.pk]
+    assert [(u.pk, u.language) for u in covering.responders[cast.cso.pk]] == [(cast.cso_user.pk, ""), (second.pk, "ms")]
+    assert _covering_as_data(covering) == _covering_as_data(covering_orm(places))
+
+
+def test_the_routing_facts_of_a_batch_are_read_in_one_statement(cast, django_assert_num_queries):
+    from alerts.services.routing_reads import routing_facts, routing_facts_orm
+    from ewers.models import Theme, ThemeTier
+
+    Theme.objects.filter(code="weapons").update(police_at_once=True)
+    ThemeTier.objects.create(theme=cast.indicator.theme, sector=Sector.POLICE, tier=2)
+    communities = [cast.places["c1"].pk, cast.other_places["c1"].pk]
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 6):
+        read = routing_facts(communities)
+    assert sorted(read.communities) == sorted(communities)
+    assert read.communities[cast.places["c1"].pk].lineage_ids == cast.places["c1"].lineage_ids
+    assert read.police == {"weapons"}
+    assert read.tiers == {"tension": {Sector.POLICE: 2}}
+    # The police cover both countries, the CSO the first community only.
+    assert cast.police.pk in read.covering.organisations and cast.cso.pk in read.covering.organisations
+    orm = routing_facts_orm(communities)
+    columns = ("id", "code", "name", "level", "parent_id", "country_id", "region_id", "district_id")
+    assert {pk: [getattr(c, name) for name in columns] for pk, c in read.communities.items()} == {
+        pk: [getattr(c, name) for name in columns] for pk, c in orm.communities.items()
+    }
+    assert (read.police, dict(read.tiers)) == (orm.police, dict(orm.tiers))
+    assert _covering_as_data(read.covering) == _covering_as_data(orm.covering)
