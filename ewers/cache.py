@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import redis
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,15 +43,34 @@ return {allowed, count, oldest[2] or false}
 """
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client of the cache's Redis, but for ``get_client``: Django builds a
+    ``redis.Redis`` (its table of reply callbacks) on every call, half of a command's own
+    time (each request's throttles, each writer's version renewal). Here one per connection
+    pool, made once: a command borrows a connection from the pool and gives it back, so
+    threads may share the client, and the pool notices a fork (a worker's processes)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))  # type: ignore[attr-defined]
+        return client
+
+
 class FailOpenRedisCache(RedisCache):
     """Django's Redis cache, answering "not cached" while Redis cannot be reached."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
         self._lock = threading.Lock()
         self._away_until = 0.0
         self._window_script: Any = None
-        self._writer: Any = None
 
     def window_hit(self, key: str, *, now: float, duration: float, limit: int) -> tuple[bool, int, float] | None:
         """Count a request at ``now`` in the sliding window ``key`` of ``duration`` seconds
@@ -61,7 +80,7 @@ class FailOpenRedisCache(RedisCache):
         full_key = self.make_and_validate_key(f"{key}:window")
 
         def hit() -> tuple[bool, int, float]:
-            client = self._write_client(full_key)
+            client = self._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
             if self._window_script is None:
                 self._window_script = client.register_script(_WINDOW_SCRIPT)
             member = f"{now!r}:{secrets.token_hex(4)}"
@@ -71,14 +90,6 @@ class FailOpenRedisCache(RedisCache):
             return bool(allowed), int(count), float(oldest) if oldest else now
 
         return self._guarded(hit, None)
-
-    def _write_client(self, key: str) -> Any:
-        """The client on the writers' pool, made once: Django's ``get_client`` builds a
-        client (its table of reply callbacks) on each call, half of a window hit's own time;
-        every write goes to the same pool, whose connections the client only borrows."""
-        if self._writer is None:
-            self._writer = self._cache.get_client(key, write=True)  # type: ignore[attr-defined]
-        return self._writer
 
     def _guarded(self, call: Callable[[], T], fallback: T) -> T:
         if time.monotonic() < self._away_until:

@@ -94,23 +94,29 @@ def test_redis_away_lets_requests_through(cast, settings):
         assert [ana.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 200]
 
 
-def test_the_window_is_counted_through_one_client_made_once(monkeypatch):
+def test_the_cache_makes_its_redis_client_once(monkeypatch):
+    """Window hits and the other commands share one ``redis.Redis`` per connection pool
+    (Django's client built one on every call)."""
     from ewers.cache import FailOpenRedisCache
 
     counter = FailOpenRedisCache(REDIS_URL, {})
     made = []
-    get_client = counter._cache.get_client
+    build = counter._cache._client
 
     def counted(*args: Any, **kwargs: Any) -> Any:
-        made.append(args)
-        return get_client(*args, **kwargs)
+        made.append(kwargs)
+        return build(*args, **kwargs)
 
-    monkeypatch.setattr(counter._cache, "get_client", counted)
+    monkeypatch.setattr(counter._cache, "_client", counted)
     key = f"test-window-{os.getpid()}"
     try:
         hits = [counter.window_hit(key, now=100.0 + i, duration=60, limit=2) for i in range(3)]
         assert hits == [(True, 1, 100.0), (True, 2, 100.0), (False, 2, 100.0)]
         assert counter.window_hit(key, now=160.5, duration=60, limit=2) == (True, 2, 101.0)
-        assert len(made) == 1
+        counter.set(f"{key}:plain", "a", timeout=60)
+        assert counter.add(f"{key}:plain", "b", timeout=60) is False
+        assert counter.get(f"{key}:plain") == "a"
+        assert len(made) == 1  # one server: one pool for reads and writes, one client
     finally:
         counter.delete(f"{key}:window")
+        counter.delete(f"{key}:plain")
