@@ -36,6 +36,7 @@ from alerts.services.routing import alert_routing_themes, alert_theme_shares
 from alerts.services.routing_reads import routing_facts
 from alerts.services.timeline import audit_entry, audits_add
 from audit.choices import AuditAction
+from ewers.db.rows import RowsWriter
 from indicators.models import Indicator, RiskAssessment
 from indicators.scoring import ContributionFact
 
@@ -59,12 +60,12 @@ def _history_model(model: type[models.Model]) -> Any:
     return model.history.model  # type: ignore[attr-defined]
 
 
-def _history(model: type[models.Model], rows: Iterable[tuple[models.Model, str]], at: datetime) -> None:
+def _history(model: type[models.Model], rows: Iterable[tuple[models.Model, str]], at: datetime) -> list[Any]:
     """The rows simple-history's ``post_save`` writes for each (instance, "+" or "~"), the
-    instance holding the values it had then; in one insert."""
+    instance holding the values it had then (not saved yet)."""
     history = _history_model(model)
     tracked = history.tracked_fields
-    history.objects.bulk_create(
+    return [
         history(
             history_date=at,
             history_user=history.get_default_history_user(instance),
@@ -73,7 +74,7 @@ def _history(model: type[models.Model], rows: Iterable[tuple[models.Model, str]]
             **{f.attname: getattr(instance, f.attname) for f in tracked},
         )
         for instance, kind in rows
-    )
+    ]
 
 
 def _facts_for(facts: Sequence[OrganisationFact], places: frozenset[int]) -> list[OrganisationFact]:
@@ -141,11 +142,20 @@ def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
         routing = route(fact, _facts_for(covering.facts, fact.places), _tiers_for(tiers, fact.themes), {})
         alert.routing = {**alert.routing, "reached": dict(routing.reached)}
         decided.append(routing)
-    Alert.objects.bulk_create(alerts)
-    now = timezone.now()
-    _alert_history(alerts, now)
-
     named, responders = covering.organisations, covering.responders
+    # Every row named as it is made, written together (``RowsWriter``: one statement on PostgreSQL).
+    writer = RowsWriter(
+        {
+            Alert: len(alerts),
+            Assignment: (assigned := sum(len(r.organisations) for r in decided)),
+            AlertEvent: len(alerts) + assigned,
+            Notification: sum(len(responders.get(pk, [])) for r in decided for pk in r.organisations),
+        }
+    )
+    writer.save(alerts)
+    now = timezone.now()
+    writer.save(_alert_history(alerts, now))
+
     events: list[AlertEvent] = []
     assignments: list[Assignment] = []
     opened_events: list[AlertEvent] = []
@@ -176,9 +186,9 @@ def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
                     alert=alert, kind=AlertEventKind.ASSIGNED, at=at, organisation_id=organisation_id, level=alert.level
                 )
             )
-    Assignment.objects.bulk_create(assignments)
-    _history(Assignment, ((a, "+") for a in assignments), now)
-    AlertEvent.objects.bulk_create(events)
+    writer.save(assignments)
+    writer.save(_history(Assignment, ((a, "+") for a in assignments), now))
+    writer.save(events)
 
     entries = []
     notifications: list[Notification] = []
@@ -205,14 +215,16 @@ def alerts_open(openings: Sequence[Opening]) -> list[Alert]:
                 assignment=assignment,
                 at=at,
             )
+    writer.save(notifications)
+    writer.flush()
     audits_add(entries)
-    notifications_email_queue(Notification.objects.bulk_create(notifications))
+    notifications_email_queue(notifications)
     for alert, event in zip(alerts, opened_events, strict=True):
         transaction.on_commit(partial(alert_log_handover, alert=alert, event=event))
     return alerts
 
 
-def _alert_history(alerts: Sequence[Alert], at: datetime) -> None:
+def _alert_history(alerts: Sequence[Alert], at: datetime) -> list[Any]:
     """The history rows ``alert_consider`` leaves: its creation (no theme shares or routing
     yet), then its save with the theme shares, then with the routing."""
     rows: list[tuple[models.Model, str]] = []
@@ -222,4 +234,4 @@ def _alert_history(alerts: Sequence[Alert], at: datetime) -> None:
         shared = Alert(**{f.attname: getattr(alert, f.attname) for f in Alert._meta.concrete_fields})
         shared.routing = {}
         rows += [(created, "+"), (shared, "~"), (alert, "~")]
-    _history(Alert, rows, at)
+    return _history(Alert, rows, at)
