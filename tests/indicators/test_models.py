@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import ProtectedError
 
-from indicators.models import FieldReport, Indicator, Reading, RiskAssessment
+from indicators.models import Contribution, FieldReport, Indicator, Reading, RiskAssessment
 from indicators.services import indicator_update_settings
 from tests import factories
 from tests.conftest import raises_integrity
@@ -97,3 +98,14 @@ class TestAssessments:
     def test_the_database_refuses_an_unknown_level(self, cast):
         with raises_integrity(), transaction.atomic():
             RiskAssessment.objects.create(community=cast.places["c1"], score=50, raw_score=1, level="extreme")
+
+    def test_what_a_contribution_names_cannot_be_deleted(self, cast, django_capture_on_commit_callbacks):
+        # The database checks no key of a contribution (derived rows, written by the scorer
+        # only); Django's PROTECT still refuses to delete what one names.
+        with django_capture_on_commit_callbacks(execute=True):
+            factories.make_report(cast.analyst, cast.places["c1"], cast.indicator)
+        contribution = Contribution.objects.select_related("report", "indicator").get()
+        for named in (contribution.report, contribution.indicator):
+            with pytest.raises(ProtectedError), transaction.atomic():
+                named.delete()
+        assert Contribution.objects.filter(report=contribution.report, indicator=contribution.indicator).exists()
