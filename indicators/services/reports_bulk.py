@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ewers.choices import RegionLevel
+from ewers.db.rows import ids_draw
 from ewers.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ewers.models import Region, User
 from ewers.permissions import permission_require
@@ -262,17 +263,7 @@ def _ids_draw(count: int) -> list[int]:
     """``count`` new report ids from their sequence, ascending (one query): the reports
     and their possible duplicates among themselves are named before the insert. Those of
     drafts not saved are left unused (a sequence has gaps anyway)."""
-    if not count:
-        return []
-    with connection.cursor() as cursor:
-        # The sequence named once (OFFSET 0: not folded into each row, where looking it up
-        # cost four times the nextval itself).
-        cursor.execute(
-            "SELECT nextval(s.sequence) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS sequence "
-            "OFFSET 0) AS s, generate_series(1, %s)",
-            [FieldReport._meta.db_table, count],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
+    return ids_draw({FieldReport: count})[FieldReport]
 
 
 def _in_flight() -> IdempotencyKeyInFlight:
