@@ -19,11 +19,13 @@ import hashlib
 import hmac
 import time
 from datetime import timedelta
+from functools import cache
 from hmac import compare_digest
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +37,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from ewers.models import ApiToken, GatewayToken, User
+from ewers.models import ApiToken, GatewayToken, Organisation, User
 
 # A gateway token's last use is written at most this often (not on every request).
 LAST_USE_PRECISION = timedelta(minutes=1)
@@ -65,6 +67,55 @@ def password_fingerprints(user: User) -> list[str]:
     return [salted_hmac(salt, user.password, secret=key, algorithm="sha256").hexdigest() for key in keys]
 
 
+def api_tokens_named(token_key: str) -> list[ApiToken]:
+    """The API tokens whose key starts ``token_key``, each with its user and the user's
+    organisation (which ``user_may_sign_in`` reads): one query. On PostgreSQL a plain
+    statement whose columns the models take as they come: every API request authenticates
+    so, and the queryset's compiling and its three models' building cost ~1 ms of the
+    ~3 ms a request for one's own account takes."""
+    if connection.vendor != "postgresql":
+        return list(ApiToken.objects.filter(token_key=token_key).select_related("user__organisation"))
+    sql, models_read = _api_tokens_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_key])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        instances: list[Any] = []
+        start = 0
+        for model, names in models_read:
+            values = row[start : start + len(names)]
+            start += len(names)
+            # A user without an organisation: its columns all NULL (the primary key too).
+            key = values[names.index(model._meta.pk.attname)]
+            instances.append(None if key is None else model.from_db(connection.alias, names, values))
+        auth_token, user, organisation = instances
+        ApiToken._meta.get_field("user").set_cached_value(auth_token, user)
+        User._meta.get_field("organisation").set_cached_value(user, organisation)
+        found.append(auth_token)
+    return found
+
+
+@cache
+def _api_tokens_sql() -> tuple[str, list[tuple[type[Any], list[str]]]]:
+    """``api_tokens_named``' statement (its one parameter the key), and the models its
+    columns fill in order, with their field names (all, in the model's order)."""
+    quote = connection.ops.quote_name
+    read = []
+    columns = []
+    for alias, model in (("t", ApiToken), ("u", User), ("o", Organisation)):
+        fields = model._meta.concrete_fields
+        read.append((model, [f.attname for f in fields]))
+        columns += [f"{alias}.{quote(f.column)}" for f in fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "  # noqa: S608 - names from the models
+        f"JOIN {quote(User._meta.db_table)} u ON u.id = t.user_id "
+        f"LEFT JOIN {quote(Organisation._meta.db_table)} o ON o.id = u.organisation_id "
+        "WHERE t.token_key = %s"
+    )
+    return sql, read
+
+
 class MemberTokenAuthentication(TokenAuthentication):  # type: ignore[misc]
     """django-rest-knox's token authentication (digest lookup, expiry) plus EWERS' rules:
     the organisation must be active and the password unchanged since the sign-in."""
@@ -77,10 +128,7 @@ class MemberTokenAuthentication(TokenAuthentication):  # type: ignore[misc]
         ``api_tokens_clear`` (every few hours), and each is refused here if sent meanwhile."""
         message = _("Invalid token.")
         key = token.decode("utf-8")
-        found = ApiToken.objects.filter(token_key=key[: CONSTANTS.TOKEN_KEY_LENGTH]).select_related(
-            "user__organisation"
-        )
-        for auth_token in found:
+        for auth_token in api_tokens_named(key[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
                 username = auth_token.user.get_username()
                 auth_token.delete()

@@ -99,6 +99,31 @@ def test_it_authenticates_a_users_token_in_one_query(cast, django_assert_num_que
         MemberTokenAuthentication().authenticate_credentials(wrong.encode())
 
 
+def _columns(instance):
+    return (
+        None if instance is None else {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+    )
+
+
+def test_the_token_read_is_the_querysets(cast):
+    """The token, its user and the user's organisation, as the ORM reads them (PostgreSQL:
+    a plain statement of their own), with and without an organisation."""
+    from ewers.auth import api_tokens_named
+
+    key = sign_in("ana").json()["token"]
+    loner = factories.make_user("loner", cast.lab)  # a bootstrap superuser: in no organisation
+    loner.organisation, loner.is_superuser = None, True
+    loner.save(update_fields=["organisation", "is_superuser"])
+    issued, _key = ApiToken.objects.create(user=loner, expiry=None)
+    for token_key in (key[: CONSTANTS.TOKEN_KEY_LENGTH], issued.token_key):
+        [read] = api_tokens_named(token_key)
+        [orm] = ApiToken.objects.filter(token_key=token_key).select_related("user__organisation")
+        assert _columns(read) == _columns(orm)
+        assert _columns(read.user) == _columns(orm.user)
+        assert _columns(read.user.organisation) == _columns(orm.user.organisation)
+    assert api_tokens_named("0" * CONSTANTS.TOKEN_KEY_LENGTH) == []
+
+
 def test_signing_out_revokes_only_the_token_sent(cast):
     one, two = sign_in("ana").json()["token"], sign_in("ana").json()["token"]
     response = APIClient(HTTP_AUTHORIZATION=f"Token {one}").post("/api/v1/auth/logout/")
