@@ -334,11 +334,14 @@ def _current_scores(
 
 
 def _open_alerts_by_area(user: User, communities: RegionQuerySet, membership: Mapping[int, int]) -> Counter[int]:
-    """Open alerts the user may see, counted per area."""
+    """Open alerts the user may see, counted per area (of the communities in ``membership``:
+    every open alert the user may see is counted, those of other communities then left
+    out, rather than matching the alerts' communities against ``communities`` again in SQL,
+    which repeated the coverage rule there)."""
     open_alerts: Counter[int] = Counter()
     for community_id, count in (
         alerts_visible(user, with_timeline=False)
-        .filter(state=AlertState.OPEN, community__in=communities.values("pk"))
+        .filter(state=AlertState.OPEN)
         .order_by()
         .values_list("community_id")
         .annotate(n=Count("id"))
