@@ -289,9 +289,11 @@ class FieldReport(models.Model):
             "scoring_claimed_at",
         ],
         no_db_index=["community", "created_by", "organisation", "possible_duplicate_of", "received_at"],
-        # A history row's user is the report's author (``created_by``, itself a PROTECT key
-        # on the report): a database check of each history row's user adds nothing, and
-        # cost every report saved one more check at the commit.
+        # A history row's user (the report's author for its creation row, the one who
+        # verified it for a later one) is not checked by the database: accounts are
+        # deactivated, never deleted, and were one deleted Django would still set it to
+        # NULL (SET_NULL, by the ORM); the check cost every report saved one more at the
+        # commit (the bulk writers write a creation row for each report).
         user_db_constraint=False,
     )
 
