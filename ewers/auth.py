@@ -83,12 +83,11 @@ def api_tokens_named(token_key: str) -> list[ApiToken]:
     for row in rows:
         instances: list[Any] = []
         start = 0
-        for model, names in models_read:
+        for model, names, key in models_read:
             values = row[start : start + len(names)]
             start += len(names)
             # A user without an organisation: its columns all NULL (the primary key too).
-            key = values[names.index(model._meta.pk.attname)]
-            instances.append(None if key is None else model.from_db(connection.alias, names, values))
+            instances.append(None if values[key] is None else model.from_db(connection.alias, names, values))
         auth_token, user, organisation = instances
         ApiToken._meta.get_field("user").set_cached_value(auth_token, user)
         User._meta.get_field("organisation").set_cached_value(user, organisation)
@@ -97,15 +96,16 @@ def api_tokens_named(token_key: str) -> list[ApiToken]:
 
 
 @cache
-def _api_tokens_sql() -> tuple[str, list[tuple[type[Any], list[str]]]]:
+def _api_tokens_sql() -> tuple[str, list[tuple[type[Any], list[str], int]]]:
     """``api_tokens_named``' statement (its one parameter the key), and the models its
-    columns fill in order, with their field names (all, in the model's order)."""
+    columns fill in order, with their field names (all, in the model's order) and the
+    place of the primary key among them."""
     quote = connection.ops.quote_name
     read = []
     columns = []
     for alias, model in (("t", ApiToken), ("u", User), ("o", Organisation)):
         fields = model._meta.concrete_fields
-        read.append((model, [f.attname for f in fields]))
+        read.append((model, [f.attname for f in fields], [f.primary_key for f in fields].index(True)))
         columns += [f"{alias}.{quote(f.column)}" for f in fields]
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(ApiToken._meta.db_table)} t "  # noqa: S608 - names from the models

@@ -171,6 +171,7 @@ def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+@cache
 def _covering_json(places: str) -> str:
     """An expression: the active organisations covering any of the places ``places`` (an
     SQL array of region ids) as a JSON array, for ``_covering_parse``. Its parameters: the

@@ -199,7 +199,7 @@ def heatmap_build(
     # below), without an ``AreaScore`` each.
     scores = {} if alone else heatmap.area_scores(current, membership, area_ids, query.stat)
 
-    open_alerts = _open_alerts_by_area(user, communities, membership)
+    open_alerts = _open_alerts_by_area(user, membership)
 
     start, end = heatmap.monday_midnight(weeks[0], zone), heatmap.monday_midnight(weeks[-1] + timedelta(weeks=1), zone)
     cells: list[tuple[int, date, float]] = []  # (community, week, value): the CSV's report counts
@@ -333,11 +333,10 @@ def _current_scores(
     }
 
 
-def _open_alerts_by_area(user: User, communities: RegionQuerySet, membership: Mapping[int, int]) -> Counter[int]:
-    """Open alerts the user may see, counted per area (of the communities in ``membership``:
-    every open alert the user may see is counted, those of other communities then left
-    out, rather than matching the alerts' communities against ``communities`` again in SQL,
-    which repeated the coverage rule there)."""
+def _open_alerts_by_area(user: User, membership: Mapping[int, int]) -> Counter[int]:
+    """Open alerts the user may see, counted per area of the communities in ``membership``
+    (those of other communities left out here: matching the alerts' communities against
+    the map's in SQL repeated the coverage rule there)."""
     open_alerts: Counter[int] = Counter()
     for community_id, count in (
         alerts_visible(user, with_timeline=False)

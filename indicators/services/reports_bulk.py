@@ -216,7 +216,10 @@ def _drafts_sort(
         )
         if key is not None
     }
-    ids = _ids_draw(len(drafts))
+    # The new reports' ids drawn first (one query), ascending: the reports and their possible
+    # duplicates among themselves are named before the insert; the ids of drafts not saved
+    # stay unused (a sequence has gaps anyway).
+    ids = ids_draw({FieldReport: len(drafts)})[FieldReport]
     outcomes: list[DraftOutcome] = []
     reports: list[NewReport] = []
     for pk, draft in zip(ids, drafts, strict=True):
@@ -257,13 +260,6 @@ def _drafts_sort(
         if keyed is not None:
             used[keyed] = (pk, fingerprint)  # a later draft with this key is a resend of this one
     return outcomes, reports
-
-
-def _ids_draw(count: int) -> list[int]:
-    """``count`` new report ids from their sequence, ascending (one query): the reports
-    and their possible duplicates among themselves are named before the insert. Those of
-    drafts not saved are left unused (a sequence has gaps anyway)."""
-    return ids_draw({FieldReport: count})[FieldReport]
 
 
 def _in_flight() -> IdempotencyKeyInFlight:

@@ -151,9 +151,9 @@ def test_the_organisations_covering_a_place_are_read_in_one_statement(cast, djan
     cast.lab.is_active = False  # covers the region: left out
     cast.lab.save()
     # Not told on the CSO's behalf: a responder no longer active, a member in another role.
-    factories.make_user("gone", cast.cso, Role.RESPONDER).__class__.objects.filter(username="gone").update(
-        is_active=False
-    )
+    gone = factories.make_user("gone", cast.cso, Role.RESPONDER)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
     factories.make_user("cso-analyst", cast.cso, Role.ANALYST)
     second = factories.make_user("cso2", cast.cso, Role.RESPONDER)
     second.language = "ms"

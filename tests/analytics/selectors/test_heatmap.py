@@ -101,8 +101,13 @@ def test_it_counts_the_open_alerts_the_user_may_see(cast, tree):
     from alerts.models import Alert
 
     Alert.objects.create(community=tree["c2"], level=RiskLevel.CRITICAL)
+    Alert.objects.create(community=tree["c3"], level=RiskLevel.HIGH)  # in T-1-2
     coordinator = by_code(heatmap_build(cast.coordinator, HeatmapQuery(level="district", weeks=3)))
     assert coordinator["T-1-1"].open_alerts == 1
+    assert coordinator["T-1-2"].open_alerts == 1
+    # A map of one district's communities counts only its communities' alerts.
+    within = by_code(heatmap_build(cast.coordinator, HeatmapQuery(level="community", weeks=3, region=tree["district"])))
+    assert {code: area.open_alerts for code, area in within.items()} == {"T-1-1-1": 0, "T-1-1-2": 1}
     # Analysts see risk, not the response: no alert is theirs to count.
     analyst = by_code(heatmap_build(cast.analyst, HeatmapQuery(level="district", weeks=3)))
     assert analyst["T-1-1"].open_alerts == 0
