@@ -71,9 +71,15 @@ def _report_count() -> int:
 
 
 def _api_client(token: str) -> Any:
+    """A test client signed in by ``token``, its middleware already built: a served
+    process builds it once, when it starts, but a new test client builds it on its first
+    request (WhiteNoise's scan of the static files alone is ~75 ms), which would fall on
+    the clock of whichever figure used the client first."""
     from django.test import Client
 
-    return Client(HTTP_AUTHORIZATION=f"Token {token}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    client.handler.load_middleware()
+    return client
 
 
 def api_check() -> None:
