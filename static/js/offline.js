@@ -46,6 +46,37 @@
     });
   }
 
+  var INSTALL_TRIES = 3;
+  var INSTALL_RETRY_MS = 5000;
+
+  // Register the worker. When the browser cannot fetch its script, or its install fails (a
+  // file it keeps could not be fetched), it would only try again on the next page; this
+  // page asks again a few times, so that opening the form once with a connection is
+  // enough to keep it.
+  function register(app, attempt) {
+    function again() {
+      if (attempt + 1 < INSTALL_TRIES) {
+        window.setTimeout(function () { register(app, attempt + 1); }, INSTALL_RETRY_MS);
+      }
+    }
+    navigator.serviceWorker.register(app.worker, { scope: "/" }).then(function (registration) {
+      var worker = registration.installing;
+      if (worker) {
+        worker.addEventListener("statechange", function () {
+          if (worker.state === "redundant" && !registration.active) {
+            again();
+          }
+        });
+      }
+      return navigator.serviceWorker.ready.then(function (ready) {
+        // Keep the form and its data of the user signed in now (a new sign-in, say).
+        if (ready.active) {
+          ready.active.postMessage({ type: "refresh", user: app.user });
+        }
+      });
+    }, again).catch(function () {});
+  }
+
   function install(app) {
     if (!("serviceWorker" in navigator) || !window.isSecureContext) {
       return;
@@ -53,14 +84,7 @@
     if (!app.register) {
       return;
     }
-    navigator.serviceWorker.register(app.worker, { scope: "/" }).then(function () {
-      return navigator.serviceWorker.ready;
-    }).then(function (registration) {
-      // Keep the form and its data of the user signed in now (a new sign-in, say).
-      if (registration.active) {
-        registration.active.postMessage({ type: "refresh", user: app.user });
-      }
-    }).catch(function () {});
+    register(app, 0);
     // Ask the browser not to evict the outbox when the device runs short of space.
     if (navigator.storage && navigator.storage.persist) {
       navigator.storage.persist().catch(function () {});

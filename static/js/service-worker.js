@@ -42,11 +42,27 @@
     }));
   }
 
+  // A request that fails on its way (a dropped connection, a server busy restarting) is
+  // asked again twice, a second and then two apart, before the install gives up: one lost
+  // file would otherwise leave the form without a kept copy until the next page.
+  var FETCH_TRIES = 3;
+
+  function fetchTrying(url, init, tries) {
+    return fetch(url, init).catch(function (error) {
+      if (tries <= 1) {
+        throw error;
+      }
+      return new Promise(function (resolve) {
+        setTimeout(resolve, (FETCH_TRIES - tries + 1) * 1000);
+      }).then(function () { return fetchTrying(url, init, tries - 1); });
+    });
+  }
+
   self.addEventListener("install", function (event) {
     event.waitUntil(
       caches.open(CACHE).then(function (cache) {
         return Promise.all(config.precache.map(function (url) {
-          return fetch(url, { cache: "reload" }).then(function (response) {
+          return fetchTrying(url, { cache: "reload" }, FETCH_TRIES).then(function (response) {
             return response.ok ? cache.put(url, response) : null;
           });
         }));

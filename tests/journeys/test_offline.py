@@ -30,6 +30,7 @@ require_chromium()
 from playwright.sync_api import BrowserContext, Page, expect  # noqa: E402
 
 FORM = "/reports/new/"
+DATA = "/reports/offline.json"
 SOURCE = "Contact 9, ferry landing"
 
 
@@ -57,13 +58,9 @@ def settle(page: Page, pending: set[Any]) -> None:
             return
 
 
-def open_form_kept(context: BrowserContext, base: str) -> Page:
-    """Sign in as the cast's analyst, open the form and wait until the worker keeps it."""
-    pending = in_flight(context)
-    page = context.new_page()
-    sign_in(page, base, "ana", factories.PASSWORD)
-    page.goto(base + FORM)
-    expect(page.locator("h1")).to_have_text("New field report")
+def wait_until_kept(page: Page) -> None:
+    """Wait until the service worker controls the page and keeps the form and its data;
+    fail with what the browser holds (the registration's workers, the caches) if not."""
     kept = page.evaluate(
         """async ([form, data]) => {
           for (let i = 0; i < 600; i += 1) {  // up to 60 s: a loaded 2-core machine
@@ -77,7 +74,7 @@ def open_form_kept(context: BrowserContext, base: str) -> Page:
           }
           return false;
         }""",
-        [FORM, "/reports/offline.json"],
+        [FORM, DATA],
     )
     if not kept:
         state = page.evaluate("""async () => {
@@ -90,8 +87,63 @@ def open_form_kept(context: BrowserContext, base: str) -> Page:
           return out;
         }""")
         pytest.fail(f"the service worker did not keep the form: {state}")
+
+
+def open_form_kept(context: BrowserContext, base: str) -> Page:
+    """Sign in as the cast's analyst, open the form and wait until the worker keeps it."""
+    pending = in_flight(context)
+    page = context.new_page()
+    sign_in(page, base, "ana", factories.PASSWORD)
+    page.goto(base + FORM)
+    expect(page.locator("h1")).to_have_text("New field report")
+    wait_until_kept(page)
     settle(page, pending)  # the worker's refresh of the form, asked for by each signed-in page
     return page
+
+
+def drop_workers_requests(context: BrowserContext, path: str, times: int) -> list[Any]:
+    """Make the service worker's first ``times`` requests for ``path`` fail on their way
+    (a dropped connection); the pages' own requests go through. Returns the service
+    worker that made each dropped request (a new install is a new worker)."""
+    dropped: list[Any] = []
+
+    def handle(route: Any) -> None:
+        if route.request.service_worker is not None and len(dropped) < times:
+            dropped.append(route.request.service_worker)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    context.route(f"**{path}", handle)
+    return dropped
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "times",
+    [
+        pytest.param(2, id="the worker asks again for a file it could not fetch"),
+        pytest.param(3, id="the page installs the worker again when its install failed"),
+    ],
+)
+def test_the_form_is_kept_though_a_file_was_lost_on_its_way(browser, live_server, cast, times):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    dropped = drop_workers_requests(context, "/static/css/ewers.css", times)
+    page = open_form_kept(context, live_server.url)
+    # The worker asked again on its own (one worker made every dropped request); when all
+    # three of its tries were lost, its install failed and the page installed a new one.
+    assert len(dropped) == times and len({id(worker) for worker in dropped}) == 1
+
+    network(context, on=False)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect(page.locator("h1")).to_have_text("New field report")
+    # The kept style sheet is the one the offline form is drawn with.
+    assert page.evaluate(
+        "[...document.styleSheets].some((s) => (s.href || '').includes('ewers.css') && s.cssRules.length > 0)"
+    )
+    expect(page.locator("#offline-notice")).to_be_visible()
+    context.close()
 
 
 def fill(page: Page, community: str, *, observed: str | None = None) -> None:
@@ -350,8 +402,7 @@ def test_readme_reporting_without_a_connection(browser, live_server, settings):
     sign_in(page, base, "analyst", DEMO_PASSWORD)
     page.click("nav.site-nav >> text=New report")
     expect(page.locator("h1")).to_have_text("New field report")
-    # Up to 60 s: on a loaded 2-core machine the worker once took longer than 30 s to take control.
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    wait_until_kept(page)
     settle(page, pending)
 
     # 2. Cut the connection, reload /reports/new/: the form opens, with its notice.
