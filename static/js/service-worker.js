@@ -33,22 +33,34 @@
     });
   }
 
+  // A request of the worker's own that has no answer in this time is given up (and, while
+  // installing, asked again): one stuck request would otherwise hold the install forever.
+  var FETCH_TIMEOUT_MS = 20 * 1000;
+
+  function fetchWithin(url, init) {
+    if (typeof AbortSignal !== "undefined" && AbortSignal.timeout) {
+      init = Object.assign({ signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }, init);
+    }
+    return fetch(url, init);
+  }
+
   // The form and the data of whoever is signed in now.
   function refreshUserData() {
     return Promise.all([config.form, config.data].map(function (url) {
-      return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      return fetchWithin(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
         return keep(url, response);
       });
     }));
   }
 
-  // A request that fails on its way (a dropped connection, a server busy restarting) is
-  // asked again twice, a second and then two apart, before the install gives up: one lost
-  // file would otherwise leave the form without a kept copy until the next page.
+  // A request that fails on its way (a dropped connection, a server busy restarting, no
+  // answer in time) is asked again twice, a second and then two apart, before the install
+  // gives up: one lost file would otherwise leave the form without a kept copy until the
+  // next page.
   var FETCH_TRIES = 3;
 
   function fetchTrying(url, init, tries) {
-    return fetch(url, init).catch(function (error) {
+    return fetchWithin(url, init).catch(function (error) {
       if (tries <= 1) {
         throw error;
       }

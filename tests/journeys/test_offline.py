@@ -101,16 +101,18 @@ def open_form_kept(context: BrowserContext, base: str) -> Page:
     return page
 
 
-def drop_workers_requests(context: BrowserContext, path: str, times: int) -> list[Any]:
-    """Make the service worker's first ``times`` requests for ``path`` fail on their way
-    (a dropped connection); the pages' own requests go through. Returns the service
-    worker that made each dropped request (a new install is a new worker)."""
+def drop_workers_requests(context: BrowserContext, path: str, times: int, *, answer: bool = True) -> list[Any]:
+    """Make the service worker's first ``times`` requests for ``path`` fail on their way (a
+    dropped connection) or, with ``answer=False``, never be answered; the pages' own
+    requests go through. Returns the service worker that made each dropped request (a new
+    install is a new worker)."""
     dropped: list[Any] = []
 
     def handle(route: Any) -> None:
         if route.request.service_worker is not None and len(dropped) < times:
             dropped.append(route.request.service_worker)
-            route.abort("connectionreset")
+            if answer:
+                route.abort("connectionreset")
         else:
             route.continue_()
 
@@ -120,15 +122,16 @@ def drop_workers_requests(context: BrowserContext, path: str, times: int) -> lis
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    "times",
+    ("times", "answer"),
     [
-        pytest.param(2, id="the worker asks again for a file it could not fetch"),
-        pytest.param(3, id="the page installs the worker again when its install failed"),
+        pytest.param(2, True, id="the worker asks again for a file it could not fetch"),
+        pytest.param(3, True, id="the page installs the worker again when its install failed"),
+        pytest.param(1, False, id="the worker gives up a request with no answer and asks again"),
     ],
 )
-def test_the_form_is_kept_though_a_file_was_lost_on_its_way(browser, live_server, cast, times):
+def test_the_form_is_kept_though_a_file_was_lost_on_its_way(browser, live_server, cast, times, answer):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    dropped = drop_workers_requests(context, "/static/css/ewers.css", times)
+    dropped = drop_workers_requests(context, "/static/css/ewers.css", times, answer=answer)
     page = open_form_kept(context, live_server.url)
     # The worker asked again on its own (one worker made every dropped request); when all
     # three of its tries were lost, its install failed and the page installed a new one.
