@@ -21,6 +21,10 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
+# Milliseconds to wait for what the server works out or draws after the page asked (a
+# score, a sent outbox, a chart): passes as soon as it is there, and a loaded 2-core
+# machine has taken more than twice its usual time (CI runs of 6 to 14 minutes).
+SERVER_WORK_MS = 30_000
 
 
 def require_chromium() -> None:
@@ -35,8 +39,11 @@ def require_chromium() -> None:
 
 def chromium() -> Iterator[Browser]:
     """Body of the module-scoped ``browser`` fixture (tests/conftest.py)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Each expectation's own wait (5 s by default) is for the page itself: three times that,
+    # for the same loaded machine (an expectation passes as soon as it holds).
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser

@@ -13,7 +13,7 @@ import pytest
 from demo.partners import DEMO_PASSWORD
 from demo.seed import seed_demo
 from ewers.models import Region, User
-from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
+from tests.chromium import ARTIFACTS, SERVER_WORK_MS, require_chromium, sign_in, watch
 
 require_chromium()
 
@@ -43,7 +43,7 @@ def test_a_coordinator_reads_the_heatmap_and_drills_into_a_community(browser, li
     expect(page.locator("h1")).to_have_text("Risk heatmap")
 
     # The map: Plotly drew it (MapLibre's canvas), with one shape per community.
-    expect(page.locator("#heatmap-map.is-drawn")).to_be_visible(timeout=20_000)
+    expect(page.locator("#heatmap-map.is-drawn")).to_be_visible(timeout=SERVER_WORK_MS)
     assert page.locator("#heatmap-map.js-plotly-plot").count() == 1
     assert page.locator("#heatmap-map canvas").count() >= 1
     assert drawn_locations(page, "heatmap-map") == communities
@@ -52,7 +52,7 @@ def test_a_coordinator_reads_the_heatmap_and_drills_into_a_community(browser, li
     assert colours == communities
 
     # The matrix: 12 weeks, the current one last.
-    expect(page.locator("#heatmap-matrix.is-drawn")).to_be_visible(timeout=10_000)
+    expect(page.locator("#heatmap-matrix.is-drawn")).to_be_visible(timeout=SERVER_WORK_MS)
     assert page.evaluate("document.getElementById('heatmap-matrix').data[0].x.length") == 12
     page.wait_for_timeout(500)  # let MapLibre paint before the picture (not an assertion)
     page.screenshot(path=str(ARTIFACTS / "heatmap-communities.png"), full_page=True)
@@ -60,14 +60,14 @@ def test_a_coordinator_reads_the_heatmap_and_drills_into_a_community(browser, li
     # Districts: one shape per district.
     page.select_option("#id_level", "district")
     page.click("form.filters button[type=submit]")
-    expect(page.locator("#heatmap-map.is-drawn")).to_be_visible(timeout=20_000)
+    expect(page.locator("#heatmap-map.is-drawn")).to_be_visible(timeout=SERVER_WORK_MS)
     assert drawn_locations(page, "heatmap-map") == districts
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "heatmap-districts.png"), full_page=True)
 
     # Drill down: a district's row opens its communities, a community's row its page.
     page.locator(".heatmap-table tbody th a").first.click()
-    expect(page.locator("#heatmap-map.is-drawn")).to_be_visible(timeout=20_000)
+    expect(page.locator("#heatmap-map.is-drawn")).to_be_visible(timeout=SERVER_WORK_MS)
     assert page.locator("#id_level").input_value() == "community"
     # The district's outline is drawn around its communities (a line layer of the map).
     assert page.locator("#heatmap-map-parent").count() == 1
@@ -76,14 +76,14 @@ def test_a_coordinator_reads_the_heatmap_and_drills_into_a_community(browser, li
     page.screenshot(path=str(ARTIFACTS / "heatmap-drilled.png"), full_page=True)
     page.locator(".heatmap-table tbody th a").first.click()
     page.wait_for_url("**/communities/*/")
-    expect(page.locator("#community-trend.is-drawn")).to_be_visible(timeout=10_000)
+    expect(page.locator("#community-trend.is-drawn")).to_be_visible(timeout=SERVER_WORK_MS)
     assert page.evaluate("document.getElementById('community-trend').data[0].y.length") > 1
     expect(page.locator("#community-explanation.is-drawn")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "community-page.png"), full_page=True)
 
     # The overview draws too.
     page.click("nav.site-nav >> text=Overview")
-    expect(page.locator("#overview-levels.is-drawn")).to_be_visible(timeout=10_000)
+    expect(page.locator("#overview-levels.is-drawn")).to_be_visible(timeout=SERVER_WORK_MS)
     page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
 
     # MapLibre starts its workers from blob: URLs of the page's own origin: not outside.

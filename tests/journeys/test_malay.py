@@ -20,7 +20,7 @@ from demo.partners import DEMO_PASSWORD
 from demo.seed import seed_demo
 from ewers.choices import LANGUAGES
 from ewers.models import User
-from tests.chromium import ARTIFACTS, require_chromium, sign_in, sign_out, watch
+from tests.chromium import ARTIFACTS, SERVER_WORK_MS, require_chromium, sign_in, sign_out, watch
 
 require_chromium()
 
@@ -100,7 +100,7 @@ def test_malay_walk_through_report_alert_and_heatmap(browser, live_server, setti
     page.check("#id_information_credibility_1")
     page.click("form.report-form button[type=submit]")
     page.wait_for_url("**/reports/*/")
-    expect(page.locator(".notice-alert")).to_be_visible(timeout=10_000)
+    expect(page.locator(".notice-alert")).to_be_visible(timeout=SERVER_WORK_MS)
     shot(page, "2-report")
     assert english_shown(page, texts) == []
     alert = Alert.objects.get(community__code="HM-01-01-02", state=AlertState.OPEN)
@@ -118,12 +118,12 @@ def test_malay_walk_through_report_alert_and_heatmap(browser, live_server, setti
     # The coordinator's heatmap: legend, matrix and chart axes in Malay.
     sign_in_malay(page, base, "coordinator")
     page.goto(f"{base}/heatmap/")
-    expect(page.locator("#heatmap-map canvas").first).to_be_attached(timeout=15_000)
+    expect(page.locator("#heatmap-map canvas").first).to_be_attached(timeout=SERVER_WORK_MS)
     page.wait_for_timeout(500)
     shot(page, "4-heatmap")
     assert english_shown(page, texts) == []
     page.goto(f"{base}/communities/HM-01-01-02/")
-    expect(page.locator("[data-figure].is-drawn").first).to_be_attached(timeout=15_000)
+    expect(page.locator("[data-figure].is-drawn").first).to_be_attached(timeout=SERVER_WORK_MS)
     shot(page, "5-community")
     assert english_shown(page, texts) == []
     sign_out(page)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from ewers.models import Region
 from indicators.models import FieldReport, Indicator
 from tests import factories
-from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
+from tests.chromium import ARTIFACTS, SERVER_WORK_MS, require_chromium, sign_in, watch
 
 require_chromium()
 
@@ -209,7 +209,7 @@ def test_a_report_saved_offline_is_sent_once_when_the_connection_returns(browser
     network(context, on=True)
     page.evaluate("window.dispatchEvent(new Event('online'))")  # the browser's own may come first
     sent = page.locator(".outbox-item[data-state=sent]")
-    expect(sent).to_have_count(1, timeout=10_000)
+    expect(sent).to_have_count(1, timeout=SERVER_WORK_MS)
     report = FieldReport.objects.get()
     expect(sent.locator("a")).to_have_text(f"Sent as report #{report.pk}")
     expect(sent.locator("a")).to_have_attribute("href", f"/reports/{report.pk}/")
@@ -305,7 +305,7 @@ def test_a_refusal_for_a_queued_report_shows_the_servers_field_messages(browser,
     network(context, on=True)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     refused = page.locator(".outbox-item[data-state=refused]")
-    expect(refused).to_have_count(1, timeout=10_000)
+    expect(refused).to_have_count(1, timeout=SERVER_WORK_MS)
     expect(refused).to_contain_text("Refused by the server")
     expect(refused.locator(".errorlist")).to_contain_text("Observed at: ")
     expect(refused.locator(".errorlist")).to_contain_text("future")
@@ -332,7 +332,7 @@ def test_a_refusal_for_a_queued_report_shows_the_servers_field_messages(browser,
     Indicator.objects.filter(pk=cast.indicator.pk).update(is_active=False)
     network(context, on=True)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    expect(refused).to_have_count(1, timeout=10_000)
+    expect(refused).to_have_count(1, timeout=SERVER_WORK_MS)
     expect(refused.locator(".errorlist")).to_contain_text("Indicator readings")
     assert FieldReport.objects.count() == 0
     # Removed from the device by the person who read it.
@@ -428,7 +428,7 @@ def test_readme_reporting_without_a_connection(browser, live_server, settings):
     network(context, on=True)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     link = page.locator(".outbox-item[data-state=sent] a")
-    expect(link).to_have_text(re.compile(r"Sent as report #\d+"), timeout=10_000)
+    expect(link).to_have_text(re.compile(r"Sent as report #\d+"), timeout=SERVER_WORK_MS)
     report = FieldReport.objects.latest("pk")
     assert FieldReport.objects.count() == before + 1
     assert report.community.code == "HM-01-01-02" and report.grading == "B2"

@@ -16,7 +16,7 @@ from alerts.choices import AlertState, AssignmentState, NotificationKind
 from alerts.models import Alert, Assignment, Notification
 from demo.partners import DEMO_PASSWORD
 from demo.seed import seed_demo
-from tests.chromium import ARTIFACTS, require_chromium, sign_in, sign_out, watch
+from tests.chromium import ARTIFACTS, SERVER_WORK_MS, require_chromium, sign_in, sign_out, watch
 
 require_chromium()
 
@@ -47,7 +47,7 @@ def test_readme_walk_through_the_response(browser, live_server, settings):
     page.check("#id_information_credibility_1")  # 2
     page.click("button:has-text('Save report')")
     page.wait_for_url("**/reports/*/")
-    expect(page.locator(".score-level .badge")).to_have_text("High", timeout=10_000)
+    expect(page.locator(".score-level .badge")).to_have_text("High", timeout=SERVER_WORK_MS)
     expect(page.locator(".notice-alert")).to_contain_text("Alert open for this community")
     shot(page, "1-report")
     alert = Alert.objects.get(community__code="HM-01-01-02", state=AlertState.OPEN)
@@ -121,7 +121,7 @@ def test_readme_walk_through_the_response(browser, live_server, settings):
 
     # 6. coordinator → Heatmap and Overview.
     page.click("nav.site-nav >> text=Heatmap")
-    expect(page.locator("#heatmap-map canvas").first).to_be_attached(timeout=15_000)
+    expect(page.locator("#heatmap-map canvas").first).to_be_attached(timeout=SERVER_WORK_MS)
     expect(page.locator(".legend-title")).to_have_text("Level of each community")
     page.select_option("#id_level", "district")
     page.click("form.filters button[type=submit]")

@@ -14,7 +14,7 @@ from demo.seed import seed_demo
 from indicators.models import FieldReport
 from indicators.services import report_score
 from tests import factories
-from tests.chromium import ARTIFACTS, require_chromium, sign_in, watch
+from tests.chromium import ARTIFACTS, SERVER_WORK_MS, require_chromium, sign_in, watch
 
 require_chromium()
 
@@ -46,7 +46,7 @@ def test_an_analyst_logs_a_report_and_sees_it_scored(browser, live_server, setti
 
     page.wait_for_url("**/reports/*/")
     expect(page.locator("h1")).to_contain_text("Report #")
-    expect(page.locator(".score-number")).to_be_visible(timeout=10_000)
+    expect(page.locator(".score-number")).to_be_visible(timeout=SERVER_WORK_MS)
     expect(page.locator(".score-level .badge")).to_have_text("Critical")
     expect(page.locator(".notice-alert")).to_contain_text("Alert open for this community")
     report = FieldReport.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
@@ -67,7 +67,7 @@ def test_the_status_panel_updates_itself_once_the_report_is_scored(browser, live
     page.goto(f"{live_server.url}/reports/{report.pk}/")
     expect(page.locator("#report-status")).to_contain_text("Scoring…")
     report_score(report_id=report.pk)  # the worker's turn
-    expect(page.locator(".score-number")).to_be_visible(timeout=10_000)  # htmx polled, under the CSP
+    expect(page.locator(".score-number")).to_be_visible(timeout=SERVER_WORK_MS)  # htmx polled, under the CSP
     # Scored: the panel stops polling altogether.
     assert page.locator("#report-status").get_attribute("hx-trigger") is None
     assert outside == []
