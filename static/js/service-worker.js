@@ -35,13 +35,23 @@
 
   // A request of the worker's own that has no answer in this time is given up (and, while
   // installing, asked again): one stuck request would otherwise hold the install forever.
-  var FETCH_TIMEOUT_MS = 20 * 1000;
+  // Only the wait for the answer is limited, not its download: a slow link still gets
+  // the whole file, however long it takes.
+  var ANSWER_TIMEOUT_MS = 20 * 1000;
 
   function fetchWithin(url, init) {
-    if (typeof AbortSignal !== "undefined" && AbortSignal.timeout) {
-      init = Object.assign({ signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }, init);
+    if (typeof AbortController === "undefined") {
+      return fetch(url, init);
     }
-    return fetch(url, init);
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, ANSWER_TIMEOUT_MS);
+    return fetch(url, Object.assign({ signal: controller.signal }, init)).then(function (response) {
+      clearTimeout(timer);
+      return response;
+    }, function (error) {
+      clearTimeout(timer);
+      throw error;
+    });
   }
 
   // The form and the data of whoever is signed in now.
