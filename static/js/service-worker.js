@@ -69,14 +69,14 @@
   // next page.
   var FETCH_TRIES = 3;
 
-  function fetchTrying(url, init, tries) {
+  function fetchTrying(url, init, tried) {
     return fetchWithin(url, init).catch(function (error) {
-      if (tries <= 1) {
+      if (tried + 1 >= FETCH_TRIES) {
         throw error;
       }
       return new Promise(function (resolve) {
-        setTimeout(resolve, (FETCH_TRIES - tries + 1) * 1000);
-      }).then(function () { return fetchTrying(url, init, tries - 1); });
+        setTimeout(resolve, (tried + 1) * 1000);
+      }).then(function () { return fetchTrying(url, init, tried + 1); });
     });
   }
 
@@ -84,7 +84,7 @@
     event.waitUntil(
       caches.open(CACHE).then(function (cache) {
         return Promise.all(config.precache.map(function (url) {
-          return fetchTrying(url, { cache: "reload" }, FETCH_TRIES).then(function (response) {
+          return fetchTrying(url, { cache: "reload" }, 0).then(function (response) {
             return response.ok ? cache.put(url, response) : null;
           });
         }));
