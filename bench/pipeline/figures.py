@@ -28,6 +28,9 @@ class Figures:
     single_seconds: float | None = None
     bare_seconds: float | None = None  # the bare DRF endpoint, as many reports as single
     batch_seconds: float | None = None
+    # The batch in rounds, each followed by the raw insert: (reports, batch seconds, raw
+    # seconds of ``raw_count`` rows) a round (``measure.batch_paired``).
+    batch_rounds: list[tuple[int, float, float]] | None = None
     csv_seconds: float | None = None  # as many reports as batch, imported as CSV files
     raw_seconds: float | None = None  # committed (the yardstick)
     raw_rolled_back_seconds: float | None = None  # rolled back: no commit, no deferred foreign-key checks
@@ -67,6 +70,17 @@ def burst_rate(figures: Figures) -> float | None:
     return per_second(*figures.burst) if figures.burst else None
 
 
+def batch_round_ratios(figures: Figures, raw_count: int) -> list[float]:
+    """Each batch round's rate over its own raw insert's (``Figures.batch_rounds``)."""
+    return [(reports / seconds) / (raw_count / raw) for reports, seconds, raw in figures.batch_rounds or []]
+
+
+def batch_median_round(figures: Figures, raw_count: int) -> tuple[int, float, float] | None:
+    """The round whose ratio is the median (the lower one of an even number): the goal's."""
+    rounds = sorted(zip(batch_round_ratios(figures, raw_count), figures.batch_rounds or [], strict=True))
+    return rounds[(len(rounds) - 1) // 2][1] if rounds else None
+
+
 def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
     raw = ("raw PG insert, same rows", per_second(raw_count, figures.raw_seconds))
     rolled_back = ("raw PG insert, rolled back", per_second(raw_count, figures.raw_rolled_back_seconds))
@@ -77,11 +91,19 @@ def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
     burst = (f"scoring, a burst of {BURST}", burst_rate(figures))
     first_pass = ("scoring, first pass after the seed", first_pass_rate(figures))
     bare = ("bare DRF endpoint, same rows", per_second(sizes.single, figures.bare_seconds))
+    median = batch_median_round(figures, raw_count)
+    rounds = len(figures.batch_rounds or [])
+    paired = (
+        (f"API ingest, batch of {BATCH_SIZE}, median round", per_second(*median[:2]) if median else None),
+        (f"raw PG insert right after it (of {rounds})", per_second(raw_count, median[2]) if median else None),
+    )
+    ratios = ", ".join(f"{r:.3f}" for r in sorted(batch_round_ratios(figures, raw_count)))
     # (figure, baseline, note): every rate in reports/s.
     rates = [
         (single, bare, figures.api_note),
         (single, raw, ""),
-        (batch, raw, ""),
+        (*paired, f"the goal's ratio; the rounds' ratios: {ratios}" if ratios else ""),
+        (batch, raw, "all rounds, beside the raw insert's median run (not paired)"),
         (csv_import, raw, ""),
         (batch, rolled_back, ""),
         (csv_import, rolled_back, ""),
@@ -109,6 +131,7 @@ def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
     csv_import = per_second(sizes.batch, figures.csv_seconds)
     scoring = per_second(sizes.single + sizes.batch, figures.scoring_seconds)
     first_pass = first_pass_rate(figures)
+    round_ratios = sorted(batch_round_ratios(figures, sizes.single + sizes.batch))
     bare = per_second(sizes.single, figures.bare_seconds)
     return {
         "raw_insert_per_s": raw,
@@ -117,7 +140,12 @@ def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
         "ingest_single_ratio": ratio(single, bare),
         "ingest_single_raw_ratio": ratio(single, raw),
         "ingest_batch_per_s": batch,
-        "ingest_batch_ratio": ratio(batch, raw),
+        # The median of the paired rounds (``measure.batch_paired``); all rounds' rate over
+        # the raw insert's median run beside it.
+        "ingest_batch_ratio": round_ratios[(len(round_ratios) - 1) // 2] if round_ratios else None,
+        "ingest_batch_unpaired_ratio": ratio(batch, raw),
+        "ingest_batch_round_ratio_min": round_ratios[0] if round_ratios else None,
+        "ingest_batch_round_ratio_max": round_ratios[-1] if round_ratios else None,
         "ingest_csv_per_s": csv_import,
         "ingest_csv_ratio": ratio(csv_import, raw),
         "raw_insert_rolled_back_per_s": rolled_back,

@@ -12,6 +12,7 @@ from bench.config import BenchError, Sizes
 from bench.goals import HTTP_KEYS, PART_OF, figures_clean, goals_missed, json_write, ratio
 from bench.loadtest import free_port, locust_stats
 from bench.pipeline import Figures, flat_figures
+from bench.pipeline.figures import rows_make
 from bench.run import PARTS
 
 MET = {
@@ -104,10 +105,13 @@ def test_a_ratio_needs_both_figures_and_a_baseline():
 
 def test_the_pipeline_figures_give_the_goals_their_keys():
     sizes = Sizes.from_env({"BENCH_SCALE": "0.2"})
+    raw = sizes.single + sizes.batch
     figures = Figures(
         single_seconds=sizes.single / 40,
         bare_seconds=sizes.single / 80,
         batch_seconds=sizes.batch / 100,
+        # Rounds of 100 reports at 100/s, 200/s and 50/s, each beside a raw insert at 10,000/s.
+        batch_rounds=[(100, 1.0, raw / 10_000), (100, 0.5, raw / 10_000), (100, 2.0, raw / 10_000)],
         csv_seconds=sizes.batch / 200,
         raw_seconds=(sizes.single + sizes.batch) / 10_000,
         scoring_seconds=(sizes.single + sizes.batch) / 50,
@@ -120,7 +124,13 @@ def test_the_pipeline_figures_give_the_goals_their_keys():
     )
     flat = flat_figures(figures, sizes)
     assert flat["ingest_single_ratio"] == pytest.approx(0.5)
+    # The batch's goal: the median of its rounds, each over the raw insert that followed it.
     assert flat["ingest_batch_ratio"] == pytest.approx(0.01)
+    assert flat["ingest_batch_round_ratio_min"] == pytest.approx(0.005)
+    assert flat["ingest_batch_round_ratio_max"] == pytest.approx(0.02)
+    assert flat["ingest_batch_unpaired_ratio"] == pytest.approx(0.01)
+    rows = {row.name: row for row in rows_make(figures, sizes, raw)}
+    assert rows["API ingest, batch of 100, median round"].ratio == pytest.approx(0.01)
     assert flat["ingest_csv_per_s"] == pytest.approx(200)
     assert flat["ingest_csv_ratio"] == pytest.approx(0.02)
     assert flat["scoring_ratio"] == pytest.approx(0.005)
