@@ -278,6 +278,12 @@ class FieldReport(models.Model):
         verbose_name=_("possible duplicate of"),
     )
 
+    # Its readings (indicator, value) as one number, the same for the same readings in any
+    # order (``indicators.services.reports_write.readings_digest``): the possible duplicates
+    # of a new report are found by comparing it, not by reading every candidate's readings.
+    # NULL for reports written before it (their readings are read instead).
+    readings_digest = models.BigIntegerField(_("readings digest"), null=True, blank=True, editable=False)
+
     # The history is read by report (its ``id``) and by time: the indexes its copies of the
     # report's keys would get serve no query, and each cost every report saved a write.
     history = HistoricalRecords(
@@ -285,6 +291,7 @@ class FieldReport(models.Model):
             "source_reference",
             "narrative",
             "idempotency_fingerprint",
+            "readings_digest",
             "scoring_claim",
             "scoring_claimed_at",
         ],

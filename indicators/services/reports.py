@@ -32,7 +32,7 @@ from indicators.models import FieldReport, Indicator, Reading
 from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_report_may_create, field_report_may_verify
 from indicators.selectors import community_visible_to
 from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
-from indicators.services.reports_write import NewReport, duplicates_mark, reports_insert
+from indicators.services.reports_write import NewReport, duplicates_mark, readings_digest, reports_insert
 from indicators.services.rollups import rollups_add, rollups_change
 from indicators.services.scoring_wake import scoring_wake
 
@@ -363,9 +363,9 @@ def _report_insert(
         rollups_add([(report, written)])
         report_answer_prepare(report, written)
         return
-    report.possible_duplicate_of_id = _possible_duplicate(
-        report, {(indicators[i].pk, float(r.value)) for i, r in enumerate(readings)}
-    )
+    pairs = [(indicators[i].pk, float(r.value)) for i, r in enumerate(readings)]
+    report.possible_duplicate_of_id = _possible_duplicate(report, set(pairs))
+    report.readings_digest = readings_digest(pairs)
     # A savepoint only where a clash of keys can happen: without a key there is none.
     with transaction.atomic(savepoint=keyed_request is not None):
         report.save()

@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from indicators.services import ReadingInput
+from indicators.models import FieldReport
+from indicators.services import ReadingInput, ReportDraft
+from indicators.services.reports_bulk import field_reports_create
+from indicators.services.reports_write import readings_digest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +70,44 @@ def test_the_report_page_shows_the_flag_to_the_coordinator(cast, client):
     # Not for those who may not know who reported (it says "the same person").
     client.force_login(cast.cso_user)
     assert "Possible duplicate" not in client.get(f"/reports/{again.pk}/").content.decode()
+
+
+def test_the_readings_digest_is_that_of_the_set_of_readings():
+    assert readings_digest([(1, 3.0), (2, 0.5)]) == readings_digest([(2, 0.5), (1, 3.0)])
+    assert readings_digest([(1, -0.0)]) == readings_digest([(1, 0.0)])  # equal in a set too
+    assert readings_digest([(1, 3)]) == readings_digest([(1, 3.0)])
+    different = [[(1, 3.0)], [(1, 2.0)], [(2, 3.0)], [(1, 3.0), (2, 0.5)], [(1, 3.0000000000000004)], []]
+    assert len({readings_digest(readings) for readings in different}) == len(different)
+
+
+def test_each_report_keeps_the_digest_of_its_readings(cast):
+    report = _report(cast, value=2)
+    report.refresh_from_db()
+    assert report.readings_digest == readings_digest([(cast.indicator.pk, 2.0)])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bulk writer's comparison (PostgreSQL)")
+def test_a_report_written_before_the_digest_is_compared_by_its_readings(cast):
+    # Reports saved before the digest was kept have none: their readings are read instead.
+    first = _report(cast)
+    FieldReport.objects.filter(pk=first.pk).update(readings_digest=None)
+    again = _report(cast, minutes=30)
+    assert again.possible_duplicate_of == first
+    other = _report(cast, value=1, minutes=-20)
+    FieldReport.objects.filter(pk=other.pk).update(readings_digest=None)
+    assert _report(cast, value=2, minutes=10).possible_duplicate_of is None
+    batch = field_reports_create(
+        user=cast.analyst,
+        drafts=[
+            ReportDraft(
+                community=cast.places["c1"],
+                observed_at=first.observed_at + timedelta(minutes=value),
+                readings=[ReadingInput(indicator=cast.indicator, value=value)],
+                source_reliability="B",
+                information_credibility=2,
+            )
+            for value in (1, 3)
+        ],
+    )
+    # The latest report with the same readings: one with its digest or one without.
+    assert [FieldReport.objects.get(pk=o.report_id).possible_duplicate_of_id for o in batch] == [other.pk, again.pk]
