@@ -21,6 +21,7 @@ from ewers.models import Region, User
 from ewers.services import api_token_issue, region_upsert
 from indicators.choices import Category, ReportStatus, Verification
 from indicators.models import FieldReport, Indicator, Reading
+from indicators.services.reports_write import readings_digest
 from indicators.services.rollups import rollups_rebuild
 
 SEED = 20240611
@@ -99,6 +100,7 @@ def history_add(
             received_at = observed_at + timedelta(minutes=rng.uniform(5, 240))
             reliability, credibility = grade(rng)
             chosen = rng.sample(indicators, rng.randint(1, 5))
+            values = [(i, reading_value(i, rng)) for i in chosen]
             report = FieldReport(
                 community=community,
                 observed_at=observed_at,
@@ -111,8 +113,10 @@ def history_add(
                 scored_at=received_at,
                 created_by=reporter,
                 organisation=reporter.organisation,
+                # As the product's writers keep it (the possible duplicates are found by it).
+                readings_digest=readings_digest([(i.pk, value) for i, value in values]),
             )
-            batch.append((report, [(i, reading_value(i, rng)) for i in chosen]))
+            batch.append((report, values))
             planned += len(chosen)
         with transaction.atomic():
             FieldReport.objects.bulk_create([report for report, _ in batch])

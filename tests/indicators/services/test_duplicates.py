@@ -3,18 +3,24 @@ EWERS_DUPLICATE_WINDOW_MINUTES are flagged on the later report (nothing is merge
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indicators.models import FieldReport
 from indicators.services import ReadingInput, ReportDraft
 from indicators.services.reports_bulk import field_reports_create
 from indicators.services.reports_write import readings_digest
 from tests import factories
+
+migration_digest = importlib.import_module("indicators.migrations.0014_readings_digest").readings_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +117,16 @@ def test_a_report_written_before_the_digest_is_compared_by_its_readings(cast):
     )
     # The latest report with the same readings: one with its digest or one without.
     assert [FieldReport.objects.get(pk=o.report_id).possible_duplicate_of_id for o in batch] == [other.pk, again.pk]
+
+
+@given(st.lists(st.tuples(st.integers(1, 10**6), st.floats(allow_nan=False, allow_infinity=False)), max_size=6))
+def test_the_migration_back_fills_the_digest_the_writers_keep(readings):
+    assert migration_digest(readings) == readings_digest(readings)
+
+
+def test_the_migration_gives_the_reports_already_there_their_digest(cast):
+    report = _report(cast, value=2)
+    FieldReport.objects.filter(pk=report.pk).update(readings_digest=None)
+    importlib.import_module("indicators.migrations.0014_readings_digest").backfill(apps, None)
+    report.refresh_from_db()
+    assert report.readings_digest == readings_digest([(cast.indicator.pk, 2.0)])
