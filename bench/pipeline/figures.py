@@ -28,7 +28,7 @@ class Figures:
     single_seconds: float | None = None
     bare_seconds: float | None = None  # the bare DRF endpoint, as many reports as single
     batch_seconds: float | None = None
-    # The batch in rounds, each followed by the raw insert: (reports, batch seconds, raw
+    # The batch in rounds, each with a run of the raw insert: (reports, batch seconds, raw
     # seconds of ``raw_count`` rows) a round (``measure.batch_paired``).
     batch_rounds: list[tuple[int, float, float]] | None = None
     csv_seconds: float | None = None  # as many reports as batch, imported as CSV files
@@ -95,7 +95,7 @@ def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
     rounds = len(figures.batch_rounds or [])
     paired = (
         (f"API ingest, batch of {BATCH_SIZE}, median round", per_second(*median[:2]) if median else None),
-        (f"raw PG insert right after it (of {rounds})", per_second(raw_count, median[2]) if median else None),
+        (f"raw PG insert in that round (of {rounds})", per_second(raw_count, median[2]) if median else None),
     )
     ratios = ", ".join(f"{r:.3f}" for r in sorted(batch_round_ratios(figures, raw_count)))
     # (figure, baseline, note): every rate in reports/s.
