@@ -69,6 +69,12 @@
         });
       }
       return navigator.serviceWorker.ready.then(function (ready) {
+        if (ready.active && !navigator.serviceWorker.controller) {
+          // The worker claims the pages open when it is activated, but a page still on its
+          // way then (this one, opened during the install) can be missed, and would stay
+          // without the worker until the next page: ask to be claimed.
+          ready.active.postMessage({ type: "claim" });
+        }
         // Keep the form and its data of the user signed in now (a new sign-in, say).
         if (ready.active) {
           ready.active.postMessage({ type: "refresh", user: app.user });

@@ -150,6 +150,10 @@
 
   self.addEventListener("message", function (event) {
     var data = event.data || {};
+    if (data.type === "claim") {
+      // A page that loaded while this worker was being activated can miss its claim.
+      event.waitUntil(self.clients.claim());
+    }
     if (data.type === "refresh") {
       event.waitUntil(caches.open(CACHE).then(function (cache) {
         return cache.match(REFRESHED).then(function (hit) {

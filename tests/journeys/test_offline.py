@@ -149,6 +149,36 @@ def test_the_form_is_kept_though_a_file_was_lost_on_its_way(browser, live_server
     context.close()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_page_the_worker_missed_asks_to_be_claimed(browser, live_server, cast):
+    # A page still loading when the worker was activated can miss its claim (CI, once):
+    # the worker active, the form kept, the page without a controller. Loaded past the
+    # worker (as Chromium's bypass loads it), the form is such a page; it asks the worker
+    # to claim it, and is then served by it.
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = open_form_kept(context, live_server.url)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setBypassServiceWorker", {"bypass": True})
+    page.reload()
+    cdp.send("Network.setBypassServiceWorker", {"bypass": False})
+    expect(page.locator("h1")).to_have_text("New field report")
+    assert page.evaluate(
+        """async (ms) => {
+          for (let waited = 0; waited < ms; waited += 100) {
+            if (navigator.serviceWorker.controller) { return true; }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          return false;
+        }""",
+        SERVER_WORK_MS,
+    ), "the page was left without the worker"
+    network(context, on=False)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    context.close()
+
+
 def fill(page: Page, community: str, *, observed: str | None = None) -> None:
     page.fill("#id_community", community)
     if observed is not None:
