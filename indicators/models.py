@@ -278,10 +278,8 @@ class FieldReport(models.Model):
         verbose_name=_("possible duplicate of"),
     )
 
-    # Its readings (indicator, value) as one number, the same for the same readings in any
-    # order (``indicators.services.reports_write.readings_digest``): the possible duplicates
-    # of a new report are found by comparing it, not by reading every candidate's readings.
-    # NULL for reports written before it (their readings are read instead).
+    # Its readings as one number (``reports_write.readings_digest``), which possible duplicates
+    # are compared by; NULL for reports written before it (their readings are read instead).
     readings_digest = models.BigIntegerField(_("readings digest"), null=True, blank=True, editable=False)
 
     # The history is read by report (its ``id``) and by time: the indexes its copies of the
