@@ -91,7 +91,9 @@ class HeatmapView(APIView):
 def _heatmap_body(data: Heatmap) -> dict[str, Any]:
     """The answer HeatmapSerializer describes (it is the schema), written out directly:
     passing thousands of areas and their week values through serializer fields one by one
-    cost more than reading them. The same conversions: floats, ISO dates, text."""
+    cost more than reading them. The same conversions: floats, ISO dates, text; the
+    matrix's values are floats or None already (``analytics.heatmap`` rounds each cell),
+    passed on as they are."""
     query = data.query
     return {
         "level": query.level,
@@ -112,7 +114,7 @@ def _heatmap_body(data: Heatmap) -> dict[str, Any]:
         "matrix": {
             "areas": [str(area.code) for area in data.areas],
             "weeks": [week.isoformat() for week in data.weeks],
-            "values": [[None if v is None else float(v) for v in row] for row in data.matrix],
+            "values": data.matrix,
         },
     }
 

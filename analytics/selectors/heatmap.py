@@ -2,8 +2,8 @@
 
 Every read starts from the user's share: places from ``Region.objects.visible_to``,
 risk from ``CurrentRisk``/``RiskAssessment.objects.visible_to``, alerts from
-``alerts_visible`` and reports from ``reports_visible``. The heatmap reads the risk the
-scorer precomputed (``indicators.services.risk``: per community, its latest assessment
+``Alert.objects.visible_to`` and reports from ``reports_visible``. The heatmap reads the
+risk the scorer precomputed (``indicators.services.risk``: per community, its latest assessment
 and its highest score of each local week, Monday 00:00 in ``TIME_ZONE`` on, kept in the
 assessment's transaction), never
 readings and, without a theme or category, never the assessments themselves, in a fixed
@@ -31,13 +31,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.backends.base.base import BaseDatabaseWrapper
+import orjson
 from django.db.models import (
     Count,
     DateField,
     Exists,
     F,
     FloatField,
+    Func,
     JSONField,
     Max,
     OuterRef,
@@ -53,7 +54,7 @@ from django.db.models.functions import Cast, Coalesce, TruncWeek
 from django.utils import timezone
 
 from alerts.choices import AlertState
-from alerts.selectors import alerts_visible
+from alerts.models import Alert
 from analytics import heatmap
 from analytics.choices import AreaLevel
 from ewers.choices import RiskLevel
@@ -207,7 +208,7 @@ def heatmap_build(
         cells = _filtered_weekly_cells(user, query, communities, start, end, config.saturation)
         matrix = heatmap.matrix_values(cells, membership, area_ids, weeks, query.stat)
     else:
-        columns = {row[PK]: row[WEEKS : WEEKS + width] for row in community_rows if row[LATEST_ID] is not None}
+        columns = _week_columns(community_rows)
         matrix = heatmap.matrix_from_columns(columns, membership, area_ids, width, query.stat, alone=alone)
         if with_report_counts:
             cells = [
@@ -253,22 +254,26 @@ def heatmap_build(
     return Heatmap(query=query, areas=areas, weeks=weeks, matrix=matrix)
 
 
-def _week_names(weeks: list[date]) -> list[str]:
-    return [f"week_{i}" for i in range(len(weeks))]
+class _WeekValuesText(Func):
+    """The window's values of a community's weekly rollup as the body of one JSON array
+    ("61.2,null,58.07"): each value as the database holds its text, ``null`` for a week
+    without one. Tens of thousands of floats cost the database a cast each and the driver
+    a conversion each when read one column at a time; as text, one ``orjson`` call reads
+    them all (``_week_columns``). The rollup holds floats (``RiskAssessment.score``), so the
+    values come back as floats."""
 
+    template = "(%(expressions)s)"
+    arg_joiner = " || ',' || "
+    output_field = TextField()
 
-class _WeekValue(Cast):
-    """A week's value of the rollup as a float. The database gives a float (or NULL)
-    already, so Django is told not to convert each value again in Python (a call per
-    community and week: tens of thousands per map)."""
-
-    def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Any]:
-        return []
+    def __init__(self, weeks: Sequence[date]) -> None:
+        super().__init__(*(Coalesce(KT(f"risk_weekly__{week.isoformat()}"), Value("null")) for week in weeks))
 
 
 # The columns of ``_community_rows``: tuples as the database gives them (a dict per
-# community cost more than the rest of the API's Python), the values of the window's weeks
-# from WEEKS on, then ``latest_at`` (with_times) and the shape (with_geometry, last).
+# community cost more than the rest of the API's Python); WEEKS holds the text of the
+# window's values (``_WeekValuesText``), then come ``latest_at`` (with_times) and the shape
+# (with_geometry, last).
 PK, CODE, NAME, DISTRICT, REGION, LATEST_ID, LATEST_SCORE, LATEST_LEVEL, WEEKS = range(9)
 
 
@@ -276,14 +281,10 @@ def _community_rows(
     communities: RegionQuerySet, weeks: list[date], *, with_geometry: bool, with_times: bool
 ) -> list[tuple[Any, ...]]:
     """The communities with their latest assessment and the values of ``weeks`` in their
-    weekly rollup (in order, from column WEEKS on; read out by the database, no rollup is
-    decoded in Python), when their latest assessment was made for the CSV export
+    weekly rollup (in order, as one text in column WEEKS: ``_week_columns`` reads them; no
+    rollup is decoded in Python), when their latest assessment was made for the CSV export
     (``with_times``: thousands of timestamps parsed otherwise) and their shapes for a map
     of communities (last)."""
-    week_values = {
-        name: _WeekValue(KT(f"risk_weekly__{week.isoformat()}"), output_field=FloatField())
-        for name, week in zip(_week_names(weeks), weeks, strict=True)
-    }
     fields = [
         "pk",
         "code",
@@ -293,7 +294,7 @@ def _community_rows(
         "latest_id",
         "latest_score",
         "latest_level",
-        *week_values,
+        "week_values",
         *(["latest_at"] if with_times else []),
     ]
     listed = communities
@@ -307,11 +308,21 @@ def _community_rows(
             latest_score=F("current_risk__score"),
             latest_level=F("current_risk__level"),
             latest_at=F("current_risk__assessed_at"),
-            **week_values,
+            week_values=_WeekValuesText(weeks),
         )
         .order_by("code")
         .values_list(*fields)
     )
+
+
+def _week_columns(community_rows: Sequence[tuple[Any, ...]]) -> dict[int, list[float | None]]:
+    """Each assessed community's values of the window's weeks, in order, None for a week
+    without one: the texts of column WEEKS read as one JSON array of arrays."""
+    assessed = [row for row in community_rows if row[LATEST_ID] is not None]
+    if not assessed:
+        return {}
+    values = orjson.loads("[[" + "],[".join([row[WEEKS] for row in assessed]) + "]]")
+    return {row[PK]: row_values for row, row_values in zip(assessed, values, strict=True)}
 
 
 def _current_scores(
@@ -339,7 +350,7 @@ def _open_alerts_by_area(user: User, membership: Mapping[int, int]) -> Counter[i
     the map's in SQL repeated the coverage rule there)."""
     open_alerts: Counter[int] = Counter()
     for community_id, count in (
-        alerts_visible(user, with_timeline=False)
+        Alert.objects.visible_to(user)
         .filter(state=AlertState.OPEN)
         .order_by()
         .values_list("community_id")
@@ -431,7 +442,7 @@ def _count_reports(
     weakest_score: dict[int, int] = {}
     weakest_week: dict[tuple[int, int], int] = {}
     linked: dict[int, set[int]] = defaultdict(set)
-    latest_at = WEEKS + len(weeks)
+    latest_at = WEEKS + 1
     for row in community_rows:
         area = membership.get(row[PK])
         if area is None or current.get(row[PK]) is None:

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from analytics import heatmap
 from analytics.selectors import HeatmapQuery, heatmap_build
+from analytics.selectors.heatmap import _community_rows, _week_columns, communities_covered
 from ewers.choices import RiskLevel
 from indicators.choices import Category
-from indicators.models import Contribution, RiskAssessment
+from indicators.models import Contribution, CurrentRisk, RiskAssessment
 from tests import factories
 
 
@@ -111,3 +112,21 @@ def test_it_counts_the_open_alerts_the_user_may_see(cast, tree):
     # Analysts see risk, not the response: no alert is theirs to count.
     analyst = by_code(heatmap_build(cast.analyst, HeatmapQuery(level="district", weeks=3)))
     assert analyst["T-1-1"].open_alerts == 0
+
+
+def test_the_week_values_come_back_as_the_floats_the_rollup_holds(cast, tree):
+    """The matrix's weeks are read from the rollup as text (``_WeekValuesText``) and parsed
+    together: each value is the float the scorer stored (scores of four decimals), a week
+    without one is None, and a community never assessed has no values at all."""
+    c1 = cast.places["c1"]
+    weeks = heatmap.week_window(timezone.now(), 3, timezone.get_default_timezone())
+    stored = {weeks[0].isoformat(): 12.3456, weeks[2].isoformat(): 99.9999}
+    CurrentRisk.objects.filter(community=c1).update(weekly=stored)
+    rows = _community_rows(communities_covered(cast.coordinator, None), weeks, with_geometry=False, with_times=False)
+    columns = _week_columns(rows)
+    assert columns[c1.pk] == [12.3456, None, 99.9999]
+    assert all(type(value) is float for value in columns[c1.pk] if value is not None)
+    assert tree["c4"].pk not in columns  # never assessed
+    # The matrix rounds them as before.
+    data = heatmap_build(cast.coordinator, HeatmapQuery(level="community", weeks=3))
+    assert data.matrix[[a.code for a in data.areas].index(c1.code)] == [12.35, None, 100.0]
