@@ -3,11 +3,11 @@
 Every read starts from the user's share: places from ``Region.objects.visible_to``,
 risk from ``CurrentRisk``/``RiskAssessment.objects.visible_to``, alerts from
 ``Alert.objects.visible_to`` and reports from ``reports_visible``. The heatmap reads the
-risk the scorer precomputed (``indicators.services.risk``: per community, its latest assessment
-and its highest score of each local week, Monday 00:00 in ``TIME_ZONE`` on, kept in the
-assessment's transaction), never
-readings and, without a theme or category, never the assessments themselves, in a fixed
-number of queries whatever the number of communities:
+risk the scorer precomputed (``indicators.services.risk``: per community, its latest
+assessment and its highest score of each local week, Monday 00:00 in ``TIME_ZONE`` on,
+kept in the assessment's transaction), never readings and, without a theme or category,
+never the assessments themselves, in a fixed number of queries whatever the number of
+communities:
 
 1. the communities in the share joined to their current risk and weekly rollup (one row
    each; the matrix without a filter is made from these);
