@@ -75,10 +75,23 @@ def batch_round_ratios(figures: Figures, raw_count: int) -> list[float]:
     return [(reports / seconds) / (raw_count / raw) for reports, seconds, raw in figures.batch_rounds or []]
 
 
-def batch_median_round(figures: Figures, raw_count: int) -> tuple[int, float, float] | None:
-    """The round whose ratio is the median (the lower one of an even number): the goal's."""
+def _median_round(figures: Figures, raw_count: int) -> tuple[float, tuple[int, float, float]] | None:
+    """(ratio, round) of the round whose ratio is the median (the lower one of an even
+    number): the goal's."""
     rounds = sorted(zip(batch_round_ratios(figures, raw_count), figures.batch_rounds or [], strict=True))
-    return rounds[(len(rounds) - 1) // 2][1] if rounds else None
+    return rounds[(len(rounds) - 1) // 2] if rounds else None
+
+
+def batch_median_round(figures: Figures, raw_count: int) -> tuple[int, float, float] | None:
+    """The median round (``_median_round``): its reports, batch seconds and raw seconds."""
+    median = _median_round(figures, raw_count)
+    return median[1] if median else None
+
+
+def batch_median_ratio(figures: Figures, raw_count: int) -> float | None:
+    """The median round's ratio: ``ingest_batch_ratio``."""
+    median = _median_round(figures, raw_count)
+    return median[0] if median else None
 
 
 def rows_make(figures: Figures, sizes: Sizes, raw_count: int) -> list[Row]:
@@ -142,7 +155,7 @@ def flat_figures(figures: Figures, sizes: Sizes) -> dict[str, float | None]:
         "ingest_batch_per_s": batch,
         # The median of the paired rounds (``measure.batch_paired``); all rounds' rate over
         # the raw insert's median run beside it.
-        "ingest_batch_ratio": round_ratios[(len(round_ratios) - 1) // 2] if round_ratios else None,
+        "ingest_batch_ratio": batch_median_ratio(figures, sizes.single + sizes.batch),
         "ingest_batch_unpaired_ratio": ratio(batch, raw),
         "ingest_batch_round_ratio_min": round_ratios[0] if round_ratios else None,
         "ingest_batch_round_ratio_max": round_ratios[-1] if round_ratios else None,

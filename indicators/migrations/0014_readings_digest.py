@@ -2,6 +2,8 @@
 # which the possible duplicates are found by, back-filled for the reports already there.
 
 import hashlib
+import itertools
+import operator
 
 from django.db import migrations, models
 
@@ -16,13 +18,22 @@ def readings_digest(readings):
 
 
 def backfill(apps, schema_editor):
+    """The readings read in the reports' order, a chunk at a time, and the digests written
+    BATCH reports at a time: a large table is never held in memory whole."""
     report = apps.get_model("indicators", "FieldReport")
     reading = apps.get_model("indicators", "Reading")
-    readings = {}
-    for report_id, indicator_id, value in reading.objects.order_by().values_list("report_id", "indicator_id", "value"):
-        readings.setdefault(report_id, []).append((indicator_id, value))
-    digested = [report(pk=pk, readings_digest=readings_digest(pairs)) for pk, pairs in readings.items()]
-    report.objects.bulk_update(digested, ["readings_digest"], batch_size=BATCH)
+    rows = (
+        reading.objects.order_by("report_id")
+        .values_list("report_id", "indicator_id", "value")
+        .iterator(chunk_size=BATCH * 5)
+    )
+    digested = []
+    for report_id, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+        digested.append(report(pk=report_id, readings_digest=readings_digest((i, v) for _r, i, v in group)))
+        if len(digested) == BATCH:
+            report.objects.bulk_update(digested, ["readings_digest"])
+            digested = []
+    report.objects.bulk_update(digested, ["readings_digest"])
 
 
 class Migration(migrations.Migration):

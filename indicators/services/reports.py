@@ -32,7 +32,7 @@ from indicators.models import FieldReport, Indicator, Reading
 from indicators.permissions import MAY_NOT_LOG_REPORTS, MAY_NOT_VERIFY, field_report_may_create, field_report_may_verify
 from indicators.selectors import community_visible_to
 from indicators.services.idempotency import ReportRequest, idempotency_claim, request_fingerprint
-from indicators.services.reports_write import NewReport, duplicates_mark, readings_digest, reports_insert
+from indicators.services.reports_write import NewReport, digests_read, duplicates_mark, readings_digest, reports_insert
 from indicators.services.rollups import rollups_add, rollups_change
 from indicators.services.scoring_wake import scoring_wake
 
@@ -363,9 +363,8 @@ def _report_insert(
         rollups_add([(report, written)])
         report_answer_prepare(report, written)
         return
-    pairs = [(indicators[i].pk, float(r.value)) for i, r in enumerate(readings)]
-    report.possible_duplicate_of_id = _possible_duplicate(report, set(pairs))
-    report.readings_digest = readings_digest(pairs)
+    report.readings_digest = readings_digest((indicators[i].pk, float(r.value)) for i, r in enumerate(readings))
+    report.possible_duplicate_of_id = _possible_duplicate(report, report.readings_digest)
     # A savepoint only where a clash of keys can happen: without a key there is none.
     with transaction.atomic(savepoint=keyed_request is not None):
         report.save()
@@ -408,15 +407,16 @@ def report_answer_prepare(report: FieldReport, readings: Sequence[Reading]) -> N
     report._prefetched_objects_cache = {"readings": prefetched}  # type: ignore[attr-defined]
 
 
-def _possible_duplicate(report: FieldReport, readings: set[tuple[int, float]]) -> int | None:
-    """The latest report by the same author for the same community with the same readings,
-    observed within EWERS_DUPLICATE_WINDOW_MINUTES of this one (whatever channel sent
-    either: form, API, CSV, SMS), or None. One query: the readings of the 20 latest such
-    reports."""
+def _possible_duplicate(report: FieldReport, digest: int) -> int | None:
+    """The latest report by the same author for the same community with the same readings
+    (the same ``readings_digest``), observed within EWERS_DUPLICATE_WINDOW_MINUTES of this
+    one (whatever channel sent either: form, API, CSV, SMS), or None. One query: the
+    digests of the 20 latest such reports (a second for any written before the digest was
+    kept, ``digests_read``), as ``duplicates_mark`` compares a batch's."""
     window = timedelta(minutes=settings.EWERS_DUPLICATE_WINDOW_MINUTES)
     if not window:
         return None
-    candidates = (
+    candidates = list(
         FieldReport.objects.filter(
             created_by=report.created_by_id,
             community=report.community_id,
@@ -424,20 +424,10 @@ def _possible_duplicate(report: FieldReport, readings: set[tuple[int, float]]) -
             observed_at__lte=report.observed_at + window,
         )
         .order_by("-observed_at", "-id")
-        .values("pk")[:20]
+        .values_list("pk", "readings_digest")[:20]
     )
-    by_report: dict[int, set[tuple[int, float]]] = {}
-    order: dict[int, tuple[datetime, int]] = {}
-    rows = (
-        Reading.objects.filter(report__in=candidates)
-        .order_by()
-        .values_list("report", "indicator", "value", "report__observed_at")
-    )
-    for report_id, indicator_id, value, observed_at in rows:
-        by_report.setdefault(report_id, set()).add((indicator_id, value))
-        order[report_id] = (observed_at, report_id)
-    latest_first = sorted(order, key=lambda pk: order[pk], reverse=True)
-    return next((pk for pk in latest_first if by_report[pk] == readings), None)
+    missing = digests_read([pk for pk, stored in candidates if stored is None])
+    return next((pk for pk, stored in candidates if (missing[pk] if stored is None else stored) == digest), None)
 
 
 def field_report_verify(*, report: FieldReport, user: User, verification: str) -> FieldReport:

@@ -119,14 +119,14 @@ def array_of_numbers(values: Iterable[int | float | None]) -> str:
 
 def array_of_texts(values: Iterable[str | None]) -> str:
     """Texts as an array's text form: each quoted, its backslashes and quotes escaped."""
-    return _array_text(
-        "NULL"
-        if v is None
-        else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if "\\" in v or '"' in v
-        else '"' + v + '"'
-        for v in values
-    )
+    return _array_text("NULL" if v is None else _quoted(v) for v in values)
+
+
+def _quoted(text: str) -> str:
+    """One text of an array's text form (most have nothing to escape: no replace then)."""
+    if "\\" in text or '"' in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text + '"'
 
 
 def array_of_times(values: Iterable[datetime]) -> str:
@@ -285,7 +285,7 @@ def _neighbours(user: User, reports: Sequence[NewReport], window: timedelta) -> 
     SMS of a district); one row a report, its time a number (an import's neighbours are
     thousands, and a time read back costs more than the rest of its row). Their readings
     are not read (that was three fifths of the statement's time), but for a report written
-    before the digest was kept (``_digests_read``)."""
+    before the digest was kept (``digests_read``)."""
     report_table = connection.ops.quote_name(FieldReport._meta.db_table)
     sql = (
         "SELECT DISTINCT near.id, near.community_id, (extract(epoch FROM near.observed_at) * 1000000)::bigint, "  # noqa: S608 - table names
@@ -312,11 +312,11 @@ def _neighbours(user: User, reports: Sequence[NewReport], window: timedelta) -> 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows: list[tuple[int, int, int, int | None]] = cursor.fetchall()
-    missing = _digests_read([report_id for report_id, _c, _at, digest in rows if digest is None])
+    missing = digests_read([report_id for report_id, _c, _at, digest in rows if digest is None])
     return [(pk, community_id, at, missing[pk] if digest is None else digest) for pk, community_id, at, digest in rows]
 
 
-def _digests_read(report_ids: Sequence[int]) -> dict[int, int]:
+def digests_read(report_ids: Sequence[int]) -> dict[int, int]:
     """The readings' digests of reports written before it was kept, from their readings."""
     if not report_ids:
         return {}

@@ -130,3 +130,15 @@ def test_the_migration_gives_the_reports_already_there_their_digest(cast):
     importlib.import_module("indicators.migrations.0014_readings_digest").backfill(apps, None)
     report.refresh_from_db()
     assert report.readings_digest == readings_digest([(cast.indicator.pk, 2.0)])
+
+
+def test_the_migration_writes_the_digests_a_batch_at_a_time(cast, monkeypatch):
+    """The back-fill reads the readings in the reports' order and writes BATCH digests at a
+    time: with batches of two, five reports (the last batch short) all get theirs."""
+    migration = importlib.import_module("indicators.migrations.0014_readings_digest")
+    monkeypatch.setattr(migration, "BATCH", 2)
+    reports = [_report(cast, value=value, minutes=value) for value in range(5)]
+    FieldReport.objects.filter(pk__in=[r.pk for r in reports]).update(readings_digest=None)
+    migration.backfill(apps, None)
+    stored = dict(FieldReport.objects.filter(pk__in=[r.pk for r in reports]).values_list("pk", "readings_digest"))
+    assert stored == {r.pk: readings_digest([(cast.indicator.pk, float(v))]) for v, r in enumerate(reports)}

@@ -178,7 +178,7 @@ def test_a_busy_window_is_read_to_its_latest_twenty_reports_and_flags_as_one_rep
     SMS of a district), each new report is compared with the latest twenty of them, as
     one sent alone is (``_possible_duplicate``), and no more of them are read."""
     from indicators.services.reports import _possible_duplicate
-    from indicators.services.reports_write import _neighbours
+    from indicators.services.reports_write import _neighbours, readings_digest
 
     settings.EWERS_DUPLICATE_WINDOW_MINUTES = 120
     moment = timezone.now() - timedelta(hours=5)
@@ -194,7 +194,8 @@ def test_a_busy_window_is_read_to_its_latest_twenty_reports_and_flags_as_one_rep
     assert sorted(row[0] for row in read) == sorted(r.pk for r in later)
 
     alone = FieldReport(created_by=cast.analyst, community=cast.places["c1"], observed_at=moment)
-    one_by_one = [_possible_duplicate(alone, {(cast.indicator.pk, value)}) for value in (1.0, 2.0, 3.0)]
+    digests = [readings_digest([(cast.indicator.pk, value)]) for value in (1.0, 2.0, 3.0)]
+    one_by_one = [_possible_duplicate(alone, digest) for digest in digests]
     assert one_by_one == [None, later[-1].pk, None]
 
     drafts = [draft(cast, observed_at=moment, value=value, narrative=f"busy {value}") for value in (1, 2, 3)]
@@ -210,7 +211,7 @@ def test_reports_of_the_same_moment_are_candidates_latest_id_first(cast, setting
     """Twenty saved reports observed at one moment: the earliest saved of them is the
     twenty-first candidate once there are twenty others, as for one report alone."""
     from indicators.services.reports import _possible_duplicate
-    from indicators.services.reports_write import _neighbours
+    from indicators.services.reports_write import _neighbours, readings_digest
 
     settings.EWERS_DUPLICATE_WINDOW_MINUTES = 120
     moment = timezone.now() - timedelta(hours=5)
@@ -224,6 +225,6 @@ def test_reports_of_the_same_moment_are_candidates_latest_id_first(cast, setting
     assert len(read) == others + 1
     alone = FieldReport(created_by=cast.analyst, community=cast.places["c1"], observed_at=moment)
     expected = first.pk if others < DUPLICATE_CANDIDATES else None
-    assert _possible_duplicate(alone, {(cast.indicator.pk, 1.0)}) == expected
+    assert _possible_duplicate(alone, readings_digest([(cast.indicator.pk, 1.0)])) == expected
     [outcome] = field_reports_create(user=cast.analyst, drafts=[draft(cast, observed_at=moment, value=1)])
     assert FieldReport.objects.get(pk=outcome.report_id).possible_duplicate_of_id == expected
