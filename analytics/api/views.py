@@ -91,9 +91,9 @@ class HeatmapView(APIView):
 def _heatmap_body(data: Heatmap) -> dict[str, Any]:
     """The answer HeatmapSerializer describes (it is the schema), written out directly:
     passing thousands of areas and their week values through serializer fields one by one
-    cost more than reading them. The same conversions: floats, ISO dates, text; the
-    matrix's values are floats or None already (``analytics.heatmap`` rounds each cell),
-    passed on as they are."""
+    cost more than reading them. The areas' values are of the answer's types already (text
+    from the database, ints, scores and matrix cells rounded floats or None: ``heatmap_build``),
+    so they are passed on as they are; the weeks become ISO dates."""
     query = data.query
     return {
         "level": query.level,
@@ -101,26 +101,22 @@ def _heatmap_body(data: Heatmap) -> dict[str, Any]:
         "stat": query.stat,
         "areas": [
             {
-                "code": str(area.code),
-                "name": str(area.name),
+                "code": area.code,
+                "name": area.name,
                 "level": area.level,
-                "score": _float(area.score),
-                "communities": int(area.communities),
-                "assessed": int(area.assessed),
-                "open_alerts": int(area.open_alerts),
+                "score": area.score,
+                "communities": area.communities,
+                "assessed": area.assessed,
+                "open_alerts": area.open_alerts,
             }
             for area in data.areas
         ],
         "matrix": {
-            "areas": [str(area.code) for area in data.areas],
+            "areas": [area.code for area in data.areas],
             "weeks": [week.isoformat() for week in data.weeks],
             "values": data.matrix,
         },
     }
-
-
-def _float(value: float | None) -> float | None:
-    return None if value is None else float(value)
 
 
 class AlertQualityQuerySerializer(serializers.Serializer[Any]):

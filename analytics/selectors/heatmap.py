@@ -229,24 +229,28 @@ def heatmap_build(
         highest = levels if alone else heatmap.area_levels(levels, membership, area_ids, RiskLevel.values)
     areas = []
     bands, stat = config.bands, query.stat
+    # Bound once for thousands of areas; most have no open alert (no Counter.__missing__ call each).
+    alerts_of, level_of, alone_score = open_alerts.get, heatmap.level_of, heatmap.alone_score
     for pk, code, name, geometry in area_rows:
         if alone:
             value = current.get(pk)
-            score, communities_in, assessed = heatmap.alone_score(value, stat), 1, int(value is not None)
+            score, communities_in, assessed = alone_score(value, stat), 1, int(value is not None)
         else:
             summed = scores[pk]
             score, communities_in, assessed = summed.score, summed.communities, summed.assessed
+        # In the order of HeatmapArea's fields: a map of communities makes thousands, and
+        # keywords cost a third of the loop.
         areas.append(
             HeatmapArea(
-                pk=pk,
-                code=code,
-                name=name,
-                score=None if score is None else round(score, 2),
-                level=heatmap.level_of(score, bands) if by_band else highest[pk],
-                communities=communities_in,
-                assessed=assessed,
-                open_alerts=open_alerts[pk],
-                geometry_json=geometry,
+                pk,
+                code,
+                name,
+                None if score is None else round(score, 2),
+                level_of(score, bands) if by_band else highest[pk],
+                communities_in,
+                assessed,
+                alerts_of(pk, 0),
+                geometry,
             )
         )
     if with_report_counts:
