@@ -39,8 +39,14 @@ class RegionQuerySet(models.QuerySet["Region"]):
         return self.covered_by(user)
 
     def covered_by(self, user: User) -> RegionQuerySet:
-        """The regions the user's organisation covers and everything below them."""
-        return self.within(covered_region_ids(user))
+        """The regions the user's organisation covers and everything below them.
+
+        The covered regions are read once per user object (``User.coverage_region_ids``:
+        once per request) and written into the condition as ids. As a subquery, repeated in
+        each of ``within``'s four branches, every statement of a request planned and ran
+        it four times, and building it cost more than the rest of the queryset (the
+        heatmap API: two such statements, ~6 ms of 45)."""
+        return self.within(sorted(user.coverage_region_ids))
 
     def communities(self) -> RegionQuerySet:
         return self.filter(level=RegionLevel.COMMUNITY)
@@ -48,8 +54,8 @@ class RegionQuerySet(models.QuerySet["Region"]):
     def within(self, regions: models.QuerySet[Region] | list[int]) -> RegionQuerySet:
         """Rows that are one of ``regions`` or lie below one of them.
 
-        One SQL condition over the denormalised ancestor columns: no recursion, and
-        ``regions`` may be a subquery (an organisation's coverage).
+        One SQL condition over the denormalised ancestor columns: no recursion; ``regions``
+        are ids (an organisation's coverage, ``covered_by``) or a subquery of them.
         """
         return self.filter(Q(pk__in=regions) | Q(country__in=regions) | Q(region__in=regions) | Q(district__in=regions))
 
