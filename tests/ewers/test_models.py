@@ -7,9 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from alerts.models import Alert
 from ewers.choices import RegionLevel, RiskLevel, Role
 from ewers.models import Organisation, Region, User
 from ewers.services import region_upsert, user_upsert
+from indicators.models import RiskAssessment
 from tests import factories
 from tests.conftest import raises_integrity
 
@@ -164,3 +166,26 @@ class TestRegionCoverageOfOnePlace:
         regions = list(Region.objects.all())
         with django_assert_num_queries(1):
             assert [r.code for r in regions if r.is_covered_by(user)] == [cast.places["c1"].code]
+
+    def test_the_querysets_read_the_coverage_once_per_user_object_too(self, cast, django_assert_num_queries):
+        alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
+        Alert.objects.create(community=cast.other_places["c1"], level=RiskLevel.HIGH)
+        user = User.objects.get(pk=cast.coordinator.pk)
+        with django_assert_num_queries(1):  # the coverage; building the querysets asks nothing more
+            regions = Region.objects.covered_by(user)
+            alerts = Alert.objects.visible_to(user)
+            communities = [Region.objects.visible_to(user).communities() for _n in range(3)]
+        with django_assert_num_queries(3):  # one statement each, the coverage written in as ids
+            assert {r.code for r in regions} == {"T", "T-1", "T-1-1", "T-1-1-1", "T-1-1-2"}
+            assert list(alerts) == [alert]
+            assert {r.code for r in communities[2]} == {"T-1-1-1", "T-1-1-2"}
+
+    def test_an_organisation_covering_nothing_sees_nothing(self, cast):
+        bare = factories.make_user("bare", factories.make_organisation(), role=Role.COORDINATOR)
+        alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
+        assert not Region.objects.covered_by(bare).exists()
+        assert not Alert.objects.visible_to(bare).exists()
+        assert not RiskAssessment.objects.visible_to(bare).exists()
+        # Not in nothing: everything.
+        assert list(Alert.objects.exclude(community__in=Region.objects.covered_by(bare).values("pk"))) == [alert]
+        assert Alert.objects.visible_to(User.objects.get(pk=cast.coordinator.pk)).get() == alert
