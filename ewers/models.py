@@ -25,6 +25,10 @@ code_validator = RegexValidator(
 )
 
 
+# The most covered regions ``RegionQuerySet.covered_by`` writes into a statement as ids.
+COVERAGE_IDS_MAX = 1000
+
+
 def covered_region_ids(user: User) -> models.QuerySet[Region, Any]:
     """The ids of the regions the user's organisation covers, as a subquery."""
     return Region.objects.filter(organisations=user.organisation_id).values("pk")
@@ -45,8 +49,11 @@ class RegionQuerySet(models.QuerySet["Region"]):
         once per request) and written into the condition as ids. As a subquery, repeated in
         each of ``within``'s four branches, every statement of a request planned and ran
         it four times, and building it cost more than the rest of the queryset (the
-        heatmap API: two such statements, 7–8 ms of 45)."""
-        return self.within(sorted(user.coverage_region_ids))
+        heatmap API: two such statements, 7–8 ms of 45). An organisation covering more than
+        ``COVERAGE_IDS_MAX`` places keeps the subquery: each statement's text (and its
+        parameters, which SQLite limits) would otherwise grow with its coverage, four times."""
+        covered = user.coverage_region_ids
+        return self.within(sorted(covered) if len(covered) <= COVERAGE_IDS_MAX else covered_region_ids(user))
 
     def communities(self) -> RegionQuerySet:
         return self.filter(level=RegionLevel.COMMUNITY)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from alerts.models import Alert
+from ewers import models as ewers_models
 from ewers.choices import RegionLevel, RiskLevel, Role
 from ewers.models import Organisation, Region, User
 from ewers.services import region_upsert, user_upsert
@@ -179,6 +180,17 @@ class TestRegionCoverageOfOnePlace:
             assert {r.code for r in regions} == {"T", "T-1", "T-1-1", "T-1-1-1", "T-1-1-2"}
             assert list(alerts) == [alert]
             assert {r.code for r in communities[2]} == {"T-1-1-1", "T-1-1-2"}
+
+    def test_a_coverage_too_long_to_write_in_stays_a_subquery_with_the_same_answer(self, cast, monkeypatch):
+        users = [cast.analyst, cast.other_analyst, cast.police_user, cast.cso_user, cast.coordinator]
+        as_ids = {u.pk: set(Region.objects.covered_by(User.objects.get(pk=u.pk))) for u in users}
+        monkeypatch.setattr(ewers_models, "COVERAGE_IDS_MAX", 0)
+        for user in users:
+            fresh = User.objects.get(pk=user.pk)
+            covered = Region.objects.covered_by(fresh)
+            assert "ewers_organisation_coverage" in str(covered.query)
+            assert set(covered) == as_ids[user.pk]
+            assert set(Alert.objects.visible_to(fresh)) == set(Alert.objects.filter(community__in=as_ids[user.pk]))
 
     def test_an_organisation_covering_nothing_sees_nothing(self, cast):
         bare = factories.make_user("bare", factories.make_organisation(), role=Role.COORDINATOR)
