@@ -12,6 +12,7 @@ from ewers import models as ewers_models
 from ewers.choices import RegionLevel, RiskLevel, Role
 from ewers.models import Organisation, Region, User
 from ewers.services import region_upsert, user_upsert
+from indicators.choices import AssessmentCause
 from indicators.models import RiskAssessment
 from tests import factories
 from tests.conftest import raises_integrity
@@ -182,22 +183,42 @@ class TestRegionCoverageOfOnePlace:
             assert {r.code for r in communities[2]} == {"T-1-1-1", "T-1-1-2"}
 
     def test_a_coverage_too_long_to_write_in_stays_a_subquery_with_the_same_answer(self, cast, monkeypatch):
+        for community in (cast.places["c1"], cast.places["c2"], cast.other_places["c1"]):
+            Alert.objects.create(community=community, level=RiskLevel.HIGH)
+            _assessment(community)
         users = [cast.analyst, cast.other_analyst, cast.police_user, cast.cso_user, cast.coordinator]
-        as_ids = {u.pk: set(Region.objects.covered_by(User.objects.get(pk=u.pk))) for u in users}
+
+        def shares(user: User) -> tuple[set[Region], set[Alert], set[RiskAssessment]]:
+            fresh = User.objects.get(pk=user.pk)
+            return (
+                set(Region.objects.covered_by(fresh)),
+                set(Alert.objects.visible_to(fresh)),
+                set(RiskAssessment.objects.visible_to(fresh)),
+            )
+
+        as_ids = {user.pk: shares(user) for user in users}
+        assert len(as_ids[cast.coordinator.pk][1]) == 2  # the coordinator's country: two of the three alerts
         monkeypatch.setattr(ewers_models, "COVERAGE_IDS_MAX", 0)
         for user in users:
-            fresh = User.objects.get(pk=user.pk)
-            covered = Region.objects.covered_by(fresh)
-            assert "ewers_organisation_coverage" in str(covered.query)
-            assert set(covered) == as_ids[user.pk]
-            assert set(Alert.objects.visible_to(fresh)) == set(Alert.objects.filter(community__in=as_ids[user.pk]))
+            assert "ewers_organisation_coverage" in str(Region.objects.covered_by(User.objects.get(pk=user.pk)).query)
+            assert shares(user) == as_ids[user.pk]
 
     def test_an_organisation_covering_nothing_sees_nothing(self, cast):
         bare = factories.make_user("bare", factories.make_organisation(), role=Role.COORDINATOR)
         alert = Alert.objects.create(community=cast.places["c1"], level=RiskLevel.HIGH)
+        assessment = _assessment(cast.places["c1"])
         assert not Region.objects.covered_by(bare).exists()
         assert not Alert.objects.visible_to(bare).exists()
         assert not RiskAssessment.objects.visible_to(bare).exists()
         # Not in nothing: everything.
         assert list(Alert.objects.exclude(community__in=Region.objects.covered_by(bare).values("pk"))) == [alert]
-        assert Alert.objects.visible_to(User.objects.get(pk=cast.coordinator.pk)).get() == alert
+        # The same rows are seen by an organisation that covers them.
+        coordinator = User.objects.get(pk=cast.coordinator.pk)
+        assert Alert.objects.visible_to(coordinator).get() == alert
+        assert RiskAssessment.objects.visible_to(coordinator).get() == assessment
+
+
+def _assessment(community: Region) -> RiskAssessment:
+    return RiskAssessment.objects.create(
+        community=community, score=70, raw_score=70, level=RiskLevel.HIGH, cause=AssessmentCause.REPORT
+    )
